@@ -1,0 +1,32 @@
+# Two commands on a fresh Debian 12 machine:
+#   make run    installs what is missing, builds, starts the node (127.0.0.1:3000)
+#   make test   installs what is missing, builds, runs every test
+BUILD ?= build
+BUILD_TYPE ?= RelWithDebInfo
+CMAKE_FLAGS ?=
+ARGS ?=
+JOBS ?= $(shell nproc)
+
+.PHONY: deps build run test test-asan bench clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) > $(BUILD).cmake.log || (cat $(BUILD).cmake.log; exit 1)
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/apps/hearth serve $(ARGS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j 2 --timeout 300
+
+test-asan:
+	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_FLAGS=-DHEARTH_SANITIZE=ON
+
+bench: build
+	$(BUILD)/benchmarks/hearth_bench
+
+clean:
+	rm -rf build build-asan build.cmake.log build-asan.cmake.log

@@ -1,0 +1,124 @@
+#include "apps/node_config.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace hearth::app {
+namespace {
+
+struct millis_option {
+  const char* name;
+  const char* env;
+  const char* help;
+  std::chrono::milliseconds net::http_limits::*field;
+};
+
+std::vector<const CLI::Option*> node_options(const CLI::App& app) {
+  return app.get_options([](const CLI::Option* o) { return o->get_group() == node_group; });
+}
+
+bool is_text(const CLI::Option* o) { return o->get_type_name().find("TEXT") != std::string::npos; }
+
+std::string key_of(const CLI::Option* o) { return o->get_lnames().front(); }
+
+std::string value_of(const CLI::Option* o, bool effective) {
+  if (effective && o->count() > 0 && !o->results().empty()) return o->results().back();
+  return o->get_default_str();
+}
+
+}  // namespace
+
+void add_node_options(CLI::App& app, node_config& c) {
+  auto add = [&](const std::string& flag, auto& field, const std::string& env, const std::string& help) {
+    return app.add_option(flag, field, help)
+        ->envname(env)
+        ->group(node_group)
+        ->capture_default_str()
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  };
+  add("--listen", c.listen, "HEARTH_LISTEN", "HTTP listen address, host:port (port 0 picks a free one)");
+  add("--data-dir", c.data_dir, "HEARTH_DATA_DIR", "Directory of the embedded RocksDB and the node key");
+  add("--owner", c.owner, "HEARTH_OWNER", "Owner address (0x...); default: the node's own key's address");
+  add("--log-level", c.log_level, "HEARTH_LOG_LEVEL", "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  add("--actor-threads", c.actor_threads, "HEARTH_ACTOR_THREADS", "Actor scheduler threads")->check(CLI::Range(1u, 256u));
+  add("--http-threads", c.http_threads, "HEARTH_HTTP_THREADS", "HTTP io threads")->check(CLI::Range(1u, 64u));
+  add("--http-header-limit", c.http.header_bytes, "HEARTH_HTTP_HEADER_LIMIT", "Largest request header, bytes")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 20));
+  add("--http-body-limit", c.http.body_bytes, "HEARTH_HTTP_BODY_LIMIT", "Largest buffered request body, bytes")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 32));
+  add("--http-max-connections", c.http.max_connections, "HEARTH_HTTP_MAX_CONNECTIONS", "Open connections at most")
+      ->check(CLI::Range(1u, 1000000u));
+  add("--http-max-requests-per-connection", c.http.max_requests_per_connection,
+      "HEARTH_HTTP_MAX_REQUESTS_PER_CONNECTION", "Requests served on one keep-alive connection before it closes")
+      ->check(CLI::Range(1u, 1000000u));
+  static const millis_option timeouts[] = {
+      {"--http-header-timeout-ms", "HEARTH_HTTP_HEADER_TIMEOUT_MS", "Deadline to receive a request header",
+       &net::http_limits::header_timeout},
+      {"--http-body-timeout-ms", "HEARTH_HTTP_BODY_TIMEOUT_MS", "Deadline to receive a request body (and send a response)",
+       &net::http_limits::body_timeout},
+      {"--http-idle-timeout-ms", "HEARTH_HTTP_IDLE_TIMEOUT_MS", "Keep-alive wait for the next request",
+       &net::http_limits::idle_timeout},
+      {"--http-handler-timeout-ms", "HEARTH_HTTP_HANDLER_TIMEOUT_MS", "Deadline for the node to answer a request",
+       &net::http_limits::handler_timeout},
+      {"--http-drain-timeout-ms", "HEARTH_HTTP_DRAIN_TIMEOUT_MS", "Graceful shutdown bound for requests in flight",
+       &net::http_limits::drain_timeout},
+  };
+  for (const auto& t : timeouts) {
+    auto* field = &(c.http.*(t.field));
+    app.add_option_function<std::int64_t>(
+           t.name, [field](std::int64_t ms) { *field = std::chrono::milliseconds(ms); }, t.help)
+        ->envname(t.env)
+        ->group(node_group)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+        ->default_str(std::to_string(field->count()))
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400000}));
+  }
+}
+
+std::vector<std::string> environment_arguments(const CLI::App& app) {
+  std::vector<std::string> args;
+  for (const auto* o : node_options(app)) {
+    const char* value = std::getenv(o->get_envname().c_str());
+    if (!value) continue;
+    args.push_back("--" + key_of(o));
+    args.emplace_back(value);
+  }
+  return args;
+}
+
+std::string render_config(const CLI::App& app, bool effective, bool with_comments) {
+  std::string out;
+  if (with_comments)
+    out += "# hearth node configuration (TOML). Flags and HEARTH_* environment variables override it.\n";
+  for (const auto* o : node_options(app)) {
+    if (with_comments) out += "\n# " + o->get_description() + " (env " + o->get_envname() + ")\n";
+    std::string value = value_of(o, effective);
+    out += key_of(o) + " = " + (is_text(o) ? nlohmann::json(value).dump() : value) + "\n";
+  }
+  return out;
+}
+
+std::string config_schema(const CLI::App& app) {
+  nlohmann::json props = nlohmann::json::object();
+  for (const auto* o : node_options(app)) {
+    std::string value = o->get_default_str();
+    nlohmann::json p = {{"description", o->get_description()}, {"x-env", o->get_envname()}};
+    if (is_text(o)) {
+      p["type"] = "string";
+      p["default"] = value;
+    } else {
+      p["type"] = "integer";
+      p["minimum"] = 0;
+      if (!value.empty()) p["default"] = std::stoll(value);
+    }
+    props[key_of(o)] = p;
+  }
+  nlohmann::json schema = {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+                           {"title", "hearth node configuration"},
+                           {"type", "object"},
+                           {"additionalProperties", false},
+                           {"properties", props}};
+  return schema.dump(2) + "\n";
+}
+
+}  // namespace hearth::app

@@ -1,0 +1,41 @@
+// The node's settings, parsed once into an immutable value. Each comes from
+// a flag, an environment variable or the TOML config file, in that order of
+// precedence, and is described once (in add_node_options) for all three and
+// for `hearth config init|show|schema`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "net/http_types.hpp"
+
+namespace hearth::app {
+
+struct node_config {
+  std::string listen = "127.0.0.1:3000";
+  std::string data_dir = "./hearth-data";
+  std::string owner;  // empty: the node's own key
+  std::string log_level = "info";
+  unsigned actor_threads = 2;
+  unsigned http_threads = 1;
+  net::http_limits http;
+};
+
+inline constexpr const char* node_group = "Node";
+inline constexpr const char* default_config_file = "hearth.toml";
+
+void add_node_options(CLI::App& app, node_config& config);
+
+// CLI11 2.1 lets the config file beat environment variables; hearth wants
+// flags > environment > file. The environment's node settings are therefore
+// turned into leading arguments (options take their last value, so a flag
+// given by the user still wins, and either beats the file).
+std::vector<std::string> environment_arguments(const CLI::App& app);
+
+// name = value lines for every node option: defaults (init) or effective values (show).
+std::string render_config(const CLI::App& app, bool effective, bool with_comments);
+// A JSON Schema (draft 2020-12) of the config file's keys.
+std::string config_schema(const CLI::App& app);
+
+}  // namespace hearth::app

@@ -1,0 +1,167 @@
+#include "apps/serve.hpp"
+
+#include <caf/all.hpp>
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "actors/node_actor.hpp"
+#include "actors/root_supervisor.hpp"
+#include "crypto/secp256k1_key.hpp"
+#include "messages/node_messages.hpp"
+#include "net/http_edge.hpp"
+#include "storage/store.hpp"
+
+namespace hearth::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+result<void> prepare_data_dir(const std::string& dir) {
+  std::error_code ec;
+  bool created = fs::create_directories(dir, ec);
+  if (ec) return fail("data_dir_unwritable", dir + ": " + ec.message());
+  if (created) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  return {};
+}
+
+// The node's own key: created on first start (0600), loaded afterwards.
+result<crypto::private_key> node_key(const std::string& dir) {
+  std::string path = (fs::path(dir) / "node.key").string();
+  if (fs::exists(path)) return crypto::private_key::load_file(path);
+  auto key = crypto::private_key::generate();
+  if (!key) return key;
+  if (auto saved = key->save_new(path); !saved) return saved.error();
+  spdlog::info("generated node key path={} address={}", path, key->to_address().checksummed());
+  return key;
+}
+
+int fatal(const failure& f) {
+  spdlog::error("cannot start: {} [{}]", f.message, f.code);
+  return 2;
+}
+
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<node_meta>("node_meta");
+  cfg.add_message_type<child_status>("child_status");
+  cfg.add_message_type<supervisor_report>("supervisor_report");
+}
+
+// Blocks the signals in every thread (so CAF's and asio's threads inherit the
+// mask) and returns a descriptor that reads them.
+int block_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+}  // namespace
+
+int run_serve(const node_config& config) {
+  int sig_fd = block_signals();
+  if (sig_fd < 0) return fatal(fail("signalfd_failed", std::strerror(errno)));
+
+  if (auto ok = prepare_data_dir(config.data_dir); !ok) return fatal(ok.error());
+  auto key = node_key(config.data_dir);
+  if (!key) return fatal(key.error());
+  std::string node_address = key->to_address().checksummed();
+  std::string owner = node_address;
+  if (!config.owner.empty()) {
+    auto parsed = crypto::parse_address(config.owner);
+    if (!parsed) return fatal(fail(parsed.error().code, "--owner: " + parsed.error().message));
+    owner = parsed->checksummed();
+  }
+
+  storage::options db_options;
+  db_options.path = (fs::path(config.data_dir) / "db").string();
+  auto db = storage::store::open(db_options);
+  if (!db) return fatal(db.error());
+
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", static_cast<std::size_t>(config.actor_threads));
+  register_message_types(cfg);
+  int exit_code = 0;
+  {
+    caf::actor_system sys{cfg};
+    std::int64_t boot_ms = now_ms();
+    net::node_info info{HEARTH_VERSION, node_address, owner, config.data_dir};
+    net::http_edge_config edge{config.listen, config.http, config.http_threads};
+
+    std::vector<actors::child_spec> children{
+        {"node", actors::node_actor_key,
+         [&db, boot_ms](caf::actor_system& s) { return actors::spawn_node_actor(s, **db, boot_ms, HEARTH_VERSION); }},
+        {"http", net::http_edge_key, [edge, info](caf::actor_system& s) { return net::spawn_http_edge(s, edge, info); }},
+    };
+    auto root = actors::spawn_root_supervisor(sys, std::move(children));
+    if (!root) return fatal(root.error());
+
+    // The tree giving up wakes the main thread through an eventfd.
+    int down_fd = eventfd(0, EFD_CLOEXEC);
+    auto down_reason = std::make_shared<std::string>();
+    sys.spawn([root = *root, down_fd, down_reason](caf::event_based_actor* self) -> caf::behavior {
+      self->monitor(root);
+      self->set_down_handler([=](caf::down_msg& dm) {
+        *down_reason = self->system().render(dm.reason);
+        std::uint64_t one = 1;
+        (void)::write(down_fd, &one, sizeof one);
+        self->quit();
+      });
+      return {[](stop_atom) {}};
+    });
+
+    caf::scoped_actor self{sys};
+    std::string url;
+    self->request(caf::actor_cast<caf::actor>(sys.registry().get(net::http_edge_key)), std::chrono::seconds(5),
+                  get_atom::value)
+        .receive([&](std::string& u) { url = u; }, [&](caf::error& e) { spdlog::error("edge: {}", to_string(e)); });
+    spdlog::info("hearth serving url={} data_dir={} node={} owner={}", url, config.data_dir, node_address, owner);
+
+    pollfd fds[2] = {{sig_fd, POLLIN, 0}, {down_fd, POLLIN, 0}};
+    while (::poll(fds, 2, -1) < 0 && errno == EINTR) {
+    }
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si{};
+      (void)::read(sig_fd, &si, sizeof si);
+      spdlog::info("shutdown signal={}; draining requests in flight", strsignal(static_cast<int>(si.ssi_signo)));
+      auto edge_actor = caf::actor_cast<caf::actor>(sys.registry().get(net::http_edge_key));
+      auto drain_bound = config.http.drain_timeout + std::chrono::seconds(5);
+      if (edge_actor)
+        self->request(edge_actor, drain_bound, drain_atom::value).receive([](bool) {}, [](caf::error& e) {
+          spdlog::warn("http drain did not complete: {}", to_string(e));
+        });
+      self->request(*root, std::chrono::seconds(30), stop_atom::value).receive([](bool) {}, [](caf::error& e) {
+        spdlog::warn("supervisor stop did not complete: {}", to_string(e));
+      });
+    } else {
+      spdlog::error("supervision tree stopped: {}; shutting down", *down_reason);
+      exit_code = 1;
+    }
+    self->send_exit(*root, caf::exit_reason::user_shutdown);
+    ::close(down_fd);
+  }  // the actor system waits for every actor here
+
+  if (auto flushed = (*db)->flush(); !flushed) {
+    spdlog::error("storage flush failed: {}", flushed.error().message);
+    exit_code = exit_code ? exit_code : 1;
+  }
+  db->reset();
+  ::close(sig_fd);
+  spdlog::info("hearth stopped{}", exit_code == 0 ? " cleanly" : "");
+  return exit_code;
+}
+
+}  // namespace hearth::app

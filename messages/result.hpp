@@ -1,0 +1,56 @@
+// A value or a failure with a stable machine-readable code: the error-as-value
+// type every hearth library returns across its boundary (no exceptions escape).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace hearth {
+
+struct failure {
+  std::string code;     // stable, snake_case; becomes the HTTP/JSON-RPC error code
+  std::string message;  // for humans; never contains a secret
+};
+
+template <class T>
+class [[nodiscard]] result {
+ public:
+  result(T value) : v_(std::move(value)) {}
+  result(failure f) : v_(std::move(f)) {}
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  const failure& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, failure> v_;
+};
+
+template <>
+class [[nodiscard]] result<void> {
+ public:
+  result() = default;
+  result(failure f) : failed_(true), f_(std::move(f)) {}
+
+  bool ok() const { return !failed_; }
+  explicit operator bool() const { return ok(); }
+  const failure& error() const { return f_; }
+
+ private:
+  bool failed_ = false;
+  failure f_;
+};
+
+inline failure fail(std::string code, std::string message) {
+  return failure{std::move(code), std::move(message)};
+}
+
+}  // namespace hearth

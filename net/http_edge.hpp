@@ -1,0 +1,29 @@
+// The HTTP edge actor: owns the Beast listener for its lifetime (a restarted
+// edge binds again) and drains it on request. Routes translate requests into
+// messages for the node's actors; the edge holds no other state.
+//
+// Messages: drain_atom -> bool (true once in-flight requests have finished or
+// the drain deadline closed them); get_atom -> std::string (the base URL).
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "messages/result.hpp"
+#include "net/http_types.hpp"
+#include "net/node_info.hpp"
+
+namespace hearth::net {
+
+inline const caf::atom_value http_edge_key = caf::atom("http");
+
+struct http_edge_config {
+  std::string listen = "127.0.0.1:3000";
+  http_limits limits;
+  unsigned io_threads = 1;
+};
+
+// Binds synchronously, so a busy port is a start failure, not a crash loop.
+result<caf::actor> spawn_http_edge(caf::actor_system& sys, const http_edge_config& config, const node_info& info);
+
+}  // namespace hearth::net

@@ -1,0 +1,382 @@
+#include "net/http_server.hpp"
+
+// Boost 1.74's asio needs a standard header first under some standards modes.
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace hearth::net {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class session;
+
+// What sessions share with the server; outlives the io_context's handlers,
+// so a session destroyed during shutdown still has it.
+struct shared_state {
+  http_limits limits;
+  request_handler handler;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> draining{false};
+  std::mutex mutex;
+  std::vector<std::weak_ptr<session>> sessions;
+  std::function<void()> drain_done;
+
+  void session_gone() {
+    std::function<void()> done;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (--connections == 0 && draining && drain_done) done = std::exchange(drain_done, nullptr);
+    }
+    if (done) done();
+  }
+};
+
+bool header_safe(std::string_view s) {
+  for (char c : s)
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  return true;
+}
+
+bool token_safe(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s)
+    if (c <= 32 || c >= 127 || c == ':') return false;
+  return true;
+}
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(tcp::socket&& socket, std::shared_ptr<shared_state> shared)
+      : stream_(std::move(socket)),
+        buffer_(shared->limits.header_bytes + shared->limits.body_bytes + 4096),
+        handler_timer_(stream_.get_executor()),
+        shared_(std::move(shared)) {
+    beast::error_code ec;
+    auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) {
+      remote_address_ = peer.address().to_string();
+      remote_port_ = peer.port();
+    }
+  }
+
+  ~session() {
+    if (!closed_) shared_->session_gone();
+  }
+
+  void start() { asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::do_read, shared_from_this())); }
+
+  // Called on drain: an idle connection closes now; one with a request under
+  // way finishes it first. force closes in any case.
+  void close_if_idle(bool force) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), force] {
+      if (force || (!self->busy_ && self->buffer_.size() == 0)) self->close();
+    });
+  }
+
+ private:
+  const http_limits& limits() const { return shared_->limits; }
+
+  void do_read() {
+    if (closed_) return;
+    busy_ = false;
+    if (shared_->draining) return close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(limits().header_bytes));
+    parser_->body_limit(limits().body_bytes);
+    stream_.expires_after(served_ == 0 ? limits().header_timeout : limits().idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec);
+    busy_ = true;
+    if (parser_->is_done()) return on_request();
+    stream_.expires_after(limits().body_timeout);
+    auto& req = parser_->get();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      continue_.emplace(http::status::continue_, req.version());
+      return http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) return self->close();
+        self->read_body();
+      });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->on_read_error(ec);
+      self->on_request();
+    });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::broken_pipe)
+      return close();
+    // tcp_stream closes the socket when its deadline passes, so a slow or
+    // idle client is disconnected without a 408.
+    if (ec == beast::error::timeout) {
+      spdlog::debug("http peer={}:{} read deadline passed; closing", remote_address_, remote_port_);
+      return close();
+    }
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+      return send_error(431, "header_too_large",
+                        "request header exceeds " + std::to_string(limits().header_bytes) + " bytes");
+    if (ec == http::error::body_limit)
+      return send_error(413, "body_too_large", "request body exceeds " + std::to_string(limits().body_bytes) + " bytes");
+    send_error(400, "bad_request", "malformed HTTP request: " + ec.message());
+  }
+
+  void send_error(unsigned status, std::string_view code, const std::string& message) {
+    spdlog::debug("http peer={}:{} status={} code={}", remote_address_, remote_port_, status, code);
+    keep_alive_ = false;
+    head_ = false;
+    version_ = 11;
+    write(json_error(status, code, message));
+  }
+
+  void on_request() {
+    auto msg = parser_->release();
+    ++served_;
+    stream_.expires_never();
+    version_ = msg.version();
+    keep_alive_ = msg.keep_alive();
+    head_ = msg.method() == http::verb::head;
+
+    http_request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    auto q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    req.version = msg.version();
+    for (const auto& field : msg) req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    req.body = std::move(msg.body());
+    req.remote_address = remote_address_;
+    req.remote_port = remote_port_;
+
+    auto seq = ++request_seq_;
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    auto self = shared_from_this();
+    // Weak: a responder kept by a slow actor must not keep a closed session alive.
+    responder respond = [weak = weak_from_this(), seq, answered](http_response resp) {
+      auto self = weak.lock();
+      if (!self || answered->exchange(true)) return;
+      asio::post(self->stream_.get_executor(),
+                 [self, seq, resp = std::move(resp)]() mutable { self->on_response(seq, std::move(resp)); });
+    };
+    handler_timer_.expires_after(limits().handler_timeout);
+    handler_timer_.async_wait([self, seq, answered](beast::error_code ec) {
+      if (ec || answered->exchange(true)) return;
+      self->on_response(seq, json_error(504, "handler_timeout", "the node did not answer in time"));
+    });
+    try {
+      shared_->handler(std::move(req), respond);
+    } catch (const std::exception& e) {
+      spdlog::error("http handler threw: {}", e.what());
+      respond(json_error(500, "internal_error", "internal error"));
+    }
+  }
+
+  void on_response(std::uint64_t seq, http_response resp) {
+    if (closed_ || seq != request_seq_) return;
+    handler_timer_.cancel();
+    write(std::move(resp));
+  }
+
+  void write(http_response resp) {
+    res_.emplace();
+    res_->version(version_);
+    res_->result(resp.status >= 100 && resp.status <= 599 ? resp.status : 500);
+    for (const auto& [name, value] : resp.headers) {
+      if (!token_safe(name) || !header_safe(value)) {
+        spdlog::warn("http dropped an invalid response header name={}", token_safe(name) ? name : "<invalid>");
+        continue;
+      }
+      res_->insert(name, value);
+    }
+    res_->set(http::field::server, "hearth/" HEARTH_VERSION);
+    bool keep = keep_alive_ && !shared_->draining && served_ < limits().max_requests_per_connection;
+    res_->keep_alive(keep);
+    res_->body() = std::move(resp.body);
+    res_->prepare_payload();
+    if (head_) res_->body().clear();  // Content-Length stays that of the GET body
+    stream_.expires_after(limits().body_timeout);
+    http::async_write(stream_, *res_, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+      if (ec || !keep) return self->close();
+      self->do_read();
+    });
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    handler_timer_.cancel();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+    shared_->session_gone();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  asio::steady_timer handler_timer_;
+  std::shared_ptr<shared_state> shared_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  std::optional<http::response<http::string_body>> res_;
+  std::string remote_address_;
+  std::uint16_t remote_port_ = 0;
+  unsigned served_ = 0;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  bool head_ = false;
+  bool busy_ = false;
+  bool closed_ = false;
+  std::uint64_t request_seq_ = 0;
+};
+
+}  // namespace
+
+struct http_server::impl {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  asio::steady_timer drain_timer{ioc};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{ioc.get_executor()};
+  std::shared_ptr<shared_state> shared = std::make_shared<shared_state>();
+  std::vector<std::thread> threads;
+
+  void do_accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (!ec) admit(std::move(socket));
+      do_accept();
+    });
+  }
+
+  void admit(tcp::socket socket) {
+    if (shared->connections >= shared->limits.max_connections) {
+      static constexpr std::string_view busy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+          "Content-Length: 77\r\n\r\n{\"error\":{\"code\":\"too_many_connections\",\"message\":\"connection limit reached\"}}";
+      beast::error_code ec;
+      socket.non_blocking(true, ec);
+      asio::write(socket, asio::buffer(busy.data(), busy.size()), ec);
+      socket.close(ec);
+      return;
+    }
+    auto s = std::make_shared<session>(std::move(socket), shared);
+    {
+      std::lock_guard<std::mutex> lock(shared->mutex);
+      ++shared->connections;
+      auto& list = shared->sessions;
+      if (list.size() > 64 && list.size() > 2 * shared->connections)
+        list.erase(std::remove_if(list.begin(), list.end(), [](auto& w) { return w.expired(); }), list.end());
+      list.push_back(s);
+    }
+    s->start();
+  }
+
+  std::vector<std::shared_ptr<session>> live_sessions() {
+    std::lock_guard<std::mutex> lock(shared->mutex);
+    std::vector<std::shared_ptr<session>> out;
+    for (auto& w : shared->sessions)
+      if (auto s = w.lock()) out.push_back(std::move(s));
+    return out;
+  }
+};
+
+result<std::pair<std::string, std::uint16_t>> parse_listen_address(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
+    return fail("bad_listen_address", "listen address must be host:port, got '" + listen + "'");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::string port_text = listen.substr(colon + 1);
+  if (port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5 ||
+      std::stoul(port_text) > 65535)
+    return fail("bad_listen_address", "bad port in listen address '" + listen + "'");
+  return std::make_pair(host, static_cast<std::uint16_t>(std::stoul(port_text)));
+}
+
+result<std::unique_ptr<http_server>> http_server::start(const std::string& listen, const http_limits& limits,
+                                                        request_handler handler, unsigned threads) {
+  auto parsed = parse_listen_address(listen);
+  if (!parsed) return parsed.error();
+  beast::error_code ec;
+  auto address = asio::ip::make_address(parsed->first, ec);
+  if (ec) return fail("bad_listen_address", "'" + parsed->first + "' is not an IP address");
+
+  auto p = std::make_shared<impl>();
+  p->shared->limits = limits;
+  p->shared->handler = std::move(handler);
+  tcp::endpoint endpoint(address, parsed->second);
+  auto bind_failure = [&](const char* step) {
+    return fail("listen_failed", std::string(step) + " " + listen + ": " + ec.message());
+  };
+  p->acceptor.open(endpoint.protocol(), ec);
+  if (ec) return bind_failure("open");
+  p->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  p->acceptor.bind(endpoint, ec);
+  if (ec) return bind_failure("bind");
+  p->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return bind_failure("listen");
+  p->do_accept();
+  for (unsigned i = 0; i < std::max(1u, threads); ++i) p->threads.emplace_back([raw = p.get()] { raw->ioc.run(); });
+  return std::unique_ptr<http_server>(new http_server(std::move(p)));
+}
+
+http_server::http_server(std::shared_ptr<impl> p) : impl_(std::move(p)) {}
+
+http_server::~http_server() {
+  // Pending handlers (and the sessions they hold) die with the io_context,
+  // which is declared first in impl and so destroyed last.
+  auto* p = impl_.get();
+  p->work.reset();
+  p->ioc.stop();
+  for (auto& t : p->threads) t.join();
+}
+
+std::string http_server::host() const { return impl_->acceptor.local_endpoint().address().to_string(); }
+std::uint16_t http_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::size_t http_server::open_connections() const { return impl_->shared->connections; }
+
+void http_server::drain(std::function<void()> done) {
+  auto* p = impl_.get();
+  asio::post(p->ioc, [p, done = std::move(done)]() mutable {
+    beast::error_code ec;
+    p->acceptor.close(ec);
+    {
+      std::lock_guard<std::mutex> lock(p->shared->mutex);
+      p->shared->draining = true;
+      if (p->shared->connections > 0) {
+        p->shared->drain_done = std::move(done);
+        done = nullptr;
+      }
+    }
+    if (done) return done();
+    for (auto& s : p->live_sessions()) s->close_if_idle(false);
+    p->drain_timer.expires_after(p->shared->limits.drain_timeout);
+    p->drain_timer.async_wait([p](beast::error_code ec) {
+      if (ec) return;
+      spdlog::warn("http drain timed out; closing {} connection(s)", p->shared->connections.load());
+      for (auto& s : p->live_sessions()) s->close_if_idle(true);
+    });
+  });
+}
+
+}  // namespace hearth::net

@@ -1,0 +1,58 @@
+// Plain HTTP request/response values passed between the Beast sessions and
+// the route handlers, so that only http_server.cpp includes Beast.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace hearth::net {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct http_request {
+  std::string method;  // upper case as sent: GET, POST, ...
+  std::string target;  // raw request target
+  std::string path;    // target before '?'
+  std::string query;   // after '?', without it
+  unsigned version = 11;
+  header_list headers;
+  std::string body;
+  std::string remote_address;
+  std::uint16_t remote_port = 0;
+
+  // First value of a header, case-insensitive name; empty when absent.
+  std::string_view header(std::string_view name) const;
+};
+
+struct http_response {
+  unsigned status = 200;
+  header_list headers;  // repeated names are kept (Set-Cookie)
+  std::string body;
+};
+
+// Called exactly once per request, from any thread.
+using responder = std::function<void(http_response)>;
+using request_handler = std::function<void(http_request, responder)>;
+
+struct http_limits {
+  std::size_t header_bytes = 16 * 1024;
+  std::uint64_t body_bytes = 1024 * 1024;
+  std::chrono::milliseconds header_timeout{10000};   // first byte to end of header
+  std::chrono::milliseconds body_timeout{30000};     // end of header to end of body
+  std::chrono::milliseconds idle_timeout{30000};     // keep-alive wait for the next request
+  std::chrono::milliseconds handler_timeout{30000};  // request to response
+  std::chrono::milliseconds drain_timeout{10000};    // graceful shutdown bound
+  unsigned max_requests_per_connection = 1000;
+  unsigned max_connections = 1024;
+};
+
+// {"error":{"code":..., "message":...}} with the given status: the one error
+// shape every hearth HTTP endpoint answers with.
+http_response json_error(unsigned status, std::string_view code, std::string_view message);
+
+}  // namespace hearth::net

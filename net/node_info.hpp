@@ -1,0 +1,18 @@
+// What the edges know about the node they serve, fixed at start.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace hearth::net {
+
+struct node_info {
+  std::string version;
+  std::string node_address;  // EIP-55 address of the node's own key
+  std::string owner;         // EIP-55 address offers are signed by and paid to
+  std::string data_dir;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+}  // namespace hearth::net

@@ -1,0 +1,110 @@
+#include "net/node_routes.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/node_actor.hpp"
+#include "actors/root_supervisor.hpp"
+#include "messages/node_messages.hpp"
+
+namespace hearth::net {
+namespace {
+
+using nlohmann::json;
+constexpr auto ask_timeout = std::chrono::seconds(5);
+
+http_response json_response(unsigned status, const json& body) {
+  return {status, {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}}, body.dump() + "\n"};
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+http_response index_page(const node_info& info) {
+  std::string body =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>hearth</title>"
+      "<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}"
+      "code{background:#f3f3f3;padding:0 .2rem}</style></head><body>\n"
+      "<h1>hearth " + html_escape(info.version) + "</h1>\n"
+      "<p>Pay-per-use sandboxed compute.</p>\n<ul>\n"
+      "<li>Node address: <code>" + html_escape(info.node_address) + "</code></li>\n"
+      "<li>Owner: <code>" + html_escape(info.owner) + "</code></li>\n"
+      "</ul>\n<p><a href=\"/health\">/health</a> &mdash; node status as JSON</p>\n</body></html>\n";
+  return {200, {{"Content-Type", "text/html; charset=utf-8"}}, std::move(body)};
+}
+
+json health_json(const node_info& info, const supervisor_report& report, const node_meta& meta) {
+  bool all_alive = true;
+  json children = json::array();
+  for (const auto& c : report.children) {
+    all_alive &= c.alive;
+    children.push_back({{"name", c.name}, {"alive", c.alive}, {"restarts", c.restarts}});
+  }
+  double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - info.started).count();
+  return {
+      {"status", all_alive ? "ok" : "degraded"},
+      {"version", info.version},
+      {"uptime_seconds", uptime},
+      {"node", {{"address", info.node_address}, {"owner", info.owner}, {"owner_is_node_key", info.owner == info.node_address}}},
+      {"storage",
+       {{"data_dir", info.data_dir},
+        {"start_count", meta.start_count},
+        {"previous_stop", meta.previous_stop_clean ? "clean" : "unclean"},
+        {"unclean_stops", meta.unclean_stops}}},
+      {"actors", {{"running", report.running_actors}, {"children", children}}},
+  };
+}
+
+http_response unavailable(const caf::actor_system& sys, const caf::error& e) {
+  return json_error(503, "node_unavailable", "node actors did not answer: " + sys.render(e));
+}
+
+// One short-lived actor per request asks the supervisor and the node actor,
+// then answers; it ends when its requests are answered.
+void health(caf::actor_system& sys, node_info info, responder respond) {
+  sys.spawn([info = std::move(info), respond = std::move(respond)](caf::event_based_actor* self) {
+    auto& reg = self->system().registry();
+    auto sup = caf::actor_cast<caf::actor>(reg.get(actors::root_supervisor_key));
+    auto node = caf::actor_cast<caf::actor>(reg.get(actors::node_actor_key));
+    if (!sup || !node) return respond(json_error(503, "node_unavailable", "node actors are restarting"));
+    self->request(sup, ask_timeout, health_atom::value)
+        .then(
+            [=](supervisor_report& report) {
+              self->request(node, ask_timeout, get_atom::value)
+                  .then([=](node_meta& meta) { respond(json_response(200, health_json(info, report, meta))); },
+                        [=](caf::error& e) { respond(unavailable(self->system(), e)); });
+            },
+            [=](caf::error& e) { respond(unavailable(self->system(), e)); });
+  });
+}
+
+}  // namespace
+
+request_handler make_node_routes(caf::actor_system& sys, node_info info) {
+  return [&sys, info = std::move(info)](http_request req, responder respond) {
+    bool readable = req.method == "GET" || req.method == "HEAD";
+    if (req.path == "/health" || req.path == "/") {
+      if (!readable) {
+        auto r = json_error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
+        r.headers.emplace_back("Allow", "GET, HEAD");
+        return respond(std::move(r));
+      }
+      if (req.path == "/") return respond(index_page(info));
+      return health(sys, info, std::move(respond));
+    }
+    respond(json_error(404, "not_found", "no such endpoint"));
+  };
+}
+
+}  // namespace hearth::net

@@ -1,0 +1,63 @@
+#include "sandbox/elf_arch.hpp"
+
+#include <elf.h>
+#include <sys/utsname.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+namespace hearth::sandbox {
+namespace {
+
+std::string machine_name(unsigned machine) {
+  switch (machine) {
+    case EM_X86_64: return "x86_64";
+    case EM_386: return "i386";
+    case EM_AARCH64: return "aarch64";
+    case EM_ARM: return "arm";
+    case EM_RISCV: return "riscv64";
+    case EM_PPC64: return "ppc64";
+    case EM_S390: return "s390x";
+    default: return "unknown:" + std::to_string(machine);
+  }
+}
+
+}  // namespace
+
+result<elf_info> read_elf_info(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("file_unreadable", path + ": " + std::strerror(errno));
+  unsigned char header[20] = {};
+  in.read(reinterpret_cast<char*>(header), sizeof header);
+  if (in.gcount() < static_cast<std::streamsize>(sizeof header) || std::memcmp(header, ELFMAG, SELFMAG) != 0)
+    return fail("not_elf", path + " is not an ELF executable");
+  elf_info info;
+  info.is_64bit = header[EI_CLASS] == ELFCLASS64;
+  info.little_endian = header[EI_DATA] == ELFDATA2LSB;
+  auto half = [&](int at) {
+    return info.little_endian ? header[at] | header[at + 1] << 8 : header[at] << 8 | header[at + 1];
+  };
+  unsigned type = static_cast<unsigned>(half(16));
+  unsigned machine = static_cast<unsigned>(half(18));
+  info.is_executable = type == ET_EXEC || type == ET_DYN;
+  info.arch = machine_name(machine);
+  return info;
+}
+
+std::string host_arch() {
+  utsname u{};
+  if (uname(&u) != 0) return "unknown";
+  std::string m = u.machine;
+  if (m == "i686" || m == "i586") return "i386";
+  if (m == "armv7l") return "arm";
+  return m;
+}
+
+bool host_can_run(const elf_info& info) {
+  if (!info.is_executable) return false;
+  std::string host = host_arch();
+  return info.arch == host || (host == "x86_64" && info.arch == "i386");
+}
+
+}  // namespace hearth::sandbox

@@ -1,0 +1,85 @@
+// The node's embedded RocksDB: one column family per kind of record, atomic
+// multi-key batches, synced writes. Thread-safe; shared by all actors.
+// RocksDB types stay behind a pimpl so most translation units never see them.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "messages/result.hpp"
+
+namespace hearth::storage {
+
+// On-disk names are stable: never rename or reuse one; add new kinds at the end.
+enum class column : int {
+  meta,         // node-wide records (node identity, schema version)
+  offers,       // signed offers by hash
+  executables,  // content-addressed executables by sha256
+  tasks,        // task records by id
+  payments,     // payment records by id
+  nonces,       // (payer, nonce) seen: the replay guard
+  ledger,       // receivables per payer and asset
+  invites,      // couch invites by id
+  guests,       // couch guests by id
+  count_
+};
+inline constexpr int column_count = static_cast<int>(column::count_);
+std::string_view column_name(column c);
+
+struct options {
+  std::string path;
+  bool sync_writes = true;  // fsync the WAL on every write: money is exactly once
+  std::size_t block_cache_mb = 32;
+};
+
+// A set of puts and deletes over any columns, applied all or nothing.
+class write_batch {
+ public:
+  void put(column c, std::string key, std::string value);
+  void erase(column c, std::string key);
+  bool empty() const { return ops_.empty(); }
+  std::size_t size() const { return ops_.size(); }
+
+ private:
+  friend class store;
+  struct op {
+    column col;
+    std::string key;
+    std::optional<std::string> value;  // nullopt: delete
+  };
+  std::vector<op> ops_;
+};
+
+using key_value = std::pair<std::string, std::string>;
+
+class store {
+ public:
+  // Fails with "data_dir_locked" when another process holds the directory.
+  static result<std::unique_ptr<store>> open(const options& opts);
+  ~store();
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  result<std::optional<std::string>> get(column c, std::string_view key) const;
+  result<void> put(column c, std::string_view key, std::string_view value);
+  result<void> write(const write_batch& batch);
+  // Keys starting with prefix, strictly after start_after (empty: from the
+  // first), at most limit of them, in key order: the basis of paged listings.
+  result<std::vector<key_value>> scan(column c, std::string_view prefix, std::string_view start_after,
+                                      std::size_t limit) const;
+  result<std::uint64_t> approximate_count(column c) const;
+  // Flushes memtables to table files and syncs the WAL.
+  result<void> flush();
+  const std::string& path() const;
+
+ private:
+  struct impl;
+  explicit store(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace hearth::storage

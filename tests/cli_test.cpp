@@ -1,0 +1,116 @@
+// The hearth CLI's key and config commands, run as a user would.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "support/process.hpp"
+
+using namespace hearth::test;
+using nlohmann::json;
+
+namespace {
+const std::string hearth_bin = HEARTH_BIN;
+const std::string hardhat0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+std::string line(const run_result& r) { return r.out.substr(0, r.out.find('\n')); }
+}  // namespace
+
+TEST_CASE("key generate writes a 0600 file and refuses to overwrite it", "[cli][key]") {
+  temp_dir dir;
+  auto path = dir.file("k.key");
+  auto gen = run({hearth_bin, "key", "generate", "-o", path});
+  REQUIRE(gen.status == 0);
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  auto addr = run({hearth_bin, "key", "address", "--key", "@" + path});
+  CHECK(line(addr) == line(gen));
+  CHECK(line(gen).size() == 42);
+
+  auto again = run({hearth_bin, "key", "generate", "-o", path});
+  CHECK(again.status == 1);
+  CHECK(again.err.find("refusing to overwrite") != std::string::npos);
+  CHECK(line(run({hearth_bin, "key", "address", "--key", "@" + path})) == line(gen));
+}
+
+TEST_CASE("key address of the well-known hardhat key", "[cli][key]") {
+  auto r = run({hearth_bin, "key", "address", "--key", hardhat0});
+  CHECK(r.status == 0);
+  CHECK(line(r) == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+  auto env = run({hearth_bin, "key", "address"}, {"HEARTH_KEY=" + hardhat0});
+  CHECK(line(env) == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+  auto bad = run({hearth_bin, "key", "address", "--key", "0x1234"});
+  CHECK(bad.status == 1);
+  CHECK(bad.err.find("bad_key") != std::string::npos);
+  CHECK(bad.err.find("0x1234") == std::string::npos);  // key material is never echoed
+}
+
+TEST_CASE("key derive is deterministic per namespace and source", "[cli][key]") {
+  auto a = run({hearth_bin, "key", "derive", "payments", "--key", hardhat0});
+  auto b = run({hearth_bin, "key", "derive", "payments", "--key", hardhat0});
+  auto c = run({hearth_bin, "key", "derive", "other", "--key", hardhat0});
+  REQUIRE(a.status == 0);
+  CHECK(line(a) == line(b));
+  CHECK(line(a) != line(c));
+  CHECK(line(a).size() == 66);
+
+  temp_dir dir;
+  std::ofstream(dir.file("pass")) << "correct horse battery staple\n";
+  auto p1 = run({hearth_bin, "key", "derive", "--passphrase-file", dir.file("pass"), "-o", dir.file("d.key")});
+  REQUIRE(p1.status == 0);
+  auto p2 = run({hearth_bin, "key", "derive", "--passphrase-env", "PASS"}, {"PASS=correct horse battery staple"});
+  REQUIRE(p2.status == 0);
+  auto from_file = run({hearth_bin, "key", "address", "--key", "@" + dir.file("d.key")});
+  auto from_env = run({hearth_bin, "key", "address", "--key", line(p2)});
+  CHECK(line(from_file) == line(from_env));
+  CHECK(line(p1) == line(from_file));
+
+  auto none = run({hearth_bin, "key", "derive"});
+  CHECK(none.status == 1);
+  CHECK(none.err.find("derive_source_missing") != std::string::npos);
+}
+
+TEST_CASE("key sha256 matches coreutils", "[cli][key]") {
+  temp_dir dir;
+  std::ofstream(dir.file("f"), std::ios::binary) << std::string(200000, 'q');
+  auto ours = run({hearth_bin, "key", "sha256", dir.file("f")});
+  auto theirs = run({"sha256sum", dir.file("f")});
+  CHECK(line(ours) == theirs.out.substr(0, 64));
+  CHECK(run({hearth_bin, "key", "sha256", dir.file("missing")}).status == 1);
+}
+
+TEST_CASE("config: file, environment and flags, flags winning", "[cli][config]") {
+  temp_dir dir;
+  auto cfg = dir.file("hearth.toml");
+  REQUIRE(run({hearth_bin, "config", "init", "-o", cfg}).status == 0);
+  CHECK(run({hearth_bin, "config", "init", "-o", cfg}).status == 1);  // no silent overwrite
+
+  auto defaults = run({hearth_bin, "--config", cfg, "config", "show"});
+  REQUIRE(defaults.status == 0);
+  CHECK(defaults.out.find("listen = \"127.0.0.1:3000\"") != std::string::npos);
+
+  std::ofstream(cfg, std::ios::trunc) << "listen = \"127.0.0.1:4100\"\nhttp-max-connections = 7\n";
+  auto from_file = run({hearth_bin, "--config", cfg, "config", "show"});
+  CHECK(from_file.out.find("listen = \"127.0.0.1:4100\"") != std::string::npos);
+  CHECK(from_file.out.find("http-max-connections = 7") != std::string::npos);
+
+  auto from_env = run({hearth_bin, "--config", cfg, "config", "show"}, {"HEARTH_LISTEN=127.0.0.1:4200"});
+  CHECK(from_env.out.find("listen = \"127.0.0.1:4200\"") != std::string::npos);
+
+  auto from_flag =
+      run({hearth_bin, "--config", cfg, "config", "show", "--listen", "127.0.0.1:4300"}, {"HEARTH_LISTEN=127.0.0.1:4200"});
+  CHECK(from_flag.out.find("listen = \"127.0.0.1:4300\"") != std::string::npos);
+
+  auto schema = run({hearth_bin, "config", "schema"});
+  REQUIRE(schema.status == 0);
+  json s = json::parse(schema.out);
+  CHECK(s["properties"]["listen"]["type"] == "string");
+  CHECK(s["properties"]["http-max-connections"]["type"] == "integer");
+
+  std::ofstream(cfg, std::ios::trunc) << "http-max-connections = \"lots\"\n";
+  auto invalid = run({hearth_bin, "--config", cfg, "config", "show"});
+  CHECK(invalid.status != 0);
+  CHECK(invalid.err.find("http-max-connections") != std::string::npos);
+}

@@ -1,0 +1,267 @@
+// hearth_net's Beast server on loopback with real sockets: limits, deadlines,
+// keep-alive, pipelining, drain. The handler is a plain function here.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include "net/http_server.hpp"
+#include "support/raw_http.hpp"
+
+using namespace hearth;
+using namespace hearth::net;
+using namespace std::chrono_literals;
+using test::raw_connection;
+
+namespace {
+
+// Answers "METHOD PATH BODY"; /hold keeps the responder for the test to use;
+// /never drops it; /twice answers twice; /inject returns a header with CRLF.
+struct echo_handler {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<responder> held;
+
+  request_handler handler() {
+    return [this](http_request req, responder respond) {
+      if (req.path == "/hold") {
+        std::lock_guard<std::mutex> lock(m);
+        held.push_back(std::move(respond));
+        cv.notify_all();
+        return;
+      }
+      if (req.path == "/never") return;
+      http_response r{200, {{"Content-Type", "text/plain"}}, req.method + " " + req.path + " " + req.body};
+      if (req.path == "/inject") r.headers.emplace_back("X-Evil", "a\r\nSet-Cookie: stolen=1");
+      if (req.path == "/cookies") {
+        r.headers.emplace_back("Set-Cookie", "a=1");
+        r.headers.emplace_back("Set-Cookie", "b=2");
+      }
+      if (req.path == "/twice") respond(r);
+      respond(std::move(r));
+    };
+  }
+
+  responder wait_held() {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait_for(lock, 10s, [&] { return !held.empty(); });
+    REQUIRE_FALSE(held.empty());
+    auto r = held.back();
+    held.pop_back();
+    return r;
+  }
+};
+
+std::unique_ptr<http_server> start(echo_handler& h, http_limits limits = {}) {
+  auto s = http_server::start("127.0.0.1:0", limits, h.handler());
+  REQUIRE(s);
+  return std::move(*s);
+}
+
+std::string get(const std::string& path, const std::string& extra = "") {
+  return "GET " + path + " HTTP/1.1\r\nHost: x\r\n" + extra + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("listen addresses are validated", "[http]") {
+  CHECK(parse_listen_address("127.0.0.1:3000").ok());
+  CHECK(parse_listen_address("[::1]:80")->first == "::1");
+  CHECK_FALSE(parse_listen_address("127.0.0.1").ok());
+  CHECK_FALSE(parse_listen_address("127.0.0.1:99999").ok());
+  CHECK_FALSE(parse_listen_address("127.0.0.1:http").ok());
+  echo_handler h;
+  CHECK_FALSE(http_server::start("not-an-ip:0", {}, h.handler()).ok());
+}
+
+TEST_CASE("a busy port is a clear start failure", "[http]") {
+  echo_handler h;
+  auto first = start(h);
+  auto second = http_server::start("127.0.0.1:" + std::to_string(first->port()), {}, h.handler());
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code == "listen_failed");
+}
+
+TEST_CASE("keep-alive and pipelined requests are answered in order", "[http]") {
+  echo_handler h;
+  auto server = start(h);
+  raw_connection c(server->port());
+  REQUIRE(c.send(get("/one")));
+  auto r1 = c.read_response();
+  REQUIRE(r1);
+  CHECK(r1->body == "GET /one ");
+  REQUIRE(c.send(get("/a") + "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz" + get("/c")));
+  CHECK(c.read_response()->body == "GET /a ");
+  CHECK(c.read_response()->body == "POST /b xyz");
+  CHECK(c.read_response()->body == "GET /c ");
+}
+
+TEST_CASE("repeated response headers are kept and injected ones dropped", "[http]") {
+  echo_handler h;
+  auto server = start(h);
+  auto r = test::http_exchange(server->port(), get("/cookies"));
+  REQUIRE(r);
+  CHECK(r->headers.count("set-cookie") == 2);
+  auto evil = test::http_exchange(server->port(), get("/inject"));
+  REQUIRE(evil);
+  CHECK(evil->status == 200);
+  CHECK(evil->headers.count("x-evil") == 0);
+  CHECK(evil->headers.count("set-cookie") == 0);
+}
+
+TEST_CASE("malformed and oversized requests get a clear 4xx and the server stays up", "[http]") {
+  echo_handler h;
+  http_limits limits;
+  limits.header_bytes = 2048;
+  limits.body_bytes = 1024;
+  auto server = start(h, limits);
+  auto port = server->port();
+
+  auto bad = test::http_exchange(port, "GARBAGE\r\n\r\n");
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  CHECK(bad->body.find("\"bad_request\"") != std::string::npos);
+
+  auto big_header = test::http_exchange(port, get("/", "X-Big: " + std::string(4096, 'a') + "\r\n"));
+  REQUIRE(big_header);
+  CHECK(big_header->status == 431);
+
+  auto big_body = test::http_exchange(port, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
+  REQUIRE(big_body);
+  CHECK(big_body->status == 413);
+  CHECK(big_body->body.find("body_too_large") != std::string::npos);
+
+  raw_connection chunked(port);
+  std::string chunks = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 3; ++i) chunks += "200\r\n" + std::string(512, 'z') + "\r\n";
+  chunks += "0\r\n\r\n";
+  chunked.send(chunks);
+  auto chunked_reply = chunked.read_response();
+  REQUIRE(chunked_reply);
+  CHECK(chunked_reply->status == 413);
+
+  auto bad_length = test::http_exchange(port, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n");
+  REQUIRE(bad_length);
+  CHECK(bad_length->status == 400);
+
+  auto ok = test::http_exchange(port, get("/still-up"));
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+}
+
+TEST_CASE("HEAD and Expect: 100-continue", "[http]") {
+  echo_handler h;
+  auto server = start(h);
+  raw_connection c(server->port());
+  c.send("HEAD /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto head = c.read_response(10s, true);
+  REQUIRE(head);
+  CHECK(head->body.empty());
+  CHECK(head->header("content-length") == std::to_string(std::string("HEAD /x ").size()));
+
+  raw_connection e(server->port());
+  e.send("POST /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  auto cont = e.read_response();
+  REQUIRE(cont);
+  CHECK(cont->status == 100);
+  e.send("hi");
+  auto final = e.read_response();
+  REQUIRE(final);
+  CHECK(final->body == "POST /e hi");
+}
+
+TEST_CASE("a slow request header or an idle connection is cut at its deadline", "[http]") {
+  echo_handler h;
+  http_limits limits;
+  limits.header_timeout = 300ms;
+  limits.idle_timeout = 300ms;
+  auto server = start(h, limits);
+  raw_connection slow(server->port());
+  slow.send("GET / HTTP/1.1\r\nHost:");
+  CHECK(slow.wait_closed(10s));
+
+  raw_connection idle(server->port());
+  idle.send(get("/first"));
+  REQUIRE(idle.read_response());
+  CHECK(idle.wait_closed(10s));
+}
+
+TEST_CASE("a handler that never answers gets 504; a double answer is ignored", "[http]") {
+  echo_handler h;
+  http_limits limits;
+  limits.handler_timeout = 200ms;
+  auto server = start(h, limits);
+  auto r = test::http_exchange(server->port(), get("/never"));
+  REQUIRE(r);
+  CHECK(r->status == 504);
+  raw_connection c(server->port());
+  c.send(get("/twice") + get("/after"));
+  CHECK(c.read_response()->body == "GET /twice ");
+  CHECK(c.read_response()->body == "GET /after ");
+}
+
+TEST_CASE("requests per connection and connections are capped", "[http]") {
+  echo_handler h;
+  http_limits limits;
+  limits.max_requests_per_connection = 2;
+  limits.max_connections = 1;
+  auto server = start(h, limits);
+  raw_connection c(server->port());
+  c.send(get("/1"));
+  auto r1 = c.read_response();
+  REQUIRE(r1);
+  CHECK(r1->header("connection") != "close");
+
+  raw_connection refused(server->port());
+  auto busy = refused.read_response();
+  REQUIRE(busy);
+  CHECK(busy->status == 503);
+
+  c.send(get("/2"));
+  auto r2 = c.read_response();
+  REQUIRE(r2);
+  CHECK(r2->header("connection") == "close");
+  CHECK(c.wait_closed(10s));
+}
+
+TEST_CASE("drain lets a request in flight finish, then completes", "[http]") {
+  echo_handler h;
+  auto server = start(h);
+  raw_connection busy(server->port());
+  raw_connection idle(server->port());
+  busy.send(get("/hold"));
+  idle.send(get("/warm"));
+  REQUIRE(idle.read_response());
+  responder held = h.wait_held();
+
+  std::promise<void> drained;
+  server->drain([&] { drained.set_value(); });
+  CHECK(idle.wait_closed(10s));
+  auto done = drained.get_future();
+  CHECK(done.wait_for(0s) == std::future_status::timeout);  // still waiting for /hold
+
+  held(http_response{200, {}, "late"});
+  auto r = busy.read_response();
+  REQUIRE(r);
+  CHECK(r->body == "late");
+  CHECK(r->header("connection") == "close");
+  CHECK(done.wait_for(10s) == std::future_status::ready);
+  CHECK(server->open_connections() == 0);
+}
+
+TEST_CASE("drain closes what is still in flight at its deadline", "[http]") {
+  echo_handler h;
+  http_limits limits;
+  limits.drain_timeout = 200ms;
+  auto server = start(h, limits);
+  raw_connection busy(server->port());
+  busy.send(get("/hold"));
+  responder held = h.wait_held();
+  std::promise<void> drained;
+  server->drain([&] { drained.set_value(); });
+  CHECK(drained.get_future().wait_for(10s) == std::future_status::ready);
+  CHECK(busy.wait_closed(10s));
+  held(http_response{200, {}, "too late"});  // harmless after close
+}

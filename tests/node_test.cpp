@@ -1,0 +1,161 @@
+// The real `hearth serve` on a free loopback port: /health through curl,
+// hostile requests through raw sockets, SIGTERM, restarts on the same data
+// dir (clean and after SIGKILL), and start-up failures with clear messages.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+
+#include <regex>
+
+#include "support/process.hpp"
+#include "support/raw_http.hpp"
+
+using namespace hearth::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+const std::string hearth_bin = HEARTH_BIN;
+
+struct node {
+  std::unique_ptr<child_process> proc;
+  std::uint16_t port = 0;
+
+  explicit node(const std::string& data_dir, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{hearth_bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc = std::make_unique<child_process>(argv);
+    auto line = proc->wait_for_line("hearth serving", 30s);
+    INFO(proc->output());
+    REQUIRE(line);
+    std::smatch m;
+    REQUIRE(std::regex_search(*line, m, std::regex(R"(url=http://127\.0\.0\.1:(\d+))")));
+    port = static_cast<std::uint16_t>(std::stoi(m[1]));
+  }
+
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+
+  json health() const {
+    auto r = run({"curl", "-sS", "--max-time", "10", "-H", "Accept: application/json", url("/health")});
+    REQUIRE(r.status == 0);
+    return json::parse(r.out);
+  }
+
+  int stop(int sig) {
+    proc->signal(sig);
+    auto status = proc->wait_exit(30s);
+    INFO(proc->output());
+    REQUIRE(status);
+    return *status;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("hearth serve answers /health and survives hostile requests", "[node]") {
+  temp_dir dir;
+  node n(dir.path());
+  json h = n.health();
+  CHECK(h["status"] == "ok");
+  CHECK(h["version"].is_string());
+  CHECK(h["uptime_seconds"].get<double>() >= 0);
+  auto addr = run({hearth_bin, "key", "address", "--key", "@" + dir.path() + "/node.key"});
+  REQUIRE(addr.status == 0);
+  CHECK(h["node"]["address"] == addr.out.substr(0, addr.out.size() - 1));
+  CHECK(h["node"]["owner"] == h["node"]["address"]);
+  CHECK(h["storage"]["start_count"] == 1);
+  CHECK(h["actors"]["running"].get<int>() >= 2);
+  for (const auto& c : h["actors"]["children"]) CHECK(c["alive"] == true);
+
+  auto index = run({"curl", "-sS", "-i", n.url("/")});
+  CHECK(index.out.find("text/html") != std::string::npos);
+  CHECK(index.out.find("<html") != std::string::npos);
+
+  // One connection, two requests: curl reuses it.
+  auto keepalive = run({"curl", "-sS", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{num_connects} ", n.url("/health"),
+                        n.url("/health")});
+  CHECK(keepalive.out == "1 0 ");
+
+  auto missing = http_exchange(n.port, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  CHECK(json::parse(missing->body)["error"]["code"] == "not_found");
+
+  auto wrong_method = http_exchange(n.port, "DELETE /health HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(wrong_method);
+  CHECK(wrong_method->status == 405);
+  CHECK(wrong_method->header("allow") == "GET, HEAD");
+
+  auto garbage = http_exchange(n.port, "\x01\x02\x03 / HTTP/9.9\r\n\r\n");
+  REQUIRE(garbage);
+  CHECK(garbage->status == 400);
+
+  auto big_header = http_exchange(n.port, "GET / HTTP/1.1\r\nX: " + std::string(64 * 1024, 'h') + "\r\n\r\n");
+  REQUIRE(big_header);
+  CHECK(big_header->status == 431);
+
+  auto big_body = http_exchange(n.port, "POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n");
+  REQUIRE(big_body);
+  CHECK(big_body->status == 413);
+
+  // A client that vanishes mid-request does no harm.
+  {
+    raw_connection half(n.port);
+    half.send("POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc");
+  }
+  CHECK(n.health()["status"] == "ok");
+
+  CHECK(n.stop(SIGTERM) == 0);
+  CHECK(n.proc->output().find("stopped cleanly") != std::string::npos);
+}
+
+TEST_CASE("restarts on one data dir keep the key and tell clean from unclean stops", "[node]") {
+  temp_dir dir;
+  std::string first_address;
+  {
+    node n(dir.path());
+    first_address = n.health()["node"]["address"];
+    CHECK(n.stop(SIGINT) == 0);
+  }
+  {
+    node n(dir.path(), {"--owner", "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"});
+    json h = n.health();
+    CHECK(h["node"]["address"] == first_address);
+    CHECK(h["node"]["owner"] == "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+    CHECK(h["node"]["owner_is_node_key"] == false);
+    CHECK(h["storage"]["start_count"] == 2);
+    CHECK(h["storage"]["previous_stop"] == "clean");
+
+    // A second node on the same data dir is refused while this one runs.
+    auto second = run({hearth_bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path()});
+    CHECK(second.status == 2);
+    CHECK(second.err.find("data_dir_locked") != std::string::npos);
+
+    CHECK(n.stop(SIGKILL) == 128 + SIGKILL);
+  }
+  node n(dir.path());
+  json h = n.health();
+  CHECK(h["storage"]["start_count"] == 3);
+  CHECK(h["storage"]["previous_stop"] == "unclean");
+  CHECK(h["storage"]["unclean_stops"] == 1);
+  CHECK(n.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("start-up failures exit with a clear message", "[node]") {
+  temp_dir dir;
+  auto bad_owner = run({hearth_bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path(), "--owner",
+                        "0xF39Fd6e51aad88F6F4ce6aB8827279cffFb92266"});
+  CHECK(bad_owner.status == 2);
+  CHECK(bad_owner.err.find("bad_address_checksum") != std::string::npos);
+
+  node n(dir.file("a"));
+  auto busy = run({hearth_bin, "serve", "--listen", "127.0.0.1:" + std::to_string(n.port), "--data-dir", dir.file("b")});
+  CHECK(busy.status == 2);
+  CHECK(busy.err.find("listen_failed") != std::string::npos);
+
+  auto bad_listen = run({hearth_bin, "serve", "--listen", "localhost", "--data-dir", dir.file("c")});
+  CHECK(bad_listen.status == 2);
+  CHECK(bad_listen.err.find("bad_listen_address") != std::string::npos);
+  CHECK(n.stop(SIGTERM) == 0);
+}

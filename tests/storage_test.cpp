@@ -1,0 +1,112 @@
+// hearth_storage on a real RocksDB in a temporary directory.
+#include <catch2/catch.hpp>
+
+#include "storage/node_meta_record.hpp"
+#include "storage/store.hpp"
+#include "support/process.hpp"
+
+using namespace hearth;
+using namespace hearth::storage;
+
+namespace {
+std::unique_ptr<store> open_at(const std::string& path) {
+  options o;
+  o.path = path;
+  auto db = store::open(o);
+  REQUIRE(db);
+  return std::move(*db);
+}
+}  // namespace
+
+TEST_CASE("values persist across reopen, per column", "[storage]") {
+  test::temp_dir dir;
+  {
+    auto db = open_at(dir.path());
+    REQUIRE(db->put(column::offers, "k", "offer").ok());
+    REQUIRE(db->put(column::tasks, "k", "task").ok());
+  }
+  auto db = open_at(dir.path());
+  CHECK(**db->get(column::offers, "k") == "offer");
+  CHECK(**db->get(column::tasks, "k") == "task");
+  CHECK_FALSE(db->get(column::payments, "k")->has_value());
+}
+
+TEST_CASE("a write batch applies all of its changes together", "[storage]") {
+  test::temp_dir dir;
+  auto db = open_at(dir.path());
+  REQUIRE(db->put(column::nonces, "old", "1").ok());
+  write_batch batch;
+  batch.put(column::payments, "p1", "held");
+  batch.put(column::nonces, "n1", "p1");
+  batch.erase(column::nonces, "old");
+  REQUIRE(db->write(batch).ok());
+  CHECK(**db->get(column::payments, "p1") == "held");
+  CHECK(**db->get(column::nonces, "n1") == "p1");
+  CHECK_FALSE(db->get(column::nonces, "old")->has_value());
+}
+
+TEST_CASE("a second opener of the same data dir is refused clearly", "[storage]") {
+  test::temp_dir dir;
+  auto db = open_at(dir.path());
+  options o;
+  o.path = dir.path();
+  auto second = store::open(o);
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code == "data_dir_locked");
+}
+
+TEST_CASE("prefix scans page in key order", "[storage]") {
+  test::temp_dir dir;
+  auto db = open_at(dir.path());
+  for (int i = 0; i < 25; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "a/%02d", i);
+    REQUIRE(db->put(column::tasks, key, std::to_string(i)).ok());
+  }
+  REQUIRE(db->put(column::tasks, "b/00", "other").ok());
+  std::vector<std::string> seen;
+  std::string after;
+  for (int page = 0; page < 10; ++page) {
+    auto rows = db->scan(column::tasks, "a/", after, 10);
+    REQUIRE(rows);
+    if (rows->empty()) break;
+    for (auto& [k, v] : *rows) seen.push_back(k);
+    after = rows->back().first;
+  }
+  REQUIRE(seen.size() == 25);
+  CHECK(seen.front() == "a/00");
+  CHECK(seen.back() == "a/24");
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+}
+
+TEST_CASE("node meta record round-trips through Cap'n Proto", "[storage]") {
+  test::temp_dir dir;
+  auto db = open_at(dir.path());
+  CHECK_FALSE(load_node_meta(*db)->has_value());
+  node_meta m;
+  m.start_count = 7;
+  m.running = true;
+  m.first_started_at_ms = 1234;
+  m.version = "9.9.9";
+  m.previous_stop_clean = false;
+  REQUIRE(save_node_meta(*db, m).ok());
+  auto loaded = load_node_meta(*db);
+  REQUIRE(loaded);
+  REQUIRE(loaded->has_value());
+  CHECK((*loaded)->start_count == 7);
+  CHECK((*loaded)->running);
+  CHECK((*loaded)->first_started_at_ms == 1234);
+  CHECK((*loaded)->version == "9.9.9");
+  CHECK_FALSE((*loaded)->previous_stop_clean);
+}
+
+TEST_CASE("a corrupt stored record is an error value, not a crash", "[storage]") {
+  test::temp_dir dir;
+  auto db = open_at(dir.path());
+  for (std::string garbage : {std::string("x"), std::string(16, '\xff'), std::string(8, '\0')}) {
+    REQUIRE(db->put(column::meta, "node", garbage).ok());
+    auto loaded = load_node_meta(*db);
+    REQUIRE_FALSE(loaded);
+    CHECK(loaded.error().code == "record_corrupt");
+  }
+}
