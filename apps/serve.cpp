@@ -69,6 +69,19 @@ int block_signals() {
   return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
+// Wakes the main thread through an eventfd when the supervision tree stops.
+caf::behavior watch_tree(caf::event_based_actor* self, caf::actor root, int down_fd,
+                         std::shared_ptr<std::string> down_reason) {
+  self->monitor(root);
+  self->set_down_handler([=](caf::down_msg& dm) {
+    *down_reason = self->system().render(dm.reason);
+    std::uint64_t one = 1;
+    if (::write(down_fd, &one, sizeof one) != sizeof one) spdlog::error("eventfd write failed");
+    self->quit();
+  });
+  return {[](stop_atom) {}};
+}
+
 }  // namespace
 
 int run_serve(const node_config& config) {
@@ -95,6 +108,7 @@ int run_serve(const node_config& config) {
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(config.actor_threads));
   register_message_types(cfg);
   int exit_code = 0;
+  int down_fd = eventfd(0, EFD_CLOEXEC);  // closed only after every actor is gone
   {
     caf::actor_system sys{cfg};
     std::int64_t boot_ms = now_ms();
@@ -109,19 +123,8 @@ int run_serve(const node_config& config) {
     auto root = actors::spawn_root_supervisor(sys, std::move(children));
     if (!root) return fatal(root.error());
 
-    // The tree giving up wakes the main thread through an eventfd.
-    int down_fd = eventfd(0, EFD_CLOEXEC);
     auto down_reason = std::make_shared<std::string>();
-    sys.spawn([root = *root, down_fd, down_reason](caf::event_based_actor* self) -> caf::behavior {
-      self->monitor(root);
-      self->set_down_handler([=](caf::down_msg& dm) {
-        *down_reason = self->system().render(dm.reason);
-        std::uint64_t one = 1;
-        (void)::write(down_fd, &one, sizeof one);
-        self->quit();
-      });
-      return {[](stop_atom) {}};
-    });
+    sys.spawn(watch_tree, *root, down_fd, down_reason);
 
     caf::scoped_actor self{sys};
     std::string url;
@@ -151,7 +154,6 @@ int run_serve(const node_config& config) {
       exit_code = 1;
     }
     self->send_exit(*root, caf::exit_reason::user_shutdown);
-    ::close(down_fd);
   }  // the actor system waits for every actor here
 
   if (auto flushed = (*db)->flush(); !flushed) {
@@ -159,6 +161,7 @@ int run_serve(const node_config& config) {
     exit_code = exit_code ? exit_code : 1;
   }
   db->reset();
+  ::close(down_fd);
   ::close(sig_fd);
   spdlog::info("hearth stopped{}", exit_code == 0 ? " cleanly" : "");
   return exit_code;

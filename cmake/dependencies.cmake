@@ -26,3 +26,11 @@ set_property(TARGET caf::io APPEND PROPERTY INTERFACE_LINK_LIBRARIES caf::core)
 if(NOT TARGET RocksDB::rocksdb)
   add_library(RocksDB::rocksdb ALIAS RocksDB::rocksdb-shared)
 endif()
+
+# Crypto++: an independent Keccak-256 for tests and the benchmark's peer only.
+find_path(CRYPTOPP_INCLUDE_DIR cryptopp/keccak.h REQUIRED)
+find_library(CRYPTOPP_LIBRARY cryptopp REQUIRED)
+add_library(cryptopp::cryptopp UNKNOWN IMPORTED)
+set_target_properties(cryptopp::cryptopp PROPERTIES
+  IMPORTED_LOCATION "${CRYPTOPP_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${CRYPTOPP_INCLUDE_DIR}")

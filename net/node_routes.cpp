@@ -71,22 +71,21 @@ http_response unavailable(const caf::actor_system& sys, const caf::error& e) {
 }
 
 // One short-lived actor per request asks the supervisor and the node actor,
-// then answers; it ends when its requests are answered.
-void health(caf::actor_system& sys, node_info info, responder respond) {
-  sys.spawn([info = std::move(info), respond = std::move(respond)](caf::event_based_actor* self) {
-    auto& reg = self->system().registry();
-    auto sup = caf::actor_cast<caf::actor>(reg.get(actors::root_supervisor_key));
-    auto node = caf::actor_cast<caf::actor>(reg.get(actors::node_actor_key));
-    if (!sup || !node) return respond(json_error(503, "node_unavailable", "node actors are restarting"));
-    self->request(sup, ask_timeout, health_atom::value)
-        .then(
-            [=](supervisor_report& report) {
-              self->request(node, ask_timeout, get_atom::value)
-                  .then([=](node_meta& meta) { respond(json_response(200, health_json(info, report, meta))); },
-                        [=](caf::error& e) { respond(unavailable(self->system(), e)); });
-            },
-            [=](caf::error& e) { respond(unavailable(self->system(), e)); });
-  });
+// then answers; it ends when its requests are answered. (State goes in as
+// spawn arguments: CAF 0.17 dereferences a null pointer when there are none.)
+void ask_health(caf::event_based_actor* self, const node_info& info, const responder& respond) {
+  auto& reg = self->system().registry();
+  auto sup = caf::actor_cast<caf::actor>(reg.get(actors::root_supervisor_key));
+  auto node = caf::actor_cast<caf::actor>(reg.get(actors::node_actor_key));
+  if (!sup || !node) return respond(json_error(503, "node_unavailable", "node actors are restarting"));
+  self->request(sup, ask_timeout, health_atom::value)
+      .then(
+          [=](supervisor_report& report) {
+            self->request(node, ask_timeout, get_atom::value)
+                .then([=](node_meta& meta) { respond(json_response(200, health_json(info, report, meta))); },
+                      [=](caf::error& e) { respond(unavailable(self->system(), e)); });
+          },
+          [=](caf::error& e) { respond(unavailable(self->system(), e)); });
 }
 
 }  // namespace
@@ -101,7 +100,8 @@ request_handler make_node_routes(caf::actor_system& sys, node_info info) {
         return respond(std::move(r));
       }
       if (req.path == "/") return respond(index_page(info));
-      return health(sys, info, std::move(respond));
+      sys.spawn(ask_health, info, std::move(respond));
+      return;
     }
     respond(json_error(404, "not_found", "no such endpoint"));
   };

@@ -28,6 +28,10 @@ caf::actor_system_config& test_config() {
   return cfg;
 }
 
+caf::behavior answer_generation(caf::event_based_actor*, int generation) {
+  return {[=](get_atom) { return generation; }};
+}
+
 // Counts the starts of a child and lets a test wait for the n-th.
 struct start_counter {
   std::mutex m;
@@ -47,7 +51,7 @@ actors::child_spec counted_child(const std::string& name, caf::atom_value key, s
             if (c->fail_next) return fail("start_failed", "refusing to start");
             int generation = ++c->starts;
             c->cv.notify_all();
-            return sys.spawn([generation]() -> caf::behavior { return {[=](get_atom) { return generation; }}; });
+            return sys.spawn(answer_generation, generation);
           }};
 }
 
