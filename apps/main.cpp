@@ -8,6 +8,7 @@
 #include "apps/key_commands.hpp"
 #include "apps/logging.hpp"
 #include "apps/node_config.hpp"
+#include "apps/sandbox_command.hpp"
 #include "apps/serve.hpp"
 
 int main(int argc, char** argv) {
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   conf->add_subcommand("schema", "Print the config file's JSON Schema")->callback([&] { std::cout << config_schema(app); });
 
   add_key_commands(app, exit_code);
+  add_sandbox_command(app, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "hearth " HEARTH_VERSION "\n"; });
 
   try {

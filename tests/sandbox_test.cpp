@@ -37,3 +37,155 @@ TEST_CASE("non-ELF and foreign-architecture files are refused", "[elf]") {
   CHECK_FALSE(host_can_run(*foreign));
   CHECK_FALSE(read_elf_info(dir.file("missing")).ok());
 }
+
+// ---- the sandbox, with the probe inside it ----
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sandbox/runner.hpp"
+
+namespace {
+
+struct probe_run {
+  run_report report;
+  std::string out;
+};
+
+probe_run probe(std::vector<std::string> args, limits lim = {}, std::string input = "") {
+  launch_spec spec;
+  spec.executable = SANDBOX_PROBE;
+  spec.args = std::move(args);
+  spec.env = {"PATH=/usr/bin:/bin", "SECRET_FROM_SPEC=visible"};
+  spec.lim = lim;
+  probe_run r;
+  run_io io;
+  io.stdin_data = std::move(input);
+  io.on_stdout = [&](std::string_view s) { r.out.append(s); };
+  auto report = run(spec, std::move(io));
+  INFO((report ? "" : report.error().message));
+  REQUIRE(report);
+  r.report = *report;
+  return r;
+}
+
+bool denied(const probe_run& r) { return r.out.rfind("denied", 0) == 0; }
+
+}  // namespace
+
+TEST_CASE("the sandboxed process is unprivileged and confined", "[sandbox]") {
+  auto who = probe({"whoami"});
+  CHECK(who.report.how == ending::exited);
+  CHECK(who.out.find("uid=1000 euid=1000") != std::string::npos);
+  CHECK(who.out.find("pid=1 ") != std::string::npos);  // its own pid namespace
+  CHECK(who.out.find("CapEff:\t0000000000000000") != std::string::npos);
+  CHECK(who.out.find("NoNewPrivs:\t1") != std::string::npos);
+  CHECK(who.out.find("Seccomp:\t2") != std::string::npos);
+  CHECK(who.report.enforcement.find("seccomp") != std::string::npos);
+}
+
+TEST_CASE("host files are out of sight and the root is read-only", "[sandbox]") {
+  for (const char* path : {"/etc/shadow", "/root/.bashrc", "/home", SANDBOX_PROBE, "/proc/1/environ/../../../etc/hostname"})
+    CHECK(denied(probe({"read", path})));
+  CHECK(denied(probe({"write", "/etc/passwd"})));
+  CHECK(denied(probe({"write", "/sandbox/exe"})));
+  CHECK(denied(probe({"write", "/usr/bin/evil"})));
+  CHECK(probe({"write", "/tmp/scratch"}).out == "ok\n");
+  CHECK(probe({"read", "/etc/passwd"}).out == "ok\n");  // what programs need stays readable
+}
+
+TEST_CASE("dangerous system calls are refused", "[sandbox]") {
+  for (const char* what : {"mount", "ptrace", "unshare"}) {
+    auto r = probe({what});
+    INFO(what << ": " << r.out);
+    CHECK(r.out.find("denied errno=1 ") == 0);
+  }
+}
+
+TEST_CASE("no network unless the limits allow it", "[sandbox]") {
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener, 4) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string port = std::to_string(ntohs(addr.sin_port));
+
+  CHECK(denied(probe({"socket"})));
+  CHECK(denied(probe({"connect", port})));
+  limits open;
+  open.network = true;
+  CHECK(probe({"connect", port}, open).out == "ok\n");
+  ::close(listener);
+}
+
+TEST_CASE("a fork bomb stops at the process limit", "[sandbox]") {
+  limits lim;
+  lim.max_processes = 16;
+  auto r = probe({"forkbomb"}, lim);
+  CHECK(r.report.how == ending::exited);
+  int forked = std::stoi(r.out.substr(r.out.find(' ') + 1));
+  CHECK(forked > 0);
+  CHECK(forked < 16);
+}
+
+TEST_CASE("each limit ends the run and is named", "[sandbox]") {
+  limits lim;
+  lim.ram_mb = 32;
+  lim.cpu_secs = 1;
+  lim.wall_secs = 2;
+  lim.max_output_bytes = 10000;
+  auto mem = probe({"alloc", "256"}, lim);
+  INFO(mem.out);
+  // With a memory cgroup the kernel kills it; with rlimits alone malloc fails.
+  CHECK((mem.report.how == ending::memory_limit || mem.out.find("alloc failed") != std::string::npos));
+  CHECK(mem.out.find("allocated") == std::string::npos);
+
+  auto cpu = probe({"spin"}, lim);
+  CHECK(cpu.report.how == ending::cpu_limit);
+  CHECK(cpu.report.used.cpu_secs >= 0.9);
+
+  auto wall = probe({"sleep", "60"}, lim);
+  CHECK(wall.report.how == ending::wall_limit);
+  CHECK(wall.report.used.wall_secs < 30);
+
+  auto out = probe({"print", "1000000"}, lim);
+  CHECK(out.report.how == ending::output_limit);
+  CHECK(out.out.size() == 10000);
+}
+
+TEST_CASE("stdin, environment and exit codes pass through", "[sandbox]") {
+  auto cat = probe({"cat"}, {}, std::string(300000, 'c'));
+  CHECK(cat.out.size() == 300000);
+  CHECK(probe({"env", "SECRET_FROM_SPEC"}).out == "visible\n");
+  CHECK(probe({"env", "HOME"}).out == "(unset)\n");  // nothing inherited from the node
+  auto code = probe({"exit", "7"});
+  CHECK(code.report.how == ending::exited);
+  CHECK(code.report.exit_code == 7);
+  auto shell = probe({"shell", "echo from-sh"});
+  CHECK(shell.out == "from-sh\n");
+}
+
+TEST_CASE("foreign executables and missing files are refused before launch", "[sandbox]") {
+  hearth::test::temp_dir dir;
+  std::string header(64, '\0');
+  header.replace(0, 4, "\x7f" "ELF");
+  header[4] = 2;
+  header[5] = 1;
+  header[16] = 2;
+  header[18] = host_arch() == "aarch64" ? 62 : static_cast<char>(183);
+  std::ofstream(dir.file("foreign"), std::ios::binary) << header;
+  launch_spec spec;
+  spec.executable = dir.file("foreign");
+  auto r = run(spec, {});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == "unsupported_architecture");
+  spec.executable = dir.file("missing");
+  auto missing = run(spec, {});
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == "file_unreadable");
+}

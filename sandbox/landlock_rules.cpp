@@ -1,0 +1,70 @@
+#include "sandbox/landlock_rules.hpp"
+
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#ifndef LANDLOCK_ACCESS_FS_REFER
+#define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+
+namespace hearth::sandbox {
+namespace {
+
+constexpr std::uint64_t read_exec = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+constexpr std::uint64_t abi1_all = (1ULL << 13) - 1;
+
+}  // namespace
+
+landlock_plan plan_landlock() {
+  landlock_plan plan;
+  long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  if (abi <= 0) return plan;
+  plan.abi = static_cast<int>(abi);
+  plan.handled = abi1_all;
+  if (abi >= 2) plan.handled |= LANDLOCK_ACCESS_FS_REFER;
+  if (abi >= 3) plan.handled |= LANDLOCK_ACCESS_FS_TRUNCATE;
+  std::uint64_t writable = plan.handled & ~LANDLOCK_ACCESS_FS_EXECUTE & ~LANDLOCK_ACCESS_FS_MAKE_CHAR &
+                           ~LANDLOCK_ACCESS_FS_MAKE_BLOCK;
+  plan.rules = {
+      {"/usr", read_exec}, {"/etc", read_exec}, {"/sandbox", read_exec}, {"/proc", read_exec},
+      {"/dev", read_exec | LANDLOCK_ACCESS_FS_WRITE_FILE | (plan.handled & LANDLOCK_ACCESS_FS_TRUNCATE)},
+      {"/tmp", writable},
+  };
+  return plan;
+}
+
+int apply_landlock(const landlock_plan& plan) {
+  if (plan.abi <= 0) return 0;
+  landlock_ruleset_attr attr{};
+  attr.handled_access_fs = plan.handled;
+  int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
+  if (ruleset < 0) return errno;
+  for (const auto& rule : plan.rules) {
+    int fd = ::open(rule.path.c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0) continue;  // a directory this host lacks needs no rule
+    landlock_path_beneath_attr beneath{};
+    beneath.allowed_access = rule.access & plan.handled;
+    beneath.parent_fd = fd;
+    long rc = ::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) {
+      ::close(ruleset);
+      return err;
+    }
+  }
+  long rc = ::syscall(SYS_landlock_restrict_self, ruleset, 0);
+  int err = errno;
+  ::close(ruleset);
+  return rc == 0 ? 0 : err;
+}
+
+}  // namespace hearth::sandbox

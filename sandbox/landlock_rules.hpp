@@ -1,0 +1,28 @@
+// Landlock filesystem rules for the sandbox's own root (after pivot_root):
+// the system directories read and execute, /tmp read-write, nothing else.
+// The parent prepares the rules; the child applies them with syscalls only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hearth::sandbox {
+
+struct landlock_rule {
+  std::string path;
+  std::uint64_t access;  // LANDLOCK_ACCESS_FS_* bits
+};
+
+struct landlock_plan {
+  int abi = 0;                  // 0: the kernel has no Landlock
+  std::uint64_t handled = 0;    // every right of that ABI
+  std::vector<landlock_rule> rules;
+};
+
+landlock_plan plan_landlock();
+
+// Child side, async-signal-safe: returns 0 or the errno of the failing call.
+int apply_landlock(const landlock_plan& plan);
+
+}  // namespace hearth::sandbox

@@ -1,0 +1,50 @@
+// Starts one executable inside a fresh sandbox, as one ordered list of steps
+// that fails closed: any step that fails stops the launch, and the error
+// names the step and the exact call (e.g. "mount bind /usr -> /usr: EPERM").
+//
+// The child gets new user, pid, mount, ipc and uts namespaces (and a network
+// namespace with no interface unless the limits allow network); a minimal
+// root: system directories read-only, a few /etc files, /dev with null, zero,
+// full, random, urandom, a private /proc, a size-capped writable /tmp and the
+// executable at /sandbox/exe; an unprivileged uid (1000 inside; nobody
+// outside when hearth runs as root); rlimits; a cgroup when the host allows;
+// no_new_privs; Landlock; seccomp. Everything the child needs is prepared
+// before clone, so the child only makes system calls.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "messages/result.hpp"
+#include "sandbox/cgroup.hpp"
+#include "sandbox/limits.hpp"
+
+namespace hearth::sandbox {
+
+struct launch_spec {
+  std::string executable;         // host path
+  std::vector<std::string> args;  // argv[1...]
+  std::vector<std::string> env;   // "NAME=value"; nothing else is inherited
+  limits lim;
+  std::string argv0 = "/sandbox/exe";
+};
+
+// A running sandboxed process. Owns its descriptors and its cgroup; killing
+// and reaping are the runner's job.
+struct sandboxed_process {
+  pid_t pid = -1;
+  int pidfd = -1;
+  int stdin_fd = -1;   // write end
+  int stdout_fd = -1;  // read end
+  int stderr_fd = -1;  // read end
+  std::unique_ptr<cgroup> group;  // null when the host gave no cgroup
+  std::string enforcement;
+  ~sandboxed_process();
+};
+
+result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec);
+
+}  // namespace hearth::sandbox

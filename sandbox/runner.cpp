@@ -1,0 +1,134 @@
+#include "sandbox/runner.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+#include <cerrno>
+#include <chrono>
+
+namespace hearth::sandbox {
+namespace {
+
+using steady = std::chrono::steady_clock;
+constexpr int cpu_check_ms = 50;
+
+std::string_view ending_names[] = {"exited", "signaled", "memory_limit", "cpu_limit", "wall_limit", "output_limit",
+                                   "setup_failed"};
+
+void kill_run(sandboxed_process& p) {
+  ::syscall(SYS_pidfd_send_signal, p.pidfd, SIGKILL, nullptr, 0);
+  if (p.group) p.group->kill_all();
+}
+
+}  // namespace
+
+std::string to_string(ending e) { return std::string(ending_names[static_cast<int>(e)]); }
+
+result<run_report> run(const launch_spec& spec, run_io io) {
+  auto started = steady::now();
+  auto launched = launch(spec);
+  if (!launched) return launched.error();
+  auto& p = **launched;
+  const auto& lim = spec.lim;
+  auto deadline = started + std::chrono::seconds(lim.wall_secs);
+
+  run_report report;
+  report.enforcement = p.enforcement;
+  std::optional<ending> limit_hit;
+  std::size_t stdin_off = 0;
+  if (io.stdin_data.empty()) {
+    ::close(p.stdin_fd);
+    p.stdin_fd = -1;
+  } else {
+    ::fcntl(p.stdin_fd, F_SETFL, O_NONBLOCK);
+  }
+  bool exited = false;
+  char buf[65536];
+
+  while (!exited || p.stdout_fd >= 0 || p.stderr_fd >= 0) {
+    pollfd fds[4];
+    int n = 0;
+    int idx_in = -1, idx_out = -1, idx_err = -1, idx_pid = -1;
+    if (p.stdin_fd >= 0) fds[idx_in = n++] = {p.stdin_fd, POLLOUT, 0};
+    if (p.stdout_fd >= 0) fds[idx_out = n++] = {p.stdout_fd, POLLIN, 0};
+    if (p.stderr_fd >= 0) fds[idx_err = n++] = {p.stderr_fd, POLLIN, 0};
+    if (!exited) fds[idx_pid = n++] = {p.pidfd, POLLIN, 0};
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now()).count();
+    int wait_ms = static_cast<int>(std::max<long long>(0, std::min<long long>(left, cpu_check_ms)));
+    int ready = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
+    if (ready < 0 && errno != EINTR) break;
+
+    if (!limit_hit && steady::now() >= deadline) {
+      limit_hit = ending::wall_limit;
+      kill_run(p);
+    }
+    if (!limit_hit && p.group && p.group->cpu_secs() >= static_cast<double>(lim.cpu_secs)) {
+      limit_hit = ending::cpu_limit;
+      kill_run(p);
+    }
+    if (ready <= 0) continue;
+
+    if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t w = ::write(p.stdin_fd, io.stdin_data.data() + stdin_off, io.stdin_data.size() - stdin_off);
+      if (w > 0) stdin_off += static_cast<std::size_t>(w);
+      if (w < 0 && errno != EAGAIN) stdin_off = io.stdin_data.size();  // reader gone (EPIPE)
+      if (stdin_off >= io.stdin_data.size()) {
+        ::close(p.stdin_fd);
+        p.stdin_fd = -1;
+      }
+    }
+    auto pump = [&](int idx, int& fd, std::uint64_t& counted, const std::function<void(std::string_view)>& sink,
+                    bool is_stdout) {
+      if (idx < 0 || !(fds[idx].revents & (POLLIN | POLLHUP | POLLERR))) return;
+      ssize_t r = ::read(fd, buf, sizeof buf);
+      if (r <= 0) {
+        ::close(fd);
+        fd = -1;
+        return;
+      }
+      std::size_t take = static_cast<std::size_t>(r);
+      if (counted + take > lim.max_output_bytes) {
+        take = static_cast<std::size_t>(lim.max_output_bytes - std::min(counted, lim.max_output_bytes));
+        if (is_stdout && !limit_hit) {
+          limit_hit = ending::output_limit;
+          kill_run(p);
+        }
+      }
+      counted += take;
+      if (sink && take > 0) sink(std::string_view(buf, take));
+    };
+    pump(idx_out, p.stdout_fd, report.used.stdout_bytes, io.on_stdout, true);
+    pump(idx_err, p.stderr_fd, report.used.stderr_bytes, io.on_stderr, false);
+    if (idx_pid >= 0 && (fds[idx_pid].revents & POLLIN)) exited = true;
+  }
+
+  int status = 0;
+  rusage ru{};
+  ::wait4(p.pid, &status, 0, &ru);
+  p.pid = -1;
+  report.used.wall_secs = std::chrono::duration<double>(steady::now() - started).count();
+  double rusage_cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                      static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  report.used.cpu_secs = std::max(rusage_cpu, p.group ? p.group->cpu_secs() : 0.0);
+  std::uint64_t rss = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
+  report.used.peak_memory_bytes = std::max(rss, p.group ? p.group->peak_memory_bytes() : 0);
+
+  if (WIFSIGNALED(status)) report.signal = WTERMSIG(status);
+  if (WIFEXITED(status)) report.exit_code = WEXITSTATUS(status);
+  if (limit_hit) report.how = *limit_hit;
+  else if (p.group && p.group->oom_killed()) report.how = ending::memory_limit;
+  else if (report.signal == SIGXCPU || (report.signal == SIGKILL && report.used.cpu_secs >= static_cast<double>(lim.cpu_secs)))
+    report.how = ending::cpu_limit;
+  else if (WIFSIGNALED(status)) report.how = ending::signaled;
+  else report.how = ending::exited;
+  return report;
+}
+
+}  // namespace hearth::sandbox

@@ -1,0 +1,26 @@
+// Runs one sandboxed process to its end: feeds stdin, streams stdout and
+// stderr to callbacks, enforces the wall-clock, CPU and output limits, and
+// reports how the run ended with its usage. Blocking: callers run it on a
+// thread of their own (the task actor's worker), never on an actor thread.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "messages/result.hpp"
+#include "sandbox/launcher.hpp"
+
+namespace hearth::sandbox {
+
+struct run_io {
+  std::string stdin_data;
+  std::function<void(std::string_view)> on_stdout;  // null: discard
+  std::function<void(std::string_view)> on_stderr;  // null: discard
+};
+
+// A failure is returned only when the sandbox could not be built; anything
+// the program does, including being killed, is a report.
+result<run_report> run(const launch_spec& spec, run_io io);
+
+}  // namespace hearth::sandbox

@@ -1,0 +1,106 @@
+/* Runs inside the sandbox and tries what a hostile program would. Each
+ * command prints one line: "ok ..." when the action succeeded, or
+ * "denied errno=N (name)" when the system refused it. The suite asserts
+ * each outcome (in the spirit of bubblewrap's tests/try-syscall.c). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int report(int rc) {
+  if (rc < 0) printf("denied errno=%d (%s)\n", errno, strerror(errno));
+  else printf("ok\n");
+  return 0;
+}
+
+static void status_line(const char* key) {
+  FILE* f = fopen("/proc/self/status", "r");
+  char line[256];
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, key, strlen(key)) == 0) fputs(line, stdout);
+  if (f) fclose(f);
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) return 2;
+  const char* cmd = argv[1];
+  const char* arg = argc > 2 ? argv[2] : "";
+  setvbuf(stdout, NULL, _IONBF, 0);
+  if (!strcmp(cmd, "read")) return report(open(arg, O_RDONLY));
+  if (!strcmp(cmd, "write")) {
+    int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    return report(fd < 0 ? -1 : (int)write(fd, "x", 1));
+  }
+  if (!strcmp(cmd, "socket")) return report(socket(AF_INET, SOCK_STREAM, 0));
+  if (!strcmp(cmd, "connect")) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return report(fd);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(arg))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return report(connect(fd, (struct sockaddr*)&a, sizeof a));
+  }
+  if (!strcmp(cmd, "forkbomb")) {
+    int made = 0;
+    for (int i = 0; i < 100000; ++i) {
+      pid_t p = fork();
+      if (p == 0) { pause(); _exit(0); }
+      if (p < 0) break;
+      ++made;
+    }
+    printf("forked %d\n", made);
+    return 0;
+  }
+  if (!strcmp(cmd, "alloc")) {
+    size_t mb = (size_t)atol(arg);
+    for (size_t i = 0; i < mb; ++i) {
+      char* p = malloc(1 << 20);
+      if (!p) { printf("alloc failed at %zu MB\n", i); return 3; }
+      memset(p, 1, 1 << 20);
+    }
+    printf("allocated %zu MB\n", mb);
+    return 0;
+  }
+  if (!strcmp(cmd, "spin")) { for (volatile unsigned long i = 0;; ++i) {} }
+  if (!strcmp(cmd, "sleep")) { sleep((unsigned)atoi(arg)); printf("woke\n"); return 0; }
+  if (!strcmp(cmd, "print")) {
+    long n = atol(arg);
+    char block[4096];
+    memset(block, 'o', sizeof block);
+    for (long done = 0; done < n; done += (long)sizeof block) fwrite(block, 1, sizeof block, stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "whoami")) {
+    char host[64] = "";
+    gethostname(host, sizeof host);
+    printf("uid=%d euid=%d gid=%d pid=%d host=%s\n", getuid(), geteuid(), getgid(), getpid(), host);
+    status_line("CapEff");
+    status_line("NoNewPrivs");
+    status_line("Seccomp:");
+    return 0;
+  }
+  if (!strcmp(cmd, "mount")) return report(mount("tmpfs", "/tmp", "tmpfs", 0, NULL));
+  if (!strcmp(cmd, "ptrace")) return report((int)ptrace(PTRACE_TRACEME, 0, NULL, NULL));
+  if (!strcmp(cmd, "unshare")) return report(unshare(CLONE_NEWUSER));
+  if (!strcmp(cmd, "kill1")) return report(kill(1, SIGKILL));
+  if (!strcmp(cmd, "exit")) return atoi(arg);
+  if (!strcmp(cmd, "cat")) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(0, buf, sizeof buf)) > 0) fwrite(buf, 1, (size_t)n, stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "env")) { const char* v = getenv(arg); printf("%s\n", v ? v : "(unset)"); return 0; }
+  if (!strcmp(cmd, "shell")) { execl("/bin/sh", "sh", "-c", arg, (char*)NULL); return report(-1); }
+  return 2;
+}
