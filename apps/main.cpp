@@ -8,6 +8,7 @@
 #include "apps/key_commands.hpp"
 #include "apps/logging.hpp"
 #include "apps/node_config.hpp"
+#include "apps/offer_command.hpp"
 #include "apps/sandbox_command.hpp"
 #include "apps/serve.hpp"
 
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
 
   add_key_commands(app, exit_code);
   add_sandbox_command(app, exit_code);
+  add_offer_command(app, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "hearth " HEARTH_VERSION "\n"; });
 
   try {

@@ -17,6 +17,7 @@ std::vector<const CLI::Option*> node_options(const CLI::App& app) {
 }
 
 bool is_text(const CLI::Option* o) { return o->get_type_name().find("TEXT") != std::string::npos; }
+bool is_bool(const CLI::Option* o) { return o->get_type_name().find("BOOL") != std::string::npos; }
 
 std::string key_of(const CLI::Option* o) { return o->get_lnames().front(); }
 
@@ -40,12 +41,22 @@ void add_node_options(CLI::App& app, node_config& c) {
   add("--owner", c.owner, "HEARTH_OWNER", "Owner address (0x...); default: the node's own key's address");
   add("--log-level", c.log_level, "HEARTH_LOG_LEVEL", "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  add("--accept-offers-from", c.accept_offers_from, "HEARTH_ACCEPT_OFFERS_FROM",
+      "Addresses (comma-separated) whose offers the node accepts besides its owner's");
+  add("--offer-max-ram-mb", c.offer_max_ram_mb, "HEARTH_OFFER_MAX_RAM_MB", "Largest RAM limit an offer may ask for, MB");
+  add("--offer-max-cpu-secs", c.offer_max_cpu_secs, "HEARTH_OFFER_MAX_CPU_SECS", "Largest CPU limit an offer may ask for, s");
+  add("--offer-max-wall-secs", c.offer_max_wall_secs, "HEARTH_OFFER_MAX_WALL_SECS",
+      "Largest wall-clock limit an offer may ask for, s");
+  add("--offer-allow-network", c.offer_allow_network, "HEARTH_OFFER_ALLOW_NETWORK",
+      "Whether offers may ask for network access (true/false)");
   add("--actor-threads", c.actor_threads, "HEARTH_ACTOR_THREADS", "Actor scheduler threads")->check(CLI::Range(1u, 256u));
   add("--http-threads", c.http_threads, "HEARTH_HTTP_THREADS", "HTTP io threads")->check(CLI::Range(1u, 64u));
   add("--http-header-limit", c.http.header_bytes, "HEARTH_HTTP_HEADER_LIMIT", "Largest request header, bytes")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 20));
   add("--http-body-limit", c.http.body_bytes, "HEARTH_HTTP_BODY_LIMIT", "Largest buffered request body, bytes")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 32));
+  add("--http-upload-limit", c.http.upload_bytes, "HEARTH_HTTP_UPLOAD_LIMIT", "Largest offer upload (executable), bytes")
+      ->check(CLI::Range(std::uint64_t{1024}, std::uint64_t{1} << 34));
   add("--http-max-connections", c.http.max_connections, "HEARTH_HTTP_MAX_CONNECTIONS", "Open connections at most")
       ->check(CLI::Range(1u, 1000000u));
   add("--http-max-requests-per-connection", c.http.max_requests_per_connection,
@@ -106,6 +117,9 @@ std::string config_schema(const CLI::App& app) {
     if (is_text(o)) {
       p["type"] = "string";
       p["default"] = value;
+    } else if (is_bool(o)) {
+      p["type"] = "boolean";
+      p["default"] = value == "true" || value == "1";
     } else {
       p["type"] = "integer";
       p["minimum"] = 0;

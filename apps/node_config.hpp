@@ -17,6 +17,11 @@ struct node_config {
   std::string data_dir = "./hearth-data";
   std::string owner;  // empty: the node's own key
   std::string log_level = "info";
+  std::string accept_offers_from;  // comma-separated addresses besides the owner
+  std::uint64_t offer_max_ram_mb = 4096;
+  std::uint64_t offer_max_cpu_secs = 3600;
+  std::uint64_t offer_max_wall_secs = 3600;
+  bool offer_allow_network = false;
   unsigned actor_threads = 2;
   unsigned http_threads = 1;
   net::http_limits http;

@@ -11,10 +11,13 @@
 #include <filesystem>
 
 #include "actors/node_actor.hpp"
+#include "actors/offer_registry.hpp"
 #include "actors/root_supervisor.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "messages/node_messages.hpp"
+#include "messages/offer.hpp"
 #include "net/http_edge.hpp"
+#include "storage/blob_store.hpp"
 #include "storage/store.hpp"
 
 namespace hearth::app {
@@ -55,6 +58,11 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<node_meta>("node_meta");
   cfg.add_message_type<child_status>("child_status");
   cfg.add_message_type<supervisor_report>("supervisor_report");
+  cfg.add_message_type<offer_limits>("offer_limits");
+  cfg.add_message_type<offer>("offer");
+  cfg.add_message_type<stored_offer>("stored_offer");
+  cfg.add_message_type<std::vector<stored_offer>>("stored_offer_list");
+  cfg.add_message_type<offer_upload>("offer_upload");
 }
 
 // Blocks the signals in every thread (so CAF's and asio's threads inherit the
@@ -99,6 +107,25 @@ int run_serve(const node_config& config) {
     owner = parsed->checksummed();
   }
 
+  actors::offer_registry_config offers;
+  offers.policy.accepted_owners.push_back(*crypto::parse_address(owner));
+  for (std::size_t start = 0; start < config.accept_offers_from.size();) {
+    auto end = config.accept_offers_from.find(',', start);
+    std::string item = config.accept_offers_from.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) {
+      auto a = crypto::parse_address(item);
+      if (!a) return fatal(fail(a.error().code, "--accept-offers-from: " + item + ": " + a.error().message));
+      offers.policy.accepted_owners.push_back(*a);
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  offers.policy.max_limits = {config.offer_max_ram_mb, config.offer_max_cpu_secs, config.offer_max_wall_secs,
+                              config.offer_allow_network, 1ull << 30};
+  storage::blob_store executables((fs::path(config.data_dir) / "executables").string());
+
   storage::options db_options;
   db_options.path = (fs::path(config.data_dir) / "db").string();
   auto db = storage::store::open(db_options);
@@ -118,6 +145,10 @@ int run_serve(const node_config& config) {
     std::vector<actors::child_spec> children{
         {"node", actors::node_actor_key,
          [&db, boot_ms](caf::actor_system& s) { return actors::spawn_node_actor(s, **db, boot_ms, HEARTH_VERSION); }},
+        {"offers", actors::offer_registry_key,
+         [&db, &executables, offers](caf::actor_system& s) {
+           return actors::spawn_offer_registry(s, **db, executables, offers);
+         }},
         {"http", net::http_edge_key, [edge, info](caf::actor_system& s) { return net::spawn_http_edge(s, edge, info); }},
     };
     auto root = actors::spawn_root_supervisor(sys, std::move(children));

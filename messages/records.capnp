@@ -15,3 +15,45 @@ struct NodeMeta {
   version @7 :Text;          # hearth version that last wrote the record
   previousStopClean @8 :Bool = true;  # how the run before the current one ended
 }
+
+enum OfferMode {
+  cgi @0;    # HTTP requests at /{offer_hash}.cgi/* run it CGI-style
+  mcp @1;    # an MCP tool: JSON arguments on stdin, JSON result on stdout
+  batch @2;  # `hearth run`: arguments and stdin in, output out
+}
+
+struct Limits {
+  ramMb @0 :UInt64;
+  cpuSecs @1 :UInt64;
+  wallSecs @2 :UInt64;
+  network @3 :Bool;
+  maxOutputBytes @4 :UInt64;
+}
+
+struct Offer {
+  # Signed by its owner. The offer hash is sha256 of this struct's Cap'n Proto
+  # canonical encoding; the node refuses any other encoding of it.
+  version @0 :UInt32;            # 1
+  executableSha256 @1 :Data;     # 32 bytes
+  executableSize @2 :UInt64;
+  arch @3 :Text;                 # ELF architecture, e.g. "x86_64"
+  mode @4 :OfferMode;
+  pricePerCall @5 :UInt64;       # USDC atomic units (6 decimals); 0 with perSecond 0: free
+  pricePerSecond @6 :UInt64;     # USDC atomic units per second of wall time, paid for wallSecs up front
+  limits @7 :Limits;
+  payTo @8 :Data;                # 20-byte address payments go to
+  owner @9 :Data;                # 20-byte address that signed the offer
+  createdAt @10 :Int64;          # unix seconds
+  expiresAt @11 :Int64;          # unix seconds; 0: never
+  deterministic @12 :Bool;       # identical requests may be answered from the stored result
+  name @13 :Text;
+  description @14 :Text;
+  args @15 :List(Text);          # fixed leading arguments
+}
+
+struct StoredOffer {
+  # Column "offers", key = offer hash (hex).
+  canonical @0 :Data;            # the canonical Offer bytes, as signed
+  signature @1 :Data;            # 65 bytes r || s || v over the EIP-191 digest of the offer hash
+  receivedAtMs @2 :Int64;
+}

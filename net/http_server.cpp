@@ -95,7 +95,7 @@ class session : public std::enable_shared_from_this<session> {
     if (shared_->draining) return close();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits().header_bytes));
-    parser_->body_limit(limits().body_bytes);
+    parser_->body_limit(std::max(limits().body_bytes, limits().upload_bytes));
     stream_.expires_after(served_ == 0 ? limits().header_timeout : limits().idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
@@ -103,6 +103,14 @@ class session : public std::enable_shared_from_this<session> {
   void on_header(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     busy_ = true;
+    // Only uploads may be as large as upload_bytes; the rest get body_bytes.
+    const auto& head = parser_->get();
+    std::string_view target(head.target().data(), head.target().size());
+    bool upload = head.method() == http::verb::post && target.substr(0, target.find('?')) == limits().upload_path;
+    std::uint64_t allowed = upload ? limits().upload_bytes : limits().body_bytes;
+    if (parser_->content_length() && *parser_->content_length() > allowed)
+      return on_read_error(http::error::body_limit);
+    parser_->body_limit(allowed);
     if (parser_->is_done()) return on_request();
     stream_.expires_after(limits().body_timeout);
     auto& req = parser_->get();
@@ -137,7 +145,7 @@ class session : public std::enable_shared_from_this<session> {
       return send_error(431, "header_too_large",
                         "request header exceeds " + std::to_string(limits().header_bytes) + " bytes");
     if (ec == http::error::body_limit)
-      return send_error(413, "body_too_large", "request body exceeds " + std::to_string(limits().body_bytes) + " bytes");
+      return send_error(413, "body_too_large", "request body exceeds this endpoint's limit");
     send_error(400, "bad_request", "malformed HTTP request: " + ec.message());
   }
 

@@ -3,11 +3,37 @@
 #include <nlohmann/json.hpp>
 #include <strings.h>
 
+#include <cctype>
+
 namespace hearth::net {
 
 std::string_view http_request::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
     if (k.size() == name.size() && ::strncasecmp(k.data(), name.data(), name.size()) == 0) return v;
+  return {};
+}
+
+std::string query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      std::string out;
+      auto raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+      for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '+') out += ' ';
+        else if (raw[i] == '%' && i + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
+                 std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
+          out += static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
+          i += 2;
+        } else out += raw[i];
+      }
+      return out;
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
   return {};
 }
 

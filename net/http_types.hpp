@@ -49,7 +49,12 @@ struct http_limits {
   std::chrono::milliseconds drain_timeout{10000};    // graceful shutdown bound
   unsigned max_requests_per_connection = 1000;
   unsigned max_connections = 1024;
+  std::uint64_t upload_bytes = 256ull << 20;  // POST bodies to upload_path (offer executables)
+  std::string upload_path = "/offers";
 };
+
+// A query parameter's value, percent- and plus-decoded; empty when absent.
+std::string query_param(std::string_view query, std::string_view name);
 
 // {"error":{"code":..., "message":...}} with the given status: the one error
 // shape every hearth HTTP endpoint answers with.

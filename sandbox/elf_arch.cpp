@@ -25,13 +25,11 @@ std::string machine_name(unsigned machine) {
 
 }  // namespace
 
-result<elf_info> read_elf_info(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("file_unreadable", path + ": " + std::strerror(errno));
-  unsigned char header[20] = {};
-  in.read(reinterpret_cast<char*>(header), sizeof header);
-  if (in.gcount() < static_cast<std::streamsize>(sizeof header) || std::memcmp(header, ELFMAG, SELFMAG) != 0)
-    return fail("not_elf", path + " is not an ELF executable");
+result<elf_info> read_elf_header(std::string_view bytes) {
+  constexpr std::size_t header_size = 20;
+  const auto* header = reinterpret_cast<const unsigned char*>(bytes.data());
+  if (bytes.size() < header_size || std::memcmp(header, ELFMAG, SELFMAG) != 0)
+    return fail("not_elf", "not an ELF executable");
   elf_info info;
   info.is_64bit = header[EI_CLASS] == ELFCLASS64;
   info.little_endian = header[EI_DATA] == ELFDATA2LSB;
@@ -42,6 +40,16 @@ result<elf_info> read_elf_info(const std::string& path) {
   unsigned machine = static_cast<unsigned>(half(18));
   info.is_executable = type == ET_EXEC || type == ET_DYN;
   info.arch = machine_name(machine);
+  return info;
+}
+
+result<elf_info> read_elf_info(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("file_unreadable", path + ": " + std::strerror(errno));
+  char header[20] = {};
+  in.read(header, sizeof header);
+  auto info = read_elf_header(std::string_view(header, static_cast<std::size_t>(in.gcount())));
+  if (!info) return fail(info.error().code, path + " is not an ELF executable");
   return info;
 }
 

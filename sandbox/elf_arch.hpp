@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "messages/result.hpp"
 
@@ -19,5 +20,12 @@ result<elf_info> read_elf_info(const std::string& path);
 std::string host_arch();
 // The host runs its own architecture and, on x86_64, 32-bit i386 binaries.
 bool host_can_run(const elf_info& info);
+
+}  // namespace hearth::sandbox
+
+namespace hearth::sandbox {
+
+// The same, from the first bytes of an executable held in memory.
+result<elf_info> read_elf_header(std::string_view bytes);
 
 }  // namespace hearth::sandbox

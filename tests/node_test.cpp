@@ -159,3 +159,79 @@ TEST_CASE("start-up failures exit with a clear message", "[node]") {
   CHECK(bad_listen.err.find("bad_listen_address") != std::string::npos);
   CHECK(n.stop(SIGTERM) == 0);
 }
+
+#include "crypto/base64.hpp"
+
+TEST_CASE("offers: upload with hearth offer, list, fetch, refuse tampering and strangers, survive restart", "[node][offer]") {
+  temp_dir dir;
+  std::string key = "@" + dir.path() + "/node.key";
+  std::string hash;
+  {
+    node n(dir.path());
+    std::string base = n.url("");
+    auto up = run({hearth_bin, "offer", "--exe", SANDBOX_PROBE, "--cgi", "--price", "0.001", "--name", "probe", "--key",
+                   key, "--upload", base});
+    INFO(up.err);
+    REQUIRE(up.status == 0);
+    hash = up.out.substr(0, up.out.find('\n'));
+    CHECK(hash.size() == 64);
+    CHECK(up.out.find(base + "/" + hash + ".cgi/") != std::string::npos);
+
+    auto again = run({hearth_bin, "offer", "--exe", SANDBOX_PROBE, "--cgi", "--price", "0.001", "--name", "probe",
+                      "--key", key, "--upload", base});
+    CHECK(again.status == 0);
+
+    auto got = run({"curl", "-sS", n.url("/offers/" + hash)});
+    json o = json::parse(got.out);
+    CHECK(o["hash"] == hash);
+    CHECK(o["owner"] == n.health()["node"]["owner"]);
+    CHECK(o["price"]["per_call"] == "1000");
+    CHECK(o["price"]["per_call_usdc"] == "0.001");
+    CHECK(o["path"] == "/" + hash + ".cgi/");
+
+    json listing = json::parse(run({"curl", "-sS", n.url("/offers?limit=10")}).out);
+    REQUIRE(listing["offers"].is_array());
+    CHECK(listing["offers"].size() >= 1);
+    CHECK(listing["next"].is_null());
+
+    auto stranger = run({hearth_bin, "offer", "--exe", SANDBOX_PROBE, "--cgi", "--price", "0", "--key",
+                         "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", "--upload", base});
+    CHECK(stranger.status == 1);
+    CHECK(stranger.err.find("owner_not_accepted") != std::string::npos);
+
+    // Sign a free offer, then raise nothing but the price: the signature no longer matches.
+    auto signed_only = run({hearth_bin, "offer", "--exe", SANDBOX_PROBE, "--cgi", "--price", "0", "--key", key});
+    REQUIRE(signed_only.status == 0);
+    json s = json::parse(signed_only.out);
+    std::string canonical = *hearth::crypto::base64_decode(s["canonical"].get<std::string>());
+    auto tampered_offer = json::parse(
+        run({hearth_bin, "offer", "--exe", SANDBOX_PROBE, "--cgi", "--price", "9", "--key", key}).out)["canonical"];
+    std::string request = "POST /offers HTTP/1.1\r\nHost: x\r\nX-Hearth-Offer: " + tampered_offer.get<std::string>() +
+                          "\r\nX-Hearth-Signature: " + s["signature"].get<std::string>() + "\r\nContent-Length: 0\r\n\r\n";
+    auto tampered = http_exchange(n.port, request);
+    REQUIRE(tampered);
+    CHECK(tampered->status == 422);
+    CHECK(json::parse(tampered->body)["error"]["code"] == "bad_offer_signature");
+    CHECK(canonical.size() % 8 == 0);
+
+    auto missing_headers = http_exchange(n.port, "POST /offers HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    REQUIRE(missing_headers);
+    CHECK(missing_headers->status == 400);
+    auto bad_b64 = http_exchange(n.port, "POST /offers HTTP/1.1\r\nHost: x\r\nX-Hearth-Offer: ***\r\n"
+                                         "X-Hearth-Signature: 0x00\r\nContent-Length: 0\r\n\r\n");
+    REQUIRE(bad_b64);
+    CHECK(bad_b64->status == 400);
+    auto unknown = http_exchange(n.port, "GET /offers/" + std::string(64, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(unknown);
+    CHECK(unknown->status == 404);
+    CHECK(json::parse(unknown->body)["error"]["code"] == "offer_not_found");
+    auto bad_limit = http_exchange(n.port, "GET /offers?limit=lots HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(bad_limit);
+    CHECK(bad_limit->status == 400);
+    CHECK(n.stop(SIGTERM) == 0);
+  }
+  node n(dir.path());
+  auto after_restart = run({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", n.url("/offers/" + hash)});
+  CHECK(after_restart.out == "200");
+  CHECK(n.stop(SIGTERM) == 0);
+}

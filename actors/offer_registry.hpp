@@ -1,0 +1,41 @@
+// Owns the set of offers: validates and stores uploads (offer record in
+// RocksDB, executable in the blob store), lists them from storage, and
+// activates one offer actor per offer on demand. An offer actor holds its
+// verified offer and passivates after idle_timeout; the registry forgets it
+// when it goes, so live actors track recent use, not the number of offers.
+// Offer actors are linked to the registry and stop when it stops.
+//
+// Messages:
+//   (put_atom, offer_upload)          -> stored_offer   (idempotent per hash)
+//   (get_atom, std::string hash_hex)  -> stored_offer   (via the offer actor)
+//   (list_atom, std::string after, std::uint32_t limit) -> std::vector<stored_offer>
+//   health_atom                       -> std::uint64_t  (offer actors alive)
+// Errors are hearth failures (messages/failure_error.hpp).
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <chrono>
+
+#include "actors/offer_validation.hpp"
+#include "messages/result.hpp"
+
+namespace hearth::storage {
+class store;
+class blob_store;
+}  // namespace hearth::storage
+
+namespace hearth::actors {
+
+inline const caf::atom_value offer_registry_key = caf::atom("offers");
+
+struct offer_registry_config {
+  offer_policy policy;  // now is filled in per upload
+  std::chrono::milliseconds idle_timeout{60000};
+};
+
+result<caf::actor> spawn_offer_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
+                                        offer_registry_config config);
+
+}  // namespace hearth::actors

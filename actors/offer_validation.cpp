@@ -1,0 +1,55 @@
+#include "actors/offer_validation.hpp"
+
+#include <algorithm>
+
+#include "crypto/personal_sign.hpp"
+#include "crypto/secp256k1_key.hpp"
+#include "crypto/sha256.hpp"
+#include "storage/offer_codec.hpp"
+
+namespace hearth::actors {
+
+std::string offer_hash_hex(const std::string& canonical) { return crypto::to_hex(crypto::sha256(canonical)); }
+
+result<stored_offer> verify_signed_offer(const std::string& canonical, const std::string& signature,
+                                         const offer_policy& policy) {
+  auto body = storage::decode_canonical_offer(canonical);
+  if (!body) return body.error();
+  const offer& o = *body;
+  if (o.version != 1) return fail("bad_offer", "unsupported offer version " + std::to_string(o.version));
+  if (o.executable_sha256.size() != 32 || o.owner.size() != 20 || o.pay_to.size() != 20)
+    return fail("bad_offer", "executableSha256 is 32 bytes, owner and payTo 20 bytes each");
+  if (o.mode != offer_mode::cgi && o.mode != offer_mode::mcp && o.mode != offer_mode::batch)
+    return fail("bad_offer", "unknown offer mode");
+  if (o.pay_to == std::string(20, '\0')) return fail("bad_offer", "payTo is the zero address");
+  if (o.price_per_call != 0 && o.price_per_second != 0)
+    return fail("bad_offer", "an offer is priced per call or per second, not both");
+
+  std::string hash = offer_hash_hex(canonical);
+  auto sig = crypto::signature::from_bytes(reinterpret_cast<const std::uint8_t*>(signature.data()), signature.size());
+  if (!sig) return fail("bad_offer_signature", sig.error().message);
+  auto digest = crypto::personal_message_digest(crypto::sha256(canonical));
+  auto signer = crypto::recover_address(digest, *sig);
+  if (!signer) return fail("bad_offer_signature", signer.error().message);
+  crypto::address owner;
+  std::copy(o.owner.begin(), o.owner.end(), owner.bytes.begin());
+  if (*signer != owner)
+    return fail("bad_offer_signature", "the signature recovers to " + signer->checksummed() + ", not the offer's owner " +
+                                           owner.checksummed() + " (tampered offer?)");
+  if (std::find(policy.accepted_owners.begin(), policy.accepted_owners.end(), owner) == policy.accepted_owners.end())
+    return fail("owner_not_accepted", "this node accepts offers only from its owner; " + owner.checksummed() + " is not");
+
+  const auto& m = policy.max_limits;
+  const auto& l = o.limits;
+  if (l.ram_mb == 0 || l.cpu_secs == 0 || l.wall_secs == 0 || l.max_output_bytes == 0)
+    return fail("bad_limits", "every limit must be positive");
+  if (l.ram_mb > m.ram_mb || l.cpu_secs > m.cpu_secs || l.wall_secs > m.wall_secs ||
+      l.max_output_bytes > m.max_output_bytes || (l.network && !m.network))
+    return fail("limits_exceed_node", "the offer's limits exceed this node's maxima (ram " + std::to_string(m.ram_mb) +
+                                          " MB, cpu " + std::to_string(m.cpu_secs) + " s, wall " +
+                                          std::to_string(m.wall_secs) + " s" + (m.network ? "" : ", no network") + ")");
+  if (o.expires_at != 0 && o.expires_at <= policy.now) return fail("offer_expired", "the offer has expired");
+  return stored_offer{hash, canonical, signature, 0, o};
+}
+
+}  // namespace hearth::actors

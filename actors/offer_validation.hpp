@@ -1,0 +1,31 @@
+// The checks an offer passes before the node stores it: canonical encoding,
+// a signature that recovers to the owner named inside, an owner the node
+// accepts, limits within the node's maxima, not expired, and an executable
+// whose hash, size and ELF architecture match what was signed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "crypto/address.hpp"
+#include "messages/offer.hpp"
+#include "messages/result.hpp"
+
+namespace hearth::actors {
+
+struct offer_policy {
+  std::vector<crypto::address> accepted_owners;  // the node's owner first
+  offer_limits max_limits{4096, 3600, 3600, false, 1ull << 30};
+  std::int64_t now = 0;  // unix seconds
+};
+
+// Builds the stored form of a signed offer after every check but the
+// executable's (which needs its bytes or the blob store).
+result<stored_offer> verify_signed_offer(const std::string& canonical, const std::string& signature,
+                                         const offer_policy& policy);
+
+// The signing side (hearth offer): hash of the canonical bytes and the digest signed.
+std::string offer_hash_hex(const std::string& canonical);
+
+}  // namespace hearth::actors

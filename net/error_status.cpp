@@ -1,0 +1,22 @@
+#include <string>
+#include <unordered_map>
+
+#include "net/actor_ask.hpp"
+
+namespace hearth::net {
+
+unsigned status_for(const std::string& code) {
+  static const std::unordered_map<std::string, unsigned> table = {
+      {"not_found", 404}, {"offer_not_found", 404},
+      {"owner_not_accepted", 403},
+      {"bad_offer", 422}, {"offer_not_canonical", 422}, {"bad_offer_signature", 422}, {"bad_limits", 422},
+      {"limits_exceed_node", 422}, {"offer_expired", 422}, {"executable_missing", 422},
+      {"executable_size_mismatch", 422}, {"executable_hash_mismatch", 422}, {"arch_mismatch", 422},
+      {"not_executable", 422}, {"unsupported_architecture", 422},
+      {"node_unavailable", 503}, {"storage_busy", 503},
+  };
+  auto it = table.find(code);
+  return it == table.end() ? 500 : it->second;
+}
+
+}  // namespace hearth::net

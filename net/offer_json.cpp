@@ -1,0 +1,71 @@
+#include "net/offer_json.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "crypto/address.hpp"
+#include "crypto/base64.hpp"
+
+namespace hearth::net {
+namespace {
+
+std::string address_of(const std::string& raw) {
+  crypto::address a;
+  std::copy(raw.begin(), raw.end(), a.bytes.begin());
+  return a.checksummed();
+}
+
+}  // namespace
+
+const char* mode_name(offer_mode m) {
+  switch (m) {
+    case offer_mode::cgi: return "cgi";
+    case offer_mode::mcp: return "mcp";
+    case offer_mode::batch: return "batch";
+  }
+  return "unknown";
+}
+
+std::string usdc_string(std::uint64_t atomic) {
+  std::string frac = std::to_string(atomic % 1000000);
+  frac.insert(0, 6 - frac.size(), '0');
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  return std::to_string(atomic / 1000000) + (frac.empty() ? "" : "." + frac);
+}
+
+nlohmann::json offer_to_json(const stored_offer& s) {
+  const offer& o = s.body;
+  nlohmann::json price = {{"asset", "USDC"}, {"decimals", 6}};
+  if (o.price_per_second) {
+    price["per_second"] = std::to_string(o.price_per_second);
+    price["per_second_usdc"] = usdc_string(o.price_per_second);
+  } else {
+    price["per_call"] = std::to_string(o.price_per_call);
+    price["per_call_usdc"] = usdc_string(o.price_per_call);
+  }
+  nlohmann::json j = {
+      {"hash", s.hash},
+      {"mode", mode_name(o.mode)},
+      {"name", o.name},
+      {"description", o.description},
+      {"executable", {{"sha256", crypto::to_hex(reinterpret_cast<const std::uint8_t*>(o.executable_sha256.data()),
+                                                o.executable_sha256.size())},
+                      {"size", o.executable_size},
+                      {"arch", o.arch}}},
+      {"args", o.args},
+      {"price", price},
+      {"free", o.price_per_call == 0 && o.price_per_second == 0},
+      {"limits", {{"ram_mb", o.limits.ram_mb}, {"cpu_secs", o.limits.cpu_secs}, {"wall_secs", o.limits.wall_secs},
+                  {"network", o.limits.network}, {"max_output_bytes", o.limits.max_output_bytes}}},
+      {"deterministic", o.deterministic},
+      {"pay_to", address_of(o.pay_to)},
+      {"owner", address_of(o.owner)},
+      {"created_at", o.created_at},
+      {"expires_at", o.expires_at},
+      {"signature", "0x" + crypto::to_hex(reinterpret_cast<const std::uint8_t*>(s.signature.data()), s.signature.size())},
+      {"canonical", crypto::base64_encode(s.canonical)},
+  };
+  if (o.mode == offer_mode::cgi) j["path"] = "/" + s.hash + ".cgi/";
+  return j;
+}
+
+}  // namespace hearth::net

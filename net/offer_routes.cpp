@@ -1,0 +1,84 @@
+#include "net/offer_routes.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "actors/offer_registry.hpp"
+#include "crypto/base64.hpp"
+#include "crypto/bytes.hpp"
+#include "messages/offer.hpp"
+#include "messages/node_messages.hpp"
+#include "net/actor_ask.hpp"
+#include "net/offer_json.hpp"
+
+namespace hearth::net {
+namespace {
+
+http_response json_response(unsigned status, const nlohmann::json& body) {
+  return {status, {{"Content-Type", "application/json"}}, body.dump() + "\n"};
+}
+
+http_response method_not_allowed(const http_request& req, const char* allow) {
+  auto r = json_error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+void upload(caf::actor_system& sys, http_request& req, responder respond) {
+  auto offer_b64 = req.header("X-Hearth-Offer");
+  auto signature_hex = req.header("X-Hearth-Signature");
+  if (offer_b64.empty() || signature_hex.empty())
+    return respond(json_error(400, "missing_offer", "send the offer in X-Hearth-Offer and its signature in X-Hearth-Signature"));
+  auto canonical = crypto::base64_decode(offer_b64);
+  if (!canonical) return respond(json_error(400, "bad_offer", "X-Hearth-Offer is not standard base64"));
+  auto signature = crypto::from_hex(signature_hex);
+  if (!signature) return respond(json_error(400, "bad_offer_signature", "X-Hearth-Signature is not hex"));
+  offer_upload up{std::move(*canonical), std::string(signature->begin(), signature->end()), std::move(req.body)};
+  ask_actor<stored_offer>(
+      sys, actors::offer_registry_key, std::move(respond),
+      [](stored_offer& o) { return json_response(201, offer_to_json(o)); }, put_atom::value, std::move(up));
+}
+
+void list(caf::actor_system& sys, const http_request& req, responder respond) {
+  std::string after = query_param(req.query, "after");
+  std::string limit_text = query_param(req.query, "limit");
+  std::uint32_t limit = 100;
+  if (!limit_text.empty()) {
+    if (limit_text.size() > 4 || limit_text.find_first_not_of("0123456789") != std::string::npos)
+      return respond(json_error(400, "bad_query", "limit is a number from 1 to 1000"));
+    limit = static_cast<std::uint32_t>(std::clamp(std::stoul(limit_text), 1ul, 1000ul));
+  }
+  ask_actor<std::vector<stored_offer>>(
+      sys, actors::offer_registry_key, std::move(respond),
+      [limit](std::vector<stored_offer>& offers) {
+        nlohmann::json items = nlohmann::json::array();
+        for (const auto& o : offers) items.push_back(offer_to_json(o));
+        nlohmann::json next = offers.size() == limit ? nlohmann::json(offers.back().hash) : nlohmann::json(nullptr);
+        return json_response(200, {{"offers", items}, {"next", next}});
+      },
+      list_atom::value, after, limit);
+}
+
+}  // namespace
+
+bool route_offers(caf::actor_system& sys, http_request& req, responder& respond) {
+  if (req.path == "/offers") {
+    if (req.method == "POST") upload(sys, req, std::move(respond));
+    else if (req.method == "GET" || req.method == "HEAD") list(sys, req, std::move(respond));
+    else respond(method_not_allowed(req, "GET, HEAD, POST"));
+    return true;
+  }
+  if (req.path.rfind("/offers/", 0) == 0) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      respond(method_not_allowed(req, "GET, HEAD"));
+      return true;
+    }
+    std::string hash = req.path.substr(8);
+    ask_actor<stored_offer>(
+        sys, actors::offer_registry_key, std::move(respond),
+        [](stored_offer& o) { return json_response(200, offer_to_json(o)); }, get_atom::value, hash);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace hearth::net

@@ -1,0 +1,127 @@
+#include "storage/offer_codec.hpp"
+
+#include <capnp/any.h>
+
+#include "messages/records.capnp.h"
+#include "storage/capnp_codec.hpp"
+
+namespace hearth::storage {
+namespace {
+
+std::string bytes_of(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
+kj::ArrayPtr<const kj::byte> data_of(const std::string& s) {
+  return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
+
+offer read_offer(Offer::Reader r) {
+  offer o;
+  o.version = r.getVersion();
+  o.executable_sha256 = bytes_of(r.getExecutableSha256());
+  o.executable_size = r.getExecutableSize();
+  o.arch = r.getArch().cStr();
+  o.mode = static_cast<offer_mode>(r.getMode());
+  o.price_per_call = r.getPricePerCall();
+  o.price_per_second = r.getPricePerSecond();
+  auto l = r.getLimits();
+  o.limits = {l.getRamMb(), l.getCpuSecs(), l.getWallSecs(), l.getNetwork(), l.getMaxOutputBytes()};
+  o.pay_to = bytes_of(r.getPayTo());
+  o.owner = bytes_of(r.getOwner());
+  o.created_at = r.getCreatedAt();
+  o.expires_at = r.getExpiresAt();
+  o.deterministic = r.getDeterministic();
+  o.name = r.getName().cStr();
+  o.description = r.getDescription().cStr();
+  for (auto a : r.getArgs()) o.args.emplace_back(a.cStr());
+  return o;
+}
+
+}  // namespace
+
+std::string canonical_offer(const offer& o) {
+  capnp::MallocMessageBuilder message;
+  auto b = message.initRoot<Offer>();
+  b.setVersion(o.version);
+  b.setExecutableSha256(data_of(o.executable_sha256));
+  b.setExecutableSize(o.executable_size);
+  b.setArch(o.arch);
+  b.setMode(static_cast<OfferMode>(o.mode));
+  b.setPricePerCall(o.price_per_call);
+  b.setPricePerSecond(o.price_per_second);
+  auto l = b.initLimits();
+  l.setRamMb(o.limits.ram_mb);
+  l.setCpuSecs(o.limits.cpu_secs);
+  l.setWallSecs(o.limits.wall_secs);
+  l.setNetwork(o.limits.network);
+  l.setMaxOutputBytes(o.limits.max_output_bytes);
+  b.setPayTo(data_of(o.pay_to));
+  b.setOwner(data_of(o.owner));
+  b.setCreatedAt(o.created_at);
+  b.setExpiresAt(o.expires_at);
+  b.setDeterministic(o.deterministic);
+  b.setName(o.name);
+  b.setDescription(o.description);
+  auto args = b.initArgs(static_cast<unsigned>(o.args.size()));
+  for (unsigned i = 0; i < o.args.size(); ++i) args.set(i, o.args[i]);
+  kj::Array<capnp::word> words = capnp::AnyStruct::Reader(b.asReader()).canonicalize();
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+result<offer> decode_canonical_offer(const std::string& bytes) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0 || bytes.size() > (1u << 20))
+    return fail("bad_offer", "an offer is a canonical Cap'n Proto struct of whole words, at most 1 MiB");
+  kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  try {
+    kj::ArrayPtr<const capnp::word> segments[1] = {words};
+    capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1));
+    if (!reader.isCanonical()) return fail("offer_not_canonical", "the offer is not in canonical form");
+    return read_offer(reader.getRoot<Offer>());
+  } catch (const kj::Exception& e) {
+    return fail("bad_offer", std::string("malformed offer: ") + e.getDescription().cStr());
+  }
+}
+
+result<void> save_offer(store& db, const stored_offer& o) {
+  capnp::MallocMessageBuilder message;
+  auto b = message.initRoot<StoredOffer>();
+  b.setCanonical(data_of(o.canonical));
+  b.setSignature(data_of(o.signature));
+  b.setReceivedAtMs(o.received_at_ms);
+  return db.put(column::offers, o.hash, encode_message(message));
+}
+
+namespace {
+result<stored_offer> decode_stored(const std::string& hash, const std::string& raw) {
+  auto parts = decode_message<StoredOffer>(raw, [](StoredOffer::Reader r) {
+    return std::make_tuple(bytes_of(r.getCanonical()), bytes_of(r.getSignature()), r.getReceivedAtMs());
+  });
+  if (!parts) return parts.error();
+  auto body = decode_canonical_offer(std::get<0>(*parts));
+  if (!body) return fail("record_corrupt", "stored offer " + hash + ": " + body.error().message);
+  return stored_offer{hash, std::get<0>(*parts), std::get<1>(*parts), std::get<2>(*parts), std::move(*body)};
+}
+}  // namespace
+
+result<std::optional<stored_offer>> load_offer(const store& db, const std::string& hash_hex) {
+  auto raw = db.get(column::offers, hash_hex);
+  if (!raw) return raw.error();
+  if (!*raw) return std::optional<stored_offer>{};
+  auto o = decode_stored(hash_hex, **raw);
+  if (!o) return o.error();
+  return std::optional<stored_offer>{std::move(*o)};
+}
+
+result<std::vector<stored_offer>> list_offers(const store& db, const std::string& start_after, std::size_t limit) {
+  auto rows = db.scan(column::offers, "", start_after, limit);
+  if (!rows) return rows.error();
+  std::vector<stored_offer> out;
+  for (auto& [key, value] : *rows) {
+    auto o = decode_stored(key, value);
+    if (!o) return o.error();
+    out.push_back(std::move(*o));
+  }
+  return out;
+}
+
+}  // namespace hearth::storage
