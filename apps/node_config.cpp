@@ -49,6 +49,8 @@ void add_node_options(CLI::App& app, node_config& c) {
       "Largest wall-clock limit an offer may ask for, s");
   add("--offer-allow-network", c.offer_allow_network, "HEARTH_OFFER_ALLOW_NETWORK",
       "Whether offers may ask for network access (true/false)");
+  add("--max-running-tasks", c.max_running_tasks, "HEARTH_MAX_RUNNING_TASKS", "Sandboxed tasks running at once")
+      ->check(CLI::Range(1u, 1024u));
   add("--actor-threads", c.actor_threads, "HEARTH_ACTOR_THREADS", "Actor scheduler threads")->check(CLI::Range(1u, 256u));
   add("--http-threads", c.http_threads, "HEARTH_HTTP_THREADS", "HTTP io threads")->check(CLI::Range(1u, 64u));
   add("--http-header-limit", c.http.header_bytes, "HEARTH_HTTP_HEADER_LIMIT", "Largest request header, bytes")

@@ -12,10 +12,12 @@
 
 #include "actors/node_actor.hpp"
 #include "actors/offer_registry.hpp"
+#include "actors/task_registry.hpp"
 #include "actors/root_supervisor.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "messages/node_messages.hpp"
 #include "messages/offer.hpp"
+#include "messages/task.hpp"
 #include "net/http_edge.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/store.hpp"
@@ -63,6 +65,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<stored_offer>("stored_offer");
   cfg.add_message_type<std::vector<stored_offer>>("stored_offer_list");
   cfg.add_message_type<offer_upload>("offer_upload");
+  cfg.add_message_type<task_record>("task_record");
+  cfg.add_message_type<std::vector<task_record>>("task_record_list");
+  cfg.add_message_type<task_input>("task_input");
 }
 
 // Blocks the signals in every thread (so CAF's and asio's threads inherit the
@@ -126,6 +131,8 @@ int run_serve(const node_config& config) {
                               config.offer_allow_network, 1ull << 30};
   storage::blob_store executables((fs::path(config.data_dir) / "executables").string());
 
+  actors::task_registry_config tasks{*key, *crypto::parse_address(owner), config.max_running_tasks, 256};
+
   storage::options db_options;
   db_options.path = (fs::path(config.data_dir) / "db").string();
   auto db = storage::store::open(db_options);
@@ -148,6 +155,10 @@ int run_serve(const node_config& config) {
         {"offers", actors::offer_registry_key,
          [&db, &executables, offers](caf::actor_system& s) {
            return actors::spawn_offer_registry(s, **db, executables, offers);
+         }},
+        {"tasks", actors::task_registry_key,
+         [&db, &executables, tasks](caf::actor_system& s) {
+           return actors::spawn_task_registry(s, **db, executables, tasks);
          }},
         {"http", net::http_edge_key, [edge, info](caf::actor_system& s) { return net::spawn_http_edge(s, edge, info); }},
     };

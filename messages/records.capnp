@@ -57,3 +57,31 @@ struct StoredOffer {
   signature @1 :Data;            # 65 bytes r || s || v over the EIP-191 digest of the offer hash
   receivedAtMs @2 :Int64;
 }
+
+enum TaskState {
+  pending @0;
+  running @1;
+  completed @2;   # the program ran to an end (see ending)
+  failed @3;      # the sandbox could not be built, or the node stopped it
+}
+
+struct StoredTask {
+  # Column "tasks", key = task id (hex). Written when the task starts and
+  # again when it ends, before anyone is answered.
+  id @0 :Text;
+  offerHash @1 :Text;
+  inputHash @2 :Text;
+  state @3 :TaskState;
+  ending @4 :UInt8;              # sandbox::ending
+  exitCode @5 :Int32;
+  signal @6 :Int32;
+  cpuSecs @7 :Float64;
+  wallSecs @8 :Float64;
+  peakMemoryBytes @9 :UInt64;
+  createdAtMs @10 :Int64;
+  finishedAtMs @11 :Int64;
+  stdout @12 :Data;
+  stderr @13 :Data;
+  outputSignature @14 :Data;     # 65 bytes by the node key over the output digest
+  error @15 :Text;               # why it failed, when it did
+}

@@ -45,7 +45,7 @@ struct http_limits {
   std::chrono::milliseconds header_timeout{10000};   // first byte to end of header
   std::chrono::milliseconds body_timeout{30000};     // end of header to end of body
   std::chrono::milliseconds idle_timeout{30000};     // keep-alive wait for the next request
-  std::chrono::milliseconds handler_timeout{30000};  // request to response
+  std::chrono::milliseconds handler_timeout{3660000};  // request to response (a task may run an hour)
   std::chrono::milliseconds drain_timeout{10000};    // graceful shutdown bound
   unsigned max_requests_per_connection = 1000;
   unsigned max_connections = 1024;

@@ -27,6 +27,7 @@ enum class ending : std::uint8_t {
   wall_limit = 4,     // wall-clock seconds used up
   output_limit = 5,   // wrote more than max_output_bytes
   setup_failed = 6,   // the sandbox could not be built; the program never ran
+  cancelled = 7,      // the node stopped it (shutdown, kill switch)
 };
 
 std::string to_string(ending e);

@@ -20,7 +20,7 @@ using steady = std::chrono::steady_clock;
 constexpr int cpu_check_ms = 50;
 
 std::string_view ending_names[] = {"exited", "signaled", "memory_limit", "cpu_limit", "wall_limit", "output_limit",
-                                   "setup_failed"};
+                                   "setup_failed", "cancelled"};
 
 void kill_run(sandboxed_process& p) {
   ::syscall(SYS_pidfd_send_signal, p.pidfd, SIGKILL, nullptr, 0);
@@ -65,6 +65,10 @@ result<run_report> run(const launch_spec& spec, run_io io) {
     int ready = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
     if (ready < 0 && errno != EINTR) break;
 
+    if (!limit_hit && io.cancel && io.cancel->load()) {
+      limit_hit = ending::cancelled;
+      kill_run(p);
+    }
     if (!limit_hit && steady::now() >= deadline) {
       limit_hit = ending::wall_limit;
       kill_run(p);

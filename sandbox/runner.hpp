@@ -4,6 +4,7 @@
 // thread of their own (the task actor's worker), never on an actor thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@ struct run_io {
   std::string stdin_data;
   std::function<void(std::string_view)> on_stdout;  // null: discard
   std::function<void(std::string_view)> on_stderr;  // null: discard
+  const std::atomic<bool>* cancel = nullptr;         // set from another thread: kill, ending cancelled
 };
 
 // A failure is returned only when the sandbox could not be built; anything

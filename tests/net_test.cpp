@@ -2,6 +2,7 @@
 // keep-alive, pipelining, drain. The handler is a plain function here.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <future>
@@ -264,4 +265,60 @@ TEST_CASE("drain closes what is still in flight at its deadline", "[http]") {
   CHECK(drained.get_future().wait_for(10s) == std::future_status::ready);
   CHECK(busy.wait_closed(10s));
   held(http_response{200, {}, "too late"});  // harmless after close
+}
+
+#include "net/cgi.hpp"
+
+TEST_CASE("CGI output parsing (RFC 3875 section 6)", "[cgi]") {
+  auto ok = parse_cgi_output("Status: 201 Created\r\nContent-Type: application/json\r\nX-A: 1\r\nX-A: 2\r\n\r\n{\"a\":1}");
+  REQUIRE(ok);
+  CHECK(ok->status == 201);
+  CHECK(ok->body == "{\"a\":1}");
+  CHECK(std::count_if(ok->headers.begin(), ok->headers.end(), [](auto& h) { return h.first == "X-A"; }) == 2);
+
+  auto plain = parse_cgi_output("\nhello");
+  REQUIRE(plain);
+  CHECK(plain->status == 200);
+  CHECK(plain->headers.front().second == "text/plain");
+  CHECK(plain->body == "hello");
+
+  auto redirect = parse_cgi_output("Location: https://example.org/\n\n");
+  REQUIRE(redirect);
+  CHECK(redirect->status == 302);
+
+  CHECK(parse_cgi_output("no blank line at all").error().code == "bad_cgi_output");
+  CHECK(parse_cgi_output("not a header\n\nbody").error().code == "bad_cgi_output");
+  CHECK(parse_cgi_output("Status: abc\n\n").error().code == "bad_cgi_output");
+  CHECK(parse_cgi_output("Status: 999\n\n").error().code == "bad_cgi_output");
+}
+
+TEST_CASE("CGI request variables; payment headers never reach the program", "[cgi]") {
+  http_request req;
+  req.method = "POST";
+  req.target = "/h.cgi/a/b?x=1";
+  req.query = "x=1";
+  req.body = "data";
+  req.remote_address = "127.0.0.1";
+  req.remote_port = 5555;
+  req.headers = {{"Content-Type", "text/plain"}, {"User-Agent", "t"}, {"X-PAYMENT", "p"}, {"PAYMENT-SIGNATURE", "s"},
+                 {"X-402-Key", "0xsecret"}, {"Proxy", "evil"}, {"Accept", "a"}, {"Accept", "b"}, {"Bad Name", "x"}};
+  auto in = cgi_input(req, {"h", "/a/b", "localhost", "3000"});
+  auto has = [&](const std::string& kv) { return std::find(in.env.begin(), in.env.end(), kv) != in.env.end(); };
+  CHECK(has("REQUEST_METHOD=POST"));
+  CHECK(has("PATH_INFO=/a/b"));
+  CHECK(has("QUERY_STRING=x=1"));
+  CHECK(has("CONTENT_LENGTH=4"));
+  CHECK(has("CONTENT_TYPE=text/plain"));
+  CHECK(has("SCRIPT_NAME=/h.cgi"));
+  CHECK(has("HTTP_USER_AGENT=t"));
+  CHECK(has("HTTP_ACCEPT=a, b"));
+  for (const auto& e : in.env) {
+    CHECK(e.find("PAYMENT") == std::string::npos);
+    CHECK(e.find("402") == std::string::npos);
+    CHECK(e.rfind("HTTP_PROXY", 0) != 0);
+    CHECK(e.rfind("REMOTE_", 0) != 0);  // kept out of the task id
+  }
+  CHECK(std::is_sorted(in.env.begin(), in.env.end()));
+  CHECK(in.private_env.front() == "REMOTE_ADDR=127.0.0.1");
+  CHECK(in.stdin_data == "data");
 }

@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <signal.h>
 
+#include <fstream>
 #include <regex>
+#include <sys/stat.h>
 
 #include "support/process.hpp"
 #include "support/raw_http.hpp"
@@ -233,5 +235,118 @@ TEST_CASE("offers: upload with hearth offer, list, fetch, refuse tampering and s
   node n(dir.path());
   auto after_restart = run({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", n.url("/offers/" + hash)});
   CHECK(after_restart.out == "200");
+  CHECK(n.stop(SIGTERM) == 0);
+}
+
+#include "actors/task_registry.hpp"
+#include "crypto/secp256k1_key.hpp"
+
+namespace {
+
+std::string write_script(const temp_dir& dir, const std::string& name, const std::string& body) {
+  std::string path = dir.file(name);
+  std::ofstream(path) << "#!/bin/sh\n" << body;
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+std::string offer_script(const node& n, const std::string& key, const std::string& path, std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv{hearth_bin, "offer", "--exe", path, "--cgi", "--key", key, "--upload", n.url("")};
+  if (std::find(extra.begin(), extra.end(), "--price") == extra.end()) extra.insert(extra.end(), {"--price", "0"});
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto r = run(argv);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  return r.out.substr(0, 64);
+}
+
+}  // namespace
+
+TEST_CASE("CGI offers run as sandboxed tasks", "[node][cgi]") {
+  temp_dir dir;
+  node n(dir.path());
+  std::string key = "@" + dir.path() + "/node.key";
+  auto echo = offer_script(n, key, write_script(dir, "echo.cgi",
+      "echo 'Content-Type: text/plain'\necho 'Set-Cookie: a=1'\necho 'Set-Cookie: b=2'\necho\n"
+      "echo \"$REQUEST_METHOD $PATH_INFO $QUERY_STRING pay=${HTTP_X_PAYMENT:-none} key=${HTTP_X_402_KEY:-none}\"\n"
+      "cat\necho 'to stderr' >&2\n"));
+
+  raw_connection c(n.port);
+  c.send("POST /" + echo + ".cgi/p/q?z=9 HTTP/1.1\r\nHost: x\r\nX-PAYMENT: secret\r\nX-402-Key: 0xkey\r\n"
+         "Content-Length: 5\r\n\r\nhello");
+  auto r = c.read_response(60s);
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body == "POST /p/q z=9 pay=none key=none\nhello");
+  CHECK(r->headers.count("set-cookie") == 2);
+  std::string task_header = r->header("x-hearth-task");
+  REQUIRE(task_header.rfind("id=", 0) == 0);
+  std::string id = task_header.substr(3, 64);
+
+  json t = json::parse(run({"curl", "-sS", n.url("/tasks/" + id)}).out);
+  CHECK(t["state"] == "completed");
+  CHECK(t["ending"] == "exited");
+  CHECK(run({"curl", "-sS", n.url("/tasks/" + id + "/stderr")}).out == "to stderr\n");
+  // The node's signature over the output recovers to the node's address.
+  auto sig_bytes = *hearth::crypto::from_hex(t["output_signature"].get<std::string>());
+  auto sig = hearth::crypto::signature::from_bytes(sig_bytes.data(), sig_bytes.size());
+  REQUIRE(sig);
+  auto owner = *hearth::crypto::parse_address(n.health()["node"]["owner"].get<std::string>());
+  std::string stdout_data = run({"curl", "-sS", n.url("/tasks/" + id + "/stdout")}).out;
+  auto signer = hearth::crypto::recover_address(hearth::actors::task_output_digest(owner, id, stdout_data), *sig);
+  REQUIRE(signer);
+  CHECK(signer->checksummed() == t["signer"]);
+
+  auto options = http_exchange(n.port, "OPTIONS /" + echo + ".cgi/ HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(options);
+  CHECK(options->status == 204);
+  CHECK(options->header("access-control-allow-origin") == "*");
+
+  auto status_of = [&](const std::string& hash, const std::string& path = "/") {
+    auto res = http_exchange(n.port, "GET /" + hash + ".cgi" + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(res);
+    return std::make_pair(res->status, json::parse(res->body, nullptr, false));
+  };
+  auto slow = offer_script(n, key, write_script(dir, "slow.cgi", "sleep 30\n"), {"--wall-secs", "1"});
+  auto [slow_status, slow_body] = status_of(slow);
+  CHECK(slow_status == 504);
+  CHECK(slow_body["error"]["code"] == "wall_limit");
+
+  auto garbled = offer_script(n, key, write_script(dir, "bad.cgi", "echo 'no header block'\n"));
+  auto [bad_status, bad_body] = status_of(garbled);
+  CHECK(bad_status == 502);
+  CHECK(bad_body["error"]["code"] == "bad_cgi_output");
+
+  auto crash = offer_script(n, key, SANDBOX_PROBE, {"--arg", "segv"});
+  auto [crash_status, crash_body] = status_of(crash);
+  CHECK(crash_status == 502);
+  CHECK(crash_body["error"]["code"] == "handler_crashed");
+
+  auto priced = offer_script(n, key, write_script(dir, "priced.cgi", "echo\necho paid\n"), {"--price", "0.01"});
+  CHECK(status_of(priced).first == 402);
+  CHECK(status_of(std::string(64, 'e')).second["error"]["code"] == "offer_not_found");
+  CHECK(n.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("deterministic offers answer repeated requests from the stored result", "[node][cgi]") {
+  temp_dir dir;
+  node n(dir.path());
+  std::string key = "@" + dir.path() + "/node.key";
+  std::string script = write_script(dir, "rand.cgi", "echo\nhead -c 8 /dev/urandom | od -An -tx1\n");
+  auto det = offer_script(n, key, script, {"--deterministic"});
+  auto nondet = offer_script(n, key, script);
+  auto get = [&](const std::string& hash) {
+    auto r = http_exchange(n.port, "GET /" + hash + ".cgi/same HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    return *r;
+  };
+  auto first = get(det), second = get(det);
+  CHECK(first.body == second.body);
+  CHECK(first.header("x-hearth-task").substr(0, 67) == second.header("x-hearth-task").substr(0, 67));
+  CHECK(second.header("x-hearth-task").find("cache=hit") != std::string::npos);
+  auto a = get(nondet), b = get(nondet);
+  CHECK(a.body != b.body);
+  CHECK(a.header("x-hearth-task").substr(0, 67) != b.header("x-hearth-task").substr(0, 67));
   CHECK(n.stop(SIGTERM) == 0);
 }

@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
   if (!strcmp(cmd, "unshare")) return report(unshare(CLONE_NEWUSER));
   if (!strcmp(cmd, "kill1")) return report(kill(1, SIGKILL));
   if (!strcmp(cmd, "exit")) return atoi(arg);
+  if (!strcmp(cmd, "segv")) { volatile int* p = NULL; *p = 1; return 0; }
   if (!strcmp(cmd, "cat")) {
     char buf[4096];
     ssize_t n;

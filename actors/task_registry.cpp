@@ -1,0 +1,257 @@
+#include "actors/task_registry.hpp"
+
+#include <caf/all.hpp>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <deque>
+#include <unordered_map>
+
+#include "crypto/keccak.hpp"
+#include "crypto/sha256.hpp"
+#include "messages/failure_error.hpp"
+#include "messages/node_messages.hpp"
+#include "messages/offer.hpp"
+#include "sandbox/runner.hpp"
+#include "storage/blob_store.hpp"
+#include "storage/task_codec.hpp"
+
+namespace hearth::actors {
+namespace {
+
+using done_atom = caf::atom_constant<caf::atom("done")>;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+void add_field(std::string& out, const std::string& field) {
+  std::uint64_t n = field.size();
+  for (int i = 7; i >= 0; --i) out += static_cast<char>((n >> (8 * i)) & 0xff);
+  out += field;
+}
+
+std::string hex_bytes(const std::string& hex) {
+  auto b = crypto::from_hex(hex);
+  return b ? std::string(b->begin(), b->end()) : std::string();
+}
+
+// Everything a task actor needs; copied into it.
+struct task_job {
+  task_record record;
+  std::string executable;
+  sandbox::launch_spec spec;
+  std::string stdin_data;
+  std::shared_ptr<std::atomic<bool>> cancel;
+  std::shared_ptr<const crypto::private_key> key;
+  crypto::address owner;
+  storage::store* db;
+};
+
+// The detached task actor: blocks on its sandboxed run, then reports.
+void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_ptr<task_job> job) {
+  auto& t = job->record;
+  t.state = task_state::running;
+  if (auto saved = storage::save_task(*job->db, t); !saved)
+    spdlog::error("task {}: record not saved: {}", t.id, saved.error().message);
+  sandbox::run_io io;
+  io.stdin_data = std::move(job->stdin_data);
+  io.on_stdout = [&t](std::string_view s) { t.stdout_data.append(s); };
+  io.on_stderr = [&t](std::string_view s) { t.stderr_data.append(s); };
+  io.cancel = job->cancel.get();
+  auto report = sandbox::run(job->spec, std::move(io));
+  t.finished_at_ms = now_ms();
+  if (!report) {
+    t.state = task_state::failed;
+    t.ending = static_cast<std::uint8_t>(sandbox::ending::setup_failed);
+    t.error = report.error().message;
+  } else {
+    t.state = report->how == sandbox::ending::cancelled ? task_state::failed : task_state::completed;
+    t.ending = static_cast<std::uint8_t>(report->how);
+    t.exit_code = report->exit_code;
+    t.signal = report->signal;
+    t.cpu_secs = report->used.cpu_secs;
+    t.wall_secs = report->used.wall_secs;
+    t.peak_memory_bytes = report->used.peak_memory_bytes;
+    if (report->how == sandbox::ending::cancelled) t.error = "the node stopped the task";
+  }
+  auto sig = job->key->sign_digest(task_output_digest(job->owner, t.id, t.stdout_data)).to_bytes();
+  t.output_signature.assign(sig.begin(), sig.end());
+  if (auto saved = storage::save_task(*job->db, t); !saved) {
+    spdlog::error("task {}: final record not saved: {}", t.id, saved.error().message);
+    t.error = "the task's record could not be stored";
+  }
+  self->send(registry, done_atom::value, t);
+}
+
+struct registry_state {
+  storage::store* db = nullptr;
+  storage::blob_store* blobs = nullptr;
+  std::shared_ptr<const crypto::private_key> key;
+  crypto::address owner;
+  unsigned max_running = 4;
+  unsigned max_queued = 256;
+  std::unordered_map<std::string, std::vector<caf::response_promise>> waiting;  // by task id
+  std::unordered_map<std::string, std::shared_ptr<std::atomic<bool>>> cancels;  // running tasks
+  std::unordered_map<caf::actor_addr, std::string> running;                      // task actor -> id
+  std::deque<std::shared_ptr<task_job>> queue;
+  static inline const char* name = "task_registry";
+};
+
+using registry = caf::stateful_actor<registry_state>;
+
+void start_next(registry* self) {
+  auto& st = self->state;
+  while (st.running.size() < st.max_running && !st.queue.empty()) {
+    auto job = st.queue.front();
+    st.queue.pop_front();
+    st.cancels[job->record.id] = job->cancel;
+    auto a = self->spawn<caf::detached + caf::monitored>(task_actor, caf::actor_cast<caf::actor>(self), job);
+    st.running.emplace(a.address(), job->record.id);
+  }
+}
+
+// Answers everyone waiting for task id with reply (a task_record or an error).
+template <class Reply>
+void finish(registry* self, const std::string& id, const Reply& reply) {
+  auto& st = self->state;
+  if (auto it = st.waiting.find(id); it != st.waiting.end()) {
+    for (auto& p : it->second) p.deliver(reply);
+    st.waiting.erase(it);
+  }
+  st.cancels.erase(id);
+}
+
+caf::result<task_record> run_task(registry* self, stored_offer& offer, task_input& in) {
+  auto& st = self->state;
+  std::string input_hash = task_input_hash(in);
+  std::string material = hex_bytes(offer.hash) + hex_bytes(input_hash);
+  if (!offer.body.deterministic) {
+    unsigned char salt[16];
+    RAND_bytes(salt, sizeof salt);
+    material.append(reinterpret_cast<const char*>(salt), sizeof salt);
+  }
+  std::string id = crypto::to_hex(crypto::sha256(material));
+  if (offer.body.deterministic) {
+    if (auto it = st.waiting.find(id); it != st.waiting.end()) {
+      it->second.push_back(self->make_response_promise());
+      return it->second.back();
+    }
+    auto cached = storage::load_task(*st.db, id);
+    if (!cached) return to_error(cached.error());
+    if (*cached && (*cached)->state == task_state::completed) {
+      (*cached)->cache_hit = true;
+      return std::move(**cached);
+    }
+  }
+  if (st.queue.size() >= st.max_queued)
+    return to_error(fail("node_busy", "too many tasks are waiting; try again later"));
+  std::string sha = crypto::to_hex(reinterpret_cast<const std::uint8_t*>(offer.body.executable_sha256.data()), 32);
+  if (!st.blobs->contains(sha)) return to_error(fail("executable_missing", "the offer's executable is not on this node"));
+
+  auto job = std::make_shared<task_job>(task_job{{}, {}, {}, {}, std::make_shared<std::atomic<bool>>(false), st.key,
+                                                  st.owner, st.db});
+  job->record.id = id;
+  job->record.offer_hash = offer.hash;
+  job->record.input_hash = input_hash;
+  job->record.created_at_ms = now_ms();
+  const auto& l = offer.body.limits;
+  job->spec.executable = st.blobs->path(sha);
+  job->spec.args = offer.body.args;
+  job->spec.args.insert(job->spec.args.end(), in.args.begin(), in.args.end());
+  job->spec.env = in.env;
+  job->spec.env.insert(job->spec.env.end(), in.private_env.begin(), in.private_env.end());
+  job->spec.lim.ram_mb = l.ram_mb;
+  job->spec.lim.cpu_secs = l.cpu_secs;
+  job->spec.lim.wall_secs = l.wall_secs;
+  job->spec.lim.network = l.network;
+  job->spec.lim.max_output_bytes = l.max_output_bytes;
+  job->stdin_data = std::move(in.stdin_data);
+  if (auto saved = storage::save_task(*st.db, job->record); !saved) return to_error(saved.error());
+  st.waiting[id].push_back(self->make_response_promise());
+  auto promise = st.waiting[id].back();
+  st.queue.push_back(std::move(job));
+  start_next(self);
+  return promise;
+}
+
+caf::behavior registry_behavior(registry* self, storage::store* db, storage::blob_store* blobs,
+                                std::shared_ptr<task_registry_config> config) {
+  auto& st = self->state;
+  st.db = db;
+  st.blobs = blobs;
+  st.key = std::make_shared<const crypto::private_key>(config->node_key);
+  st.owner = config->owner;
+  st.max_running = std::max(1u, config->max_running);
+  st.max_queued = config->max_queued;
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [id, flag] : self->state.cancels) flag->store(true);
+    self->quit(msg.reason);
+  });
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.running.find(dm.source);
+    if (it == st.running.end()) return;
+    std::string id = it->second;
+    st.running.erase(it);
+    if (st.waiting.count(id)) {  // died without reporting
+      spdlog::error("task {} stopped without a result: {}", id, self->system().render(dm.reason));
+      finish(self, id, to_error(fail("task_failed", "the task stopped without a result")));
+    }
+    start_next(self);
+  });
+  return {
+      [self](run_atom, stored_offer& offer, task_input& in) { return run_task(self, offer, in); },
+      [self](done_atom, const task_record& t) { finish(self, t.id, t); },
+      [self](get_atom, const std::string& id) -> caf::result<task_record> {
+        if (id.size() != 64 || id.find_first_not_of("0123456789abcdef") != std::string::npos)
+          return to_error(fail("task_not_found", "a task id is 64 lowercase hex digits"));
+        auto t = storage::load_task(*self->state.db, id);
+        if (!t) return to_error(t.error());
+        if (!*t) return to_error(fail("task_not_found", "no task " + id));
+        return std::move(**t);
+      },
+      [self](list_atom, const std::string& after, std::uint32_t limit) -> caf::result<std::vector<task_record>> {
+        auto rows = storage::list_tasks(*self->state.db, after, std::min<std::uint32_t>(limit, 1000));
+        if (!rows) return to_error(rows.error());
+        for (auto& t : *rows) t.stdout_data.clear(), t.stderr_data.clear();  // listings stay small
+        return std::move(*rows);
+      },
+      [self](health_atom) { return static_cast<std::uint64_t>(self->state.running.size()); },
+  };
+}
+
+}  // namespace
+
+std::string task_input_hash(const task_input& in) {
+  std::string material;
+  add_field(material, std::to_string(in.args.size()));
+  for (const auto& a : in.args) add_field(material, a);
+  std::vector<std::string> env = in.env;
+  std::sort(env.begin(), env.end());
+  add_field(material, std::to_string(env.size()));
+  for (const auto& e : env) add_field(material, e);
+  auto stdin_hash = crypto::sha256(in.stdin_data);
+  material.append(reinterpret_cast<const char*>(stdin_hash.data()), stdin_hash.size());
+  return crypto::to_hex(crypto::sha256(material));
+}
+
+crypto::hash256 task_output_digest(const crypto::address& owner, const std::string& task_id_hex,
+                                   const std::string& stdout_data) {
+  crypto::keccak256_hasher h;
+  h.update("\x19hearth task output v1\n");
+  h.update(owner.bytes.data(), owner.bytes.size());
+  h.update(hex_bytes(task_id_hex));
+  auto content = crypto::sha256(stdout_data);
+  h.update(content.data(), content.size());
+  return h.finish();
+}
+
+result<caf::actor> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
+                                       task_registry_config config) {
+  return sys.spawn(registry_behavior, &db, &blobs, std::make_shared<task_registry_config>(std::move(config)));
+}
+
+}  // namespace hearth::actors

@@ -1,0 +1,54 @@
+// Owns task execution. For each run request it derives the task id, answers
+// a deterministic offer's repeated request from the stored record (a cache
+// hit, nothing runs), joins a request to an identical task already running,
+// or starts a task actor. A task actor is detached (the sandboxed run blocks
+// its own thread): it writes its record as running, runs the executable in
+// the sandbox, signs the output with the node key, writes the final record,
+// then reports to the registry, which answers every waiting request.
+// At most max_running tasks run at once; up to max_queued wait; more are
+// refused (node_busy). When the registry stops, running tasks are cancelled.
+//
+// Messages:
+//   (run_atom, stored_offer, task_input) -> task_record
+//   (get_atom, std::string id)           -> task_record
+//   (list_atom, std::string after, std::uint32_t limit) -> std::vector<task_record>
+//   health_atom                          -> std::uint64_t (tasks running)
+//
+// Task id = sha256(offer hash || input hash [|| 16 random bytes unless the
+// offer is deterministic]); input hash = sha256 over the length-prefixed
+// arguments, the sorted environment and stdin (private_env excluded).
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "crypto/secp256k1_key.hpp"
+#include "messages/result.hpp"
+#include "messages/task.hpp"
+
+namespace hearth::storage {
+class store;
+class blob_store;
+}  // namespace hearth::storage
+
+namespace hearth::actors {
+
+inline const caf::atom_value task_registry_key = caf::atom("tasks");
+
+struct task_registry_config {
+  crypto::private_key node_key;
+  crypto::address owner;
+  unsigned max_running = 4;
+  unsigned max_queued = 256;
+};
+
+result<caf::actor> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
+                                       task_registry_config config);
+
+std::string task_input_hash(const task_input& in);
+// The digest the node signs for a task's output: keccak256 of
+// "\x19hearth task output v1\n" || owner (20) || task id (32) || sha256(stdout).
+crypto::hash256 task_output_digest(const crypto::address& owner, const std::string& task_id_hex,
+                                   const std::string& stdout_data);
+
+}  // namespace hearth::actors

@@ -1,0 +1,63 @@
+// Tasks as plain values (mirrors records.capnp StoredTask) and the messages
+// of the task registry.
+#pragma once
+
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "messages/offer.hpp"
+
+namespace hearth {
+
+enum class task_state : std::uint8_t { pending = 0, running = 1, completed = 2, failed = 3 };
+
+struct task_record {
+  std::string id;
+  std::string offer_hash;
+  std::string input_hash;
+  task_state state = task_state::pending;
+  std::uint8_t ending = 0;  // sandbox::ending
+  std::int32_t exit_code = 0;
+  std::int32_t signal = 0;
+  double cpu_secs = 0;
+  double wall_secs = 0;
+  std::uint64_t peak_memory_bytes = 0;
+  std::int64_t created_at_ms = 0;
+  std::int64_t finished_at_ms = 0;
+  std::string stdout_data;
+  std::string stderr_data;
+  std::string output_signature;  // 65 raw bytes
+  std::string error;
+  bool cache_hit = false;  // set on replies answered from storage; not stored
+};
+
+// What a task runs: the offer's executable with these arguments,
+// environment (sorted NAME=value) and stdin.
+struct task_input {
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string stdin_data;
+  std::vector<std::string> private_env;  // passed to the program, left out of the task id (REMOTE_ADDR, ...)
+};
+
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using output_atom = caf::atom_constant<caf::atom("output")>;
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_record& x) {
+  return f(caf::meta::type_name("task_record"), x.id, x.offer_hash, x.input_hash, x.state, x.ending, x.exit_code,
+           x.signal, x.cpu_secs, x.wall_secs, x.peak_memory_bytes, x.created_at_ms, x.finished_at_ms, x.stdout_data,
+           x.stderr_data, x.output_signature, x.error, x.cache_hit);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_input& x) {
+  return f(caf::meta::type_name("task_input"), x.args, x.env, x.stdin_data, x.private_env);
+}
+
+}  // namespace hearth

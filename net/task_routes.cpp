@@ -1,0 +1,192 @@
+#include "net/task_routes.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "actors/offer_registry.hpp"
+#include "actors/task_registry.hpp"
+#include "messages/node_messages.hpp"
+#include "net/actor_ask.hpp"
+#include "net/cgi.hpp"
+#include "sandbox/limits.hpp"
+
+namespace hearth::net {
+namespace {
+
+using nlohmann::json;
+
+http_response json_response(unsigned status, const json& body) {
+  return {status, {{"Content-Type", "application/json"}}, body.dump() + "\n"};
+}
+
+const char* state_name(task_state s) {
+  switch (s) {
+    case task_state::pending: return "pending";
+    case task_state::running: return "running";
+    case task_state::completed: return "completed";
+    case task_state::failed: return "failed";
+  }
+  return "unknown";
+}
+
+const header_list cors_headers = {
+    {"Access-Control-Allow-Origin", "*"},
+    {"Access-Control-Expose-Headers", "X-Hearth-Task, X-Hearth-Output-Signature, PAYMENT-REQUIRED, PAYMENT-RESPONSE, X-PAYMENT-RESPONSE"},
+};
+
+// The HTTP answer for a finished CGI task.
+http_response cgi_response(const task_record& t) {
+  auto ending = static_cast<sandbox::ending>(t.ending);
+  http_response res;
+  if (t.state == task_state::failed) {
+    res = ending == sandbox::ending::cancelled ? json_error(503, "task_cancelled", t.error)
+                                              : json_error(502, "sandbox_failed", "the sandbox could not start the handler");
+  } else if (ending == sandbox::ending::wall_limit) {
+    res = json_error(504, "wall_limit", "the handler ran out of wall-clock time");
+  } else if (ending != sandbox::ending::exited && ending != sandbox::ending::signaled) {
+    res = json_error(502, sandbox::to_string(ending), "the handler hit its " + sandbox::to_string(ending));
+  } else if (ending == sandbox::ending::signaled) {
+    res = json_error(502, "handler_crashed", "the handler was killed by signal " + std::to_string(t.signal));
+  } else {
+    auto parsed = parse_cgi_output(t.stdout_data);
+    if (parsed) res = std::move(*parsed);
+    else if (t.exit_code != 0)
+      res = json_error(502, "handler_failed", "the handler exited with code " + std::to_string(t.exit_code));
+    else res = json_error(502, parsed.error().code, parsed.error().message);
+  }
+  res.headers.emplace_back("X-Hearth-Task", task_header(t));
+  if (t.output_signature.size() == 65)
+    res.headers.emplace_back("X-Hearth-Output-Signature",
+                             "0x" + crypto::to_hex(reinterpret_cast<const std::uint8_t*>(t.output_signature.data()), 65));
+  res.headers.insert(res.headers.end(), cors_headers.begin(), cors_headers.end());
+  return res;
+}
+
+// Asks the offer registry for the offer, then the task registry to run it.
+void run_cgi(caf::event_based_actor* self, std::string hash, task_input in, responder respond) {
+  auto& reg = self->system().registry();
+  auto offers = caf::actor_cast<caf::actor>(reg.get(actors::offer_registry_key));
+  auto tasks = caf::actor_cast<caf::actor>(reg.get(actors::task_registry_key));
+  if (!offers || !tasks) return respond(json_error(503, "node_unavailable", "the node's actors are restarting"));
+  auto on_error = [=](caf::error& e) { respond(failure_response(to_failure(e, self->system().render(e)))); };
+  self->request(offers, ask_timeout, get_atom::value, hash)
+      .then(
+          [=](stored_offer& offer) {
+            if (offer.body.mode != offer_mode::cgi)
+              return respond(json_error(404, "offer_not_cgi", "offer " + hash + " is not a CGI offer"));
+            if (offer.body.price_per_call != 0 || offer.body.price_per_second != 0)
+              return respond(json_error(402, "payment_required",
+                                        "this offer is priced; x402 payment is not yet accepted by this node"));
+            auto wall = std::chrono::seconds(offer.body.limits.wall_secs + 30);
+            self->request(tasks, wall, run_atom::value, offer, in)
+                .then([=](task_record& t) { respond(cgi_response(t)); }, on_error);
+          },
+          on_error);
+}
+
+std::uint32_t parse_limit(const std::string& text, bool& ok) {
+  ok = text.empty() || (text.size() <= 4 && text.find_first_not_of("0123456789") == std::string::npos && text != "0");
+  return ok && !text.empty() ? static_cast<std::uint32_t>(std::min(1000ul, std::stoul(text))) : 100;
+}
+
+}  // namespace
+
+std::string task_header(const task_record& t) {
+  char usage[160];
+  std::snprintf(usage, sizeof usage, "; cpu_secs=%.3f; wall_secs=%.3f; peak_memory_bytes=%llu", t.cpu_secs,
+                t.wall_secs, static_cast<unsigned long long>(t.peak_memory_bytes));
+  return "id=" + t.id + usage + (t.cache_hit ? "; cache=hit" : "");
+}
+
+json task_to_json(const task_record& t, const node_info& info) {
+  return {
+      {"id", t.id},
+      {"offer", t.offer_hash},
+      {"input_hash", t.input_hash},
+      {"state", state_name(t.state)},
+      {"ending", sandbox::to_string(static_cast<sandbox::ending>(t.ending))},
+      {"exit_code", t.exit_code},
+      {"signal", t.signal},
+      {"usage", {{"cpu_secs", t.cpu_secs}, {"wall_secs", t.wall_secs}, {"peak_memory_bytes", t.peak_memory_bytes}}},
+      {"created_at_ms", t.created_at_ms},
+      {"finished_at_ms", t.finished_at_ms},
+      {"stdout_bytes", t.stdout_data.size()},
+      {"stderr_bytes", t.stderr_data.size()},
+      {"output_signature",
+       t.output_signature.empty()
+           ? json(nullptr)
+           : json("0x" + crypto::to_hex(reinterpret_cast<const std::uint8_t*>(t.output_signature.data()),
+                                        t.output_signature.size()))},
+      {"signer", info.node_address},
+      {"error", t.error},
+  };
+}
+
+bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond) {
+  if (req.path != "/tasks" && req.path.rfind("/tasks/", 0) != 0) return false;
+  if (req.method != "GET" && req.method != "HEAD") {
+    auto r = json_error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    respond(std::move(r));
+    return true;
+  }
+  if (req.path == "/tasks") {
+    bool ok = true;
+    auto limit = parse_limit(query_param(req.query, "limit"), ok);
+    if (!ok) {
+      respond(json_error(400, "bad_query", "limit is a number from 1 to 1000"));
+      return true;
+    }
+    ask_actor<std::vector<task_record>>(
+        sys, actors::task_registry_key, std::move(respond),
+        [info, limit](std::vector<task_record>& tasks) {
+          json items = json::array();
+          for (const auto& t : tasks) items.push_back(task_to_json(t, info));
+          json next = tasks.size() == limit ? json(tasks.back().id) : json(nullptr);
+          return json_response(200, {{"tasks", items}, {"next", next}});
+        },
+        list_atom::value, query_param(req.query, "after"), limit);
+    return true;
+  }
+  std::string rest = req.path.substr(7);
+  std::string id = rest.substr(0, rest.find('/'));
+  std::string part = rest.size() > id.size() ? rest.substr(id.size() + 1) : "";
+  if (!part.empty() && part != "stdout" && part != "stderr") {
+    respond(json_error(404, "not_found", "no such endpoint"));
+    return true;
+  }
+  ask_actor<task_record>(
+      sys, actors::task_registry_key, std::move(respond),
+      [info, part](task_record& t) {
+        if (part.empty()) return json_response(200, task_to_json(t, info));
+        return http_response{200,
+                             {{"Content-Type", "application/octet-stream"}, {"X-Hearth-Task", task_header(t)}},
+                             part == "stdout" ? t.stdout_data : t.stderr_data};
+      },
+      get_atom::value, id);
+  return true;
+}
+
+bool route_cgi(caf::actor_system& sys, http_request& req, responder& respond) {
+  // /{64 hex}.cgi or /{64 hex}.cgi/...
+  if (req.path.size() < 69 || req.path.compare(65, 4, ".cgi") != 0 || (req.path.size() > 69 && req.path[69] != '/'))
+    return false;
+  std::string hash = req.path.substr(1, 64);
+  if (hash.find_first_not_of("0123456789abcdef") != std::string::npos) return false;
+  if (req.method == "OPTIONS") {
+    http_response r{204, cors_headers, ""};
+    r.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    r.headers.emplace_back("Access-Control-Allow-Headers", "*, Authorization, Content-Type, PAYMENT-SIGNATURE, X-PAYMENT");
+    r.headers.emplace_back("Access-Control-Max-Age", "86400");
+    respond(std::move(r));
+    return true;
+  }
+  cgi_context ctx{hash, req.path.substr(69), "", ""};
+  std::string host(req.header("Host"));
+  auto colon = host.rfind(':');
+  ctx.server_name = colon == std::string::npos ? host : host.substr(0, colon);
+  ctx.server_port = colon == std::string::npos ? "80" : host.substr(colon + 1);
+  sys.spawn(run_cgi, hash, cgi_input(req, ctx), std::move(respond));
+  return true;
+}
+
+}  // namespace hearth::net

@@ -1,0 +1,23 @@
+// Translates the task endpoints into task_registry messages:
+//   GET /tasks?after=ID&limit=N, GET /tasks/ID, GET /tasks/ID/stdout, GET /tasks/ID/stderr
+// and the CGI endpoint: ANY /{offer_hash}.cgi[/path_info] runs the offer as a
+// task and answers with its CGI output; OPTIONS answers CORS.
+#pragma once
+
+#include <caf/fwd.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+#include "messages/task.hpp"
+#include "net/http_types.hpp"
+#include "net/node_info.hpp"
+
+namespace hearth::net {
+
+bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond);
+bool route_cgi(caf::actor_system& sys, http_request& req, responder& respond);
+
+nlohmann::json task_to_json(const task_record& t, const node_info& info);
+// "id=...; cpu_secs=...; wall_secs=...; peak_memory_bytes=..." for the X-Hearth-Task header.
+std::string task_header(const task_record& t);
+
+}  // namespace hearth::net

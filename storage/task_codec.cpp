@@ -1,0 +1,82 @@
+#include "storage/task_codec.hpp"
+
+#include "messages/records.capnp.h"
+#include "storage/capnp_codec.hpp"
+
+namespace hearth::storage {
+namespace {
+
+kj::ArrayPtr<const kj::byte> data_of(const std::string& s) {
+  return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
+std::string bytes_of(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
+
+result<task_record> decode_task(const std::string& raw) {
+  return decode_message<StoredTask>(raw, [](StoredTask::Reader r) {
+    task_record t;
+    t.id = r.getId().cStr();
+    t.offer_hash = r.getOfferHash().cStr();
+    t.input_hash = r.getInputHash().cStr();
+    t.state = static_cast<task_state>(r.getState());
+    t.ending = r.getEnding();
+    t.exit_code = r.getExitCode();
+    t.signal = r.getSignal();
+    t.cpu_secs = r.getCpuSecs();
+    t.wall_secs = r.getWallSecs();
+    t.peak_memory_bytes = r.getPeakMemoryBytes();
+    t.created_at_ms = r.getCreatedAtMs();
+    t.finished_at_ms = r.getFinishedAtMs();
+    t.stdout_data = bytes_of(r.getStdout());
+    t.stderr_data = bytes_of(r.getStderr());
+    t.output_signature = bytes_of(r.getOutputSignature());
+    t.error = r.getError().cStr();
+    return t;
+  });
+}
+
+}  // namespace
+
+result<void> save_task(store& db, const task_record& t) {
+  capnp::MallocMessageBuilder message;
+  auto b = message.initRoot<StoredTask>();
+  b.setId(t.id);
+  b.setOfferHash(t.offer_hash);
+  b.setInputHash(t.input_hash);
+  b.setState(static_cast<TaskState>(t.state));
+  b.setEnding(t.ending);
+  b.setExitCode(t.exit_code);
+  b.setSignal(t.signal);
+  b.setCpuSecs(t.cpu_secs);
+  b.setWallSecs(t.wall_secs);
+  b.setPeakMemoryBytes(t.peak_memory_bytes);
+  b.setCreatedAtMs(t.created_at_ms);
+  b.setFinishedAtMs(t.finished_at_ms);
+  b.setStdout(data_of(t.stdout_data));
+  b.setStderr(data_of(t.stderr_data));
+  b.setOutputSignature(data_of(t.output_signature));
+  b.setError(t.error);
+  return db.put(column::tasks, t.id, encode_message(message));
+}
+
+result<std::optional<task_record>> load_task(const store& db, const std::string& id) {
+  auto raw = db.get(column::tasks, id);
+  if (!raw) return raw.error();
+  if (!*raw) return std::optional<task_record>{};
+  auto t = decode_task(**raw);
+  if (!t) return t.error();
+  return std::optional<task_record>{std::move(*t)};
+}
+
+result<std::vector<task_record>> list_tasks(const store& db, const std::string& start_after, std::size_t limit) {
+  auto rows = db.scan(column::tasks, "", start_after, limit);
+  if (!rows) return rows.error();
+  std::vector<task_record> out;
+  for (auto& [key, value] : *rows) {
+    auto t = decode_task(value);
+    if (!t) return t.error();
+    out.push_back(std::move(*t));
+  }
+  return out;
+}
+
+}  // namespace hearth::storage
