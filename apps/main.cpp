@@ -11,6 +11,7 @@
 #include "apps/offer_command.hpp"
 #include "apps/sandbox_command.hpp"
 #include "apps/serve.hpp"
+#include "apps/task_commands.hpp"
 
 int main(int argc, char** argv) {
   using namespace hearth::app;
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
   add_key_commands(app, exit_code);
   add_sandbox_command(app, exit_code);
   add_offer_command(app, exit_code);
+  add_task_commands(app, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "hearth " HEARTH_VERSION "\n"; });
 
   try {

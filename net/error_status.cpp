@@ -7,8 +7,8 @@ namespace hearth::net {
 
 unsigned status_for(const std::string& code) {
   static const std::unordered_map<std::string, unsigned> table = {
-      {"not_found", 404}, {"offer_not_found", 404}, {"task_not_found", 404}, {"offer_not_cgi", 404},
-      {"task_failed", 502}, {"node_busy", 503},
+      {"not_found", 404}, {"offer_not_found", 404}, {"task_not_found", 404},
+      {"task_failed", 502}, {"node_busy", 503}, {"wrong_offer_mode", 409},
       {"owner_not_accepted", 403},
       {"bad_offer", 422}, {"offer_not_canonical", 422}, {"bad_offer_signature", 422}, {"bad_limits", 422},
       {"limits_exceed_node", 422}, {"offer_expired", 422}, {"executable_missing", 422},

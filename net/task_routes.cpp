@@ -7,6 +7,8 @@
 #include "messages/node_messages.hpp"
 #include "net/actor_ask.hpp"
 #include "net/cgi.hpp"
+#include "net/offer_json.hpp"
+#include "crypto/base64.hpp"
 #include "sandbox/limits.hpp"
 
 namespace hearth::net {
@@ -61,8 +63,12 @@ http_response cgi_response(const task_record& t) {
   return res;
 }
 
-// Asks the offer registry for the offer, then the task registry to run it.
-void run_cgi(caf::event_based_actor* self, std::string hash, task_input in, responder respond) {
+using task_answer = std::function<http_response(const task_record&)>;
+
+// Asks the offer registry for the offer, then the task registry to run it,
+// and answers with answer(task).
+void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode mode, task_input in,
+                    responder respond, task_answer answer) {
   auto& reg = self->system().registry();
   auto offers = caf::actor_cast<caf::actor>(reg.get(actors::offer_registry_key));
   auto tasks = caf::actor_cast<caf::actor>(reg.get(actors::task_registry_key));
@@ -71,16 +77,48 @@ void run_cgi(caf::event_based_actor* self, std::string hash, task_input in, resp
   self->request(offers, ask_timeout, get_atom::value, hash)
       .then(
           [=](stored_offer& offer) {
-            if (offer.body.mode != offer_mode::cgi)
-              return respond(json_error(404, "offer_not_cgi", "offer " + hash + " is not a CGI offer"));
+            if (offer.body.mode != mode)
+              return respond(json_error(409, "wrong_offer_mode", "offer " + hash + " is a " +
+                                                                     mode_name(offer.body.mode) + " offer, not " +
+                                                                     mode_name(mode)));
             if (offer.body.price_per_call != 0 || offer.body.price_per_second != 0)
               return respond(json_error(402, "payment_required",
                                         "this offer is priced; x402 payment is not yet accepted by this node"));
             auto wall = std::chrono::seconds(offer.body.limits.wall_secs + 30);
             self->request(tasks, wall, run_atom::value, offer, in)
-                .then([=](task_record& t) { respond(cgi_response(t)); }, on_error);
+                .then([=](task_record& t) { respond(answer(t)); }, on_error);
           },
           on_error);
+}
+
+// POST /tasks {"offer": HASH, "args": [...], "stdin_base64": "..."}: runs a batch offer.
+void run_batch(caf::actor_system& sys, const node_info& info, const http_request& req, responder respond) {
+  auto body = json::parse(req.body, nullptr, false);
+  if (!body.is_object() || !body.contains("offer") || !body["offer"].is_string())
+    return respond(json_error(400, "bad_request", "send JSON {\"offer\": HASH, \"args\": [...], \"stdin_base64\": ...}"));
+  task_input in;
+  if (body.contains("args")) {
+    if (!body["args"].is_array()) return respond(json_error(400, "bad_request", "args is an array of strings"));
+    for (const auto& a : body["args"]) {
+      if (!a.is_string()) return respond(json_error(400, "bad_request", "args is an array of strings"));
+      in.args.push_back(a.get<std::string>());
+    }
+  }
+  if (body.contains("stdin_base64")) {
+    auto decoded = body["stdin_base64"].is_string() ? crypto::base64_decode(body["stdin_base64"].get<std::string>())
+                                                    : result<std::string>(fail("bad_base64", ""));
+    if (!decoded) return respond(json_error(400, "bad_request", "stdin_base64 is standard base64"));
+    in.stdin_data = std::move(*decoded);
+  }
+  in.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
+  task_answer answer = [info](const task_record& t) {
+    json j = task_to_json(t, info);
+    j["stdout_base64"] = crypto::base64_encode(t.stdout_data);
+    j["stderr_base64"] = crypto::base64_encode(t.stderr_data);
+    return json_response(t.state == task_state::completed ? 200 : 502, j);
+  };
+  sys.spawn(run_offer_task, body["offer"].get<std::string>(), offer_mode::batch, std::move(in), std::move(respond),
+            std::move(answer));
 }
 
 std::uint32_t parse_limit(const std::string& text, bool& ok) {
@@ -123,6 +161,10 @@ json task_to_json(const task_record& t, const node_info& info) {
 
 bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond) {
   if (req.path != "/tasks" && req.path.rfind("/tasks/", 0) != 0) return false;
+  if (req.path == "/tasks" && req.method == "POST") {
+    run_batch(sys, info, req, std::move(respond));
+    return true;
+  }
   if (req.method != "GET" && req.method != "HEAD") {
     auto r = json_error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
     r.headers.emplace_back("Allow", "GET, HEAD");
@@ -185,7 +227,7 @@ bool route_cgi(caf::actor_system& sys, http_request& req, responder& respond) {
   auto colon = host.rfind(':');
   ctx.server_name = colon == std::string::npos ? host : host.substr(0, colon);
   ctx.server_port = colon == std::string::npos ? "80" : host.substr(colon + 1);
-  sys.spawn(run_cgi, hash, cgi_input(req, ctx), std::move(respond));
+  sys.spawn(run_offer_task, hash, offer_mode::cgi, cgi_input(req, ctx), std::move(respond), task_answer(cgi_response));
   return true;
 }
 

@@ -1,5 +1,7 @@
 // Translates the task endpoints into task_registry messages:
-//   GET /tasks?after=ID&limit=N, GET /tasks/ID, GET /tasks/ID/stdout, GET /tasks/ID/stderr
+//   GET /tasks?after=ID&limit=N, GET /tasks/ID, GET /tasks/ID/stdout, GET /tasks/ID/stderr,
+//   POST /tasks {"offer", "args", "stdin_base64"} (runs a batch offer; the
+//   answer adds stdout_base64 and stderr_base64)
 // and the CGI endpoint: ANY /{offer_hash}.cgi[/path_info] runs the offer as a
 // task and answers with its CGI output; OPTIONS answers CORS.
 #pragma once

@@ -350,3 +350,41 @@ TEST_CASE("deterministic offers answer repeated requests from the stored result"
   CHECK(a.header("x-hearth-task").substr(0, 67) != b.header("x-hearth-task").substr(0, 67));
   CHECK(n.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("hearth run runs batch offers; hearth task inspects tasks", "[node][batch]") {
+  temp_dir dir;
+  node n(dir.path());
+  std::string key = "@" + dir.path() + "/node.key";
+  std::string script = write_script(dir, "wc.sh", "echo \"args: $*\"\ntr a-z A-Z\necho oops >&2\nexit 3\n");
+  auto up = run({hearth_bin, "offer", "--exe", script, "--batch", "--price", "0", "--arg", "fixed", "--key", key,
+                 "--upload", n.url("")});
+  REQUIRE(up.status == 0);
+  std::string hash = up.out.substr(0, 64);
+
+  auto r = run({hearth_bin, "run", hash, "--node", n.url(""), "--", "one", "two"}, {}, "shout\n");
+  CHECK(r.status == 3);  // the program's exit code
+  CHECK(r.out == "args: fixed one two\nSHOUT\n");
+  CHECK(r.err.find("oops") != std::string::npos);
+  std::smatch m;
+  REQUIRE(std::regex_search(r.err, m, std::regex("task ([0-9a-f]{64}) exited")));
+  std::string id = m[1];
+
+  auto status = run({hearth_bin, "task", "status", id, "--node", n.url(""), "--json"});
+  REQUIRE(status.status == 0);
+  CHECK(json::parse(status.out)["exit_code"] == 3);
+  CHECK(run({hearth_bin, "task", "stdout", id, "--node", n.url("")}).out == "args: fixed one two\nSHOUT\n");
+  CHECK(run({hearth_bin, "task", "stderr", id, "--node", n.url("")}).out == "oops\n");
+  CHECK(run({hearth_bin, "task", "list", "--node", n.url("")}).out.find(id) != std::string::npos);
+  auto missing = run({hearth_bin, "task", "status", std::string(64, '0'), "--node", n.url("")});
+  CHECK(missing.status == 1);
+  CHECK(missing.err.find("task_not_found") != std::string::npos);
+
+  auto bad = http_exchange(n.port, "POST /tasks HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\n{broken");
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  auto cgi_as_batch = offer_script(n, key, write_script(dir, "c.cgi", "echo\n"));
+  auto wrong = run({hearth_bin, "run", cgi_as_batch, "--node", n.url("")});
+  CHECK(wrong.status == 1);
+  CHECK(wrong.err.find("wrong_offer_mode") != std::string::npos);
+  CHECK(n.stop(SIGTERM) == 0);
+}
