@@ -104,24 +104,11 @@ result<stored_offer> decode_stored(const std::string& hash, const std::string& r
 }  // namespace
 
 result<std::optional<stored_offer>> load_offer(const store& db, const std::string& hash_hex) {
-  auto raw = db.get(column::offers, hash_hex);
-  if (!raw) return raw.error();
-  if (!*raw) return std::optional<stored_offer>{};
-  auto o = decode_stored(hash_hex, **raw);
-  if (!o) return o.error();
-  return std::optional<stored_offer>{std::move(*o)};
+  return load_record<stored_offer>(db, column::offers, hash_hex, decode_stored);
 }
 
 result<std::vector<stored_offer>> list_offers(const store& db, const std::string& start_after, std::size_t limit) {
-  auto rows = db.scan(column::offers, "", start_after, limit);
-  if (!rows) return rows.error();
-  std::vector<stored_offer> out;
-  for (auto& [key, value] : *rows) {
-    auto o = decode_stored(key, value);
-    if (!o) return o.error();
-    out.push_back(std::move(*o));
-  }
-  return out;
+  return list_records<stored_offer>(db, column::offers, start_after, limit, decode_stored);
 }
 
 }  // namespace hearth::storage

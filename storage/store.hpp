@@ -82,4 +82,30 @@ class store {
   std::unique_ptr<impl> impl_;
 };
 
+// One record by key, decoded by decode(key, bytes) -> result<T>; nullopt when absent.
+template <class T, class Decode>
+result<std::optional<T>> load_record(const store& db, column c, const std::string& key, Decode decode) {
+  auto raw = db.get(c, key);
+  if (!raw) return raw.error();
+  if (!*raw) return std::optional<T>{};
+  result<T> value = decode(key, **raw);
+  if (!value) return value.error();
+  return std::optional<T>{std::move(*value)};
+}
+
+// A page of records in key order after start_after, each decoded as above.
+template <class T, class Decode>
+result<std::vector<T>> list_records(const store& db, column c, const std::string& start_after, std::size_t limit,
+                                    Decode decode) {
+  auto rows = db.scan(c, "", start_after, limit);
+  if (!rows) return rows.error();
+  std::vector<T> out;
+  for (auto& [key, value] : *rows) {
+    result<T> item = decode(key, value);
+    if (!item) return item.error();
+    out.push_back(std::move(*item));
+  }
+  return out;
+}
+
 }  // namespace hearth::storage

@@ -59,24 +59,12 @@ result<void> save_task(store& db, const task_record& t) {
 }
 
 result<std::optional<task_record>> load_task(const store& db, const std::string& id) {
-  auto raw = db.get(column::tasks, id);
-  if (!raw) return raw.error();
-  if (!*raw) return std::optional<task_record>{};
-  auto t = decode_task(**raw);
-  if (!t) return t.error();
-  return std::optional<task_record>{std::move(*t)};
+  return load_record<task_record>(db, column::tasks, id, [](const std::string&, const std::string& raw) { return decode_task(raw); });
 }
 
 result<std::vector<task_record>> list_tasks(const store& db, const std::string& start_after, std::size_t limit) {
-  auto rows = db.scan(column::tasks, "", start_after, limit);
-  if (!rows) return rows.error();
-  std::vector<task_record> out;
-  for (auto& [key, value] : *rows) {
-    auto t = decode_task(value);
-    if (!t) return t.error();
-    out.push_back(std::move(*t));
-  }
-  return out;
+  return list_records<task_record>(db, column::tasks, start_after, limit,
+                                   [](const std::string&, const std::string& raw) { return decode_task(raw); });
 }
 
 }  // namespace hearth::storage
