@@ -251,6 +251,9 @@ crypto::hash256 task_output_digest(const crypto::address& owner, const std::stri
 
 result<caf::actor> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
                                        task_registry_config config) {
+  auto interrupted = storage::fail_interrupted_tasks(db, "the node stopped while the task ran", now_ms());
+  if (!interrupted) return interrupted.error();
+  if (*interrupted > 0) spdlog::warn("marked {} interrupted task(s) failed", *interrupted);
   return sys.spawn(registry_behavior, &db, &blobs, std::make_shared<task_registry_config>(std::move(config)));
 }
 

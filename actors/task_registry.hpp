@@ -6,7 +6,8 @@
 // the sandbox, signs the output with the node key, writes the final record,
 // then reports to the registry, which answers every waiting request.
 // At most max_running tasks run at once; up to max_queued wait; more are
-// refused (node_busy). When the registry stops, running tasks are cancelled.
+// refused (node_busy). When the registry stops, running tasks are cancelled;
+// tasks a crashed node left running are marked failed when it starts again.
 //
 // Messages:
 //   (run_atom, stored_offer, task_input) -> task_record

@@ -6,6 +6,8 @@
 namespace hearth::storage {
 namespace {
 
+const std::string running_prefix = "running/";
+
 kj::ArrayPtr<const kj::byte> data_of(const std::string& s) {
   return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
 }
@@ -55,7 +57,32 @@ result<void> save_task(store& db, const task_record& t) {
   b.setStderr(data_of(t.stderr_data));
   b.setOutputSignature(data_of(t.output_signature));
   b.setError(t.error);
-  return db.put(column::tasks, t.id, encode_message(message));
+  write_batch batch;
+  batch.put(column::tasks, t.id, encode_message(message));
+  if (t.state == task_state::pending || t.state == task_state::running) batch.put(column::meta, running_prefix + t.id, "");
+  else batch.erase(column::meta, running_prefix + t.id);
+  return db.write(batch);
+}
+
+result<std::size_t> fail_interrupted_tasks(store& db, const std::string& reason, std::int64_t now_ms) {
+  std::size_t count = 0;
+  for (;;) {
+    auto markers = db.scan(column::meta, running_prefix, "", 256);
+    if (!markers) return markers.error();
+    if (markers->empty()) return count;
+    for (auto& [key, unused] : *markers) {
+      std::string id = key.substr(running_prefix.size());
+      auto t = load_task(db, id);
+      if (!t) return t.error();
+      task_record record = *t ? std::move(**t) : task_record{};
+      record.id = id;
+      record.state = task_state::failed;
+      record.error = reason;
+      record.finished_at_ms = now_ms;
+      if (auto saved = save_task(db, record); !saved) return saved.error();  // also drops the marker
+      ++count;
+    }
+  }
 }
 
 result<std::optional<task_record>> load_task(const store& db, const std::string& id) {

@@ -110,3 +110,31 @@ TEST_CASE("a corrupt stored record is an error value, not a crash", "[storage]")
     CHECK(loaded.error().code == "record_corrupt");
   }
 }
+
+#include "storage/task_codec.hpp"
+
+TEST_CASE("tasks a crashed node left running are marked failed at the next start", "[storage][task]") {
+  test::temp_dir dir;
+  auto db = open_at(dir.path());
+  task_record running;
+  running.id = std::string(64, 'a');
+  running.state = task_state::running;
+  task_record done;
+  done.id = std::string(64, 'b');
+  done.state = task_state::completed;
+  done.stdout_data = "kept";
+  REQUIRE(save_task(*db, running).ok());
+  REQUIRE(save_task(*db, done).ok());
+
+  auto n = fail_interrupted_tasks(*db, "the node stopped", 42);
+  REQUIRE(n);
+  CHECK(*n == 1);
+  auto a = load_task(*db, running.id);
+  REQUIRE((a && *a));
+  CHECK((*a)->state == task_state::failed);
+  CHECK((*a)->error == "the node stopped");
+  auto b = load_task(*db, done.id);
+  CHECK((*b)->state == task_state::completed);
+  CHECK((*b)->stdout_data == "kept");
+  CHECK(*fail_interrupted_tasks(*db, "again", 43) == 0);  // the index was cleared with the records
+}
