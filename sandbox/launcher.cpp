@@ -49,13 +49,14 @@ const char* kind_name(fs_op::kind_t k) {
 enum step : int {
   s_wait_parent, s_open_exe, s_setgroups, s_setresgid, s_setresuid, s_setsid, s_pdeathsig, s_private_mounts, s_fs_op,
   s_pivot_root, s_chdir_root, s_umount_old, s_rmdir_old, s_remount_root, s_sethostname, s_rlimit,
-  s_no_new_privs, s_landlock, s_seccomp, s_chdir_tmp, s_dup_stdio, s_execve
+  s_no_new_privs, s_landlock, s_seccomp, s_chdir_tmp, s_dup_stdio, s_execve, s_fork_workload
 };
 const char* step_call[] = {
     "read(sync pipe)", "open(executable) in the new mount namespace", "setgroups(0)", "setresgid", "setresuid", "setsid", "prctl(PR_SET_PDEATHSIG)",
     "mount(/, MS_REC|MS_PRIVATE)", "", "pivot_root", "chdir(/)", "umount2(/.old, MNT_DETACH)", "rmdir(/.old)",
     "mount(/, MS_REMOUNT|MS_RDONLY)", "sethostname", "setrlimit", "prctl(PR_SET_NO_NEW_PRIVS)",
-    "landlock_restrict_self", "prctl(PR_SET_SECCOMP)", "chdir(/tmp)", "dup2", "execve(/sandbox/exe)"};
+    "landlock_restrict_self", "prctl(PR_SET_SECCOMP)", "chdir(/tmp)", "dup2", "execve(/sandbox/exe)",
+    "fork(workload)"};
 
 struct child_error {
   int step;
@@ -205,7 +206,36 @@ int run_fs_op(const fs_op& op) {
   return -1;
 }
 
-[[noreturn]] void child_main(const plan& p, int sync_fd, int err_fd, int in_fd, int out_fd,
+// pid 1 of the sandbox: forks the workload (so it is not a namespace init,
+// whose own signals the kernel ignores), reaps every process, and reports
+// the workload's status on status_fd when it ends; its exit then tears the
+// namespace down, killing whatever the workload left behind.
+[[noreturn]] void run_init(const plan& p, int err_fd, int status_fd) {
+  pid_t workload = ::fork();
+  if (workload < 0) child_fail(err_fd, s_fork_workload, 0);
+  if (workload == 0) {
+    ::close(status_fd);
+    ::execve("/sandbox/exe", p.argv.data(), p.envp.data());
+    child_fail(err_fd, s_execve, 0);
+  }
+  // Init never execs, so close-on-exec never fires for it: close every
+  // descriptor but the status pipe, or the workload's stdin would never see
+  // EOF and the parent would not learn of its exec (errpipe).
+  if (status_fd > 0) ::syscall(SYS_close_range, 0u, static_cast<unsigned>(status_fd) - 1, 0u);
+  ::syscall(SYS_close_range, static_cast<unsigned>(status_fd) + 1, ~0u, 0u);
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(-1, &status, 0);
+    if (r == workload) break;
+    if (r < 0 && errno != EINTR) ::_exit(125);
+  }
+  int report[2] = {WIFSIGNALED(status) ? 1 : 0, WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)};
+  ssize_t ignored = ::write(status_fd, report, sizeof report);
+  (void)ignored;
+  ::_exit(0);
+}
+
+[[noreturn]] void child_main(const plan& p, int sync_fd, int err_fd, int status_fd, int in_fd, int out_fd,
                              int errout_fd) {
   char go;
   if (::read(sync_fd, &go, 1) != 1) child_fail(err_fd, s_wait_parent, 0);
@@ -239,8 +269,7 @@ int run_fs_op(const fs_op& op) {
   if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(errout_fd, 2) < 0) child_fail(err_fd, s_dup_stdio, 0);
   sock_fprog prog{static_cast<unsigned short>(p.seccomp.size()), const_cast<sock_filter*>(p.seccomp.data())};
   if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) child_fail(err_fd, s_seccomp, 0);
-  ::execve("/sandbox/exe", p.argv.data(), p.envp.data());
-  child_fail(err_fd, s_execve, 0);
+  run_init(p, err_fd, status_fd);
 }
 
 // ---- parent side ----
@@ -283,7 +312,7 @@ std::atomic<unsigned> launch_counter{0};
 }  // namespace
 
 sandboxed_process::~sandboxed_process() {
-  for (int fd : {pidfd, stdin_fd, stdout_fd, stderr_fd})
+  for (int fd : {pidfd, stdin_fd, stdout_fd, stderr_fd, status_fd})
     if (fd >= 0) ::close(fd);
 }
 
@@ -320,8 +349,8 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
   if (p.landlock.abi > 0) enforcement += ",landlock-v" + std::to_string(p.landlock.abi);
   enforcement += ",seccomp";
 
-  int in[2], out[2], err[2], sync[2], errpipe[2];
-  for (int* pair : {in, out, err, sync, errpipe}) {
+  int in[2], out[2], err[2], sync[2], errpipe[2], status[2];
+  for (int* pair : {in, out, err, sync, errpipe, status}) {
     if (::pipe2(pair, O_CLOEXEC) != 0) return fail("sandbox_setup_failed", std::string("pipe2: ") + std::strerror(errno));
     guard.fds.push_back(pair[0]);
     guard.fds.push_back(pair[1]);
@@ -335,7 +364,7 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
   args.exit_signal = SIGCHLD;
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0) return fail("sandbox_setup_failed", std::string("clone3(namespaces): ") + std::strerror(errno));
-  if (pid == 0) child_main(p, sync[0], errpipe[1], in[0], out[1], err[1]);
+  if (pid == 0) child_main(p, sync[0], errpipe[1], status[1], in[0], out[1], err[1]);
 
   proc->pid = static_cast<pid_t>(pid);
   proc->pidfd = pidfd;
@@ -362,7 +391,8 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
   sync[1] = -1;
   ::close(errpipe[1]);
   errpipe[1] = -1;
-  guard.fds = {in[0], out[1], err[1], sync[0]};  // the child's ends
+  guard.fds = {in[0], out[1], err[1], sync[0], status[1]};  // the child's ends
+  proc->status_fd = status[0];
   proc->stdin_fd = in[1];
   proc->stdout_fd = out[0];
   proc->stderr_fd = err[0];

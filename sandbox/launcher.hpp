@@ -9,7 +9,8 @@
 // executable at /sandbox/exe; an unprivileged uid (1000 inside; nobody
 // outside when hearth runs as root); rlimits; a cgroup when the host allows;
 // no_new_privs; Landlock; seccomp. Everything the child needs is prepared
-// before clone, so the child only makes system calls.
+// before clone, so the child only makes system calls. The child then stays
+// as the namespace's init (pid 1) and runs the executable as its child.
 #pragma once
 
 #include <sys/types.h>
@@ -32,14 +33,15 @@ struct launch_spec {
   std::string argv0 = "/sandbox/exe";
 };
 
-// A running sandboxed process. Owns its descriptors and its cgroup; killing
-// and reaping are the runner's job.
+// A running sandboxed process (pid is the sandbox's init). Owns its
+// descriptors and its cgroup; killing and reaping are the runner's job.
 struct sandboxed_process {
   pid_t pid = -1;
   int pidfd = -1;
   int stdin_fd = -1;   // write end
   int stdout_fd = -1;  // read end
   int stderr_fd = -1;  // read end
+  int status_fd = -1;  // read end: the sandbox init's report of the workload's end
   std::unique_ptr<cgroup> group;  // null when the host gave no cgroup
   std::string enforcement;
   ~sandboxed_process();

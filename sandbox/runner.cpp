@@ -124,13 +124,19 @@ result<run_report> run(const launch_spec& spec, run_io io) {
   std::uint64_t rss = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
   report.used.peak_memory_bytes = std::max(rss, p.group ? p.group->peak_memory_bytes() : 0);
 
-  if (WIFSIGNALED(status)) report.signal = WTERMSIG(status);
-  if (WIFEXITED(status)) report.exit_code = WEXITSTATUS(status);
+  // The init reports the workload's own end; without a report the init
+  // itself was killed (by us, or with the whole sandbox).
+  int workload[2] = {0, 0};
+  bool reported = ::read(p.status_fd, workload, sizeof workload) == sizeof workload;
+  bool signaled = reported ? workload[0] == 1 : WIFSIGNALED(status);
+  if (reported) (signaled ? report.signal : report.exit_code) = workload[1];
+  else if (WIFSIGNALED(status)) report.signal = WTERMSIG(status);
+  else report.exit_code = WEXITSTATUS(status);
   if (limit_hit) report.how = *limit_hit;
   else if (p.group && p.group->oom_killed()) report.how = ending::memory_limit;
   else if (report.signal == SIGXCPU || (report.signal == SIGKILL && report.used.cpu_secs >= static_cast<double>(lim.cpu_secs)))
     report.how = ending::cpu_limit;
-  else if (WIFSIGNALED(status)) report.how = ending::signaled;
+  else if (signaled) report.how = ending::signaled;
   else report.how = ending::exited;
   return report;
 }

@@ -79,7 +79,7 @@ TEST_CASE("the sandboxed process is unprivileged and confined", "[sandbox]") {
   auto who = probe({"whoami"});
   CHECK(who.report.how == ending::exited);
   CHECK(who.out.find("uid=1000 euid=1000") != std::string::npos);
-  CHECK(who.out.find("pid=1 ") != std::string::npos);  // its own pid namespace
+  CHECK(who.out.find("pid=2 ") != std::string::npos);  // its own pid namespace, under the sandbox's init
   CHECK(who.out.find("CapEff:\t0000000000000000") != std::string::npos);
   CHECK(who.out.find("NoNewPrivs:\t1") != std::string::npos);
   CHECK(who.out.find("Seccomp:\t2") != std::string::npos);
@@ -168,6 +168,16 @@ TEST_CASE("stdin, environment and exit codes pass through", "[sandbox]") {
   CHECK(code.report.exit_code == 7);
   auto shell = probe({"shell", "echo from-sh"});
   CHECK(shell.out == "from-sh\n");
+  // Not a namespace init, so its own signals act on it.
+  auto crash = probe({"shell", "kill -SEGV $$"});
+  CHECK(crash.report.how == ending::signaled);
+  CHECK(crash.report.signal == 11);
+  auto segv = probe({"segv"});
+  CHECK(segv.report.how == ending::signaled);
+  // What the workload leaves running dies with the sandbox.
+  auto orphan = probe({"shell", "sleep 1000 & echo started"});
+  CHECK(orphan.report.how == ending::exited);
+  CHECK(orphan.report.used.wall_secs < 20);
 }
 
 TEST_CASE("foreign executables and missing files are refused before launch", "[sandbox]") {
