@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache curl
   libcaf-dev libboost-dev libssl-dev libsecp256k1-dev capnproto libcapnp-dev
   librocksdb-dev libspdlog-dev catch2 nlohmann-json3-dev libcli11-dev
-  libcrypto++-dev
+  libcrypto++-dev bubblewrap
 )
 
 missing=()
