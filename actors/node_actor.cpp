@@ -1,6 +1,8 @@
 #include "actors/node_actor.hpp"
 
 #include <caf/all.hpp>
+
+#include "messages/clock.hpp"
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -18,11 +20,6 @@ struct node_state {
 };
 
 using node_actor = caf::stateful_actor<node_state>;
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 // Loads the stored record and, unless this boot was already recorded, counts
 // this start. Returns the record as it now stands on disk.
@@ -49,7 +46,7 @@ caf::behavior node_behavior(node_actor* self, storage::store* db, node_meta meta
     if (msg.reason == caf::exit_reason::user_shutdown) {
       auto& m = self->state.meta;
       m.running = false;
-      m.last_stopped_at_ms = now_ms();
+      m.last_stopped_at_ms = unix_ms();
       if (auto saved = storage::save_node_meta(*self->state.db, m); !saved)
         spdlog::error("node record: clean stop not saved: {}", saved.error().message);
     }

@@ -1,6 +1,8 @@
 #include "actors/offer_registry.hpp"
 
 #include <caf/all.hpp>
+
+#include "messages/clock.hpp"
 #include <spdlog/spdlog.h>
 
 #include <unordered_map>
@@ -15,11 +17,6 @@
 
 namespace hearth::actors {
 namespace {
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 // ---- offer actor: one verified offer, alive while in use ----
 
@@ -44,7 +41,7 @@ struct registry_state {
 using registry = caf::stateful_actor<registry_state>;
 
 result<void> check_executable(const stored_offer& o, const offer_upload& up, storage::blob_store& blobs) {
-  std::string sha = crypto::to_hex(reinterpret_cast<const std::uint8_t*>(o.body.executable_sha256.data()), 32);
+  std::string sha = crypto::to_hex(std::string_view(o.body.executable_sha256));
   if (up.executable.empty()) {
     if (blobs.contains(sha)) return {};
     return fail("executable_missing", "this node does not have executable " + sha + "; upload it with the offer");
@@ -67,17 +64,17 @@ result<void> check_executable(const stored_offer& o, const offer_upload& up, sto
 caf::result<stored_offer> put_offer(registry* self, offer_upload& up) {
   auto& st = self->state;
   auto policy = st.config.policy;
-  policy.now = now_ms() / 1000;
+  policy.now = unix_ms() / 1000;
   auto verified = verify_signed_offer(up.canonical, up.signature, policy);
   if (!verified) return to_error(verified.error());
   auto existing = storage::load_offer(*st.db, verified->hash);
   if (!existing) return to_error(existing.error());
   if (auto ok = check_executable(*verified, up, *st.blobs); !ok) return to_error(ok.error());
   if (*existing) return std::move(**existing);
-  verified->received_at_ms = now_ms();
+  verified->received_at_ms = unix_ms();
   if (auto saved = storage::save_offer(*st.db, *verified); !saved) return to_error(saved.error());
   spdlog::info("offer stored hash={} mode={} owner={}", verified->hash, static_cast<int>(verified->body.mode),
-               crypto::to_hex(reinterpret_cast<const std::uint8_t*>(verified->body.owner.data()), 20));
+               crypto::to_hex(std::string_view(verified->body.owner)));
   return std::move(*verified);
 }
 

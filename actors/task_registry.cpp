@@ -1,6 +1,8 @@
 #include "actors/task_registry.hpp"
 
 #include <caf/all.hpp>
+
+#include "messages/clock.hpp"
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
@@ -21,11 +23,6 @@ namespace hearth::actors {
 namespace {
 
 using done_atom = caf::atom_constant<caf::atom("done")>;
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 void add_field(std::string& out, const std::string& field) {
   std::uint64_t n = field.size();
@@ -62,7 +59,7 @@ void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_p
   io.on_stderr = [&t](std::string_view s) { t.stderr_data.append(s); };
   io.cancel = job->cancel.get();
   auto report = sandbox::run(job->spec, std::move(io));
-  t.finished_at_ms = now_ms();
+  t.finished_at_ms = unix_ms();
   if (!report) {
     t.state = task_state::failed;
     t.ending = static_cast<std::uint8_t>(sandbox::ending::setup_failed);
@@ -148,7 +145,7 @@ caf::result<task_record> run_task(registry* self, stored_offer& offer, task_inpu
   }
   if (st.queue.size() >= st.max_queued)
     return to_error(fail("node_busy", "too many tasks are waiting; try again later"));
-  std::string sha = crypto::to_hex(reinterpret_cast<const std::uint8_t*>(offer.body.executable_sha256.data()), 32);
+  std::string sha = crypto::to_hex(std::string_view(offer.body.executable_sha256));
   if (!st.blobs->contains(sha)) return to_error(fail("executable_missing", "the offer's executable is not on this node"));
 
   auto job = std::make_shared<task_job>(task_job{{}, {}, {}, {}, std::make_shared<std::atomic<bool>>(false), st.key,
@@ -156,7 +153,7 @@ caf::result<task_record> run_task(registry* self, stored_offer& offer, task_inpu
   job->record.id = id;
   job->record.offer_hash = offer.hash;
   job->record.input_hash = input_hash;
-  job->record.created_at_ms = now_ms();
+  job->record.created_at_ms = unix_ms();
   const auto& l = offer.body.limits;
   job->spec.executable = st.blobs->path(sha);
   job->spec.args = offer.body.args;
@@ -251,7 +248,7 @@ crypto::hash256 task_output_digest(const crypto::address& owner, const std::stri
 
 result<caf::actor> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
                                        task_registry_config config) {
-  auto interrupted = storage::fail_interrupted_tasks(db, "the node stopped while the task ran", now_ms());
+  auto interrupted = storage::fail_interrupted_tasks(db, "the node stopped while the task ran", unix_ms());
   if (!interrupted) return interrupted.error();
   if (*interrupted > 0) spdlog::warn("marked {} interrupted task(s) failed", *interrupted);
   return sys.spawn(registry_behavior, &db, &blobs, std::make_shared<task_registry_config>(std::move(config)));

@@ -1,6 +1,8 @@
 #include "apps/serve.hpp"
 
 #include <caf/all.hpp>
+
+#include "messages/clock.hpp"
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -26,11 +28,6 @@ namespace hearth::app {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 result<void> prepare_data_dir(const std::string& dir) {
   std::error_code ec;
@@ -145,7 +142,7 @@ int run_serve(const node_config& config) {
   int down_fd = eventfd(0, EFD_CLOEXEC);  // closed only after every actor is gone
   {
     caf::actor_system sys{cfg};
-    std::int64_t boot_ms = now_ms();
+    std::int64_t boot_ms = unix_ms();
     net::node_info info{HEARTH_VERSION, node_address, owner, config.data_dir};
     net::http_edge_config edge{config.listen, config.http, config.http_threads};
 

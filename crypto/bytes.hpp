@@ -16,6 +16,9 @@ using hash256 = std::array<std::uint8_t, 32>;
 
 std::string to_hex(const std::uint8_t* data, std::size_t size);  // lowercase, no 0x
 inline std::string to_hex(const bytes& b) { return to_hex(b.data(), b.size()); }
+inline std::string to_hex(std::string_view raw) {
+  return to_hex(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size());
+}
 template <std::size_t N>
 std::string to_hex(const std::array<std::uint8_t, N>& a) { return to_hex(a.data(), N); }
 template <std::size_t N>

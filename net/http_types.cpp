@@ -37,6 +37,10 @@ std::string query_param(std::string_view query, std::string_view name) {
   return {};
 }
 
+http_response json_response(unsigned status, const nlohmann::json& body) {
+  return {status, {{"Content-Type", "application/json"}}, body.dump() + "\n"};
+}
+
 http_response json_error(unsigned status, std::string_view code, std::string_view message) {
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
   return {status, {{"Content-Type", "application/json"}}, body.dump() + "\n"};

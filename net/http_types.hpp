@@ -2,6 +2,8 @@
 // the route handlers, so that only http_server.cpp includes Beast.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -55,6 +57,9 @@ struct http_limits {
 
 // A query parameter's value, percent- and plus-decoded; empty when absent.
 std::string query_param(std::string_view query, std::string_view name);
+
+// A JSON body (serialized compactly, newline-terminated) with the given status.
+http_response json_response(unsigned status, const nlohmann::json& body);
 
 // {"error":{"code":..., "message":...}} with the given status: the one error
 // shape every hearth HTTP endpoint answers with.

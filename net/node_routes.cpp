@@ -15,10 +15,6 @@ namespace {
 using nlohmann::json;
 constexpr auto ask_timeout = std::chrono::seconds(5);
 
-http_response json_response(unsigned status, const json& body) {
-  return {status, {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}}, body.dump() + "\n"};
-}
-
 std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -31,6 +27,11 @@ std::string html_escape(const std::string& s) {
     }
   }
   return out;
+}
+
+http_response with_no_store(http_response r) {
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
 }
 
 http_response index_page(const node_info& info) {
@@ -84,7 +85,7 @@ void ask_health(caf::event_based_actor* self, const node_info& info, const respo
       .then(
           [=](supervisor_report& report) {
             self->request(node, ask_timeout, get_atom::value)
-                .then([=](node_meta& meta) { respond(json_response(200, health_json(info, report, meta))); },
+                .then([=](node_meta& meta) { respond(with_no_store(json_response(200, health_json(info, report, meta)))); },
                       [=](caf::error& e) { respond(unavailable(self->system(), e)); });
           },
           [=](caf::error& e) { respond(unavailable(self->system(), e)); });

@@ -47,8 +47,7 @@ nlohmann::json offer_to_json(const stored_offer& s) {
       {"mode", mode_name(o.mode)},
       {"name", o.name},
       {"description", o.description},
-      {"executable", {{"sha256", crypto::to_hex(reinterpret_cast<const std::uint8_t*>(o.executable_sha256.data()),
-                                                o.executable_sha256.size())},
+      {"executable", {{"sha256", crypto::to_hex(std::string_view(o.executable_sha256))},
                       {"size", o.executable_size},
                       {"arch", o.arch}}},
       {"args", o.args},
@@ -61,7 +60,7 @@ nlohmann::json offer_to_json(const stored_offer& s) {
       {"owner", address_of(o.owner)},
       {"created_at", o.created_at},
       {"expires_at", o.expires_at},
-      {"signature", "0x" + crypto::to_hex(reinterpret_cast<const std::uint8_t*>(s.signature.data()), s.signature.size())},
+      {"signature", "0x" + crypto::to_hex(std::string_view(s.signature))},
       {"canonical", crypto::base64_encode(s.canonical)},
   };
   if (o.mode == offer_mode::cgi) j["path"] = "/" + s.hash + ".cgi/";

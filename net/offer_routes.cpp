@@ -13,10 +13,6 @@
 namespace hearth::net {
 namespace {
 
-http_response json_response(unsigned status, const nlohmann::json& body) {
-  return {status, {{"Content-Type", "application/json"}}, body.dump() + "\n"};
-}
-
 http_response method_not_allowed(const http_request& req, const char* allow) {
   auto r = json_error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
   r.headers.emplace_back("Allow", allow);

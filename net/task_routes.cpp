@@ -16,10 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-http_response json_response(unsigned status, const json& body) {
-  return {status, {{"Content-Type", "application/json"}}, body.dump() + "\n"};
-}
-
 const char* state_name(task_state s) {
   switch (s) {
     case task_state::pending: return "pending";
@@ -58,7 +54,7 @@ http_response cgi_response(const task_record& t) {
   res.headers.emplace_back("X-Hearth-Task", task_header(t));
   if (t.output_signature.size() == 65)
     res.headers.emplace_back("X-Hearth-Output-Signature",
-                             "0x" + crypto::to_hex(reinterpret_cast<const std::uint8_t*>(t.output_signature.data()), 65));
+                             "0x" + crypto::to_hex(std::string_view(t.output_signature)));
   res.headers.insert(res.headers.end(), cors_headers.begin(), cors_headers.end());
   return res;
 }
@@ -152,8 +148,7 @@ json task_to_json(const task_record& t, const node_info& info) {
       {"output_signature",
        t.output_signature.empty()
            ? json(nullptr)
-           : json("0x" + crypto::to_hex(reinterpret_cast<const std::uint8_t*>(t.output_signature.data()),
-                                        t.output_signature.size()))},
+           : json("0x" + crypto::to_hex(std::string_view(t.output_signature)))},
       {"signer", info.node_address},
       {"error", t.error},
   };
