@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "actors/node_actor.hpp"
 #include "actors/offer_registry.hpp"
@@ -79,6 +80,21 @@ int block_signals() {
   return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
+// "0xA, 0xB" -> addresses; blanks around commas are ignored.
+result<std::vector<crypto::address>> address_list(const std::string& text) {
+  std::vector<crypto::address> out;
+  std::stringstream items(text);
+  for (std::string item; std::getline(items, item, ',');) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item.empty()) continue;
+    auto a = crypto::parse_address(item);
+    if (!a) return fail(a.error().code, item + ": " + a.error().message);
+    out.push_back(*a);
+  }
+  return out;
+}
+
 // Wakes the main thread through an eventfd when the supervision tree stops.
 caf::behavior watch_tree(caf::event_based_actor* self, caf::actor root, int down_fd,
                          std::shared_ptr<std::string> down_reason) {
@@ -101,34 +117,24 @@ int run_serve(const node_config& config) {
   if (auto ok = prepare_data_dir(config.data_dir); !ok) return fatal(ok.error());
   auto key = node_key(config.data_dir);
   if (!key) return fatal(key.error());
-  std::string node_address = key->to_address().checksummed();
-  std::string owner = node_address;
+  crypto::address node_address = key->to_address();
+  crypto::address owner = node_address;
   if (!config.owner.empty()) {
     auto parsed = crypto::parse_address(config.owner);
     if (!parsed) return fatal(fail(parsed.error().code, "--owner: " + parsed.error().message));
-    owner = parsed->checksummed();
+    owner = *parsed;
   }
 
   actors::offer_registry_config offers;
-  offers.policy.accepted_owners.push_back(*crypto::parse_address(owner));
-  for (std::size_t start = 0; start < config.accept_offers_from.size();) {
-    auto end = config.accept_offers_from.find(',', start);
-    std::string item = config.accept_offers_from.substr(start, end - start);
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) {
-      auto a = crypto::parse_address(item);
-      if (!a) return fatal(fail(a.error().code, "--accept-offers-from: " + item + ": " + a.error().message));
-      offers.policy.accepted_owners.push_back(*a);
-    }
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
+  auto accepted = address_list(config.accept_offers_from);
+  if (!accepted) return fatal(fail(accepted.error().code, "--accept-offers-from: " + accepted.error().message));
+  offers.policy.accepted_owners.push_back(owner);
+  offers.policy.accepted_owners.insert(offers.policy.accepted_owners.end(), accepted->begin(), accepted->end());
   offers.policy.max_limits = {config.offer_max_ram_mb, config.offer_max_cpu_secs, config.offer_max_wall_secs,
                               config.offer_allow_network, 1ull << 30};
   storage::blob_store executables((fs::path(config.data_dir) / "executables").string());
 
-  actors::task_registry_config tasks{*key, *crypto::parse_address(owner), config.max_running_tasks, 256};
+  actors::task_registry_config tasks{*key, owner, config.max_running_tasks, 256};
 
   storage::options db_options;
   db_options.path = (fs::path(config.data_dir) / "db").string();
@@ -143,7 +149,7 @@ int run_serve(const node_config& config) {
   {
     caf::actor_system sys{cfg};
     std::int64_t boot_ms = unix_ms();
-    net::node_info info{HEARTH_VERSION, node_address, owner, config.data_dir};
+    net::node_info info{HEARTH_VERSION, node_address.checksummed(), owner.checksummed(), config.data_dir};
     net::http_edge_config edge{config.listen, config.http, config.http_threads};
 
     std::vector<actors::child_spec> children{
@@ -170,7 +176,8 @@ int run_serve(const node_config& config) {
     self->request(caf::actor_cast<caf::actor>(sys.registry().get(net::http_edge_key)), std::chrono::seconds(5),
                   get_atom::value)
         .receive([&](std::string& u) { url = u; }, [&](caf::error& e) { spdlog::error("edge: {}", to_string(e)); });
-    spdlog::info("hearth serving url={} data_dir={} node={} owner={}", url, config.data_dir, node_address, owner);
+    spdlog::info("hearth serving url={} data_dir={} node={} owner={}", url, config.data_dir, info.node_address,
+                 info.owner);
 
     pollfd fds[2] = {{sig_fd, POLLIN, 0}, {down_fd, POLLIN, 0}};
     while (::poll(fds, 2, -1) < 0 && errno == EINTR) {

@@ -388,3 +388,19 @@ TEST_CASE("hearth run runs batch offers; hearth task inspects tasks", "[node][ba
   CHECK(wrong.err.find("wrong_offer_mode") != std::string::npos);
   CHECK(n.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("the node accepts offers from the addresses its config allows", "[node][offer]") {
+  temp_dir dir;
+  const std::string friend_key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+  auto bad = run({hearth_bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.file("x"), "--accept-offers-from",
+                  "0x1234"});
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("accept-offers-from") != std::string::npos);
+
+  node n(dir.path(), {"--accept-offers-from", " 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 ,"});
+  auto up = run({hearth_bin, "offer", "--exe", SANDBOX_PROBE, "--batch", "--price", "0", "--key", friend_key,
+                 "--upload", n.url("")});
+  INFO(up.err);
+  CHECK(up.status == 0);
+  CHECK(n.stop(SIGTERM) == 0);
+}
