@@ -23,6 +23,9 @@ namespace hearth::actors {
 namespace {
 
 using done_atom = caf::atom_constant<caf::atom("done")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+constexpr auto sweep_interval = std::chrono::seconds(5);
+constexpr std::size_t sweep_page = 1000;
 
 void add_field(std::string& out, const std::string& field) {
   std::uint64_t n = field.size();
@@ -90,6 +93,8 @@ struct registry_state {
   crypto::address owner;
   unsigned max_running = 4;
   unsigned max_queued = 256;
+  std::chrono::milliseconds retention{0};
+  std::string sweep_cursor;
   std::unordered_map<std::string, std::vector<caf::response_promise>> waiting;  // by task id
   std::unordered_map<std::string, std::shared_ptr<std::atomic<bool>>> cancels;  // running tasks
   std::unordered_map<caf::actor_addr, std::string> running;                      // task actor -> id
@@ -183,6 +188,8 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
   st.owner = config->owner;
   st.max_running = std::max(1u, config->max_running);
   st.max_queued = config->max_queued;
+  st.retention = config->retention;
+  self->delayed_send(self, sweep_interval, sweep_atom::value);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     for (auto& [id, flag] : self->state.cancels) flag->store(true);
     self->quit(msg.reason);
@@ -217,6 +224,16 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
         return std::move(*rows);
       },
       [self](health_atom) { return static_cast<std::uint64_t>(self->state.running.size()); },
+      [self](sweep_atom) {
+        auto& st = self->state;
+        auto step = storage::sweep_finished_tasks(*st.db, unix_ms() - st.retention.count(), st.sweep_cursor, sweep_page);
+        if (!step) spdlog::warn("task retention sweep: {}", step.error().message);
+        else {
+          st.sweep_cursor = step->next_cursor;
+          if (step->deleted > 0) spdlog::debug("task retention: deleted {} finished task(s)", step->deleted);
+        }
+        self->delayed_send(self, sweep_interval, sweep_atom::value);
+      },
   };
 }
 

@@ -8,6 +8,8 @@
 // At most max_running tasks run at once; up to max_queued wait; more are
 // refused (node_busy). When the registry stops, running tasks are cancelled;
 // tasks a crashed node left running are marked failed when it starts again.
+// Retention: every few seconds the registry sweeps one page of task records
+// and deletes finished ones older than config.retention.
 //
 // Messages:
 //   (run_atom, stored_offer, task_input) -> task_record
@@ -22,6 +24,8 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+
+#include <chrono>
 
 #include "crypto/secp256k1_key.hpp"
 #include "messages/result.hpp"
@@ -41,6 +45,7 @@ struct task_registry_config {
   crypto::address owner;
   unsigned max_running = 4;
   unsigned max_queued = 256;
+  std::chrono::hours retention{24 * 30};  // finished tasks older than this are deleted
 };
 
 result<caf::actor> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,

@@ -51,6 +51,9 @@ void add_node_options(CLI::App& app, node_config& c) {
       "Whether offers may ask for network access (true/false)");
   add("--max-running-tasks", c.max_running_tasks, "HEARTH_MAX_RUNNING_TASKS", "Sandboxed tasks running at once")
       ->check(CLI::Range(1u, 1024u));
+  add("--task-retention-hours", c.task_retention_hours, "HEARTH_TASK_RETENTION_HOURS",
+      "Finished task records (and their outputs) are deleted after this many hours")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{24 * 365 * 100}));
   add("--actor-threads", c.actor_threads, "HEARTH_ACTOR_THREADS", "Actor scheduler threads")->check(CLI::Range(1u, 256u));
   add("--http-threads", c.http_threads, "HEARTH_HTTP_THREADS", "HTTP io threads")->check(CLI::Range(1u, 64u));
   add("--http-header-limit", c.http.header_bytes, "HEARTH_HTTP_HEADER_LIMIT", "Largest request header, bytes")

@@ -23,6 +23,7 @@ struct node_config {
   std::uint64_t offer_max_wall_secs = 3600;
   bool offer_allow_network = false;
   unsigned max_running_tasks = 4;
+  std::uint64_t task_retention_hours = 24 * 30;
   unsigned actor_threads = 2;
   unsigned http_threads = 1;
   net::http_limits http;

@@ -134,7 +134,8 @@ int run_serve(const node_config& config) {
                               config.offer_allow_network, 1ull << 30};
   storage::blob_store executables((fs::path(config.data_dir) / "executables").string());
 
-  actors::task_registry_config tasks{*key, owner, config.max_running_tasks, 256};
+  actors::task_registry_config tasks{*key, owner, config.max_running_tasks, 256,
+                                     std::chrono::hours(config.task_retention_hours)};
 
   storage::options db_options;
   db_options.path = (fs::path(config.data_dir) / "db").string();

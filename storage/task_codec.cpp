@@ -64,6 +64,24 @@ result<void> save_task(store& db, const task_record& t) {
   return db.write(batch);
 }
 
+result<sweep_step> sweep_finished_tasks(store& db, std::int64_t cutoff_ms, const std::string& cursor, std::size_t limit) {
+  auto page = list_tasks(db, cursor, limit);
+  if (!page) return page.error();
+  sweep_step step;
+  write_batch batch;
+  for (const auto& t : *page) {
+    bool finished = t.state == task_state::completed || t.state == task_state::failed;
+    if (finished && t.finished_at_ms < cutoff_ms) {
+      batch.erase(column::tasks, t.id);
+      ++step.deleted;
+    }
+  }
+  if (!batch.empty())
+    if (auto ok = db.write(batch); !ok) return ok.error();
+  step.next_cursor = page->size() == limit ? page->back().id : "";
+  return step;
+}
+
 result<std::size_t> fail_interrupted_tasks(store& db, const std::string& reason, std::int64_t now_ms) {
   std::size_t count = 0;
   for (;;) {

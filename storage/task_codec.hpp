@@ -17,6 +17,15 @@ result<void> save_task(store& db, const task_record& t);
 // Tasks a previous run of the node left pending or running: marked failed
 // with reason, all in one batch. Returns how many.
 result<std::size_t> fail_interrupted_tasks(store& db, const std::string& reason, std::int64_t now_ms);
+
+// One bounded step of the retention sweep: looks at up to limit tasks after
+// cursor and deletes the finished ones that finished before cutoff_ms.
+// Returns the cursor for the next step ("" once the column has been walked).
+struct sweep_step {
+  std::string next_cursor;
+  std::size_t deleted = 0;
+};
+result<sweep_step> sweep_finished_tasks(store& db, std::int64_t cutoff_ms, const std::string& cursor, std::size_t limit);
 result<std::optional<task_record>> load_task(const store& db, const std::string& id);
 result<std::vector<task_record>> list_tasks(const store& db, const std::string& start_after, std::size_t limit);
 

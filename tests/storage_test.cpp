@@ -138,3 +138,34 @@ TEST_CASE("tasks a crashed node left running are marked failed at the next start
   CHECK((*b)->stdout_data == "kept");
   CHECK(*fail_interrupted_tasks(*db, "again", 43) == 0);  // the index was cleared with the records
 }
+
+TEST_CASE("the retention sweep deletes old finished tasks, page by page, and nothing else", "[storage][task]") {
+  test::temp_dir dir;
+  auto db = open_at(dir.path());
+  auto make = [&](char c, task_state state, std::int64_t finished) {
+    task_record t;
+    t.id = std::string(64, c);
+    t.state = state;
+    t.finished_at_ms = finished;
+    REQUIRE(save_task(*db, t).ok());
+    return t.id;
+  };
+  auto old_done = make('a', task_state::completed, 100);
+  auto old_failed = make('b', task_state::failed, 100);
+  auto recent = make('c', task_state::completed, 5000);
+  auto running = make('d', task_state::running, 0);
+  std::size_t deleted = 0;
+  std::string cursor;
+  for (int step = 0; step < 10; ++step) {  // pages of one record
+    auto s = sweep_finished_tasks(*db, 1000, cursor, 1);
+    REQUIRE(s);
+    deleted += s->deleted;
+    cursor = s->next_cursor;
+    if (cursor.empty()) break;
+  }
+  CHECK(deleted == 2);
+  CHECK_FALSE(load_task(*db, old_done)->has_value());
+  CHECK_FALSE(load_task(*db, old_failed)->has_value());
+  CHECK(load_task(*db, recent)->has_value());
+  CHECK(load_task(*db, running)->has_value());
+}
