@@ -92,10 +92,6 @@ result<caf::actor> activate(registry* self, const std::string& hash) {
   return a;
 }
 
-bool valid_hash(const std::string& h) {
-  return h.size() == 64 && h.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
-
 caf::behavior registry_behavior(registry* self, storage::store* db, storage::blob_store* blobs,
                                 offer_registry_config config) {
   self->state.db = db;
@@ -115,7 +111,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
   return {
       [self](put_atom, offer_upload& up) { return put_offer(self, up); },
       [self](get_atom, const std::string& hash) -> caf::result<stored_offer> {
-        if (!valid_hash(hash)) return to_error(fail("offer_not_found", "an offer hash is 64 lowercase hex digits"));
+        if (!crypto::is_hash_hex(hash)) return to_error(fail("offer_not_found", "an offer hash is 64 lowercase hex digits"));
         auto a = activate(self, hash);
         if (!a) return to_error(a.error());
         auto rp = self->make_response_promise<stored_offer>();

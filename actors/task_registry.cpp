@@ -210,7 +210,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
       [self](run_atom, stored_offer& offer, task_input& in) { return run_task(self, offer, in); },
       [self](done_atom, const task_record& t) { finish(self, t.id, t); },
       [self](get_atom, const std::string& id) -> caf::result<task_record> {
-        if (id.size() != 64 || id.find_first_not_of("0123456789abcdef") != std::string::npos)
+        if (!crypto::is_hash_hex(id))
           return to_error(fail("task_not_found", "a task id is 64 lowercase hex digits"));
         auto t = storage::load_task(*self->state.db, id);
         if (!t) return to_error(t.error());

@@ -24,6 +24,11 @@ std::string to_hex(const std::array<std::uint8_t, N>& a) { return to_hex(a.data(
 template <std::size_t N>
 std::string to_0x(const std::array<std::uint8_t, N>& a) { return "0x" + to_hex(a); }
 
+// 64 lowercase hex digits without 0x: how hashes and ids appear in URLs and keys.
+inline bool is_hash_hex(std::string_view s) {
+  return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 // Accepts an optional 0x prefix; rejects odd length and non-hex characters.
 result<bytes> from_hex(std::string_view hex);
 

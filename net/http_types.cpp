@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <strings.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace hearth::net {
@@ -35,6 +36,21 @@ std::string query_param(std::string_view query, std::string_view name) {
     query.remove_prefix(amp + 1);
   }
   return {};
+}
+
+std::optional<std::uint32_t> page_limit(std::string_view query) {
+  std::string text = query_param(query, "limit");
+  if (text.empty()) return 100;
+  if (text.size() > 4 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  auto n = std::stoul(text);
+  if (n == 0) return std::nullopt;
+  return static_cast<std::uint32_t>(std::min(n, 1000ul));
+}
+
+http_response method_not_allowed(const http_request& req, const char* allow) {
+  auto r = json_error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
+  r.headers.emplace_back("Allow", allow);
+  return r;
 }
 
 http_response json_response(unsigned status, const nlohmann::json& body) {

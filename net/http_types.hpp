@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,8 +62,15 @@ std::string query_param(std::string_view query, std::string_view name);
 // A JSON body (serialized compactly, newline-terminated) with the given status.
 http_response json_response(unsigned status, const nlohmann::json& body);
 
+// The page size of a listing: ?limit= from 1 to 1000 (100 when absent);
+// nullopt when it is anything else.
+std::optional<std::uint32_t> page_limit(std::string_view query);
+
 // {"error":{"code":..., "message":...}} with the given status: the one error
 // shape every hearth HTTP endpoint answers with.
 http_response json_error(unsigned status, std::string_view code, std::string_view message);
+
+// 405 method_not_allowed with an Allow header.
+http_response method_not_allowed(const http_request& req, const char* allow);
 
 }  // namespace hearth::net

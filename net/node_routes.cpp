@@ -98,9 +98,7 @@ request_handler make_node_routes(caf::actor_system& sys, node_info info) {
     bool readable = req.method == "GET" || req.method == "HEAD";
     if (req.path == "/health" || req.path == "/") {
       if (!readable) {
-        auto r = json_error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
-        r.headers.emplace_back("Allow", "GET, HEAD");
-        return respond(std::move(r));
+        return respond(method_not_allowed(req, "GET, HEAD"));
       }
       if (req.path == "/") return respond(index_page(info));
       sys.spawn(ask_health, info, std::move(respond));

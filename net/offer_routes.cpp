@@ -13,12 +13,6 @@
 namespace hearth::net {
 namespace {
 
-http_response method_not_allowed(const http_request& req, const char* allow) {
-  auto r = json_error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
-  r.headers.emplace_back("Allow", allow);
-  return r;
-}
-
 void upload(caf::actor_system& sys, http_request& req, responder respond) {
   auto offer_b64 = req.header("X-Hearth-Offer");
   auto signature_hex = req.header("X-Hearth-Signature");
@@ -36,13 +30,9 @@ void upload(caf::actor_system& sys, http_request& req, responder respond) {
 
 void list(caf::actor_system& sys, const http_request& req, responder respond) {
   std::string after = query_param(req.query, "after");
-  std::string limit_text = query_param(req.query, "limit");
-  std::uint32_t limit = 100;
-  if (!limit_text.empty()) {
-    if (limit_text.size() > 4 || limit_text.find_first_not_of("0123456789") != std::string::npos)
-      return respond(json_error(400, "bad_query", "limit is a number from 1 to 1000"));
-    limit = static_cast<std::uint32_t>(std::clamp(std::stoul(limit_text), 1ul, 1000ul));
-  }
+  auto page = page_limit(req.query);
+  if (!page) return respond(json_error(400, "bad_query", "limit is a number from 1 to 1000"));
+  std::uint32_t limit = *page;
   ask_actor<std::vector<stored_offer>>(
       sys, actors::offer_registry_key, std::move(respond),
       [limit](std::vector<stored_offer>& offers) {

@@ -117,11 +117,6 @@ void run_batch(caf::actor_system& sys, const node_info& info, const http_request
             std::move(answer));
 }
 
-std::uint32_t parse_limit(const std::string& text, bool& ok) {
-  ok = text.empty() || (text.size() <= 4 && text.find_first_not_of("0123456789") == std::string::npos && text != "0");
-  return ok && !text.empty() ? static_cast<std::uint32_t>(std::min(1000ul, std::stoul(text))) : 100;
-}
-
 }  // namespace
 
 std::string task_header(const task_record& t) {
@@ -161,18 +156,16 @@ bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& re
     return true;
   }
   if (req.method != "GET" && req.method != "HEAD") {
-    auto r = json_error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
-    r.headers.emplace_back("Allow", "GET, HEAD");
-    respond(std::move(r));
+    respond(method_not_allowed(req, "GET, HEAD"));
     return true;
   }
   if (req.path == "/tasks") {
-    bool ok = true;
-    auto limit = parse_limit(query_param(req.query, "limit"), ok);
-    if (!ok) {
+    auto page = page_limit(req.query);
+    if (!page) {
       respond(json_error(400, "bad_query", "limit is a number from 1 to 1000"));
       return true;
     }
+    std::uint32_t limit = *page;
     ask_actor<std::vector<task_record>>(
         sys, actors::task_registry_key, std::move(respond),
         [info, limit](std::vector<task_record>& tasks) {
@@ -208,7 +201,7 @@ bool route_cgi(caf::actor_system& sys, http_request& req, responder& respond) {
   if (req.path.size() < 69 || req.path.compare(65, 4, ".cgi") != 0 || (req.path.size() > 69 && req.path[69] != '/'))
     return false;
   std::string hash = req.path.substr(1, 64);
-  if (hash.find_first_not_of("0123456789abcdef") != std::string::npos) return false;
+  if (!crypto::is_hash_hex(hash)) return false;
   if (req.method == "OPTIONS") {
     http_response r{204, cors_headers, ""};
     r.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");

@@ -18,7 +18,7 @@ bool blob_store::contains(const std::string& sha256_hex) const {
 }
 
 result<void> blob_store::put(const std::string& sha256_hex, const std::string& bytes) {
-  if (sha256_hex.size() != 64 || sha256_hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+  if (!crypto::is_hash_hex(sha256_hex))
     return fail("bad_hash", "a blob name is 64 lowercase hex digits");
   if (crypto::to_hex(crypto::sha256(bytes)) != sha256_hex)
     return fail("executable_hash_mismatch", "the executable's sha256 is not the offer's");

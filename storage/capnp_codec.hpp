@@ -18,6 +18,12 @@ namespace hearth::storage {
 
 std::string encode_message(capnp::MessageBuilder& message);
 
+// Cap'n Proto Data fields to and from std::string bytes.
+inline std::string bytes_of(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
+inline kj::ArrayPtr<const kj::byte> data_of(const std::string& s) {
+  return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
+
 // Calls f(Schema::Reader) on the decoded root and returns what f returns.
 template <class Schema, class F>
 auto decode_message(std::string_view bytes, F&& f) -> result<decltype(f(std::declval<typename Schema::Reader>()))> {

@@ -8,10 +8,6 @@
 namespace hearth::storage {
 namespace {
 
-std::string bytes_of(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
-kj::ArrayPtr<const kj::byte> data_of(const std::string& s) {
-  return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-}
 
 offer read_offer(Offer::Reader r) {
   offer o;

@@ -8,10 +8,6 @@ namespace {
 
 const std::string running_prefix = "running/";
 
-kj::ArrayPtr<const kj::byte> data_of(const std::string& s) {
-  return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-}
-std::string bytes_of(capnp::Data::Reader d) { return std::string(reinterpret_cast<const char*>(d.begin()), d.size()); }
 
 result<task_record> decode_task(const std::string& raw) {
   return decode_message<StoredTask>(raw, [](StoredTask::Reader r) {

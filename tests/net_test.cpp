@@ -322,3 +322,13 @@ TEST_CASE("CGI request variables; payment headers never reach the program", "[cg
   CHECK(in.private_env.front() == "REMOTE_ADDR=127.0.0.1");
   CHECK(in.stdin_data == "data");
 }
+
+TEST_CASE("listing page sizes: 1 to 1000, 100 by default", "[http]") {
+  CHECK(page_limit("") == 100u);
+  CHECK(page_limit("after=x&limit=7") == 7u);
+  CHECK(page_limit("limit=5000") == 1000u);
+  CHECK_FALSE(page_limit("limit=0"));
+  CHECK_FALSE(page_limit("limit=-1"));
+  CHECK_FALSE(page_limit("limit=ten"));
+  CHECK_FALSE(page_limit("limit=99999"));
+}
