@@ -48,6 +48,7 @@ struct task_job {
   std::shared_ptr<const crypto::private_key> key;
   crypto::address owner;
   storage::store* db;
+  std::shared_ptr<sandbox::warm_pool> pool;  // null: every run builds its sandbox cold
 };
 
 // The detached task actor: blocks on its sandboxed run, then reports.
@@ -61,7 +62,7 @@ void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_p
   io.on_stdout = [&t](std::string_view s) { t.stdout_data.append(s); };
   io.on_stderr = [&t](std::string_view s) { t.stderr_data.append(s); };
   io.cancel = job->cancel.get();
-  auto report = sandbox::run(job->spec, std::move(io));
+  auto report = sandbox::run(job->spec, std::move(io), job->pool.get());
   t.finished_at_ms = unix_ms();
   if (!report) {
     t.state = task_state::failed;
@@ -94,6 +95,7 @@ struct registry_state {
   unsigned max_running = 4;
   unsigned max_queued = 256;
   std::chrono::milliseconds retention{0};
+  std::shared_ptr<sandbox::warm_pool> pool;
   std::string sweep_cursor;
   std::unordered_map<std::string, std::vector<caf::response_promise>> waiting;  // by task id
   std::unordered_map<std::string, std::shared_ptr<std::atomic<bool>>> cancels;  // running tasks
@@ -154,7 +156,7 @@ caf::result<task_record> run_task(registry* self, stored_offer& offer, task_inpu
   if (!st.blobs->contains(sha)) return to_error(fail("executable_missing", "the offer's executable is not on this node"));
 
   auto job = std::make_shared<task_job>(task_job{{}, {}, {}, {}, std::make_shared<std::atomic<bool>>(false), st.key,
-                                                  st.owner, st.db});
+                                                  st.owner, st.db, st.pool});
   job->record.id = id;
   job->record.offer_hash = offer.hash;
   job->record.input_hash = input_hash;
@@ -189,6 +191,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
   st.max_running = std::max(1u, config->max_running);
   st.max_queued = config->max_queued;
   st.retention = config->retention;
+  if (config->warm_sandboxes) st.pool = std::make_shared<sandbox::warm_pool>();
   self->delayed_send(self, sweep_interval, sweep_atom::value);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     for (auto& [id, flag] : self->state.cancels) flag->store(true);

@@ -46,6 +46,7 @@ struct task_registry_config {
   unsigned max_running = 4;
   unsigned max_queued = 256;
   std::chrono::hours retention{24 * 30};  // finished tasks older than this are deleted
+  bool warm_sandboxes = true;             // runs cloned from a warm sandbox per executable
 };
 
 result<caf::actor> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,

@@ -54,6 +54,8 @@ void add_node_options(CLI::App& app, node_config& c) {
   add("--task-retention-hours", c.task_retention_hours, "HEARTH_TASK_RETENTION_HOURS",
       "Finished task records (and their outputs) are deleted after this many hours")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{24 * 365 * 100}));
+  add("--warm-sandboxes", c.warm_sandboxes, "HEARTH_WARM_SANDBOXES",
+      "Keep a warm sandbox per executable (namespaces and root built once, a fresh process per run) (true/false)");
   add("--actor-threads", c.actor_threads, "HEARTH_ACTOR_THREADS", "Actor scheduler threads")->check(CLI::Range(1u, 256u));
   add("--http-threads", c.http_threads, "HEARTH_HTTP_THREADS", "HTTP io threads")->check(CLI::Range(1u, 64u));
   add("--http-header-limit", c.http.header_bytes, "HEARTH_HTTP_HEADER_LIMIT", "Largest request header, bytes")

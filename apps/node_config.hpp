@@ -24,6 +24,7 @@ struct node_config {
   bool offer_allow_network = false;
   unsigned max_running_tasks = 4;
   std::uint64_t task_retention_hours = 24 * 30;
+  bool warm_sandboxes = true;
   unsigned actor_threads = 2;
   unsigned http_threads = 1;
   net::http_limits http;

@@ -135,7 +135,7 @@ int run_serve(const node_config& config) {
   storage::blob_store executables((fs::path(config.data_dir) / "executables").string());
 
   actors::task_registry_config tasks{*key, owner, config.max_running_tasks, 256,
-                                     std::chrono::hours(config.task_retention_hours)};
+                                     std::chrono::hours(config.task_retention_hours), config.warm_sandboxes};
 
   storage::options db_options;
   db_options.path = (fs::path(config.data_dir) / "db").string();

@@ -1,7 +1,8 @@
 // Prints hearth's figures beside a peer measured in the same run:
 // Keccak-256 against Crypto++'s Keccak_256, address recovery against a bare
 // libsecp256k1 recover + keccak loop, and a sandboxed /bin/true (launch to
-// exit) against bubblewrap doing the same with comparable namespaces.
+// exit, cold and from a warm sandbox) against bubblewrap doing the same with
+// comparable namespaces and against a plain unsandboxed fork+exec.
 // Each measurement is bounded (about 0.5 s, or 40 launches).
 #include <cryptopp/keccak.h>
 #include <secp256k1.h>
@@ -60,32 +61,47 @@ double median_ms(int n, const std::function<bool()>& op) {
   return ms[ms.size() / 2];
 }
 
-void sandbox_row() {
-  const int n = 40;
-  hearth::sandbox::launch_spec spec;
-  spec.executable = "/bin/true";
-  double ours = median_ms(n, [&] {
-    auto r = hearth::sandbox::run(spec, {});
-    return r && r->how == hearth::sandbox::ending::exited;
-  });
-  std::vector<std::string> args = {"bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
-                                   "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/lib", "/lib",
-                                   "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev",
-                                   "--tmpfs", "/tmp", "/bin/true"};
+double spawn_ms(int n, const std::vector<std::string>& args) {
+  std::vector<std::string> copy = args;
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
-  bool have_bwrap = ::access("/usr/bin/bwrap", X_OK) == 0;
-  double peer = !have_bwrap ? -1 : median_ms(n, [&] {
+  if (::access(argv[0], X_OK) != 0) return -1;
+  return median_ms(n, [&] {
     pid_t pid;
-    if (posix_spawn(&pid, "/usr/bin/bwrap", nullptr, nullptr, argv.data(), environ) != 0) return false;
+    if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return false;
     int status = 0;
     return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   });
-  if (ours < 0) return void(std::printf("%-36s %14s\n", "sandboxed /bin/true (vs bwrap)", "failed"));
-  if (peer < 0) return void(std::printf("%-36s %14.2f %14s %-8s\n", "sandboxed /bin/true (vs bwrap)", ours, "n/a", "ms"));
-  // Lower is better here: the ratio is peer / hearth so > 1 means hearth is faster.
-  std::printf("%-36s %14.2f %14.2f %-8s %6.2fx\n", "sandboxed /bin/true, median (vs bwrap)", ours, peer, "ms", peer / ours);
+}
+
+// Lower is better here: the ratio is peer / hearth, so > 1 means hearth is faster.
+void latency_row(const std::string& what, double ours, double peer) {
+  if (ours < 0) return void(std::printf("%-36s %14s\n", what.c_str(), "failed"));
+  if (peer < 0) return void(std::printf("%-36s %14.2f %14s %-8s\n", what.c_str(), ours, "n/a", "ms"));
+  std::printf("%-36s %14.2f %14.2f %-8s %6.2fx\n", what.c_str(), ours, peer, "ms", peer / ours);
+}
+
+void sandbox_rows() {
+  const int n = 40;
+  hearth::sandbox::launch_spec spec;
+  spec.executable = "/bin/true";
+  hearth::sandbox::warm_pool pool;
+  auto sandboxed = [&](hearth::sandbox::warm_pool* p) {
+    return median_ms(n, [&] {
+      auto r = hearth::sandbox::run(spec, {}, p);
+      return r && r->how == hearth::sandbox::ending::exited;
+    });
+  };
+  double cold = sandboxed(nullptr);
+  double warm = sandboxed(&pool);
+  double bwrap = spawn_ms(n, {"/usr/bin/bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+                              "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/lib", "/lib", "--symlink",
+                              "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "/bin/true"});
+  double plain = spawn_ms(n, {"/bin/true"});
+  latency_row("/bin/true cold sandbox (vs bwrap)", cold, bwrap);
+  latency_row("/bin/true warm sandbox (vs bwrap)", warm, bwrap);
+  latency_row("/bin/true warm sandbox (vs fork+exec)", warm, plain);
 }
 
 }  // namespace
@@ -132,6 +148,6 @@ int main() {
   secp256k1_context_destroy(ctx);
   row("recover address (vs bare C loop)", ours, peer, "ops/s");
 
-  sandbox_row();
+  sandbox_rows();
   return 0;
 }

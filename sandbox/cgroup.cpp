@@ -94,7 +94,7 @@ bool has_controllers(const std::string& file) {
 }  // namespace
 
 result<std::unique_ptr<cgroup>> cgroup::create(const std::string& name, const limits& lim) {
-  auto m = find_mounts();
+  static const mounts m = find_mounts();  // cgroup hierarchies do not move while the node runs
   std::unique_ptr<cgroup> cg(new cgroup());
   std::string bytes = std::to_string(lim.ram_mb << 20);
   std::string pids = std::to_string(lim.max_processes);

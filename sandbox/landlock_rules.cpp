@@ -20,6 +20,15 @@ namespace {
 
 constexpr std::uint64_t read_exec = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
 constexpr std::uint64_t abi1_all = (1ULL << 13) - 1;
+constexpr std::uint64_t scope_abstract_unix_socket = 1ULL << 0;  // LANDLOCK_SCOPE_*, newer than these headers
+constexpr std::uint64_t scope_signal = 1ULL << 1;
+
+// landlock_ruleset_attr as of ABI 6; the kernel takes a prefix of it.
+struct ruleset_attr {
+  std::uint64_t handled_access_fs;
+  std::uint64_t handled_access_net;
+  std::uint64_t scoped;
+};
 
 }  // namespace
 
@@ -31,6 +40,7 @@ landlock_plan plan_landlock() {
   plan.handled = abi1_all;
   if (abi >= 2) plan.handled |= LANDLOCK_ACCESS_FS_REFER;
   if (abi >= 3) plan.handled |= LANDLOCK_ACCESS_FS_TRUNCATE;
+  if (abi >= 6) plan.scoped = scope_abstract_unix_socket | scope_signal;
   std::uint64_t writable = plan.handled & ~LANDLOCK_ACCESS_FS_EXECUTE & ~LANDLOCK_ACCESS_FS_MAKE_CHAR &
                            ~LANDLOCK_ACCESS_FS_MAKE_BLOCK;
   plan.rules = {
@@ -43,9 +53,9 @@ landlock_plan plan_landlock() {
 
 int apply_landlock(const landlock_plan& plan) {
   if (plan.abi <= 0) return 0;
-  landlock_ruleset_attr attr{};
-  attr.handled_access_fs = plan.handled;
-  int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
+  ruleset_attr attr{plan.handled, 0, plan.scoped};
+  std::size_t size = plan.scoped ? sizeof attr : sizeof attr.handled_access_fs;
+  int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, size, 0));
   if (ruleset < 0) return errno;
   for (const auto& rule : plan.rules) {
     int fd = ::open(rule.path.c_str(), O_PATH | O_CLOEXEC);

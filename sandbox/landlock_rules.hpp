@@ -1,5 +1,7 @@
 // Landlock filesystem rules for the sandbox's own root (after pivot_root):
 // the system directories read and execute, /tmp read-write, nothing else.
+// From ABI 6 the domain is also scoped: abstract unix sockets and signals
+// cannot reach processes outside it (another run, the warm sandbox's zygote).
 // The parent prepares the rules; the child applies them with syscalls only.
 #pragma once
 
@@ -17,6 +19,7 @@ struct landlock_rule {
 struct landlock_plan {
   int abi = 0;                  // 0: the kernel has no Landlock
   std::uint64_t handled = 0;    // every right of that ABI
+  std::uint64_t scoped = 0;     // LANDLOCK_SCOPE_* bits (ABI 6 and later)
   std::vector<landlock_rule> rules;
 };
 

@@ -44,6 +44,8 @@ struct sandboxed_process {
   int status_fd = -1;  // read end: the sandbox init's report of the workload's end
   std::unique_ptr<cgroup> group;  // null when the host gave no cgroup
   std::string enforcement;
+  bool own_child = false;  // a child of this process (reap it); a warm sandbox's runs are its zygote's
+  std::shared_ptr<void> keeps;  // what must outlive the run (its warm sandbox)
   ~sandboxed_process();
 };
 

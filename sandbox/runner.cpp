@@ -1,5 +1,7 @@
 #include "sandbox/runner.hpp"
 
+#include "sandbox/launch_plan.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,9 +33,9 @@ void kill_run(sandboxed_process& p) {
 
 std::string to_string(ending e) { return std::string(ending_names[static_cast<int>(e)]); }
 
-result<run_report> run(const launch_spec& spec, run_io io) {
+result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
   auto started = steady::now();
-  auto launched = launch(spec);
+  auto launched = pool ? pool->launch(spec) : launch(spec);
   if (!launched) return launched.error();
   auto& p = **launched;
   const auto& lim = spec.lim;
@@ -113,25 +115,33 @@ result<run_report> run(const launch_spec& spec, run_io io) {
     if (idx_pid >= 0 && (fds[idx_pid].revents & POLLIN)) exited = true;
   }
 
-  int status = 0;
-  rusage ru{};
-  ::wait4(p.pid, &status, 0, &ru);
-  p.pid = -1;
-  report.used.wall_secs = std::chrono::duration<double>(steady::now() - started).count();
-  double rusage_cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                      static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-  report.used.cpu_secs = std::max(rusage_cpu, p.group ? p.group->cpu_secs() : 0.0);
-  std::uint64_t rss = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
-  report.used.peak_memory_bytes = std::max(rss, p.group ? p.group->peak_memory_bytes() : 0);
-
   // The init reports the workload's own end; without a report the init
   // itself was killed (by us, or with the whole sandbox).
-  int workload[2] = {0, 0};
-  bool reported = ::read(p.status_fd, workload, sizeof workload) == sizeof workload;
-  bool signaled = reported ? workload[0] == 1 : WIFSIGNALED(status);
-  if (reported) (signaled ? report.signal : report.exit_code) = workload[1];
-  else if (WIFSIGNALED(status)) report.signal = WTERMSIG(status);
-  else report.exit_code = WEXITSTATUS(status);
+  detail::workload_report workload{};
+  bool reported = ::read(p.status_fd, &workload, sizeof workload) == sizeof workload;
+  int status = 0;
+  rusage ru{};
+  if (p.own_child) ::wait4(p.pid, &status, 0, &ru);
+  p.pid = -1;
+  report.used.wall_secs = std::chrono::duration<double>(steady::now() - started).count();
+  double init_cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                    static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  double workload_cpu = reported ? static_cast<double>(workload.cpu_usec) / 1e6 : 0.0;
+  report.used.cpu_secs = std::max({init_cpu, workload_cpu, p.group ? p.group->cpu_secs() : 0.0});
+  std::uint64_t rss = static_cast<std::uint64_t>(std::max<long long>(ru.ru_maxrss, reported ? workload.maxrss_kb : 0)) * 1024;
+  report.used.peak_memory_bytes = std::max(rss, p.group ? p.group->peak_memory_bytes() : 0);
+
+  bool signaled;
+  if (reported) {
+    signaled = workload.signaled == 1;
+    (signaled ? report.signal : report.exit_code) = workload.value;
+  } else if (!p.own_child || WIFSIGNALED(status)) {
+    signaled = true;
+    report.signal = p.own_child ? WTERMSIG(status) : SIGKILL;
+  } else {
+    signaled = false;
+    report.exit_code = WEXITSTATUS(status);
+  }
   if (limit_hit) report.how = *limit_hit;
   else if (p.group && p.group->oom_killed()) report.how = ending::memory_limit;
   else if (report.signal == SIGXCPU || (report.signal == SIGKILL && report.used.cpu_secs >= static_cast<double>(lim.cpu_secs)))

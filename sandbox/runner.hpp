@@ -11,6 +11,7 @@
 
 #include "messages/result.hpp"
 #include "sandbox/launcher.hpp"
+#include "sandbox/warm_sandbox.hpp"
 
 namespace hearth::sandbox {
 
@@ -22,7 +23,8 @@ struct run_io {
 };
 
 // A failure is returned only when the sandbox could not be built; anything
-// the program does, including being killed, is a report.
-result<run_report> run(const launch_spec& spec, run_io io);
+// the program does, including being killed, is a report. With a pool, the
+// run starts in the executable's warm sandbox.
+result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool = nullptr);
 
 }  // namespace hearth::sandbox

@@ -9,12 +9,14 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +24,15 @@ static int report(int rc) {
   if (rc < 0) printf("denied errno=%d (%s)\n", errno, strerror(errno));
   else printf("ok\n");
   return 0;
+}
+
+/* An abstract unix socket address: no file, reachable by name within a network namespace. */
+static socklen_t abstract_address(struct sockaddr_un* a, const char* name) {
+  memset(a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  size_t n = strlen(name) < sizeof a->sun_path - 2 ? strlen(name) : sizeof a->sun_path - 2;
+  memcpy(a->sun_path + 1, name, n);
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
 }
 
 static void status_line(const char* key) {
@@ -49,6 +60,22 @@ int main(int argc, char** argv) {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(arg))};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     return report(connect(fd, (struct sockaddr*)&a, sizeof a));
+  }
+  if (!strcmp(cmd, "abstract-listen")) {  /* listens, says so, then waits to be stopped */
+    struct sockaddr_un a;
+    socklen_t len = abstract_address(&a, arg);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr*)&a, len) < 0 || listen(fd, 1) < 0) return report(-1);
+    printf("listening\n");
+    fflush(stdout);
+    for (;;) pause();
+  }
+  if (!strcmp(cmd, "abstract-connect")) {
+    struct sockaddr_un a;
+    socklen_t len = abstract_address(&a, arg);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0) return report(fd);
+    return report(connect(fd, (struct sockaddr*)&a, len));
   }
   if (!strcmp(cmd, "forkbomb")) {
     int made = 0;

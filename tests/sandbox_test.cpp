@@ -49,6 +49,21 @@ TEST_CASE("non-ELF and foreign-architecture files are refused", "[elf]") {
 
 namespace {
 
+// Each sandbox test runs twice: cold (a sandbox per run) and warm (runs
+// cloned from the probe's warm sandbox), which must contain it alike.
+warm_pool* active_pool = nullptr;
+
+warm_pool& shared_pool() {
+  static warm_pool pool;
+  return pool;
+}
+
+bool each_mode() {
+  bool warm = GENERATE(false, true);
+  active_pool = warm ? &shared_pool() : nullptr;
+  return warm;
+}
+
 struct probe_run {
   run_report report;
   std::string out;
@@ -64,9 +79,10 @@ probe_run probe(std::vector<std::string> args, limits lim = {}, std::string inpu
   run_io io;
   io.stdin_data = std::move(input);
   io.on_stdout = [&](std::string_view s) { r.out.append(s); };
-  auto report = run(spec, std::move(io));
+  auto report = run(spec, std::move(io), active_pool);
   INFO((report ? "" : report.error().message));
   REQUIRE(report);
+  CHECK((report->enforcement.find(",warm") != std::string::npos) == (active_pool != nullptr));
   r.report = *report;
   return r;
 }
@@ -76,6 +92,8 @@ bool denied(const probe_run& r) { return r.out.rfind("denied", 0) == 0; }
 }  // namespace
 
 TEST_CASE("the sandboxed process is unprivileged and confined", "[sandbox]") {
+  bool warm = each_mode();
+  INFO("warm sandbox: " << warm);
   auto who = probe({"whoami"});
   CHECK(who.report.how == ending::exited);
   CHECK(who.out.find("uid=1000 euid=1000") != std::string::npos);
@@ -87,6 +105,8 @@ TEST_CASE("the sandboxed process is unprivileged and confined", "[sandbox]") {
 }
 
 TEST_CASE("host files are out of sight and the root is read-only", "[sandbox]") {
+  bool warm = each_mode();
+  INFO("warm sandbox: " << warm);
   for (const char* path : {"/etc/shadow", "/root/.bashrc", "/home", SANDBOX_PROBE, "/proc/1/environ/../../../etc/hostname"})
     CHECK(denied(probe({"read", path})));
   CHECK(denied(probe({"write", "/etc/passwd"})));
@@ -97,6 +117,8 @@ TEST_CASE("host files are out of sight and the root is read-only", "[sandbox]") 
 }
 
 TEST_CASE("dangerous system calls are refused", "[sandbox]") {
+  bool warm = each_mode();
+  INFO("warm sandbox: " << warm);
   for (const char* what : {"mount", "ptrace", "unshare"}) {
     auto r = probe({what});
     INFO(what << ": " << r.out);
@@ -105,6 +127,8 @@ TEST_CASE("dangerous system calls are refused", "[sandbox]") {
 }
 
 TEST_CASE("no network unless the limits allow it", "[sandbox]") {
+  bool warm = each_mode();
+  INFO("warm sandbox: " << warm);
   int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -124,6 +148,8 @@ TEST_CASE("no network unless the limits allow it", "[sandbox]") {
 }
 
 TEST_CASE("a fork bomb stops at the process limit", "[sandbox]") {
+  bool warm = each_mode();
+  INFO("warm sandbox: " << warm);
   limits lim;
   lim.max_processes = 16;
   auto r = probe({"forkbomb"}, lim);
@@ -134,6 +160,8 @@ TEST_CASE("a fork bomb stops at the process limit", "[sandbox]") {
 }
 
 TEST_CASE("each limit ends the run and is named", "[sandbox]") {
+  bool warm = each_mode();
+  INFO("warm sandbox: " << warm);
   limits lim;
   lim.ram_mb = 32;
   lim.cpu_secs = 1;
@@ -159,6 +187,8 @@ TEST_CASE("each limit ends the run and is named", "[sandbox]") {
 }
 
 TEST_CASE("stdin, environment and exit codes pass through", "[sandbox]") {
+  bool warm = each_mode();
+  INFO("warm sandbox: " << warm);
   auto cat = probe({"cat"}, {}, std::string(300000, 'c'));
   CHECK(cat.out.size() == 300000);
   CHECK(probe({"env", "SECRET_FROM_SPEC"}).out == "visible\n");
@@ -198,4 +228,81 @@ TEST_CASE("foreign executables and missing files are refused before launch", "[s
   auto missing = run(spec, {});
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == "file_unreadable");
+}
+
+// ---- warm sandboxes: nothing carries from one run to the next ----
+
+#include <dirent.h>
+
+#include <future>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+// Host processes whose command line holds marker (the runs' processes are
+// visible to the node, whatever namespaces they are in).
+int host_processes_with(const std::string& marker) {
+  int found = 0;
+  DIR* proc = ::opendir("/proc");
+  while (dirent* e = proc ? ::readdir(proc) : nullptr) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    if (cmdline.find(marker) != std::string::npos) ++found;
+  }
+  if (proc) ::closedir(proc);
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("a warm sandbox gives each run a fresh tmp, process tree and ipc", "[sandbox][warm]") {
+  active_pool = &shared_pool();
+  auto first = probe({"shell", "echo secret > /tmp/left-behind; ipcmk -Q >/dev/null 2>&1; sleep 987654 & echo started"});
+  CHECK(first.out == "started\n");
+  CHECK(host_processes_with("987654") == 0);  // the leftover died with its run
+
+  auto second = probe({"shell", "ls -A /tmp; ls /proc | grep -c '^[0-9]'; cat /proc/sysvipc/msg | wc -l"});
+  // Empty /tmp; only sh, ls/grep/cat and the run's init; no message queue (header line only).
+  INFO(second.out);
+  std::istringstream lines(second.out);
+  std::string processes, queue_lines;
+  std::getline(lines, processes);
+  std::getline(lines, queue_lines);
+  CHECK(std::stoi(processes) <= 4);
+  CHECK(queue_lines == "1");
+  CHECK(probe({"read", "/tmp/left-behind"}).out.rfind("denied errno=2 ", 0) == 0);
+  CHECK(probe({"whoami"}).out.find("pid=2 ") != std::string::npos);
+}
+
+TEST_CASE("concurrent runs of one warm sandbox cannot see or reach each other", "[sandbox][warm]") {
+  active_pool = &shared_pool();
+  std::atomic<bool> stop{false};
+  std::string listener_out;
+  std::promise<void> listening;
+  std::thread listener([&] {
+    launch_spec spec;
+    spec.executable = SANDBOX_PROBE;
+    spec.args = {"abstract-listen", "hearth-run-876543"};
+    run_io io;
+    io.on_stdout = [&](std::string_view s) {
+      listener_out.append(s);
+      if (listener_out == "listening\n") listening.set_value();
+    };
+    io.cancel = &stop;
+    auto r = run(spec, std::move(io), active_pool);
+    CHECK(r);
+  });
+  REQUIRE(listening.get_future().wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  CHECK(host_processes_with("hearth-run-876543") == 1);
+
+  auto seen = probe({"shell", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"});
+  CHECK(seen.out.find("876543") == std::string::npos);
+  auto reach = probe({"abstract-connect", "hearth-run-876543"});
+  CHECK(reach.out.rfind("denied", 0) == 0);
+
+  stop = true;
+  listener.join();
+  CHECK(listener_out == "listening\n");
 }

@@ -1,0 +1,130 @@
+// Everything a sandbox launch does, prepared in the parent before clone (it
+// allocates), and the child-side steps that carry it out with system calls
+// only. Shared by the cold launcher (one sandbox per run) and the warm
+// sandbox (namespaces and root built once, a fresh confined process per run).
+// Internal to hearth_sandbox.
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "messages/result.hpp"
+#include "sandbox/cgroup.hpp"
+#include "sandbox/landlock_rules.hpp"
+#include "sandbox/limits.hpp"
+
+namespace hearth::sandbox::detail {
+
+constexpr uid_t inside_id = 1000;
+constexpr const char* root_base = "/tmp/.hearth-sandbox";
+// The child keeps the executable open at this descriptor for the bind mount.
+constexpr int exe_fd_slot = 1023;
+
+// One filesystem step of the new root, with its strings ready before clone.
+struct fs_op {
+  enum kind_t { make_dir, touch, symlink, bind_ro, bind_dev, tmpfs, proc } kind;
+  std::string target;  // absolute host-side path under the new root
+  std::string source;  // bind source, symlink content, or tmpfs options
+  unsigned long remount_flags = 0;
+};
+
+// Child steps, reported by index through the error pipe.
+enum step : int {
+  s_wait_parent, s_open_exe, s_setgroups, s_setresgid, s_setresuid, s_setsid, s_pdeathsig, s_private_mounts, s_fs_op,
+  s_pivot_root, s_chdir_root, s_umount_old, s_rmdir_old, s_remount_root, s_sethostname, s_rlimit,
+  s_no_new_privs, s_landlock, s_seccomp, s_chdir_tmp, s_dup_stdio, s_execve, s_fork_workload,
+  s_mount_tmp, s_mount_proc, s_signals, s_step_count
+};
+
+struct child_error {
+  int step;
+  int index;
+  int err;
+};
+
+// What the sandbox's init reports on the status pipe when the workload ends.
+struct workload_report {
+  int signaled;  // 1: value is a signal number; 0: an exit code
+  int value;
+  long long cpu_usec;   // user + system of the workload and the children it reaped
+  long long maxrss_kb;
+};
+
+struct rlimit_item {
+  int resource;
+  rlim_t soft, hard;
+  const char* name;
+};
+
+constexpr std::size_t rlimit_count = 6;
+constexpr const char* rlimit_names[rlimit_count] = {"RLIMIT_CPU", "RLIMIT_AS", "RLIMIT_NOFILE",
+                                                    "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_CORE"};
+constexpr int rlimit_resources[rlimit_count] = {RLIMIT_CPU, RLIMIT_AS, RLIMIT_NOFILE,
+                                                RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_CORE};
+
+struct plan {
+  std::string root;
+  std::string old_root;  // root + "/.old", where pivot_root puts the host's root
+  std::vector<fs_op> ops;
+  rlimit_item rlimits[rlimit_count];
+  landlock_plan landlock;
+  std::vector<sock_filter> seccomp;
+  std::vector<std::string> argv_store, env_store;
+  std::vector<char*> argv, envp;
+  bool clear_groups = false;
+  std::string exe_path;  // opened by the child: a bind source must live in its own mount namespace
+};
+
+struct plan_input {
+  std::string executable;
+  std::vector<std::string> argv;  // argv[0] first
+  std::vector<std::string> env;
+  limits lim;
+};
+
+plan make_plan(const plan_input& in);
+// The rlimits a run gets; nproc overrides max_processes (warm sandboxes
+// share one user namespace, so the count there spans concurrent runs).
+void fill_rlimits(rlimit_item (&out)[rlimit_count], const limits& lim, rlim_t nproc);
+
+std::string describe(const plan& p, const child_error& e);
+// uid/gid maps for a child that entered a new user namespace.
+result<void> map_ids(pid_t pid);
+
+// ---- parent side ----
+
+// Closes what it holds when it goes out of scope.
+struct fd_list {
+  std::vector<int> fds;
+  ~fd_list();
+};
+
+// The executable must exist, be readable and run on this host's architecture.
+result<void> check_executable(const std::string& path);
+// A fresh per-run cgroup, or why the host offers none (warned about once).
+result<std::unique_ptr<cgroup>> run_cgroup(const limits& lim);
+std::string describe_enforcement(bool network, const cgroup* group, int landlock_abi);
+// Blocks until the workload has exec'd (the error pipe closes) or a child
+// step reports its failure.
+result<void> await_exec(int errpipe_fd, const std::function<std::string(const child_error&)>& describe_error);
+
+// ---- child side: system calls only, no allocation ----
+
+[[noreturn]] void child_fail(int err_fd, int step, int index);
+// Waits for the parent's go, takes the unprivileged ids, builds the root,
+// pivots into it and makes it read-only.
+void enter_root(const plan& p, int sync_fd, int err_fd);
+// Applies rlimits, no_new_privs, Landlock, the working directory, stdio and
+// seccomp to the calling process and everything it starts.
+void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, int out_fd, int errout_fd);
+// Becomes the sandbox's pid 1: forks and execs the workload, reaps every
+// process, writes a workload_report to status_fd and exits.
+[[noreturn]] void run_init(char* const* argv, char* const* envp, int err_fd, int status_fd);
+
+}  // namespace hearth::sandbox::detail

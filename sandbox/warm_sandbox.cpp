@@ -1,0 +1,433 @@
+#include "sandbox/warm_sandbox.hpp"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "sandbox/launch_plan.hpp"
+
+namespace hearth::sandbox {
+namespace {
+
+using namespace detail;
+
+// A request: this header, then argc + envc NUL-terminated strings, with the
+// run's six descriptors attached (in the order of request_fd).
+struct request_header {
+  std::uint32_t argc, envc;
+  std::uint64_t rlimits[rlimit_count][2];  // soft, hard
+  std::uint64_t tmp_mb;
+};
+enum request_fd { fd_stdin, fd_stdout, fd_stderr, fd_status, fd_errpipe, fd_sync, fd_count };
+// The zygote's answer: 0 and the run's pidfd attached, or an errno.
+struct reply {
+  int err;
+};
+
+constexpr std::size_t max_request = 160 * 1024;  // below the socket's default send buffer
+constexpr std::size_t max_strings = 8192;
+// Processes of concurrent runs share the zygote's user namespace, where
+// RLIMIT_NPROC counts them together; each run's own bound is its cgroup.
+constexpr rlim_t shared_nproc = 4096;
+
+// Buffers the zygote receives into, allocated before clone: the zygote is
+// a fork of a multithreaded process and must not allocate.
+struct zygote_memory {
+  std::vector<char> request = std::vector<char>(max_request);
+  std::vector<char*> strings = std::vector<char*>(max_strings + 2);
+};
+
+void format_tmpfs_options(char (&out)[64], std::uint64_t mb) {
+  const char prefix[] = "mode=1777,size=";
+  std::size_t n = sizeof prefix - 1;
+  std::memcpy(out, prefix, n);
+  char digits[24];
+  int d = 0;
+  do {
+    digits[d++] = static_cast<char>('0' + mb % 10);
+    mb /= 10;
+  } while (mb && d < 20);
+  while (d) out[n++] = digits[--d];
+  out[n++] = 'm';
+  out[n] = '\0';
+}
+
+// ---- the run, cloned by the zygote: system calls only ----
+
+[[noreturn]] void run_main(const plan& p, const rlimit_item* rlimits, const char* tmpfs_options, char* const* argv,
+                           char* const* envp, const int* fds) {
+  int err_fd = fds[fd_errpipe];
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(err_fd, s_pdeathsig, 0);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  if (::sigaction(SIGCHLD, &dfl, nullptr) != 0) child_fail(err_fd, s_signals, 0);
+  char go;
+  if (::read(fds[fd_sync], &go, 1) != 1) child_fail(err_fd, s_wait_parent, 0);
+  if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_options) != 0) child_fail(err_fd, s_mount_tmp, 0);
+  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    child_fail(err_fd, s_mount_proc, 0);
+  confine(p, rlimits, err_fd, fds[fd_stdin], fds[fd_stdout], fds[fd_stderr]);
+  run_init(argv, envp, err_fd, fds[fd_status]);
+}
+
+// ---- the zygote: system calls only ----
+
+void send_reply(int sock, int err, int pidfd) {
+  reply r{err};
+  iovec iov{&r, sizeof r};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  if (pidfd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
+  }
+  (void)::sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+// Splits the strings after the header into argv and envp; false when the
+// request does not hold exactly what its header says.
+bool parse_strings(char* data, std::size_t size, const request_header& h, zygote_memory& mem, char**& argv,
+                   char**& envp) {
+  std::size_t total = std::size_t{h.argc} + h.envc;
+  if (h.argc == 0 || total > max_strings) return false;
+  std::size_t at = 0, slot = 0;
+  for (std::size_t i = 0; i < total; ++i) {
+    if (i == h.argc) mem.strings[slot++] = nullptr;
+    char* s = data + at;
+    void* end = std::memchr(s, '\0', size - at);
+    if (!end) return false;
+    mem.strings[slot++] = s;
+    at = static_cast<std::size_t>(static_cast<char*>(end) - data) + 1;
+  }
+  if (h.envc == 0) mem.strings[slot++] = nullptr;
+  mem.strings[slot] = nullptr;
+  if (at != size) return false;
+  argv = mem.strings.data();
+  envp = mem.strings.data() + h.argc + 1;
+  return true;
+}
+
+[[noreturn]] void zygote_main(const plan& p, zygote_memory& mem, int sync_fd, int err_fd, int sock) {
+  enter_root(p, sync_fd, err_fd);
+  struct sigaction ign {};
+  ign.sa_handler = SIG_IGN;  // runs are reaped by the kernel; the node watches them through pidfds
+  if (::sigaction(SIGCHLD, &ign, nullptr) != 0) child_fail(err_fd, s_signals, 0);
+  int null_fd = ::open("/dev/null", O_RDWR);
+  if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(null_fd, 1) < 0 || ::dup2(null_fd, 2) < 0)
+    child_fail(err_fd, s_dup_stdio, 0);
+  // Closing the error pipe with the rest tells the node the zygote is ready.
+  ::syscall(SYS_close_range, 3u, static_cast<unsigned>(sock) - 1, 0u);
+  ::syscall(SYS_close_range, static_cast<unsigned>(sock) + 1, ~0u, 0u);
+
+  for (;;) {
+    iovec iov{mem.request.data(), mem.request.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * fd_count)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) ::_exit(0);  // the node closed its end, or died
+
+    int fds[fd_count];
+    int received = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      int count = static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+      for (int i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        if (received < fd_count) fds[received++] = fd;
+        else ::close(fd);
+      }
+    }
+    auto close_fds = [&] {
+      for (int i = 0; i < received; ++i) ::close(fds[i]);
+    };
+    request_header h;
+    char** argv = nullptr;
+    char** envp = nullptr;
+    std::size_t size = static_cast<std::size_t>(n);
+    if (received != fd_count || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || size < sizeof h) {
+      close_fds();
+      send_reply(sock, EINVAL, -1);
+      continue;
+    }
+    std::memcpy(&h, mem.request.data(), sizeof h);
+    if (!parse_strings(mem.request.data() + sizeof h, size - sizeof h, h, mem, argv, envp)) {
+      close_fds();
+      send_reply(sock, EINVAL, -1);
+      continue;
+    }
+    rlimit_item rlimits[rlimit_count];
+    for (std::size_t i = 0; i < rlimit_count; ++i)
+      rlimits[i] = {rlimit_resources[i], static_cast<rlim_t>(h.rlimits[i][0]), static_cast<rlim_t>(h.rlimits[i][1]),
+                    rlimit_names[i]};
+    char tmpfs_options[64];
+    format_tmpfs_options(tmpfs_options, h.tmp_mb);
+
+    clone_args args{};
+    args.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_PIDFD;
+    int pidfd = -1;
+    args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+    args.exit_signal = SIGCHLD;
+    long pid = ::syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0) {
+      ::close(sock);
+      run_main(p, rlimits, tmpfs_options, argv, envp, fds);
+    }
+    int err = pid < 0 ? errno : 0;
+    close_fds();
+    send_reply(sock, err, pidfd);
+    if (pidfd >= 0) ::close(pidfd);
+  }
+}
+
+// ---- node side ----
+
+pid_t pid_of_pidfd(int pidfd) {
+  std::ifstream info("/proc/self/fdinfo/" + std::to_string(pidfd));
+  std::string line;
+  while (std::getline(info, line))
+    if (line.rfind("Pid:", 0) == 0) return static_cast<pid_t>(std::stol(line.substr(4)));
+  return -1;
+}
+
+std::string pool_key(const launch_spec& spec) { return spec.executable + (spec.lim.network ? "\n+net" : "\n-net"); }
+
+}  // namespace
+
+result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& executable, bool network) {
+  if (auto ok = check_executable(executable); !ok) return ok.error();
+  limits lim;
+  lim.network = network;
+  plan p = make_plan({executable, {"/sandbox/exe"}, {}, lim});
+  zygote_memory mem;
+
+  fd_list guard;
+  int sync[2], errpipe[2], sv[2];
+  for (int* pair : {sync, errpipe}) {
+    if (::pipe2(pair, O_CLOEXEC) != 0) return fail("sandbox_setup_failed", std::string("pipe2: ") + std::strerror(errno));
+    guard.fds.insert(guard.fds.end(), {pair[0], pair[1]});
+  }
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    return fail("sandbox_setup_failed", std::string("socketpair: ") + std::strerror(errno));
+  guard.fds.push_back(sv[1]);
+
+  clone_args args{};
+  args.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
+  if (!network) args.flags |= CLONE_NEWNET;
+  int pidfd = -1;
+  args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) {
+    ::close(sv[0]);
+    return fail("sandbox_setup_failed", std::string("clone3(namespaces): ") + std::strerror(errno));
+  }
+  if (pid == 0) zygote_main(p, mem, sync[0], errpipe[1], sv[1]);
+
+  std::shared_ptr<warm_sandbox> z(new warm_sandbox());
+  z->pid_ = static_cast<pid_t>(pid);
+  z->pidfd_ = pidfd;
+  z->socket_ = sv[0];
+  z->landlock_abi_ = p.landlock.abi;
+  z->network_ = network;
+  if (auto r = map_ids(z->pid_); !r) return r.error();  // the destructor ends the zygote
+  if (::write(sync[1], "g", 1) != 1) return fail("sandbox_setup_failed", "write(sync pipe) failed");
+  ::close(errpipe[1]);
+  guard.fds = {sync[0], sync[1], errpipe[0], sv[1]};
+  if (auto ready = await_exec(errpipe[0], [&](const child_error& e) { return describe(p, e); }); !ready)
+    return ready.error();
+  spdlog::debug("sandbox: warm sandbox {} ready for {}", z->pid_, executable);
+  return z;
+}
+
+warm_sandbox::~warm_sandbox() {
+  if (socket_ >= 0) ::close(socket_);
+  if (pidfd_ >= 0) {
+    ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+    ::close(pidfd_);
+  }
+  if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
+}
+
+bool warm_sandbox::alive() const {
+  pollfd pfd{pidfd_, POLLIN, 0};
+  return ::poll(&pfd, 1, 0) == 0;
+}
+
+result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spec& spec) {
+  if (spec.lim.network != network_) return fail("sandbox_setup_failed", "warm sandbox network setting differs");
+  std::string payload(sizeof(request_header), '\0');
+  request_header h{};
+  h.argc = static_cast<std::uint32_t>(1 + spec.args.size());
+  h.envc = static_cast<std::uint32_t>(spec.env.size());
+  rlimit_item items[rlimit_count];
+  fill_rlimits(items, spec.lim, shared_nproc);
+  for (std::size_t i = 0; i < rlimit_count; ++i) {
+    h.rlimits[i][0] = items[i].soft;
+    h.rlimits[i][1] = items[i].hard;
+  }
+  h.tmp_mb = spec.lim.tmp_mb;
+  std::memcpy(payload.data(), &h, sizeof h);
+  auto append = [&](const std::string& s) {
+    payload.append(s);
+    payload.push_back('\0');
+  };
+  append(spec.argv0);
+  for (const auto& a : spec.args) append(a);
+  for (const auto& e : spec.env) append(e);
+  if (payload.size() > max_request || std::size_t{h.argc} + h.envc > max_strings)
+    return fail("request_too_large", "arguments and environment exceed what a warm sandbox takes");
+
+  auto proc = std::make_unique<sandboxed_process>();
+  if (auto group = run_cgroup(spec.lim)) proc->group = std::move(*group);
+  else return fail("cgroup_unavailable", group.error().message);  // a warm run is bounded by its cgroup
+
+  fd_list guard;
+  int in[2], out[2], err[2], status[2], errpipe[2], sync[2];
+  for (int* pair : {in, out, err, status, errpipe, sync}) {
+    if (::pipe2(pair, O_CLOEXEC) != 0) return fail("sandbox_setup_failed", std::string("pipe2: ") + std::strerror(errno));
+    guard.fds.insert(guard.fds.end(), {pair[0], pair[1]});
+  }
+  int child_fds[fd_count] = {in[0], out[1], err[1], status[1], errpipe[1], sync[0]};
+
+  reply r{EIO};
+  int pidfd = -1;
+  {
+    std::lock_guard lock(mu_);
+    iovec iov{payload.data(), payload.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof child_fds)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof child_fds);
+    std::memcpy(CMSG_DATA(c), child_fds, sizeof child_fds);
+    if (::sendmsg(socket_, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(payload.size()))
+      return fail("sandbox_gone", std::string("warm sandbox unreachable: ") + std::strerror(errno));
+
+    iovec riov{&r, sizeof r};
+    alignas(cmsghdr) char rcontrol[CMSG_SPACE(sizeof(int))];
+    msghdr rmsg{};
+    rmsg.msg_iov = &riov;
+    rmsg.msg_iovlen = 1;
+    rmsg.msg_control = rcontrol;
+    rmsg.msg_controllen = sizeof rcontrol;
+    ssize_t n;
+    while ((n = ::recvmsg(socket_, &rmsg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+    }
+    if (n != sizeof r) return fail("sandbox_gone", "warm sandbox ended before answering");
+    if (cmsghdr* rc = CMSG_FIRSTHDR(&rmsg); rc && rc->cmsg_type == SCM_RIGHTS)
+      std::memcpy(&pidfd, CMSG_DATA(rc), sizeof pidfd);
+  }
+  if (r.err != 0 || pidfd < 0)
+    return fail("sandbox_setup_failed", std::string("clone3(run in warm sandbox): ") + std::strerror(r.err));
+  proc->pidfd = pidfd;
+  proc->pid = pid_of_pidfd(pidfd);
+  proc->keeps = shared_from_this();
+
+  auto abort_run = [&](failure f) -> failure {
+    ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+    return f;
+  };
+  if (proc->pid <= 0) return abort_run(fail("sandbox_setup_failed", "no pid for the run's pidfd"));
+  if (auto added = proc->group->add(proc->pid); !added) return abort_run(added.error());
+  if (::write(sync[1], "g", 1) != 1) return abort_run(fail("sandbox_setup_failed", "write(sync pipe) failed"));
+  ::close(errpipe[1]);
+  guard.fds = {in[0], out[1], err[1], status[1], sync[0], sync[1], errpipe[0]};
+  proc->stdin_fd = in[1];
+  proc->stdout_fd = out[0];
+  proc->stderr_fd = err[0];
+  proc->status_fd = status[0];
+  plan described;  // run steps need no plan to be named
+  if (auto exec = await_exec(errpipe[0], [&](const child_error& e) { return describe(described, e); }); !exec)
+    return exec.error();
+  proc->enforcement = describe_enforcement(network_, proc->group.get(), landlock_abi_) + ",warm";
+  return proc;
+}
+
+warm_pool::warm_pool(std::size_t capacity, std::chrono::seconds idle) : capacity_(capacity), idle_(idle) {}
+
+std::size_t warm_pool::size() const {
+  std::lock_guard lock(mu_);
+  return sandboxes_.size();
+}
+
+void warm_pool::retire_idle() {
+  auto now = std::chrono::steady_clock::now();
+  for (auto it = sandboxes_.begin(); it != sandboxes_.end();)
+    it = now - it->second.used > idle_ ? sandboxes_.erase(it) : std::next(it);
+  while (sandboxes_.size() >= capacity_) {
+    auto oldest = std::min_element(sandboxes_.begin(), sandboxes_.end(),
+                                   [](const auto& a, const auto& b) { return a.second.used < b.second.used; });
+    sandboxes_.erase(oldest);
+  }
+}
+
+result<std::shared_ptr<warm_sandbox>> warm_pool::acquire(const std::string& key, const launch_spec& spec, bool fresh) {
+  std::lock_guard lock(mu_);
+  auto it = sandboxes_.find(key);
+  if (it != sandboxes_.end() && !fresh && it->second.sandbox->alive()) {
+    it->second.used = std::chrono::steady_clock::now();
+    return it->second.sandbox;
+  }
+  if (it != sandboxes_.end()) sandboxes_.erase(it);
+  retire_idle();
+  auto started = warm_sandbox::start(spec.executable, spec.lim.network);
+  if (!started) return started.error();
+  sandboxes_[key] = {*started, std::chrono::steady_clock::now()};
+  return *started;
+}
+
+result<std::unique_ptr<sandboxed_process>> warm_pool::launch(const launch_spec& spec) {
+  auto key = pool_key(spec);
+  for (bool fresh : {false, true}) {
+    auto sandbox = acquire(key, spec, fresh);
+    if (!sandbox) {
+      if (sandbox.error().code == "unsupported_architecture" || sandbox.error().code == "file_unreadable")
+        return sandbox.error();
+      static std::atomic<bool> warned{false};
+      if (!warned.exchange(true))
+        spdlog::warn("sandbox: warm sandboxes unavailable ({}); runs start cold", sandbox.error().message);
+      return sandbox::launch(spec);
+    }
+    auto run = (*sandbox)->launch(spec);
+    if (run || run.error().code != "sandbox_gone") {
+      if (!run && (run.error().code == "cgroup_unavailable" || run.error().code == "request_too_large"))
+        return sandbox::launch(spec);
+      return run;
+    }
+  }
+  return fail("sandbox_setup_failed", "warm sandbox died twice in a row");
+}
+
+}  // namespace hearth::sandbox

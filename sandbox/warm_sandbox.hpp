@@ -1,0 +1,73 @@
+// Warm sandboxes: the namespaces and root of a sandbox built once per
+// executable, so a run costs a process, not a sandbox.
+//
+// A warm_sandbox is a zygote: a process that entered new user, pid, mount,
+// ipc, uts (and, without network, net) namespaces, built the read-only root
+// with the executable at /sandbox/exe, and then only waits for requests on
+// a socket. Each run is a fresh process it clones into new pid, mount and
+// ipc namespaces; that process mounts a fresh private /tmp and /proc, takes
+// the run's own rlimits, Landlock domain (abstract sockets and signals
+// scoped to it) and seccomp filter, is moved by the node into a fresh
+// cgroup, and execs the executable as its child, exactly as a cold launch
+// does. Nothing carries from one run to the next: no process, no file, no
+// IPC object, and no way to reach a concurrent run.
+//
+// warm_pool keeps one warm sandbox per (executable, network) and launches
+// through it, falling back to a cold launch when a warm one cannot start.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "messages/result.hpp"
+#include "sandbox/launcher.hpp"
+
+namespace hearth::sandbox {
+
+class warm_sandbox : public std::enable_shared_from_this<warm_sandbox> {
+ public:
+  static result<std::shared_ptr<warm_sandbox>> start(const std::string& executable, bool network);
+  ~warm_sandbox();  // ends the zygote; runs still in flight keep it until they end
+
+  // Fails with "sandbox_gone" when the zygote has died (start a new one).
+  result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec);
+  bool alive() const;
+  pid_t pid() const { return pid_; }
+
+ private:
+  warm_sandbox() = default;
+  std::mutex mu_;  // one request on the socket at a time
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  int socket_ = -1;
+  int landlock_abi_ = 0;
+  bool network_ = false;
+};
+
+class warm_pool {
+ public:
+  explicit warm_pool(std::size_t capacity = 64, std::chrono::seconds idle = std::chrono::minutes(5));
+  result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec);
+  std::size_t size() const;
+
+ private:
+  struct entry {
+    std::shared_ptr<warm_sandbox> sandbox;
+    std::chrono::steady_clock::time_point used;
+  };
+  result<std::shared_ptr<warm_sandbox>> acquire(const std::string& key, const launch_spec& spec, bool fresh);
+  void retire_idle();
+
+  mutable std::mutex mu_;
+  std::map<std::string, entry> sandboxes_;
+  std::size_t capacity_;
+  std::chrono::seconds idle_;
+};
+
+}  // namespace hearth::sandbox
