@@ -1,7 +1,7 @@
 #include "sandbox/launch_plan.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -14,6 +14,7 @@
 #include <linux/seccomp.h>
 
 #include <atomic>
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -253,9 +254,11 @@ void enter_root(const plan& p, int sync_fd, int err_fd) {
   if (::read(sync_fd, &go, 1) != 1) child_fail(err_fd, s_wait_parent, 0);
   int exe = ::open(p.exe_path.c_str(), O_PATH | O_CLOEXEC);
   if (exe < 0 || ::dup3(exe, exe_fd_slot, O_CLOEXEC) < 0) child_fail(err_fd, s_open_exe, 0);
-  if (p.clear_groups && ::setgroups(0, nullptr) != 0) child_fail(err_fd, s_setgroups, 0);
-  if (::setresgid(inside_id, inside_id, inside_id) != 0) child_fail(err_fd, s_setresgid, 0);
-  if (::setresuid(inside_id, inside_id, inside_id) != 0) child_fail(err_fd, s_setresuid, 0);
+  // Raw system calls: glibc's wrappers would try to change the ids of every
+  // thread the parent had, and wait forever for threads this process lacks.
+  if (p.clear_groups && ::syscall(SYS_setgroups, 0, nullptr) != 0) child_fail(err_fd, s_setgroups, 0);
+  if (::syscall(SYS_setresgid, inside_id, inside_id, inside_id) != 0) child_fail(err_fd, s_setresgid, 0);
+  if (::syscall(SYS_setresuid, inside_id, inside_id, inside_id) != 0) child_fail(err_fd, s_setresuid, 0);
   if (::setsid() < 0) child_fail(err_fd, s_setsid, 0);
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) child_fail(err_fd, s_private_mounts, 0);
   for (std::size_t i = 0; i < p.ops.size(); ++i)
@@ -271,14 +274,16 @@ void enter_root(const plan& p, int sync_fd, int err_fd) {
 }
 
 void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, int out_fd, int errout_fd) {
-  for (std::size_t i = 0; i < rlimit_count; ++i) {
-    rlimit rl{rlimits[i].soft, rlimits[i].hard};
-    if (::setrlimit(rlimits[i].resource, &rl) != 0) child_fail(err_fd, s_rlimit, static_cast<int>(i));
-  }
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(err_fd, s_no_new_privs, 0);
   if (int e = apply_landlock(p.landlock); e != 0) {
     errno = e;
     child_fail(err_fd, s_landlock, 0);
+  }
+  // After Landlock, which opens descriptors: the node's own (many, closed
+  // only later) may already exceed the run's RLIMIT_NOFILE.
+  for (std::size_t i = 0; i < rlimit_count; ++i) {
+    rlimit rl{rlimits[i].soft, rlimits[i].hard};
+    if (::setrlimit(rlimits[i].resource, &rl) != 0) child_fail(err_fd, s_rlimit, static_cast<int>(i));
   }
   if (::chdir("/tmp") != 0) child_fail(err_fd, s_chdir_tmp, 0);
   if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(errout_fd, 2) < 0) child_fail(err_fd, s_dup_stdio, 0);
@@ -286,18 +291,39 @@ void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, i
   if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) child_fail(err_fd, s_seccomp, 0);
 }
 
-// pid 1 of the sandbox: forks the workload (so it is not a namespace init,
+namespace {
+
+struct exec_args {
+  char* const* argv;
+  char* const* envp;
+  int err_fd, status_fd;
+};
+
+int exec_workload(void* raw) {
+  auto* a = static_cast<exec_args*>(raw);
+  ::close(a->status_fd);
+  ::execve("/sandbox/exe", a->argv, a->envp);
+  child_fail(a->err_fd, s_execve, 0);
+}
+
+}  // namespace
+
+// pid 1 of the sandbox: starts the workload (so it is not a namespace init,
 // whose own signals the kernel ignores), reaps every process, and reports
 // the workload's status on status_fd when it ends; its exit then tears the
 // namespace down, killing whatever the workload left behind.
-void run_init(char* const* argv, char* const* envp, int err_fd, int status_fd) {
-  pid_t workload = ::fork();
+void run_init(char* const* argv, char* const* envp, int err_fd, int status_fd, char* stack, std::size_t stack_size) {
+  // vfork-style: the workload borrows this address space until its execve,
+  // so nothing is copied, and no glibc fork lock (possibly held by another
+  // thread of the node when this process was cloned) is taken.
+  // Nothing of the node's reaches the workload: only stdio and the two pipes.
+  int lo = std::min(err_fd, status_fd), hi = std::max(err_fd, status_fd);
+  if (lo > 3) ::syscall(SYS_close_range, 3u, static_cast<unsigned>(lo) - 1, 0u);
+  if (hi > lo + 1) ::syscall(SYS_close_range, static_cast<unsigned>(lo) + 1, static_cast<unsigned>(hi) - 1, 0u);
+  ::syscall(SYS_close_range, static_cast<unsigned>(hi) + 1, ~0u, 0u);
+  exec_args args{argv, envp, err_fd, status_fd};
+  pid_t workload = ::clone(exec_workload, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
   if (workload < 0) child_fail(err_fd, s_fork_workload, 0);
-  if (workload == 0) {
-    ::close(status_fd);
-    ::execve("/sandbox/exe", argv, envp);
-    child_fail(err_fd, s_execve, 0);
-  }
   // Init never execs, so close-on-exec never fires for it: close every
   // descriptor but the status pipe, or the workload's stdin would never see
   // EOF and the parent would not learn of its exec (errpipe).

@@ -25,6 +25,8 @@ constexpr uid_t inside_id = 1000;
 constexpr const char* root_base = "/tmp/.hearth-sandbox";
 // The child keeps the executable open at this descriptor for the bind mount.
 constexpr int exe_fd_slot = 1023;
+// The stack the workload borrows between its clone and its execve.
+constexpr std::size_t exec_stack_size = 64 * 1024;
 
 // One filesystem step of the new root, with its strings ready before clone.
 struct fs_op {
@@ -77,6 +79,7 @@ struct plan {
   std::vector<sock_filter> seccomp;
   std::vector<std::string> argv_store, env_store;
   std::vector<char*> argv, envp;
+  std::vector<char> exec_stack = std::vector<char>(exec_stack_size);  // the workload's until execve
   bool clear_groups = false;
   std::string exe_path;  // opened by the child: a bind source must live in its own mount namespace
 };
@@ -114,7 +117,8 @@ std::string describe_enforcement(bool network, const cgroup* group, int landlock
 // step reports its failure.
 result<void> await_exec(int errpipe_fd, const std::function<std::string(const child_error&)>& describe_error);
 
-// ---- child side: system calls only, no allocation ----
+// ---- child side: system calls only, no allocation, no glibc wrapper that
+// takes a lock (the child is a raw clone of a multithreaded process) ----
 
 [[noreturn]] void child_fail(int err_fd, int step, int index);
 // Waits for the parent's go, takes the unprivileged ids, builds the root,
@@ -123,8 +127,10 @@ void enter_root(const plan& p, int sync_fd, int err_fd);
 // Applies rlimits, no_new_privs, Landlock, the working directory, stdio and
 // seccomp to the calling process and everything it starts.
 void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, int out_fd, int errout_fd);
-// Becomes the sandbox's pid 1: forks and execs the workload, reaps every
-// process, writes a workload_report to status_fd and exits.
-[[noreturn]] void run_init(char* const* argv, char* const* envp, int err_fd, int status_fd);
+// Becomes the sandbox's pid 1: starts the workload (on stack until its
+// execve), reaps every process, writes a workload_report to status_fd and exits.
+[[noreturn]] void run_init(char* const* argv, char* const* envp, int err_fd, int status_fd, char* stack,
+                           std::size_t stack_size);
+
 
 }  // namespace hearth::sandbox::detail

@@ -63,7 +63,9 @@ result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
     if (p.stderr_fd >= 0) fds[idx_err = n++] = {p.stderr_fd, POLLIN, 0};
     if (!exited) fds[idx_pid = n++] = {p.pidfd, POLLIN, 0};
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now()).count();
-    int wait_ms = static_cast<int>(std::max<long long>(0, std::min<long long>(left, cpu_check_ms)));
+    // Once killed, the run's end is only waited for (no busy loop while the
+    // kernel tears it down).
+    int wait_ms = limit_hit ? cpu_check_ms : static_cast<int>(std::max<long long>(0, std::min<long long>(left, cpu_check_ms)));
     int ready = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
     if (ready < 0 && errno != EINTR) break;
 

@@ -4,6 +4,8 @@
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -44,12 +46,29 @@ constexpr std::size_t max_strings = 8192;
 // RLIMIT_NPROC counts them together; each run's own bound is its cgroup.
 constexpr rlim_t shared_nproc = 4096;
 
-// Buffers the zygote receives into, allocated before clone: the zygote is
-// a fork of a multithreaded process and must not allocate.
-struct zygote_memory {
-  std::vector<char> request = std::vector<char>(max_request);
-  std::vector<char*> strings = std::vector<char*>(max_strings + 2);
+constexpr std::size_t max_runs = 1024;  // runs in flight per warm sandbox
+
+// One run's memory, mapped by the zygote per request and unmapped when the
+// run has ended: the run shares the zygote's address space (nothing is
+// copied per run), so it needs a stack and a request buffer of its own.
+struct run_region {
+  const plan* p;
+  rlimit_item rlimits[rlimit_count];
+  char tmpfs_options[64];
+  char** argv;
+  char** envp;
+  int fds[fd_count];
+  char* strings_area[max_strings + 2];
+  char request[max_request];
+  alignas(16) char run_stack[128 * 1024];
+  alignas(16) char exec_stack[exec_stack_size];
 };
+
+void* map_region() {
+  void* m = ::mmap(nullptr, sizeof(run_region), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+  return m == MAP_FAILED ? nullptr : m;
+}
 
 void format_tmpfs_options(char (&out)[64], std::uint64_t mb) {
   const char prefix[] = "mode=1777,size=";
@@ -66,22 +85,22 @@ void format_tmpfs_options(char (&out)[64], std::uint64_t mb) {
   out[n] = '\0';
 }
 
-// ---- the run, cloned by the zygote: system calls only ----
+// ---- the run, cloned by the zygote into its address space: system calls only ----
 
-[[noreturn]] void run_main(const plan& p, const rlimit_item* rlimits, const char* tmpfs_options, char* const* argv,
-                           char* const* envp, const int* fds) {
-  int err_fd = fds[fd_errpipe];
+int run_main(void* raw) {
+  auto* r = static_cast<run_region*>(raw);
+  int err_fd = r->fds[fd_errpipe];
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(err_fd, s_pdeathsig, 0);
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   if (::sigaction(SIGCHLD, &dfl, nullptr) != 0) child_fail(err_fd, s_signals, 0);
   char go;
-  if (::read(fds[fd_sync], &go, 1) != 1) child_fail(err_fd, s_wait_parent, 0);
-  if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_options) != 0) child_fail(err_fd, s_mount_tmp, 0);
+  if (::read(r->fds[fd_sync], &go, 1) != 1) child_fail(err_fd, s_wait_parent, 0);
+  if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, r->tmpfs_options) != 0) child_fail(err_fd, s_mount_tmp, 0);
   if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     child_fail(err_fd, s_mount_proc, 0);
-  confine(p, rlimits, err_fd, fds[fd_stdin], fds[fd_stdout], fds[fd_stderr]);
-  run_init(argv, envp, err_fd, fds[fd_status]);
+  confine(*r->p, r->rlimits, err_fd, r->fds[fd_stdin], r->fds[fd_stdout], r->fds[fd_stderr]);
+  run_init(r->argv, r->envp, err_fd, r->fds[fd_status], r->exec_stack, sizeof r->exec_stack);
 }
 
 // ---- the zygote: system calls only ----
@@ -107,31 +126,86 @@ void send_reply(int sock, int err, int pidfd) {
 
 // Splits the strings after the header into argv and envp; false when the
 // request does not hold exactly what its header says.
-bool parse_strings(char* data, std::size_t size, const request_header& h, zygote_memory& mem, char**& argv,
-                   char**& envp) {
+bool parse_strings(char* data, std::size_t size, const request_header& h, run_region& r) {
   std::size_t total = std::size_t{h.argc} + h.envc;
   if (h.argc == 0 || total > max_strings) return false;
   std::size_t at = 0, slot = 0;
   for (std::size_t i = 0; i < total; ++i) {
-    if (i == h.argc) mem.strings[slot++] = nullptr;
+    if (i == h.argc) r.strings_area[slot++] = nullptr;
     char* s = data + at;
     void* end = std::memchr(s, '\0', size - at);
     if (!end) return false;
-    mem.strings[slot++] = s;
+    r.strings_area[slot++] = s;
     at = static_cast<std::size_t>(static_cast<char*>(end) - data) + 1;
   }
-  if (h.envc == 0) mem.strings[slot++] = nullptr;
-  mem.strings[slot] = nullptr;
+  if (h.envc == 0) r.strings_area[slot++] = nullptr;
+  r.strings_area[slot] = nullptr;
   if (at != size) return false;
-  argv = mem.strings.data();
-  envp = mem.strings.data() + h.argc + 1;
+  r.argv = r.strings_area;
+  r.envp = r.strings_area + h.argc + 1;
   return true;
 }
 
-[[noreturn]] void zygote_main(const plan& p, zygote_memory& mem, int sync_fd, int err_fd, int sock) {
+// Receives one request into region and starts its run; returns the run's
+// pidfd (kept by the zygote to free the region later), or -1.
+int serve_request(const plan& p, int sock, run_region& r) {
+  iovec iov{r.request, sizeof r.request};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * fd_count)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  while ((n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  if (n <= 0) ::_exit(0);  // the node closed its end, or died
+
+  int received = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int count = static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    for (int i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      if (received < fd_count) r.fds[received++] = fd;
+      else ::close(fd);
+    }
+  }
+  auto close_fds = [&] {
+    for (int i = 0; i < received; ++i) ::close(r.fds[i]);
+  };
+  request_header h;
+  std::size_t size = static_cast<std::size_t>(n);
+  bool ok = received == fd_count && !(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && size >= sizeof h;
+  if (ok) {
+    std::memcpy(&h, r.request, sizeof h);
+    ok = parse_strings(r.request + sizeof h, size - sizeof h, h, r);
+  }
+  if (!ok) {
+    close_fds();
+    send_reply(sock, EINVAL, -1);
+    return -1;
+  }
+  r.p = &p;
+  for (std::size_t i = 0; i < rlimit_count; ++i)
+    r.rlimits[i] = {rlimit_resources[i], static_cast<rlim_t>(h.rlimits[i][0]), static_cast<rlim_t>(h.rlimits[i][1]),
+                    rlimit_names[i]};
+  format_tmpfs_options(r.tmpfs_options, h.tmp_mb);
+
+  int pidfd = -1;
+  int flags = CLONE_VM | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_PIDFD | SIGCHLD;
+  pid_t pid = ::clone(run_main, r.run_stack + sizeof r.run_stack, flags, &r, &pidfd);
+  int err = pid < 0 ? errno : 0;
+  close_fds();
+  send_reply(sock, err, pidfd);
+  return pid < 0 ? -1 : pidfd;
+}
+
+[[noreturn]] void zygote_main(const plan& p, int sync_fd, int err_fd, int sock) {
   enter_root(p, sync_fd, err_fd);
   struct sigaction ign {};
-  ign.sa_handler = SIG_IGN;  // runs are reaped by the kernel; the node watches them through pidfds
+  ign.sa_handler = SIG_IGN;  // runs are reaped by the kernel; their pidfds say when they end
   if (::sigaction(SIGCHLD, &ign, nullptr) != 0) child_fail(err_fd, s_signals, 0);
   int null_fd = ::open("/dev/null", O_RDWR);
   if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(null_fd, 1) < 0 || ::dup2(null_fd, 2) < 0)
@@ -140,69 +214,53 @@ bool parse_strings(char* data, std::size_t size, const request_header& h, zygote
   ::syscall(SYS_close_range, 3u, static_cast<unsigned>(sock) - 1, 0u);
   ::syscall(SYS_close_range, static_cast<unsigned>(sock) + 1, ~0u, 0u);
 
+  // Runs in flight: their pidfds (poll slots 1...) and regions.
+  static pollfd polled[1 + max_runs];
+  static void* regions[max_runs];
+  std::size_t runs = 0;
+  polled[0] = {sock, POLLIN, 0};
   for (;;) {
-    iovec iov{mem.request.data(), mem.request.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * fd_count)];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) ::_exit(0);  // the node closed its end, or died
-
-    int fds[fd_count];
-    int received = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      int count = static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-      for (int i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        if (received < fd_count) fds[received++] = fd;
-        else ::close(fd);
+    if (::poll(polled, static_cast<nfds_t>(1 + runs), -1) < 0) continue;
+    for (std::size_t i = 0; i < runs;) {
+      if (!(polled[1 + i].revents & POLLIN)) {
+        ++i;
+        continue;
       }
+      ::close(polled[1 + i].fd);
+      ::munmap(regions[i], sizeof(run_region));
+      --runs;
+      polled[1 + i] = polled[1 + runs];
+      regions[i] = regions[runs];
     }
-    auto close_fds = [&] {
-      for (int i = 0; i < received; ++i) ::close(fds[i]);
-    };
-    request_header h;
-    char** argv = nullptr;
-    char** envp = nullptr;
-    std::size_t size = static_cast<std::size_t>(n);
-    if (received != fd_count || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || size < sizeof h) {
-      close_fds();
-      send_reply(sock, EINVAL, -1);
+    if (!(polled[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    void* region = runs < max_runs ? map_region() : nullptr;
+    if (!region) {
+      static char drain[max_request];  // still take the request off the socket, and refuse it
+      char control[CMSG_SPACE(sizeof(int) * fd_count)];
+      iovec iov{drain, sizeof drain};
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) ::_exit(0);
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+        for (std::size_t k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++k) {
+          int fd;
+          std::memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof fd);
+          ::close(fd);
+        }
+      send_reply(sock, EAGAIN, -1);
       continue;
     }
-    std::memcpy(&h, mem.request.data(), sizeof h);
-    if (!parse_strings(mem.request.data() + sizeof h, size - sizeof h, h, mem, argv, envp)) {
-      close_fds();
-      send_reply(sock, EINVAL, -1);
+    int pidfd = serve_request(p, sock, *static_cast<run_region*>(region));
+    if (pidfd < 0) {
+      ::munmap(region, sizeof(run_region));
       continue;
     }
-    rlimit_item rlimits[rlimit_count];
-    for (std::size_t i = 0; i < rlimit_count; ++i)
-      rlimits[i] = {rlimit_resources[i], static_cast<rlim_t>(h.rlimits[i][0]), static_cast<rlim_t>(h.rlimits[i][1]),
-                    rlimit_names[i]};
-    char tmpfs_options[64];
-    format_tmpfs_options(tmpfs_options, h.tmp_mb);
-
-    clone_args args{};
-    args.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_PIDFD;
-    int pidfd = -1;
-    args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
-    args.exit_signal = SIGCHLD;
-    long pid = ::syscall(SYS_clone3, &args, sizeof args);
-    if (pid == 0) {
-      ::close(sock);
-      run_main(p, rlimits, tmpfs_options, argv, envp, fds);
-    }
-    int err = pid < 0 ? errno : 0;
-    close_fds();
-    send_reply(sock, err, pidfd);
-    if (pidfd >= 0) ::close(pidfd);
+    polled[1 + runs] = {pidfd, POLLIN, 0};
+    regions[runs] = region;
+    ++runs;
   }
 }
 
@@ -225,7 +283,6 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   limits lim;
   lim.network = network;
   plan p = make_plan({executable, {"/sandbox/exe"}, {}, lim});
-  zygote_memory mem;
 
   fd_list guard;
   int sync[2], errpipe[2], sv[2];
@@ -248,7 +305,7 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
     ::close(sv[0]);
     return fail("sandbox_setup_failed", std::string("clone3(namespaces): ") + std::strerror(errno));
   }
-  if (pid == 0) zygote_main(p, mem, sync[0], errpipe[1], sv[1]);
+  if (pid == 0) zygote_main(p, sync[0], errpipe[1], sv[1]);
 
   std::shared_ptr<warm_sandbox> z(new warm_sandbox());
   z->pid_ = static_cast<pid_t>(pid);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hearth builds and tests with, only those missing.
+# With "bench": also the peers the benchmarks compare against.
 set -euo pipefail
 
 packages=(
@@ -8,6 +9,9 @@ packages=(
   librocksdb-dev libspdlog-dev catch2 nlohmann-json3-dev libcli11-dev
   libcrypto++-dev bubblewrap
 )
+if [ "${1:-}" = bench ]; then
+  packages+=(wrk lighttpd nginx-light fcgiwrap)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -19,4 +23,12 @@ echo "installing: ${missing[*]}"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 $sudo apt-get update -qq
+# Servers among them must not start as system services: the benchmark runs
+# its own on loopback. policy-rc.d tells the packages' scripts so.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" > /dev/null
+  $sudo chmod 755 "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -61,6 +61,12 @@ int main(int argc, char** argv) {
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     return report(connect(fd, (struct sockaddr*)&a, sizeof a));
   }
+  if (!strcmp(cmd, "fds")) {  /* the descriptors it was started with */
+    for (int fd = 0; fd < 4096; ++fd)
+      if (fcntl(fd, F_GETFD) >= 0) printf("%d ", fd);
+    printf("\n");
+    return 0;
+  }
   if (!strcmp(cmd, "abstract-listen")) {  /* listens, says so, then waits to be stopped */
     struct sockaddr_un a;
     socklen_t len = abstract_address(&a, arg);

@@ -41,6 +41,7 @@ TEST_CASE("non-ELF and foreign-architecture files are refused", "[elf]") {
 // ---- the sandbox, with the probe inside it ----
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -102,6 +103,9 @@ TEST_CASE("the sandboxed process is unprivileged and confined", "[sandbox]") {
   CHECK(who.out.find("NoNewPrivs:\t1") != std::string::npos);
   CHECK(who.out.find("Seccomp:\t2") != std::string::npos);
   CHECK(who.report.enforcement.find("seccomp") != std::string::npos);
+  int inheritable = ::open("/dev/null", O_RDONLY);  // no O_CLOEXEC: would leak through a plain exec
+  CHECK(probe({"fds"}).out == "0 1 2 \n");          // nothing of the node's is inherited
+  ::close(inheritable);
 }
 
 TEST_CASE("host files are out of sight and the root is read-only", "[sandbox]") {

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Requests per second of one trivial CGI handler (hello_cgi, static) served
+# through hearth with full isolation (warm sandboxes, and cold: a sandbox
+# built per request) beside lighttpd mod_cgi and nginx + fcgiwrap serving
+# the same binary unsandboxed, measured in one run with the same load:
+# wrk -t2 -c32 -d10s on loopback. Prints one row per server.
+#
+# Usage: benchmarks/cgi_throughput.sh [BUILD_DIR]   (make bench runs it)
+# Environment: DURATION (wrk seconds, default 10), CONNECTIONS (default 32).
+set -euo pipefail
+
+build=$(realpath "${1:-build}")
+duration=${DURATION:-10}
+connections=${CONNECTIONS:-32}
+hearth=$build/apps/hearth
+handler=$build/benchmarks/hello_cgi
+for tool in wrk lighttpd nginx fcgiwrap curl; do
+  command -v "$tool" > /dev/null || [ -x "/usr/sbin/$tool" ] || {
+    echo "cgi_throughput: $tool missing (scripts/install-deps.sh bench installs it)" >&2
+    exit 1
+  }
+done
+export PATH=$PATH:/usr/sbin
+
+work=$(mktemp -d /tmp/hearth-cgi-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
+  pkill -f "$work/fcgiwrap.sock" 2> /dev/null || true  # fcgiwrap's own workers
+  wait 2> /dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Waits (bounded, 10 s) until url answers with status 200.
+await_ok() {
+  local url=$1
+  for _ in $(seq 100); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$url" || true)" = 200 ] && return 0
+    sleep 0.1
+  done
+  echo "cgi_throughput: $url never answered 200" >&2
+  return 1
+}
+
+lighttpd_rate=""
+# Runs wrk against url; prints a row. The first argument names the server.
+measure() {
+  local name=$1 url=$2
+  await_ok "$url"
+  curl -s "$url" | grep -q "hello from cgi" || { echo "cgi_throughput: $name answered wrongly" >&2; return 1; }
+  local out rate errors
+  out=$(wrk -t2 -c"$connections" -d"${duration}s" "$url")
+  rate=$(awk '/Requests\/sec:/ {print $2}' <<< "$out")
+  errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<< "$out")
+  [ -n "$lighttpd_rate" ] || lighttpd_rate=$rate
+  printf "%-40s %10.0f req/s %8s non-2xx  %5.2fx lighttpd\n" "$name" "$rate" "${errors:-0}" \
+    "$(awk -v a="$rate" -v b="$lighttpd_rate" 'BEGIN {print a / b}')"
+}
+
+echo "CGI requests/s, wrk -t2 -c$connections -d${duration}s, handler $(basename "$handler") ($(nproc) cores)"
+
+# lighttpd mod_cgi: one fork+exec per request, no isolation.
+mkdir -p "$work/lighttpd/cgi-bin"
+cp "$handler" "$work/lighttpd/cgi-bin/hello"
+port=$(free_port)
+cat > "$work/lighttpd.conf" << EOF
+server.modules = ("mod_cgi")
+server.document-root = "$work/lighttpd"
+server.bind = "127.0.0.1"
+server.port = $port
+server.max-connections = 1024
+server.errorlog = "$work/lighttpd.log"
+cgi.assign = ("" => "")
+EOF
+lighttpd -D -f "$work/lighttpd.conf" &
+pids+=($!)
+measure "lighttpd mod_cgi (unsandboxed)" "http://127.0.0.1:$port/cgi-bin/hello"
+
+# nginx + fcgiwrap: fcgiwrap forks and execs the handler per request.
+port=$(free_port)
+fcgiwrap -c 4 -s "unix:$work/fcgiwrap.sock" &
+pids+=($!)
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" << EOF
+user root;
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx; fastcgi_temp_path $work/nginx; proxy_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:$port;
+    location /cgi-bin/hello {
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SCRIPT_FILENAME $handler;
+      fastcgi_pass unix:$work/fcgiwrap.sock;
+    }
+  }
+}
+EOF
+nginx -c "$work/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+measure "nginx + fcgiwrap (unsandboxed)" "http://127.0.0.1:$port/cgi-bin/hello"
+
+# hearth: every request a task in a fresh sandboxed process, recorded in RocksDB.
+for mode in true false; do
+  port=$(free_port)
+  data="$work/hearth-$mode"
+  "$hearth" serve --listen "127.0.0.1:$port" --data-dir "$data" --log-level warn --warm-sandboxes "$mode" \
+    --max-running-tasks 16 &
+  pids+=($!)
+  await_ok "http://127.0.0.1:$port/health"
+  hash=$("$hearth" offer --exe "$handler" --cgi --price 0 --name hello --key "@$data/node.key" \
+    --upload "http://127.0.0.1:$port" | head -1)
+  label="hearth, cold sandbox per request"
+  [ "$mode" = true ] && label="hearth, warm sandbox (full isolation)"
+  measure "$label" "http://127.0.0.1:$port/$hash.cgi/"
+  kill "${pids[-1]}"
+  wait "${pids[-1]}" 2> /dev/null || true
+  unset 'pids[-1]'
+done
