@@ -26,7 +26,9 @@ test-asan:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_FLAGS=-DHEARTH_SANITIZE=ON
 
 bench: build
+	@bash scripts/install-deps.sh bench
 	$(BUILD)/benchmarks/hearth_bench
+	bash benchmarks/cgi_throughput.sh $(BUILD)
 
 clean:
 	rm -rf build build-asan build.cmake.log build-asan.cmake.log
