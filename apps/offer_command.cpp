@@ -1,6 +1,9 @@
 #include "apps/offer_command.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -17,6 +20,23 @@
 
 namespace hearth::app {
 namespace {
+
+// Progress of a large upload on stderr: one updating line on a terminal,
+// a line per tenth otherwise (logs, CI).
+std::function<void(std::uint64_t, std::uint64_t)> upload_progress(bool terminal) {
+  auto last_tenth = std::make_shared<int>(-1);
+  return [terminal, last_tenth](std::uint64_t sent, std::uint64_t total) {
+    if (total == 0) return;
+    int tenth = static_cast<int>(sent * 10 / total);
+    if (!terminal && tenth == *last_tenth) return;
+    *last_tenth = tenth;
+    char line[96];
+    std::snprintf(line, sizeof line, "  %.1f / %.1f MiB (%d%%)", static_cast<double>(sent) / (1 << 20),
+                  static_cast<double>(total) / (1 << 20), static_cast<int>(sent * 100 / total));
+    std::cerr << (terminal ? "\r" : "") << line << (terminal && sent < total ? "" : "\n") << std::flush;
+  };
+}
+
 
 struct offer_args {
   std::string exe, key, upload, price, price_per_second, pay_to, name, description;
@@ -89,10 +109,11 @@ int run_offer(const offer_args& a) {
                  {"X-Hearth-Signature", sig_hex},
                  {"Content-Type", "application/octet-stream"}};
   // Re-uploading an offer the node already has needs no executable bytes.
-  auto known = net::send_request({"GET", base + "/offers/" + hash, {}, {}, std::chrono::seconds(30)});
+  auto known = net::send_request({"GET", base + "/offers/" + hash, {}, {}, std::chrono::seconds(30), nullptr});
   if (!known || known->status != 200) {
     std::cerr << "uploading " << a.exe << " (" << exe.size() / 1024 << " KiB) to " << req.url << "\n";
     req.body = std::move(exe);
+    if (req.body.size() >= (4u << 20)) req.on_progress = upload_progress(isatty(STDERR_FILENO) == 1);
   }
   auto res = net::send_request(req);
   if (!res) return report(res.error().code, res.error().message);

@@ -29,7 +29,7 @@ int fetch(const node_target& t, const std::string& method, const std::string& pa
           std::string& out) {
   std::string base = t.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  net::client_request req{method, base + path, {}, body, std::chrono::seconds(3700)};
+  net::client_request req{method, base + path, {}, body, std::chrono::seconds(3700), nullptr};
   if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
   auto res = net::send_request(req);
   if (!res) {

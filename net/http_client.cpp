@@ -61,8 +61,18 @@ result<http_response> send_request(const client_request& req) {
   for (const auto& [k, v] : req.headers) r.insert(k, v);
   r.body() = req.body;
   r.prepare_payload();
-  http::write(stream, r, ec);
-  if (ec) return fail("request_failed", "sending the request failed: " + ec.message());
+  // Written in slices, each with a fresh deadline: a large upload is slow,
+  // not stalled, and reports its progress.
+  http::request_serializer<http::string_body> serializer{r};
+  serializer.limit(256 * 1024);
+  std::uint64_t sent = 0, total = r.body().size();
+  while (!serializer.is_done()) {
+    stream.expires_after(req.timeout);
+    sent += http::write_some(stream, serializer, ec);
+    if (ec) return fail("request_failed", "sending the request failed: " + ec.message());
+    if (req.on_progress) req.on_progress(std::min(sent, total), total);
+  }
+  stream.expires_after(req.timeout);
 
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;

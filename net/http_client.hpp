@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "messages/result.hpp"
@@ -15,7 +17,8 @@ struct client_request {
   std::string url;  // http://host:port/path?query
   header_list headers;
   std::string body;
-  std::chrono::milliseconds timeout{60000};
+  std::chrono::milliseconds timeout{60000};  // for each slice sent and for the answer
+  std::function<void(std::uint64_t sent, std::uint64_t total)> on_progress;  // body bytes, as they go out
 };
 
 result<http_response> send_request(const client_request& req);

@@ -196,6 +196,22 @@ TEST_CASE("offers: upload with hearth offer, list, fetch, refuse tampering and s
     CHECK(listing["offers"].size() >= 1);
     CHECK(listing["next"].is_null());
 
+    // A large executable (the probe with 6 MiB of trailing data) uploads with progress.
+    {
+      std::ifstream probe(SANDBOX_PROBE, std::ios::binary);
+      std::ofstream big(dir.file("big-probe"), std::ios::binary);
+      big << probe.rdbuf() << std::string(6u << 20, '\0');
+    }
+    ::chmod(dir.file("big-probe").c_str(), 0755);
+    auto large = run({hearth_bin, "offer", "--exe", dir.file("big-probe"), "--cgi", "--price", "0", "--key", key,
+                      "--upload", base});
+    INFO(large.err);
+    CHECK(large.status == 0);
+    std::size_t progress_lines = 0;
+    for (auto at = large.err.find(" MiB ("); at != std::string::npos; at = large.err.find(" MiB (", at + 1)) ++progress_lines;
+    CHECK(progress_lines >= 5);  // about one line per tenth (not a terminal)
+    CHECK(large.err.find("(100%)") != std::string::npos);
+
     auto stranger = run({hearth_bin, "offer", "--exe", SANDBOX_PROBE, "--cgi", "--price", "0", "--key",
                          "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", "--upload", base});
     CHECK(stranger.status == 1);
