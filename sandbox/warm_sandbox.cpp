@@ -439,6 +439,13 @@ std::size_t warm_pool::size() const {
   return sandboxes_.size();
 }
 
+std::vector<pid_t> warm_pool::pids() const {
+  std::lock_guard lock(mu_);
+  std::vector<pid_t> out;
+  for (const auto& [key, e] : sandboxes_) out.push_back(e.sandbox->pid());
+  return out;
+}
+
 void warm_pool::retire_idle() {
   auto now = std::chrono::steady_clock::now();
   for (auto it = sandboxes_.begin(); it != sandboxes_.end();)

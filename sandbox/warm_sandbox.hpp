@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "messages/result.hpp"
 #include "sandbox/launcher.hpp"
@@ -55,6 +56,7 @@ class warm_pool {
   explicit warm_pool(std::size_t capacity = 64, std::chrono::seconds idle = std::chrono::minutes(5));
   result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec);
   std::size_t size() const;
+  std::vector<pid_t> pids() const;  // the zygotes, for monitoring
 
  private:
   struct entry {

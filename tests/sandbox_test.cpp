@@ -237,6 +237,7 @@ TEST_CASE("foreign executables and missing files are refused before launch", "[s
 // ---- warm sandboxes: nothing carries from one run to the next ----
 
 #include <dirent.h>
+#include <signal.h>
 
 #include <future>
 #include <sstream>
@@ -309,4 +310,27 @@ TEST_CASE("concurrent runs of one warm sandbox cannot see or reach each other", 
   stop = true;
   listener.join();
   CHECK(listener_out == "listening\n");
+}
+
+TEST_CASE("a warm sandbox that died is noticed, and the pool starts a fresh one", "[sandbox][warm]") {
+  auto sandbox = warm_sandbox::start(SANDBOX_PROBE, false);
+  REQUIRE(sandbox);
+  REQUIRE((*sandbox)->alive());
+  ::kill((*sandbox)->pid(), SIGKILL);
+  launch_spec spec;
+  spec.executable = SANDBOX_PROBE;
+  spec.args = {"exit", "3"};
+  auto refused = (*sandbox)->launch(spec);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == "sandbox_gone");
+  CHECK_FALSE((*sandbox)->alive());
+
+  // Through a pool: its sandbox killed between runs, the next run still runs warm.
+  warm_pool pool;
+  active_pool = &pool;
+  CHECK(probe({"exit", "3"}).report.exit_code == 3);
+  REQUIRE(pool.size() == 1);
+  for (pid_t zygote : pool.pids()) ::kill(zygote, SIGKILL);
+  CHECK(probe({"exit", "4"}).report.exit_code == 4);  // probe() checks the run was warm
+  CHECK(pool.size() == 1);
 }
