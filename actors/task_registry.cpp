@@ -44,6 +44,7 @@ struct task_job {
   std::string executable;
   sandbox::launch_spec spec;
   std::string stdin_data;
+  std::string stdin_file;
   std::shared_ptr<std::atomic<bool>> cancel;
   std::shared_ptr<const crypto::private_key> key;
   crypto::address owner;
@@ -59,6 +60,7 @@ void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_p
     spdlog::error("task {}: record not saved: {}", t.id, saved.error().message);
   sandbox::run_io io;
   io.stdin_data = std::move(job->stdin_data);
+  io.stdin_file = job->stdin_file;
   io.on_stdout = [&t](std::string_view s) { t.stdout_data.append(s); };
   io.on_stderr = [&t](std::string_view s) { t.stderr_data.append(s); };
   io.cancel = job->cancel.get();
@@ -155,7 +157,7 @@ caf::result<task_record> run_task(registry* self, stored_offer& offer, task_inpu
   std::string sha = crypto::to_hex(std::string_view(offer.body.executable_sha256));
   if (!st.blobs->contains(sha)) return to_error(fail("executable_missing", "the offer's executable is not on this node"));
 
-  auto job = std::make_shared<task_job>(task_job{{}, {}, {}, {}, std::make_shared<std::atomic<bool>>(false), st.key,
+  auto job = std::make_shared<task_job>(task_job{{}, {}, {}, {}, {}, std::make_shared<std::atomic<bool>>(false), st.key,
                                                   st.owner, st.db, st.pool});
   job->record.id = id;
   job->record.offer_hash = offer.hash;
@@ -173,6 +175,7 @@ caf::result<task_record> run_task(registry* self, stored_offer& offer, task_inpu
   job->spec.lim.network = l.network;
   job->spec.lim.max_output_bytes = l.max_output_bytes;
   job->stdin_data = std::move(in.stdin_data);
+  job->stdin_file = std::move(in.stdin_file);
   if (auto saved = storage::save_task(*st.db, job->record); !saved) return to_error(saved.error());
   st.waiting[id].push_back(self->make_response_promise());
   auto promise = st.waiting[id].back();
@@ -250,7 +253,13 @@ std::string task_input_hash(const task_input& in) {
   std::sort(env.begin(), env.end());
   add_field(material, std::to_string(env.size()));
   for (const auto& e : env) add_field(material, e);
-  auto stdin_hash = crypto::sha256(in.stdin_data);
+  // A spooled body comes with its digest (taken by the edge, off the
+  // registry's thread); the same bytes give the same id either way.
+  crypto::hash256 stdin_hash = crypto::sha256(in.stdin_data);
+  if (!in.stdin_file.empty()) {
+    auto spooled = crypto::from_hex(in.stdin_sha256);
+    if (spooled && spooled->size() == stdin_hash.size()) std::copy(spooled->begin(), spooled->end(), stdin_hash.begin());
+  }
   material.append(reinterpret_cast<const char*>(stdin_hash.data()), stdin_hash.size());
   return crypto::to_hex(crypto::sha256(material));
 }

@@ -64,6 +64,9 @@ void add_node_options(CLI::App& app, node_config& c) {
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 32));
   add("--http-upload-limit", c.http.upload_bytes, "HEARTH_HTTP_UPLOAD_LIMIT", "Largest offer upload (executable), bytes")
       ->check(CLI::Range(std::uint64_t{1024}, std::uint64_t{1} << 34));
+  add("--http-cgi-body-limit", c.http.spool_bytes, "HEARTH_HTTP_CGI_BODY_LIMIT",
+      "Largest CGI request body, bytes (bodies above 64 KiB stream to a file in the data dir, not memory)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
   add("--http-max-connections", c.http.max_connections, "HEARTH_HTTP_MAX_CONNECTIONS", "Open connections at most")
       ->check(CLI::Range(1u, 1000000u));
   add("--http-max-requests-per-connection", c.http.max_requests_per_connection,

@@ -22,6 +22,7 @@
 #include "messages/offer.hpp"
 #include "messages/task.hpp"
 #include "net/http_edge.hpp"
+#include "net/task_routes.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/store.hpp"
 
@@ -142,6 +143,13 @@ int run_serve(const node_config& config) {
   auto db = storage::store::open(db_options);
   if (!db) return fatal(db.error());
 
+  // Request bodies spooled by a previous run are of requests long gone.
+  fs::path spool_dir = fs::path(config.data_dir) / "spool";
+  std::error_code spool_ec;
+  fs::remove_all(spool_dir, spool_ec);
+  fs::create_directories(spool_dir, spool_ec);
+  if (spool_ec) return fatal(fail("data_dir_unusable", "cannot create " + spool_dir.string() + ": " + spool_ec.message()));
+
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(config.actor_threads));
   register_message_types(cfg);
@@ -152,6 +160,8 @@ int run_serve(const node_config& config) {
     std::int64_t boot_ms = unix_ms();
     net::node_info info{HEARTH_VERSION, node_address.checksummed(), owner.checksummed(), config.data_dir};
     net::http_edge_config edge{config.listen, config.http, config.http_threads};
+    edge.limits.spool_dir = spool_dir.string();
+    edge.limits.spooled_route = net::is_cgi_path;
 
     std::vector<actors::child_spec> children{
         {"node", actors::node_actor_key,

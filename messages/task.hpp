@@ -43,6 +43,8 @@ struct task_input {
   std::vector<std::string> env;
   std::string stdin_data;
   std::vector<std::string> private_env;  // passed to the program, left out of the task id (REMOTE_ADDR, ...)
+  std::string stdin_file;    // when set, stdin streams from this file (a spooled request body), not stdin_data
+  std::string stdin_sha256;  // hex sha256 of stdin_file's content, for the task id
 };
 
 using run_atom = caf::atom_constant<caf::atom("run")>;
@@ -57,7 +59,8 @@ typename Inspector::result_type inspect(Inspector& f, task_record& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_input& x) {
-  return f(caf::meta::type_name("task_input"), x.args, x.env, x.stdin_data, x.private_env);
+  return f(caf::meta::type_name("task_input"), x.args, x.env, x.stdin_data, x.private_env, x.stdin_file,
+           x.stdin_sha256);
 }
 
 }  // namespace hearth

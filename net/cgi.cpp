@@ -44,7 +44,8 @@ task_input cgi_input(const http_request& req, const cgi_context& ctx) {
       {"REQUEST_URI", req.target},
       {"PATH", "/usr/local/bin:/usr/bin:/bin"},
   };
-  if (!req.body.empty() || !req.header("Content-Length").empty()) env["CONTENT_LENGTH"] = std::to_string(req.body.size());
+  std::uint64_t length = req.body_file.empty() ? req.body.size() : req.body_file_size;
+  if (length > 0 || !req.header("Content-Length").empty()) env["CONTENT_LENGTH"] = std::to_string(length);
   if (auto ct = req.header("Content-Type"); !ct.empty()) env["CONTENT_TYPE"] = std::string(ct);
   for (const auto& [name, value] : req.headers) {
     if (withheld(name)) continue;
@@ -59,6 +60,7 @@ task_input cgi_input(const http_request& req, const cgi_context& ctx) {
   for (auto& [k, v] : env) in.env.push_back(k + "=" + v);
   in.private_env = {"REMOTE_ADDR=" + req.remote_address, "REMOTE_PORT=" + std::to_string(req.remote_port)};
   in.stdin_data = req.body;
+  in.stdin_file = req.body_file;
   return in;
 }
 

@@ -8,6 +8,10 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -57,6 +61,12 @@ bool token_safe(std::string_view s) {
   return true;
 }
 
+// A spooled request body's file: removed when the request is done with.
+struct spool_file {
+  std::string path;
+  ~spool_file() { ::unlink(path.c_str()); }
+};
+
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, std::shared_ptr<shared_state> shared)
@@ -93,6 +103,7 @@ class session : public std::enable_shared_from_this<session> {
     if (closed_) return;
     busy_ = false;
     if (shared_->draining) return close();
+    file_parser_.reset();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits().header_bytes));
     parser_->body_limit(std::max(limits().body_bytes, limits().upload_bytes));
@@ -103,17 +114,23 @@ class session : public std::enable_shared_from_this<session> {
   void on_header(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     busy_ = true;
-    // Only uploads may be as large as upload_bytes; the rest get body_bytes.
+    // Only uploads may be as large as upload_bytes, and spooled bodies as
+    // spool_bytes; the rest get body_bytes.
     const auto& head = parser_->get();
     std::string_view target(head.target().data(), head.target().size());
-    bool upload = head.method() == http::verb::post && target.substr(0, target.find('?')) == limits().upload_path;
-    std::uint64_t allowed = upload ? limits().upload_bytes : limits().body_bytes;
-    if (parser_->content_length() && *parser_->content_length() > allowed)
-      return on_read_error(http::error::body_limit);
+    std::string_view path = target.substr(0, target.find('?'));
+    bool upload = head.method() == http::verb::post && path == limits().upload_path;
+    auto length = parser_->content_length();
+    bool spool = !upload && !limits().spool_dir.empty() && limits().spooled_route && limits().spooled_route(path) &&
+                 !parser_->is_done() && (!length || *length > limits().spool_threshold);
+    std::uint64_t allowed = upload ? limits().upload_bytes : spool ? limits().spool_bytes : limits().body_bytes;
+    if (length && *length > allowed) return on_read_error(http::error::body_limit);
     parser_->body_limit(allowed);
     if (parser_->is_done()) return on_request();
+    if (spool && !start_spool(allowed)) return send_error(507, "spool_failed", "the node cannot store the request body");
     stream_.expires_after(limits().body_timeout);
-    auto& req = parser_->get();
+    const http::request_header<>& req = parser_ ? static_cast<const http::request_header<>&>(parser_->get())
+                                                : static_cast<const http::request_header<>&>(file_parser_->get());
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       continue_.emplace(http::status::continue_, req.version());
       return http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -124,11 +141,31 @@ class session : public std::enable_shared_from_this<session> {
     read_body();
   }
 
+  // Moves the request to a parser that writes its body to a new spool file.
+  bool start_spool(std::uint64_t allowed) {
+    std::string path = limits().spool_dir + "/body-XXXXXX";
+    int fd = ::mkstemp(path.data());
+    if (fd < 0) {
+      spdlog::error("http: cannot create a spool file in {}", limits().spool_dir);
+      return false;
+    }
+    ::close(fd);
+    spool_ = std::make_shared<spool_file>(spool_file{path});
+    file_parser_.emplace(std::move(*parser_));
+    parser_.reset();
+    file_parser_->body_limit(allowed);
+    beast::error_code ec;
+    file_parser_->get().body().open(path.c_str(), beast::file_mode::write, ec);
+    return !ec;
+  }
+
   void read_body() {
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->on_read_error(ec);
       self->on_request();
-    });
+    };
+    if (file_parser_) return http::async_read(stream_, buffer_, *file_parser_, std::move(done));
+    http::async_read(stream_, buffer_, *parser_, std::move(done));
   }
 
   void on_read_error(beast::error_code ec) {
@@ -158,24 +195,19 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_request() {
-    auto msg = parser_->release();
-    ++served_;
-    stream_.expires_never();
-    version_ = msg.version();
-    keep_alive_ = msg.keep_alive();
-    head_ = msg.method() == http::verb::head;
-
     http_request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    auto q = req.target.find('?');
-    req.path = req.target.substr(0, q);
-    if (q != std::string::npos) req.query = req.target.substr(q + 1);
-    req.version = msg.version();
-    for (const auto& field : msg) req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    req.body = std::move(msg.body());
-    req.remote_address = remote_address_;
-    req.remote_port = remote_port_;
+    if (file_parser_) {
+      auto msg = file_parser_->release();
+      msg.body().close();
+      fill_request(msg, req);
+      req.body_file = spool_->path;
+      struct stat st {};
+      if (::stat(spool_->path.c_str(), &st) == 0) req.body_file_size = static_cast<std::uint64_t>(st.st_size);
+    } else {
+      auto msg = parser_->release();
+      fill_request(msg, req);
+      req.body = std::move(msg.body());
+    }
 
     auto seq = ++request_seq_;
     auto answered = std::make_shared<std::atomic<bool>>(false);
@@ -200,6 +232,24 @@ class session : public std::enable_shared_from_this<session> {
     }
   }
 
+  template <class Message>
+  void fill_request(Message& msg, http_request& req) {
+    ++served_;
+    stream_.expires_never();
+    version_ = msg.version();
+    keep_alive_ = msg.keep_alive();
+    head_ = msg.method() == http::verb::head;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    auto q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    req.version = msg.version();
+    for (const auto& field : msg) req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    req.remote_address = remote_address_;
+    req.remote_port = remote_port_;
+  }
+
   void on_response(std::uint64_t seq, http_response resp) {
     if (closed_ || seq != request_seq_) return;
     handler_timer_.cancel();
@@ -207,6 +257,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void write(http_response resp) {
+    spool_.reset();  // the request is answered: its spooled body goes
     res_.emplace();
     res_->version(version_);
     res_->result(resp.status >= 100 && resp.status <= 599 ? resp.status : 500);
@@ -233,6 +284,7 @@ class session : public std::enable_shared_from_this<session> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    spool_.reset();
     handler_timer_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -245,6 +297,8 @@ class session : public std::enable_shared_from_this<session> {
   asio::steady_timer handler_timer_;
   std::shared_ptr<shared_state> shared_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::file_body>> file_parser_;
+  std::shared_ptr<spool_file> spool_;
   std::optional<http::response<http::empty_body>> continue_;
   std::optional<http::response<http::string_body>> res_;
   std::string remote_address_;

@@ -25,6 +25,10 @@ struct http_request {
   unsigned version = 11;
   header_list headers;
   std::string body;
+  // A large body on a spooled route is written to this file as it arrives
+  // (body stays empty); the file is removed once the request is answered.
+  std::string body_file;
+  std::uint64_t body_file_size = 0;
   std::string remote_address;
   std::uint16_t remote_port = 0;
 
@@ -54,6 +58,12 @@ struct http_limits {
   unsigned max_connections = 1024;
   std::uint64_t upload_bytes = 256ull << 20;  // POST bodies to upload_path (offer executables)
   std::string upload_path = "/offers";
+  // Routes whose bodies may be large (CGI): a body above spool_threshold, or
+  // of unknown length, goes to a file in spool_dir, up to spool_bytes.
+  std::string spool_dir;  // empty: nothing is spooled
+  std::function<bool(std::string_view path)> spooled_route;
+  std::uint64_t spool_threshold = 64 * 1024;
+  std::uint64_t spool_bytes = 1ull << 30;
 };
 
 // A query parameter's value, percent- and plus-decoded; empty when absent.

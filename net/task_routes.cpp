@@ -9,6 +9,7 @@
 #include "net/cgi.hpp"
 #include "net/offer_json.hpp"
 #include "crypto/base64.hpp"
+#include "crypto/sha256.hpp"
 #include "sandbox/limits.hpp"
 
 namespace hearth::net {
@@ -69,6 +70,11 @@ void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode m
   auto offers = caf::actor_cast<caf::actor>(reg.get(actors::offer_registry_key));
   auto tasks = caf::actor_cast<caf::actor>(reg.get(actors::task_registry_key));
   if (!offers || !tasks) return respond(json_error(503, "node_unavailable", "the node's actors are restarting"));
+  if (!in.stdin_file.empty() && in.stdin_sha256.empty()) {
+    auto digest = crypto::sha256_file(in.stdin_file);  // this actor is detached for it
+    if (!digest) return respond(json_error(500, "spool_failed", "the request body could not be read back"));
+    in.stdin_sha256 = crypto::to_hex(digest->data(), digest->size());
+  }
   auto on_error = [=](caf::error& e) { respond(failure_response(to_failure(e, self->system().render(e)))); };
   self->request(offers, ask_timeout, get_atom::value, hash)
       .then(
@@ -196,12 +202,15 @@ bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& re
   return true;
 }
 
-bool route_cgi(caf::actor_system& sys, http_request& req, responder& respond) {
+bool is_cgi_path(std::string_view path) {
   // /{64 hex}.cgi or /{64 hex}.cgi/...
-  if (req.path.size() < 69 || req.path.compare(65, 4, ".cgi") != 0 || (req.path.size() > 69 && req.path[69] != '/'))
-    return false;
+  if (path.size() < 69 || path.compare(65, 4, ".cgi") != 0 || (path.size() > 69 && path[69] != '/')) return false;
+  return crypto::is_hash_hex(path.substr(1, 64));
+}
+
+bool route_cgi(caf::actor_system& sys, http_request& req, responder& respond) {
+  if (!is_cgi_path(req.path)) return false;
   std::string hash = req.path.substr(1, 64);
-  if (!crypto::is_hash_hex(hash)) return false;
   if (req.method == "OPTIONS") {
     http_response r{204, cors_headers, ""};
     r.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
@@ -215,7 +224,14 @@ bool route_cgi(caf::actor_system& sys, http_request& req, responder& respond) {
   auto colon = host.rfind(':');
   ctx.server_name = colon == std::string::npos ? host : host.substr(0, colon);
   ctx.server_port = colon == std::string::npos ? "80" : host.substr(colon + 1);
-  sys.spawn(run_offer_task, hash, offer_mode::cgi, cgi_input(req, ctx), std::move(respond), task_answer(cgi_response));
+  auto in = cgi_input(req, ctx);
+  // A spooled body is hashed before the task is asked for: on a thread of
+  // its own, not the scheduler's.
+  if (!in.stdin_file.empty())
+    sys.spawn<caf::detached>(run_offer_task, hash, offer_mode::cgi, std::move(in), std::move(respond),
+                             task_answer(cgi_response));
+  else
+    sys.spawn(run_offer_task, hash, offer_mode::cgi, std::move(in), std::move(respond), task_answer(cgi_response));
   return true;
 }
 

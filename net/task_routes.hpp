@@ -17,6 +17,8 @@ namespace hearth::net {
 
 bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond);
 bool route_cgi(caf::actor_system& sys, http_request& req, responder& respond);
+// Whether path is a CGI endpoint (their request bodies are spooled to disk).
+bool is_cgi_path(std::string_view path);
 
 nlohmann::json task_to_json(const task_record& t, const node_info& info);
 // "id=...; cpu_secs=...; wall_secs=...; peak_memory_bytes=..." for the X-Hearth-Task header.

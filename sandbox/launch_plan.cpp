@@ -103,6 +103,12 @@ result<void> write_proc(pid_t pid, const char* file, const std::string& value) {
 
 void fill_rlimits(rlimit_item (&out)[rlimit_count], const limits& lim, rlim_t nproc) {
   rlim_t as = (2 * lim.ram_mb + 256) << 20;
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan the node's clones carry its terabytes of shadow mappings, so
+  // any address-space limit fails their first allocation; the cgroup's
+  // memory limit still bounds the run.
+  as = RLIM_INFINITY;
+#endif
   rlim_t values[rlimit_count][2] = {{lim.cpu_secs, lim.cpu_secs + 1},
                                     {as, as},
                                     {lim.max_open_files, lim.max_open_files},

@@ -29,11 +29,55 @@ void kill_run(sandboxed_process& p) {
   if (p.group) p.group->kill_all();
 }
 
+// What the run reads on stdin: the given bytes, or a file read a slice at a
+// time (a large request body is never held whole).
+class stdin_feed {
+ public:
+  explicit stdin_feed(std::string data) : data_(std::move(data)) {}
+  ~stdin_feed() {
+    if (file_ >= 0) ::close(file_);
+  }
+  result<void> open(const std::string& path) {
+    file_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (file_ < 0) return fail("stdin_unreadable", "the request body is gone: " + path);
+    return {};
+  }
+  // The bytes still to write; empty at the end.
+  std::string_view pending() {
+    if (off_ == data_.size() && file_ >= 0) {
+      data_.resize(64 * 1024);
+      ssize_t n = ::read(file_, data_.data(), data_.size());
+      data_.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+      off_ = 0;
+      if (n <= 0) {
+        ::close(file_);
+        file_ = -1;
+      }
+    }
+    return std::string_view(data_).substr(off_);
+  }
+  void consumed(std::size_t n) { off_ += n; }
+  void abandon() {  // the reader is gone
+    data_.clear();
+    off_ = 0;
+    if (file_ >= 0) ::close(file_);
+    file_ = -1;
+  }
+
+ private:
+  std::string data_;
+  std::size_t off_ = 0;
+  int file_ = -1;
+};
+
 }  // namespace
 
 std::string to_string(ending e) { return std::string(ending_names[static_cast<int>(e)]); }
 
 result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
+  stdin_feed feed(std::move(io.stdin_data));
+  if (!io.stdin_file.empty())
+    if (auto opened = feed.open(io.stdin_file); !opened) return opened.error();
   auto started = steady::now();
   auto launched = pool ? pool->launch(spec) : launch(spec);
   if (!launched) return launched.error();
@@ -44,8 +88,7 @@ result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
   run_report report;
   report.enforcement = p.enforcement;
   std::optional<ending> limit_hit;
-  std::size_t stdin_off = 0;
-  if (io.stdin_data.empty()) {
+  if (feed.pending().empty()) {
     ::close(p.stdin_fd);
     p.stdin_fd = -1;
   } else {
@@ -84,10 +127,11 @@ result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
     if (ready <= 0) continue;
 
     if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
-      ssize_t w = ::write(p.stdin_fd, io.stdin_data.data() + stdin_off, io.stdin_data.size() - stdin_off);
-      if (w > 0) stdin_off += static_cast<std::size_t>(w);
-      if (w < 0 && errno != EAGAIN) stdin_off = io.stdin_data.size();  // reader gone (EPIPE)
-      if (stdin_off >= io.stdin_data.size()) {
+      auto chunk = feed.pending();
+      ssize_t w = ::write(p.stdin_fd, chunk.data(), chunk.size());
+      if (w > 0) feed.consumed(static_cast<std::size_t>(w));
+      if (w < 0 && errno != EAGAIN) feed.abandon();  // reader gone (EPIPE)
+      if (feed.pending().empty()) {
         ::close(p.stdin_fd);
         p.stdin_fd = -1;
       }

@@ -17,6 +17,7 @@ namespace hearth::sandbox {
 
 struct run_io {
   std::string stdin_data;
+  std::string stdin_file;  // when set, stdin streams from this file after stdin_data
   std::function<void(std::string_view)> on_stdout;  // null: discard
   std::function<void(std::string_view)> on_stderr;  // null: discard
   const std::atomic<bool>* cancel = nullptr;         // set from another thread: kill, ending cancelled

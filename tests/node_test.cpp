@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sys/stat.h>
@@ -256,6 +257,7 @@ TEST_CASE("offers: upload with hearth offer, list, fetch, refuse tampering and s
 
 #include "actors/task_registry.hpp"
 #include "crypto/secp256k1_key.hpp"
+#include "crypto/sha256.hpp"
 
 namespace {
 
@@ -419,4 +421,60 @@ TEST_CASE("the node accepts offers from the addresses its config allows", "[node
   INFO(up.err);
   CHECK(up.status == 0);
   CHECK(n.stop(SIGTERM) == 0);
+}
+
+namespace {
+
+// The peak resident memory of a process, from /proc (VmHWM), in bytes.
+std::uint64_t peak_rss(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("large CGI request bodies stream from disk to the program, not through memory", "[node][cgi]") {
+  temp_dir dir;
+  node n(dir.path());
+  std::string key = "@" + dir.path() + "/node.key";
+  auto digest = offer_script(n, key, write_script(dir, "digest.cgi",
+      "echo 'Content-Type: text/plain'\necho\necho \"$CONTENT_LENGTH\"\nsha256sum | cut -d' ' -f1\n"),
+      {"--wall-secs", "60"});
+
+  const std::size_t size = 96u << 20;
+  {
+    std::ofstream body(dir.file("body.bin"), std::ios::binary);
+    std::string block(1 << 20, '\0');
+    for (std::size_t i = 0; i < size / block.size(); ++i) {
+      for (std::size_t j = 0; j < block.size(); j += 4096) block[j] = static_cast<char>(i + j);
+      body << block;
+    }
+  }
+  auto expected = hearth::crypto::sha256_file(dir.file("body.bin"));
+  REQUIRE(expected);
+  std::string expected_hex = hearth::crypto::to_hex(expected->data(), expected->size());
+  auto before = peak_rss(n.proc->pid());
+
+  auto sized = run({"curl", "-sS", "--max-time", "120", "--data-binary", "@" + dir.file("body.bin"),
+                    n.url("/" + digest + ".cgi/")});
+  CHECK(sized.out == std::to_string(size) + "\n" + expected_hex + "\n");
+  // Chunked: the length is known only once the body is on disk.
+  auto chunked = run({"curl", "-sS", "--max-time", "120", "-H", "Transfer-Encoding: chunked", "--data-binary",
+                      "@" + dir.file("body.bin"), n.url("/" + digest + ".cgi/")});
+  CHECK(chunked.out == std::to_string(size) + "\n" + expected_hex + "\n");
+
+  auto after = peak_rss(n.proc->pid());
+  INFO("peak RSS before " << before << ", after " << after);
+  CHECK(after < before + size / 4);  // buffered, a body would add at least its own size
+  // Answered requests leave no spooled body behind.
+  CHECK(std::filesystem::is_empty(dir.path() + "/spool"));
+
+  // Above --http-cgi-body-limit: 413 before the body is read.
+  node small(dir.file("small"), {"--http-cgi-body-limit", "1000000"});
+  auto hash = offer_script(small, "@" + dir.file("small") + "/node.key", dir.file("digest.cgi"));
+  auto refused = run({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary",
+                      "@" + dir.file("body.bin"), small.url("/" + hash + ".cgi/")});
+  CHECK(refused.out == "413");
 }
