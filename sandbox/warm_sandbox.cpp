@@ -124,6 +124,41 @@ void send_reply(int sock, int err, int pidfd) {
   (void)::sendmsg(sock, &msg, MSG_NOSIGNAL);
 }
 
+// Receives one message with up to max_fds descriptors (any beyond are
+// closed); system calls only, usable by the zygote.
+struct received_message {
+  ssize_t size = -1;
+  int fds[fd_count];
+  int fd_total = 0;
+  bool truncated = false;
+};
+
+received_message receive(int sock, void* buf, std::size_t size, int max_fds) {
+  received_message m;
+  iovec iov{buf, size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * fd_count)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  while ((m.size = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  if (m.size < 0) return m;
+  m.truncated = (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      if (m.fd_total < max_fds) m.fds[m.fd_total++] = fd;
+      else ::close(fd);
+    }
+  }
+  return m;
+}
+
 // Splits the strings after the header into argv and envp; false when the
 // request does not hold exactly what its header says.
 bool parse_strings(char* data, std::size_t size, const request_header& h, run_region& r) {
@@ -149,35 +184,16 @@ bool parse_strings(char* data, std::size_t size, const request_header& h, run_re
 // Receives one request into region and starts its run; returns the run's
 // pidfd (kept by the zygote to free the region later), or -1.
 int serve_request(const plan& p, int sock, run_region& r) {
-  iovec iov{r.request, sizeof r.request};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * fd_count)];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  while ((n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-  }
-  if (n <= 0) ::_exit(0);  // the node closed its end, or died
-
-  int received = 0;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    int count = static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-    for (int i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      if (received < fd_count) r.fds[received++] = fd;
-      else ::close(fd);
-    }
-  }
+  auto m = receive(sock, r.request, sizeof r.request, fd_count);
+  if (m.size <= 0) ::_exit(0);  // the node closed its end, or died
+  std::copy(m.fds, m.fds + m.fd_total, r.fds);
+  int received = m.fd_total;
   auto close_fds = [&] {
     for (int i = 0; i < received; ++i) ::close(r.fds[i]);
   };
   request_header h;
-  std::size_t size = static_cast<std::size_t>(n);
-  bool ok = received == fd_count && !(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && size >= sizeof h;
+  std::size_t size = static_cast<std::size_t>(m.size);
+  bool ok = received == fd_count && !m.truncated && size >= sizeof h;
   if (ok) {
     std::memcpy(&h, r.request, sizeof h);
     ok = parse_strings(r.request + sizeof h, size - sizeof h, h, r);
@@ -236,20 +252,7 @@ int serve_request(const plan& p, int sock, run_region& r) {
     void* region = runs < max_runs ? map_region() : nullptr;
     if (!region) {
       static char drain[max_request];  // still take the request off the socket, and refuse it
-      char control[CMSG_SPACE(sizeof(int) * fd_count)];
-      iovec iov{drain, sizeof drain};
-      msghdr msg{};
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      if (::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) ::_exit(0);
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-        for (std::size_t k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++k) {
-          int fd;
-          std::memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof fd);
-          ::close(fd);
-        }
+      if (receive(sock, drain, sizeof drain, 0).size <= 0) ::_exit(0);
       send_reply(sock, EAGAIN, -1);
       continue;
     }
@@ -392,19 +395,9 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
     if (::sendmsg(socket_, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(payload.size()))
       return fail("sandbox_gone", std::string("warm sandbox unreachable: ") + std::strerror(errno));
 
-    iovec riov{&r, sizeof r};
-    alignas(cmsghdr) char rcontrol[CMSG_SPACE(sizeof(int))];
-    msghdr rmsg{};
-    rmsg.msg_iov = &riov;
-    rmsg.msg_iovlen = 1;
-    rmsg.msg_control = rcontrol;
-    rmsg.msg_controllen = sizeof rcontrol;
-    ssize_t n;
-    while ((n = ::recvmsg(socket_, &rmsg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-    }
-    if (n != sizeof r) return fail("sandbox_gone", "warm sandbox ended before answering");
-    if (cmsghdr* rc = CMSG_FIRSTHDR(&rmsg); rc && rc->cmsg_type == SCM_RIGHTS)
-      std::memcpy(&pidfd, CMSG_DATA(rc), sizeof pidfd);
+    auto answer = receive(socket_, &r, sizeof r, 1);
+    if (answer.size != sizeof r) return fail("sandbox_gone", "warm sandbox ended before answering");
+    if (answer.fd_total == 1) pidfd = answer.fds[0];
   }
   if (r.err != 0 || pidfd < 0)
     return fail("sandbox_setup_failed", std::string("clone3(run in warm sandbox): ") + std::strerror(r.err));
