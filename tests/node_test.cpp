@@ -467,7 +467,9 @@ TEST_CASE("large CGI request bodies stream from disk to the program, not through
 
   auto after = peak_rss(n.proc->pid());
   INFO("peak RSS before " << before << ", after " << after);
+#if !defined(__SANITIZE_ADDRESS__)  // ASan's quarantine keeps freed slices resident
   CHECK(after < before + size / 4);  // buffered, a body would add at least its own size
+#endif
   // Answered requests leave no spooled body behind.
   CHECK(std::filesystem::is_empty(dir.path() + "/spool"));
 
