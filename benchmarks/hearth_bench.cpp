@@ -22,7 +22,10 @@
 #include <vector>
 
 #include "crypto/keccak.hpp"
+#include "crypto/base64.hpp"
 #include "crypto/secp256k1_key.hpp"
+#include "crypto/uint256.hpp"
+#include "payments/exact_evm.hpp"
 #include "sandbox/runner.hpp"
 
 extern char** environ;
@@ -104,6 +107,34 @@ void sandbox_rows() {
   latency_row("/bin/true warm sandbox (vs fork+exec)", warm, plain);
 }
 
+// A full x402 payment check: base64 + JSON decode, EIP-712 digest,
+// recovery and every field check, against the bare recover loop's rate.
+void payment_row(double bare_rate) {
+  using namespace hearth::payments;
+  requirement r;
+  r.net = find_network("base-sepolia");
+  r.amount = *parse_uint256("10000");
+  r.pay_to = *parse_address("0x209693Bc6afc0C5328bA36FaF03C514EF312287C");
+  authorization a{*parse_address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"), r.pay_to, r.amount,
+                  *parse_uint256("1740672089"), *parse_uint256("1740672154"), {}};
+  auto key = private_key::from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
+  auto sig = key->sign_digest(transfer_digest(domain_separator(*r.net), a)).to_0x();
+  nlohmann::json payload = {{"x402Version", 1}, {"scheme", "exact"}, {"network", "base-sepolia"},
+                            {"payload", {{"signature", sig},
+                                         {"authorization", {{"from", a.from.checksummed()}, {"to", a.to.checksummed()},
+                                                            {"value", "10000"}, {"validAfter", "1740672089"},
+                                                            {"validBefore", "1740672154"},
+                                                            {"nonce", "0x" + std::string(64, '0')}}}}}};
+  std::string header = base64_encode(payload.dump());
+  bool all_valid = true;
+  double ours = rate([&] {
+    auto p = decode_payment(header);
+    all_valid = all_valid && p && verify(*p, r, 1740672100).valid;
+  });
+  if (!all_valid) return void(std::printf("%-36s %14s\n", "x402 payment verify (vs bare loop)", "failed"));
+  row("x402 payment verify (vs bare loop)", ours, bare_rate, "ops/s");
+}
+
 }  // namespace
 
 int main() {
@@ -147,6 +178,7 @@ int main() {
   });
   secp256k1_context_destroy(ctx);
   row("recover address (vs bare C loop)", ours, peer, "ops/s");
+  payment_row(peer);
 
   sandbox_rows();
   return 0;

@@ -1,0 +1,73 @@
+// The x402 "exact" scheme on EVM: a USDC transferWithAuthorization
+// (EIP-3009) signed as EIP-712 typed data. Decodes the payment headers of
+// both protocol generations (X-PAYMENT v1, PAYMENT-SIGNATURE v2), computes
+// the digest directly (two fixed-size Keccak inputs, no generic EIP-712
+// pass), and verifies a payment against what the node asked for. Plain
+// library: recording the nonce exactly once is the payment actor's job.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "crypto/address.hpp"
+#include "crypto/bytes.hpp"
+#include "crypto/uint256.hpp"
+#include "messages/result.hpp"
+#include "payments/networks.hpp"
+
+namespace hearth::payments {
+
+struct authorization {
+  crypto::address from, to;
+  crypto::uint256 value{}, valid_after{}, valid_before{};
+  crypto::hash256 nonce{};
+};
+
+// What the node asks for one call.
+struct requirement {
+  const network* net = nullptr;
+  crypto::uint256 amount{};  // atomic units
+  crypto::address pay_to;
+  std::uint64_t max_timeout_seconds = 300;
+  std::string resource;  // the URL paid for
+  std::string description;
+  std::string mime_type = "application/json";
+};
+
+struct payment {
+  int x402_version = 1;
+  std::string scheme;
+  std::string network;  // as the client named it
+  std::array<std::uint8_t, 65> signature{};
+  authorization auth;
+  nlohmann::json accepted;  // v2: the requirement the client chose, verbatim
+};
+
+// A header value: strict base64 (with padding) of the PaymentPayload JSON.
+// Fails with code "malformed_payment" (an HTTP 400) saying what is wrong.
+result<payment> decode_payment(std::string_view header_value);
+
+// The requirement as each generation's accepts[] entry.
+nlohmann::json requirement_v1(const requirement& r);
+nlohmann::json requirement_v2(const requirement& r);
+
+crypto::hash256 domain_separator(const network& net);
+crypto::hash256 transfer_digest(const crypto::hash256& domain_separator, const authorization& a);
+
+struct verdict {
+  bool valid = false;
+  std::string reason;  // x402's invalidReason names when invalid
+  crypto::address payer;
+};
+
+// Everything but the nonce's single use: scheme, network, (v2) the echoed
+// requirement, recipient, exact value, time window (validBefore bounded by
+// maxTimeoutSeconds), and the signature (v 27/28 or 0/1, low-s, recovering
+// to authorization.from).
+verdict verify(const payment& p, const requirement& r, std::uint64_t now_secs);
+
+}  // namespace hearth::payments
