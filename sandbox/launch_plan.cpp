@@ -1,6 +1,7 @@
 #include "sandbox/launch_plan.hpp"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -150,7 +151,7 @@ plan make_plan(const plan_input& in) {
   p.ops.push_back({fs_op::make_dir, p.root + "/proc", ""});
   p.ops.push_back({fs_op::proc, p.root + "/proc", ""});
   p.ops.push_back({fs_op::make_dir, p.root + "/tmp", ""});
-  p.ops.push_back({fs_op::tmpfs, p.root + "/tmp", "mode=1777,size=" + std::to_string(lim.tmp_mb) + "m"});
+  p.ops.push_back({fs_op::tmpfs, p.root + "/tmp", tmp_mount_options(lim.tmp_mb)});
   p.ops.push_back({fs_op::make_dir, p.root + "/sandbox", ""});
   p.ops.push_back({fs_op::touch, p.root + "/sandbox/exe", ""});
   p.ops.push_back({fs_op::bind_ro, p.root + "/sandbox/exe", "/proc/self/fd/" + std::to_string(exe_fd_slot),
@@ -170,11 +171,13 @@ plan make_plan(const plan_input& in) {
   return p;
 }
 
-std::string describe(const plan& p, const child_error& e) {
+std::string tmp_mount_options(std::uint64_t tmp_mb) { return "mode=1777,size=" + std::to_string(tmp_mb) + "m"; }
+
+std::string describe(const child_error& e, const plan* p) {
   std::string call;
-  if (e.step == s_fs_op && e.index >= 0 && static_cast<std::size_t>(e.index) < p.ops.size()) {
-    const auto& op = p.ops[static_cast<std::size_t>(e.index)];
-    std::string target = op.target.substr(p.root.size());
+  if (e.step == s_fs_op && p && e.index >= 0 && static_cast<std::size_t>(e.index) < p->ops.size()) {
+    const auto& op = p->ops[static_cast<std::size_t>(e.index)];
+    std::string target = op.target.substr(p->root.size());
     call = std::string(kind_name(op.kind)) + " " + (op.source.empty() ? "" : op.source + " -> ") + target;
   } else if (e.step == s_rlimit && e.index >= 0 && static_cast<std::size_t>(e.index) < rlimit_count) {
     call = std::string("setrlimit(") + rlimit_names[e.index] + ")";
@@ -203,6 +206,25 @@ std::atomic<unsigned> launch_counter{0};
 fd_list::~fd_list() {
   for (int fd : fds)
     if (fd >= 0) ::close(fd);
+}
+
+result<void> make_pipes(fd_list& guard, std::initializer_list<int*> pairs) {
+  for (int* pair : pairs) {
+    if (::pipe2(pair, O_CLOEXEC) != 0) return fail("sandbox_setup_failed", std::string("pipe2: ") + std::strerror(errno));
+    guard.fds.insert(guard.fds.end(), {pair[0], pair[1]});
+  }
+  return {};
+}
+
+result<pid_t> clone_into_namespaces(bool network, int& pidfd) {
+  clone_args args{};
+  args.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
+  if (!network) args.flags |= CLONE_NEWNET;
+  args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) return fail("sandbox_setup_failed", std::string("clone3(namespaces): ") + std::strerror(errno));
+  return static_cast<pid_t>(pid);
 }
 
 result<void> check_executable(const std::string& path) {

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -96,7 +97,11 @@ plan make_plan(const plan_input& in);
 // share one user namespace, so the count there spans concurrent runs).
 void fill_rlimits(rlimit_item (&out)[rlimit_count], const limits& lim, rlim_t nproc);
 
-std::string describe(const plan& p, const child_error& e);
+// Names the failed step; filesystem steps are named from p's ops (runs in a
+// warm sandbox have none, and pass no plan).
+std::string describe(const child_error& e, const plan* p = nullptr);
+// The options of a run's private /tmp.
+std::string tmp_mount_options(std::uint64_t tmp_mb);
 // uid/gid maps for a child that entered a new user namespace.
 result<void> map_ids(pid_t pid);
 
@@ -108,6 +113,11 @@ struct fd_list {
   ~fd_list();
 };
 
+// Close-on-exec pipes into each pair, held by guard until handed on.
+result<void> make_pipes(fd_list& guard, std::initializer_list<int*> pairs);
+// clone3 into new user, pid, mount, ipc, uts (and, without network, net)
+// namespaces: 0 in the child, the child's pid in the parent.
+result<pid_t> clone_into_namespaces(bool network, int& pidfd);
 // The executable must exist, be readable and run on this host's architecture.
 result<void> check_executable(const std::string& path);
 // A fresh per-run cgroup, or why the host offers none (warned about once).

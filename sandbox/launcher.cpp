@@ -48,23 +48,14 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
 
   fd_list guard;
   int in[2], out[2], err[2], sync[2], errpipe[2], status[2];
-  for (int* pair : {in, out, err, sync, errpipe, status}) {
-    if (::pipe2(pair, O_CLOEXEC) != 0) return fail("sandbox_setup_failed", std::string("pipe2: ") + std::strerror(errno));
-    guard.fds.push_back(pair[0]);
-    guard.fds.push_back(pair[1]);
-  }
-
-  clone_args args{};
-  args.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
-  if (!spec.lim.network) args.flags |= CLONE_NEWNET;
+  if (auto piped = make_pipes(guard, {in, out, err, sync, errpipe, status}); !piped) return piped.error();
   int pidfd = -1;
-  args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) return fail("sandbox_setup_failed", std::string("clone3(namespaces): ") + std::strerror(errno));
+  auto cloned = clone_into_namespaces(spec.lim.network, pidfd);
+  if (!cloned) return cloned.error();
+  pid_t pid = *cloned;
   if (pid == 0) child_main(p, sync[0], errpipe[1], status[1], in[0], out[1], err[1]);
 
-  proc->pid = static_cast<pid_t>(pid);
+  proc->pid = pid;
   proc->pidfd = pidfd;
   auto abort_child = [&](failure f) -> failure {
     ::kill(proc->pid, SIGKILL);
@@ -83,7 +74,7 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
   proc->stdout_fd = out[0];
   proc->stderr_fd = err[0];
 
-  auto exec = await_exec(errpipe[0], [&](const child_error& e) { return describe(p, e); });
+  auto exec = await_exec(errpipe[0], [&](const child_error& e) { return describe(e, &p); });
   if (!exec) {
     ::waitpid(proc->pid, nullptr, 0);
     proc->pid = -1;

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
@@ -32,7 +33,7 @@ using namespace detail;
 struct request_header {
   std::uint32_t argc, envc;
   std::uint64_t rlimits[rlimit_count][2];  // soft, hard
-  std::uint64_t tmp_mb;
+  char tmpfs_options[64];  // NUL-terminated
 };
 enum request_fd { fd_stdin, fd_stdout, fd_stderr, fd_status, fd_errpipe, fd_sync, fd_count };
 // The zygote's answer: 0 and the run's pidfd attached, or an errno.
@@ -68,21 +69,6 @@ void* map_region() {
   void* m = ::mmap(nullptr, sizeof(run_region), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
   return m == MAP_FAILED ? nullptr : m;
-}
-
-void format_tmpfs_options(char (&out)[64], std::uint64_t mb) {
-  const char prefix[] = "mode=1777,size=";
-  std::size_t n = sizeof prefix - 1;
-  std::memcpy(out, prefix, n);
-  char digits[24];
-  int d = 0;
-  do {
-    digits[d++] = static_cast<char>('0' + mb % 10);
-    mb /= 10;
-  } while (mb && d < 20);
-  while (d) out[n++] = digits[--d];
-  out[n++] = 'm';
-  out[n] = '\0';
 }
 
 // ---- the run, cloned by the zygote into its address space: system calls only ----
@@ -207,7 +193,8 @@ int serve_request(const plan& p, int sock, run_region& r) {
   for (std::size_t i = 0; i < rlimit_count; ++i)
     r.rlimits[i] = {rlimit_resources[i], static_cast<rlim_t>(h.rlimits[i][0]), static_cast<rlim_t>(h.rlimits[i][1]),
                     rlimit_names[i]};
-  format_tmpfs_options(r.tmpfs_options, h.tmp_mb);
+  std::memcpy(r.tmpfs_options, h.tmpfs_options, sizeof r.tmpfs_options);
+  r.tmpfs_options[sizeof r.tmpfs_options - 1] = '\0';
 
   int pidfd = -1;
   int flags = CLONE_VM | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_PIDFD | SIGCHLD;
@@ -289,29 +276,22 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
 
   fd_list guard;
   int sync[2], errpipe[2], sv[2];
-  for (int* pair : {sync, errpipe}) {
-    if (::pipe2(pair, O_CLOEXEC) != 0) return fail("sandbox_setup_failed", std::string("pipe2: ") + std::strerror(errno));
-    guard.fds.insert(guard.fds.end(), {pair[0], pair[1]});
-  }
+  if (auto piped = make_pipes(guard, {sync, errpipe}); !piped) return piped.error();
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
     return fail("sandbox_setup_failed", std::string("socketpair: ") + std::strerror(errno));
   guard.fds.push_back(sv[1]);
 
-  clone_args args{};
-  args.flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
-  if (!network) args.flags |= CLONE_NEWNET;
   int pidfd = -1;
-  args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) {
+  auto cloned = clone_into_namespaces(network, pidfd);
+  if (!cloned) {
     ::close(sv[0]);
-    return fail("sandbox_setup_failed", std::string("clone3(namespaces): ") + std::strerror(errno));
+    return cloned.error();
   }
+  pid_t pid = *cloned;
   if (pid == 0) zygote_main(p, sync[0], errpipe[1], sv[1]);
 
   std::shared_ptr<warm_sandbox> z(new warm_sandbox());
-  z->pid_ = static_cast<pid_t>(pid);
+  z->pid_ = pid;
   z->pidfd_ = pidfd;
   z->socket_ = sv[0];
   z->landlock_abi_ = p.landlock.abi;
@@ -320,7 +300,7 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   if (::write(sync[1], "g", 1) != 1) return fail("sandbox_setup_failed", "write(sync pipe) failed");
   ::close(errpipe[1]);
   guard.fds = {sync[0], sync[1], errpipe[0], sv[1]};
-  if (auto ready = await_exec(errpipe[0], [&](const child_error& e) { return describe(p, e); }); !ready)
+  if (auto ready = await_exec(errpipe[0], [&](const child_error& e) { return describe(e, &p); }); !ready)
     return ready.error();
   spdlog::debug("sandbox: warm sandbox {} ready for {}", z->pid_, executable);
   return z;
@@ -352,7 +332,7 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
     h.rlimits[i][0] = items[i].soft;
     h.rlimits[i][1] = items[i].hard;
   }
-  h.tmp_mb = spec.lim.tmp_mb;
+  std::snprintf(h.tmpfs_options, sizeof h.tmpfs_options, "%s", tmp_mount_options(spec.lim.tmp_mb).c_str());
   std::memcpy(payload.data(), &h, sizeof h);
   auto append = [&](const std::string& s) {
     payload.append(s);
@@ -370,10 +350,7 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
 
   fd_list guard;
   int in[2], out[2], err[2], status[2], errpipe[2], sync[2];
-  for (int* pair : {in, out, err, status, errpipe, sync}) {
-    if (::pipe2(pair, O_CLOEXEC) != 0) return fail("sandbox_setup_failed", std::string("pipe2: ") + std::strerror(errno));
-    guard.fds.insert(guard.fds.end(), {pair[0], pair[1]});
-  }
+  if (auto piped = make_pipes(guard, {in, out, err, status, errpipe, sync}); !piped) return piped.error();
   int child_fds[fd_count] = {in[0], out[1], err[1], status[1], errpipe[1], sync[0]};
 
   reply r{EIO};
@@ -418,8 +395,7 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
   proc->stdout_fd = out[0];
   proc->stderr_fd = err[0];
   proc->status_fd = status[0];
-  plan described;  // run steps need no plan to be named
-  if (auto exec = await_exec(errpipe[0], [&](const child_error& e) { return describe(described, e); }); !exec)
+  if (auto exec = await_exec(errpipe[0], [](const child_error& e) { return describe(e); }); !exec)
     return exec.error();
   proc->enforcement = describe_enforcement(network_, proc->group.get(), landlock_abi_) + ",warm";
   return proc;
