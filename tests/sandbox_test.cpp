@@ -238,6 +238,7 @@ TEST_CASE("foreign executables and missing files are refused before launch", "[s
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <future>
 #include <sstream>
@@ -317,6 +318,9 @@ TEST_CASE("a warm sandbox that died is noticed, and the pool starts a fresh one"
   REQUIRE(sandbox);
   REQUIRE((*sandbox)->alive());
   ::kill((*sandbox)->pid(), SIGKILL);
+  // Until its exit completes (it is still ours to reap), alive() may say yes.
+  siginfo_t ended{};
+  REQUIRE(::waitid(P_PID, static_cast<id_t>((*sandbox)->pid()), &ended, WEXITED | WNOWAIT) == 0);
   launch_spec spec;
   spec.executable = SANDBOX_PROBE;
   spec.args = {"exit", "3"};
