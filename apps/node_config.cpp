@@ -56,6 +56,19 @@ void add_node_options(CLI::App& app, node_config& c) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{24 * 365 * 100}));
   add("--warm-sandboxes", c.warm_sandboxes, "HEARTH_WARM_SANDBOXES",
       "Keep a warm sandbox per executable (namespaces and root built once, a fresh process per run) (true/false)");
+  add("--payment-networks", c.payment_networks, "HEARTH_PAYMENT_NETWORKS",
+      "Networks priced offers are paid on (x402, USDC), comma-separated: base, base-sepolia, ethereum");
+  add("--payment-timeout-secs", c.payment_timeout_secs, "HEARTH_PAYMENT_TIMEOUT_SECS",
+      "How long a payment authorization may stay valid (maxTimeoutSeconds), s")
+      ->check(CLI::Range(std::uint64_t{10}, std::uint64_t{86400}));
+  add("--settlement", c.settlement, "HEARTH_SETTLEMENT",
+      "Where payments settle: ledger (the node's own RocksDB ledger) or facilitator (an x402 facilitator over HTTP)")
+      ->check(CLI::IsMember({"ledger", "facilitator"}));
+  add("--facilitator-url", c.facilitator_url, "HEARTH_FACILITATOR_URL",
+      "The x402 facilitator's base URL (its /verify and /settle), with --settlement facilitator");
+  add("--facilitator-timeout-secs", c.facilitator_timeout_secs, "HEARTH_FACILITATOR_TIMEOUT_SECS",
+      "Deadline of one facilitator request, s (a settle without answer stays pending and is retried)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{600}));
   add("--actor-threads", c.actor_threads, "HEARTH_ACTOR_THREADS", "Actor scheduler threads")->check(CLI::Range(1u, 256u));
   add("--http-threads", c.http_threads, "HEARTH_HTTP_THREADS", "HTTP io threads")->check(CLI::Range(1u, 64u));
   add("--http-header-limit", c.http.header_bytes, "HEARTH_HTTP_HEADER_LIMIT", "Largest request header, bytes")

@@ -25,6 +25,11 @@ struct node_config {
   unsigned max_running_tasks = 4;
   std::uint64_t task_retention_hours = 24 * 30;
   bool warm_sandboxes = true;
+  std::string payment_networks = "base";  // x402 networks priced offers accept, comma-separated
+  std::uint64_t payment_timeout_secs = 300;  // maxTimeoutSeconds of a challenge
+  std::string settlement = "ledger";         // ledger | facilitator
+  std::string facilitator_url;               // with settlement = facilitator
+  std::uint64_t facilitator_timeout_secs = 10;
   unsigned actor_threads = 2;
   unsigned http_threads = 1;
   net::http_limits http;

@@ -15,6 +15,10 @@
 
 #include "actors/node_actor.hpp"
 #include "actors/offer_registry.hpp"
+#include "actors/payment_registry.hpp"
+#include "apps/facilitator_client.hpp"
+#include "messages/payment.hpp"
+#include "payments/networks.hpp"
 #include "actors/task_registry.hpp"
 #include "actors/root_supervisor.hpp"
 #include "crypto/secp256k1_key.hpp"
@@ -67,6 +71,11 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<task_record>("task_record");
   cfg.add_message_type<std::vector<task_record>>("task_record_list");
   cfg.add_message_type<task_input>("task_input");
+  cfg.add_message_type<payment_record>("payment_record");
+  cfg.add_message_type<payment_claim>("payment_claim");
+  cfg.add_message_type<payment_outcome>("payment_outcome");
+  cfg.add_message_type<ledger_entry>("ledger_entry");
+  cfg.add_message_type<std::vector<ledger_entry>>("ledger_entry_list");
 }
 
 // Blocks the signals in every thread (so CAF's and asio's threads inherit the
@@ -138,6 +147,26 @@ int run_serve(const node_config& config) {
   actors::task_registry_config tasks{*key, owner, config.max_running_tasks, 256,
                                      std::chrono::hours(config.task_retention_hours), config.warm_sandboxes};
 
+  std::vector<std::string> networks;
+  std::stringstream network_items(config.payment_networks);
+  for (std::string item; std::getline(network_items, item, ',');) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item.empty()) continue;
+    const auto* n = payments::find_network(item);
+    if (!n) return fatal(fail("unknown_network", "--payment-networks: " + item + " is not base, base-sepolia or ethereum"));
+    networks.push_back(n->name);
+  }
+  if (networks.empty()) return fatal(fail("unknown_network", "--payment-networks names no network"));
+  actors::payment_settings payment_settings;
+  if (config.settlement == "facilitator") {
+    if (config.facilitator_url.empty())
+      return fatal(fail("facilitator_url_missing", "--settlement facilitator needs --facilitator-url"));
+    payment_settings.backend = actors::settlement_backend::facilitator;
+    payment_settings.facilitator =
+        make_facilitator_call(config.facilitator_url, std::chrono::seconds(config.facilitator_timeout_secs));
+  }
+
   storage::options db_options;
   db_options.path = (fs::path(config.data_dir) / "db").string();
   auto db = storage::store::open(db_options);
@@ -159,6 +188,8 @@ int run_serve(const node_config& config) {
     caf::actor_system sys{cfg};
     std::int64_t boot_ms = unix_ms();
     net::node_info info{HEARTH_VERSION, node_address.checksummed(), owner.checksummed(), config.data_dir};
+    info.payment_networks = networks;
+    info.payment_max_timeout_secs = config.payment_timeout_secs;
     net::http_edge_config edge{config.listen, config.http, config.http_threads};
     edge.limits.spool_dir = spool_dir.string();
     edge.limits.spooled_route = net::is_cgi_path;
@@ -174,6 +205,8 @@ int run_serve(const node_config& config) {
          [&db, &executables, tasks](caf::actor_system& s) {
            return actors::spawn_task_registry(s, **db, executables, tasks);
          }},
+        {"payments", actors::payment_registry_key,
+         [&db, payment_settings](caf::actor_system& s) { return actors::spawn_payment_registry(s, **db, payment_settings); }},
         {"http", net::http_edge_key, [edge, info](caf::actor_system& s) { return net::spawn_http_edge(s, edge, info); }},
     };
     auto root = actors::spawn_root_supervisor(sys, std::move(children));

@@ -85,3 +85,49 @@ struct StoredTask {
   outputSignature @14 :Data;     # 65 bytes by the node key over the output digest
   error @15 :Text;               # why it failed, when it did
 }
+
+enum PaymentState {
+  held @0;           # verified and its nonce recorded; the task may run
+  settled @1;        # charged: in the ledger, or settled by the facilitator
+  unsettled @2;      # not charged (the handler failed, the node stopped, a cache hit): see note
+  settlePending @3;  # the facilitator did not answer in time; settlement is being retried
+  failed @4;         # the facilitator refused to settle: see note
+}
+
+struct StoredPayment {
+  # Column "payments", key = payment id (hex sha256 of payer || nonce).
+  # Written with its nonce (column "nonces", key payer || nonce) in one batch
+  # when it is held; the nonce entry is never removed.
+  id @0 :Text;
+  payer @1 :Data;           # 20 bytes
+  payTo @2 :Data;           # 20 bytes
+  network @3 :Text;         # CAIP-2
+  asset @4 :Data;           # 20 bytes
+  amount @5 :Text;          # atomic units, decimal
+  nonce @6 :Data;           # 32 bytes
+  validBefore @7 :UInt64;
+  x402Version @8 :UInt8;
+  state @9 :PaymentState;
+  offerHash @10 :Text;
+  taskId @11 :Text;
+  resource @12 :Text;
+  createdAtMs @13 :Int64;
+  updatedAtMs @14 :Int64;
+  transaction @15 :Text;    # ledger entry id or the facilitator's transaction hash
+  note @16 :Text;           # why it is unsettled or failed
+  payload @17 :Text;        # the payment header's JSON, for a facilitator's /settle
+  requirement @18 :Text;    # the requirement JSON it paid, for a facilitator's /settle
+}
+
+struct LedgerEntry {
+  # Column "ledger", key = payer hex / network / payment id: one receivable
+  # per settled payment, written in the batch that marks it settled.
+  paymentId @0 :Text;
+  payer @1 :Data;
+  network @2 :Text;
+  asset @3 :Data;
+  amount @4 :Text;
+  settledAtMs @5 :Int64;
+  offerHash @6 :Text;
+  taskId @7 :Text;
+}

@@ -15,6 +15,8 @@ unsigned status_for(const std::string& code) {
       {"executable_size_mismatch", 422}, {"executable_hash_mismatch", 422}, {"arch_mismatch", 422},
       {"not_executable", 422}, {"unsupported_architecture", 422},
       {"node_unavailable", 503}, {"storage_busy", 503},
+      {"payment_not_found", 404}, {"malformed_payment", 400}, {"payment_invalid", 402}, {"payment_replayed", 402},
+      {"facilitator_unavailable", 503}, {"loopback_only", 403},
   };
   auto it = table.find(code);
   return it == table.end() ? 500 : it->second;

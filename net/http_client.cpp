@@ -52,6 +52,7 @@ result<http_response> send_request(const client_request& req) {
   if (ec) return fail("connect_failed", "cannot resolve " + parts->host + ": " + ec.message());
   stream.expires_after(req.timeout);
   stream.connect(endpoints, ec);
+  if (ec == beast::error::timeout) return fail("timeout", "connecting to " + parts->host + ":" + parts->port + " timed out");
   if (ec) return fail("connect_failed", "cannot connect to " + parts->host + ":" + parts->port + ": " + ec.message());
 
   http::request<http::string_body> r{http::string_to_verb(req.method), parts->target, 11};
@@ -69,6 +70,7 @@ result<http_response> send_request(const client_request& req) {
   while (!serializer.is_done()) {
     stream.expires_after(req.timeout);
     sent += http::write_some(stream, serializer, ec);
+    if (ec == beast::error::timeout) return fail("timeout", "sending the request timed out");
     if (ec) return fail("request_failed", "sending the request failed: " + ec.message());
     if (req.on_progress) req.on_progress(std::min(sent, total), total);
   }
@@ -77,7 +79,9 @@ result<http_response> send_request(const client_request& req) {
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(1ull << 32);
+  if (r.method() == http::verb::head) parser.skip(true);
   http::read(stream, buffer, parser, ec);
+  if (ec == beast::error::timeout) return fail("timeout", "no answer within " + std::to_string(req.timeout.count()) + " ms");
   if (ec) return fail("request_failed", "reading the response failed: " + ec.message());
   auto res = parser.release();
   http_response out;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace hearth::net {
 
@@ -12,6 +13,8 @@ struct node_info {
   std::string node_address;  // EIP-55 address of the node's own key
   std::string owner;         // EIP-55 address offers are signed by and paid to
   std::string data_dir;
+  std::vector<std::string> payment_networks = {"base"};  // x402 v1 names, in the order offered
+  std::uint64_t payment_max_timeout_secs = 300;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

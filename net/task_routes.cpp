@@ -8,6 +8,8 @@
 #include "net/actor_ask.hpp"
 #include "net/cgi.hpp"
 #include "net/offer_json.hpp"
+#include "net/paywall.hpp"
+#include "payments/challenge.hpp"
 #include "crypto/base64.hpp"
 #include "crypto/sha256.hpp"
 #include "sandbox/limits.hpp"
@@ -62,10 +64,10 @@ http_response cgi_response(const task_record& t) {
 
 using task_answer = std::function<http_response(const task_record&)>;
 
-// Asks the offer registry for the offer, then the task registry to run it,
-// and answers with answer(task).
+// Asks the offer registry for the offer, then (through the paywall when
+// the offer is priced) the task registry to run it, and answers with answer(task).
 void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode mode, task_input in,
-                    responder respond, task_answer answer) {
+                    node_info info, payment_request pr, responder respond, task_answer answer) {
   auto& reg = self->system().registry();
   auto offers = caf::actor_cast<caf::actor>(reg.get(actors::offer_registry_key));
   auto tasks = caf::actor_cast<caf::actor>(reg.get(actors::task_registry_key));
@@ -83,12 +85,16 @@ void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode m
               return respond(json_error(409, "wrong_offer_mode", "offer " + hash + " is a " +
                                                                      mode_name(offer.body.mode) + " offer, not " +
                                                                      mode_name(mode)));
-            if (offer.body.price_per_call != 0 || offer.body.price_per_second != 0)
-              return respond(json_error(402, "payment_required",
-                                        "this offer is priced; x402 payment is not yet accepted by this node"));
             auto wall = std::chrono::seconds(offer.body.limits.wall_secs + 30);
-            self->request(tasks, wall, run_atom::value, offer, in)
-                .then([=](task_record& t) { respond(answer(t)); }, on_error);
+            task_runner run = [=](auto on_done, auto on_fail) {
+              self->request(tasks, wall, run_atom::value, offer, in)
+                  .then([=](task_record& t) { on_done(t, answer(t)); },
+                        [=](caf::error& e) { on_fail(to_failure(e, self->system().render(e))); });
+            };
+            if (payments::is_free(offer.body))
+              return run([=](const task_record&, http_response res) { respond(std::move(res)); },
+                         [=](const failure& f) { respond(failure_response(f)); });
+            paid_call(self, offer, info, pr, respond, run);
           },
           on_error);
 }
@@ -119,8 +125,8 @@ void run_batch(caf::actor_system& sys, const node_info& info, const http_request
     j["stderr_base64"] = crypto::base64_encode(t.stderr_data);
     return json_response(t.state == task_state::completed ? 200 : 502, j);
   };
-  sys.spawn(run_offer_task, body["offer"].get<std::string>(), offer_mode::batch, std::move(in), std::move(respond),
-            std::move(answer));
+  sys.spawn(run_offer_task, body["offer"].get<std::string>(), offer_mode::batch, std::move(in), info,
+            read_payment_request(req), std::move(respond), std::move(answer));
 }
 
 }  // namespace
@@ -208,13 +214,13 @@ bool is_cgi_path(std::string_view path) {
   return crypto::is_hash_hex(path.substr(1, 64));
 }
 
-bool route_cgi(caf::actor_system& sys, http_request& req, responder& respond) {
+bool route_cgi(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond) {
   if (!is_cgi_path(req.path)) return false;
   std::string hash = req.path.substr(1, 64);
   if (req.method == "OPTIONS") {
     http_response r{204, cors_headers, ""};
     r.headers.emplace_back("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-    r.headers.emplace_back("Access-Control-Allow-Headers", "*, Authorization, Content-Type, PAYMENT-SIGNATURE, X-PAYMENT");
+    r.headers.emplace_back("Access-Control-Allow-Headers", "*, Authorization, Content-Type, PAYMENT-SIGNATURE, X-PAYMENT, X-402-Pay, X-402-Max");
     r.headers.emplace_back("Access-Control-Max-Age", "86400");
     respond(std::move(r));
     return true;
@@ -225,13 +231,15 @@ bool route_cgi(caf::actor_system& sys, http_request& req, responder& respond) {
   ctx.server_name = colon == std::string::npos ? host : host.substr(0, colon);
   ctx.server_port = colon == std::string::npos ? "80" : host.substr(colon + 1);
   auto in = cgi_input(req, ctx);
+  auto pr = read_payment_request(req);
   // A spooled body is hashed before the task is asked for: on a thread of
   // its own, not the scheduler's.
   if (!in.stdin_file.empty())
-    sys.spawn<caf::detached>(run_offer_task, hash, offer_mode::cgi, std::move(in), std::move(respond),
-                             task_answer(cgi_response));
+    sys.spawn<caf::detached>(run_offer_task, hash, offer_mode::cgi, std::move(in), info, std::move(pr),
+                             std::move(respond), task_answer(cgi_response));
   else
-    sys.spawn(run_offer_task, hash, offer_mode::cgi, std::move(in), std::move(respond), task_answer(cgi_response));
+    sys.spawn(run_offer_task, hash, offer_mode::cgi, std::move(in), info, std::move(pr), std::move(respond),
+              task_answer(cgi_response));
   return true;
 }
 

@@ -16,7 +16,7 @@
 namespace hearth::net {
 
 bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond);
-bool route_cgi(caf::actor_system& sys, http_request& req, responder& respond);
+bool route_cgi(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond);
 // Whether path is a CGI endpoint (their request bodies are spooled to disk).
 bool is_cgi_path(std::string_view path);
 

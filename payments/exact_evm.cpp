@@ -159,14 +159,19 @@ json requirement_v2(const requirement& r) {
 }
 
 crypto::hash256 domain_separator(const network& net) {
+  return domain_separator(net.usdc_name, net.usdc_version, net.chain_id, net.usdc);
+}
+
+crypto::hash256 domain_separator(const std::string& name, const std::string& version, std::uint64_t chain_id,
+                                 const crypto::address& contract) {
   std::uint8_t words[5 * 32];
   std::memcpy(words, domain_typehash().data(), 32);
-  auto name = crypto::keccak256(net.usdc_name);
-  auto version = crypto::keccak256(net.usdc_version);
-  std::memcpy(words + 32, name.data(), 32);
-  std::memcpy(words + 64, version.data(), 32);
-  put_u64(words + 96, net.chain_id);
-  put_address(words + 128, net.usdc);
+  auto name_hash = crypto::keccak256(name);
+  auto version_hash = crypto::keccak256(version);
+  std::memcpy(words + 32, name_hash.data(), 32);
+  std::memcpy(words + 64, version_hash.data(), 32);
+  put_u64(words + 96, chain_id);
+  put_address(words + 128, contract);
   return crypto::keccak256(std::string_view(reinterpret_cast<const char*>(words), sizeof words));
 }
 
@@ -190,7 +195,8 @@ verdict verify(const payment& p, const requirement& r, std::uint64_t now) {
   const auto& a = p.auth;
   if (p.scheme != "exact") return invalid("unsupported_scheme");
   if (p.network != (p.x402_version == 1 ? r.net->name : r.net->caip2)) return invalid("invalid_network");
-  if (p.x402_version == 2 && p.accepted != requirement_v2(r)) return invalid("invalid_payment_requirements");
+  if (p.x402_version == 2 && p.accepted != (r.v2_entry.is_null() ? requirement_v2(r) : r.v2_entry))
+    return invalid("invalid_payment_requirements");
   if (a.to.bytes != r.pay_to.bytes) return invalid("invalid_exact_evm_payload_recipient_mismatch");
   if (a.value != r.amount) return invalid("invalid_exact_evm_payload_authorization_value");
   std::uint64_t after = to_u64(a.valid_after), before = to_u64(a.valid_before);

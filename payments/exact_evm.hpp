@@ -36,6 +36,9 @@ struct requirement {
   std::string resource;  // the URL paid for
   std::string description;
   std::string mime_type = "application/json";
+  // v2: the accepts[] entry a client must echo as `accepted`; when null,
+  // requirement_v2(*this). Set when the node verifies for another server.
+  nlohmann::json v2_entry;
 };
 
 struct payment {
@@ -56,6 +59,9 @@ nlohmann::json requirement_v1(const requirement& r);
 nlohmann::json requirement_v2(const requirement& r);
 
 crypto::hash256 domain_separator(const network& net);
+// The same for any token: EIP712Domain(name, version, chainId, verifyingContract).
+crypto::hash256 domain_separator(const std::string& name, const std::string& version, std::uint64_t chain_id,
+                                 const crypto::address& contract);
 crypto::hash256 transfer_digest(const crypto::hash256& domain_separator, const authorization& a);
 
 struct verdict {

@@ -1,0 +1,58 @@
+// One x402 payment, from verification to settled, unsettled or failed.
+//
+// State: the payment_record (column "payments"), written before each reply.
+// Messages:
+//   (hold_atom, payment_claim)     -> payment_record (held)  first message only:
+//        decode, verify in-process (and at the facilitator, with that backend),
+//        then ask the registry to record the nonce; the task may run after it.
+//   (facilitate_atom, payment_claim, bool settle) -> payment_record
+//        the node as a facilitator: verify only (nonce unused), or verify,
+//        claim and settle into the ledger at once.
+//   (settle_atom, payment_outcome) -> payment_record
+//        charge it (ledger entry, or the facilitator's /settle) or leave it
+//        unsettled with the reason; then the actor passivates.
+// Timers: a payment held longer than hold_limit (its task never reported)
+// is left unsettled and the actor passivates; a settle_pending payment
+// retries the facilitator with backoff until its authorization expires.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/local_actor.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "messages/payment.hpp"
+#include "messages/result.hpp"
+
+namespace hearth::storage {
+class store;
+}
+
+namespace hearth::actors {
+
+enum class settlement_backend { ledger, facilitator };
+
+// POSTs a JSON body to the facilitator's path (/verify, /settle) and
+// returns its JSON answer; a failure with code "facilitator_timeout" means
+// the answer did not come in time (not a refusal).
+using facilitator_call = std::function<result<nlohmann::json>(const std::string& path, const nlohmann::json& body)>;
+
+struct payment_settings {
+  settlement_backend backend = settlement_backend::ledger;
+  facilitator_call facilitator;
+  std::chrono::milliseconds hold_limit{std::chrono::hours(2)};
+  std::chrono::milliseconds retry_first{2000};
+};
+
+// A fresh payment (activated empty; first message hold or facilitate), or
+// one activated from storage (held or settle_pending) to be settled. Blocking
+// facilitator calls run on the actor's own thread (detached) with that backend.
+caf::actor spawn_payment_actor(caf::local_actor* parent, caf::actor registry, storage::store* db,
+                               std::shared_ptr<const payment_settings> settings, payment_record activated);
+
+}  // namespace hearth::actors

@@ -1,0 +1,34 @@
+// Owns the node's payments: activates one payment actor per payment in
+// flight (virtual actors: a settle for a passivated payment activates it
+// from storage), and is the single writer of the nonce column, so that each
+// (payer, nonce) is claimed exactly once however many requests race with it.
+// At start, payments a crashed run left held are marked unsettled (their
+// task never answered; nothing was charged) and settle_pending ones resume.
+//
+// Messages:
+//   (hold_atom, payment_claim)                     -> payment_record
+//   (facilitate_atom, payment_claim, bool settle)  -> payment_record
+//   (settle_atom, payment_outcome)                 -> payment_record
+//   (get_atom, std::string id)                     -> payment_record
+//   (ledger_atom, std::string after, std::uint32_t limit) -> std::vector<ledger_entry>
+//   (claim_atom, payment_record) -> bool           from payment actors only
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/payment_actor.hpp"
+#include "messages/result.hpp"
+
+namespace hearth::storage {
+class store;
+}
+
+namespace hearth::actors {
+
+inline const caf::atom_value payment_registry_key = caf::atom("payments");
+using claim_atom = caf::atom_constant<caf::atom("claim")>;
+
+result<caf::actor> spawn_payment_registry(caf::actor_system& sys, storage::store& db, payment_settings settings);
+
+}  // namespace hearth::actors

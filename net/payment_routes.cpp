@@ -1,0 +1,193 @@
+#include "net/payment_routes.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/payment_registry.hpp"
+#include "messages/node_messages.hpp"
+#include "net/actor_ask.hpp"
+#include "payments/challenge.hpp"
+#include "payments/networks.hpp"
+#include "storage/payment_codec.hpp"
+
+namespace hearth::net {
+namespace {
+
+using nlohmann::json;
+
+const char* state_name(payment_state s) {
+  switch (s) {
+    case payment_state::held: return "held";
+    case payment_state::settled: return "settled";
+    case payment_state::unsettled: return "unsettled";
+    case payment_state::settle_pending: return "settle_pending";
+    case payment_state::failed: return "failed";
+  }
+  return "unknown";
+}
+
+bool is_loopback(const std::string& a) {
+  return a.rfind("127.", 0) == 0 || a == "::1" || a.rfind("::ffff:127.", 0) == 0;
+}
+
+std::string text(const json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+json supported() {
+  json kinds = json::array();
+  for (const auto& n : payments::known_networks()) {
+    kinds.push_back({{"x402Version", 1}, {"scheme", "exact"}, {"network", n.name}});
+    kinds.push_back({{"x402Version", 2}, {"scheme", "exact"}, {"network", n.caip2}});
+  }
+  return {{"kinds", kinds}, {"extensions", json::array()}, {"signers", json::object()}};
+}
+
+// A facilitator request body -> the claim the payment actors verify.
+result<payment_claim> claim_of(const json& body) {
+  if (!body.is_object() || !body.contains("paymentPayload") || !body["paymentPayload"].is_object() ||
+      !body.contains("paymentRequirements") || !body["paymentRequirements"].is_object())
+    return fail("bad_request", "send JSON {x402Version, paymentPayload, paymentRequirements}");
+  const json& payload = body["paymentPayload"];
+  const json& req = body["paymentRequirements"];
+  int version = payload.value("x402Version", 1);
+  const auto* net = payments::find_network(text(req, "network"));
+  if (!net) return fail("invalid_network", "unsupported network " + text(req, "network"));
+  auto asset = crypto::parse_address(text(req, "asset"));
+  if (!asset || *asset != net->usdc) return fail("invalid_payment_requirements", "the asset is not USDC on " + net->name);
+  payment_claim c;
+  c.header_value = payments::encode_header(payload);
+  c.network = net->caip2;
+  c.amount = text(req, version == 2 ? "amount" : "maxAmountRequired");
+  c.pay_to = text(req, "payTo");
+  c.max_timeout_seconds = req.value("maxTimeoutSeconds", 300ull);
+  c.resource = version == 2 && payload.contains("resource") && payload["resource"].is_object()
+                   ? text(payload["resource"], "url")
+                   : text(req, "resource");
+  c.description = text(req, "description");
+  c.mime_type = text(req, "mimeType");
+  if (version == 2) c.accepted = req.dump();
+  return c;
+}
+
+void facilitate(caf::actor_system& sys, const http_request& req, bool settle, responder respond) {
+  auto body = json::parse(req.body, nullptr, false);
+  auto claim = claim_of(body);
+  std::string network = body.is_object() && body.contains("paymentRequirements") && body["paymentRequirements"].is_object()
+                            ? text(body["paymentRequirements"], "network")
+                            : "";
+  auto refusal = [settle, network](const std::string& reason) {
+    if (settle)
+      return json_response(200, {{"success", false}, {"errorReason", reason}, {"transaction", ""}, {"network", network}});
+    return json_response(200, {{"isValid", false}, {"invalidReason", reason}});
+  };
+  if (!claim) {
+    if (claim.error().code == "bad_request") return respond(json_error(400, "bad_request", claim.error().message));
+    return respond(refusal(claim.error().code));
+  }
+  auto body_fn = [=](caf::event_based_actor* self, payment_claim c) {
+    auto registry = caf::actor_cast<caf::actor>(self->system().registry().get(actors::payment_registry_key));
+    if (!registry) return respond(json_error(503, "node_unavailable", "the node's actors are restarting"));
+    self->request(registry, ask_timeout, facilitate_atom::value, c, settle)
+        .then(
+            [=](payment_record& p) {
+              if (!settle) return respond(json_response(200, {{"isValid", true}, {"payer", p.payer}}));
+              respond(json_response(200, {{"success", true},
+                                          {"transaction", p.transaction},
+                                          {"network", network},
+                                          {"payer", p.payer}}));
+            },
+            [=](caf::error& e) {
+              auto f = to_failure(e, self->system().render(e));
+              if (f.code == "payment_invalid") return respond(refusal(f.message));
+              if (f.code == "payment_replayed" || f.code == "malformed_payment" ||
+                  f.code == "invalid_payment_requirements")
+                return respond(refusal(f.code));
+              respond(failure_response(f));
+            });
+  };
+  sys.spawn(body_fn, std::move(*claim));
+}
+
+}  // namespace
+
+json payment_to_json(const payment_record& p) {
+  return {{"id", p.id},
+          {"state", state_name(p.state)},
+          {"payer", p.payer},
+          {"pay_to", p.pay_to},
+          {"network", p.network},
+          {"asset", p.asset},
+          {"amount", p.amount},
+          {"amount_usdc", payments::token_amount(*crypto::parse_uint256(p.amount.empty() ? "0" : p.amount))},
+          {"nonce", p.nonce},
+          {"valid_before", p.valid_before},
+          {"x402_version", p.x402_version},
+          {"offer", p.offer_hash},
+          {"task", p.task_id},
+          {"resource", p.resource},
+          {"created_at_ms", p.created_at_ms},
+          {"updated_at_ms", p.updated_at_ms},
+          {"transaction", p.transaction},
+          {"note", p.note}};
+}
+
+json ledger_entry_to_json(const ledger_entry& e) {
+  return {{"key", storage::ledger_key(e)},
+          {"payment", e.payment_id},
+          {"payer", e.payer},
+          {"network", e.network},
+          {"asset", e.asset},
+          {"amount", e.amount},
+          {"settled_at_ms", e.settled_at_ms},
+          {"offer", e.offer_hash},
+          {"task", e.task_id}};
+}
+
+bool route_payments(caf::actor_system& sys, const node_info&, http_request& req, responder& respond) {
+  if (req.path == "/facilitator/supported") {
+    if (req.method != "GET" && req.method != "HEAD") respond(method_not_allowed(req, "GET, HEAD"));
+    else respond(json_response(200, supported()));
+    return true;
+  }
+  if (req.path == "/facilitator/verify" || req.path == "/facilitator/settle") {
+    if (req.method != "POST") respond(method_not_allowed(req, "POST"));
+    else facilitate(sys, req, req.path == "/facilitator/settle", std::move(respond));
+    return true;
+  }
+  if (req.path.rfind("/payments/", 0) != 0) return false;
+  if (req.method != "GET" && req.method != "HEAD") {
+    respond(method_not_allowed(req, "GET, HEAD"));
+    return true;
+  }
+  if (!is_loopback(req.remote_address)) {
+    respond(json_error(403, "loopback_only", "payment records are served to loopback peers only"));
+    return true;
+  }
+  std::string id = req.path.substr(10);
+  if (id == "ledger") {
+    auto page = page_limit(req.query);
+    if (!page) {
+      respond(json_error(400, "bad_query", "limit is a number from 1 to 1000"));
+      return true;
+    }
+    std::uint32_t limit = *page;
+    ask_actor<std::vector<ledger_entry>>(
+        sys, actors::payment_registry_key, std::move(respond),
+        [limit](std::vector<ledger_entry>& rows) {
+          json items = json::array();
+          for (const auto& e : rows) items.push_back(ledger_entry_to_json(e));
+          json next = rows.size() == limit ? json(storage::ledger_key(rows.back())) : json(nullptr);
+          return json_response(200, {{"entries", items}, {"next", next}});
+        },
+        ledger_atom::value, query_param(req.query, "after"), limit);
+    return true;
+  }
+  ask_actor<payment_record>(
+      sys, actors::payment_registry_key, std::move(respond),
+      [](payment_record& p) { return json_response(200, payment_to_json(p)); }, get_atom::value, id);
+  return true;
+}
+
+}  // namespace hearth::net
