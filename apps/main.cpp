@@ -5,10 +5,12 @@
 #include <fstream>
 #include <iostream>
 
+#include "apps/curl_command.hpp"
 #include "apps/key_commands.hpp"
 #include "apps/logging.hpp"
 #include "apps/node_config.hpp"
 #include "apps/offer_command.hpp"
+#include "apps/pay_commands.hpp"
 #include "apps/sandbox_command.hpp"
 #include "apps/serve.hpp"
 #include "apps/task_commands.hpp"
@@ -62,6 +64,8 @@ int main(int argc, char** argv) {
   add_sandbox_command(app, exit_code);
   add_offer_command(app, exit_code);
   add_task_commands(app, exit_code);
+  add_curl_command(app, exit_code);
+  add_pay_commands(app, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "hearth " HEARTH_VERSION "\n"; });
 
   try {

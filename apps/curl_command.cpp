@@ -1,0 +1,274 @@
+#include "apps/curl_command.hpp"
+
+#include <openssl/rand.h>
+#include <strings.h>
+
+#include <algorithm>
+#include <optional>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "crypto/base64.hpp"
+#include "crypto/secp256k1_key.hpp"
+#include "net/http_client.hpp"
+#include "payments/buyer.hpp"
+#include "payments/challenge.hpp"
+
+namespace hearth::app {
+namespace {
+
+struct curl_args {
+  std::string url, method, output, key, pay, max;
+  std::vector<std::string> headers, data, data_binary, forms;
+  bool include = false, verbose = false, silent = false, follow = false, fail_on_error = false;
+  double max_time = 3700;
+};
+
+constexpr int exit_http_error = 22;  // curl's --fail exit code
+constexpr int exit_payment = 2;
+constexpr const char* default_max = "USDC:1.0";  // without --max, nothing above this is paid
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return true;
+}
+
+// -d @file, -d text: curl strips newlines from @file for -d, not for --data-binary.
+bool data_value(const std::string& arg, bool binary, std::string& out) {
+  if (arg.empty() || arg[0] != '@') {
+    out = arg;
+    return true;
+  }
+  if (!read_file(arg.substr(1), out)) return false;
+  if (!binary) out.erase(std::remove_if(out.begin(), out.end(), [](char c) { return c == '\n' || c == '\r'; }), out.end());
+  return true;
+}
+
+struct built_body {
+  std::string body;
+  std::string content_type;
+};
+
+bool build_body(const curl_args& a, built_body& b, std::string& error) {
+  if (!a.forms.empty()) {
+    unsigned char rnd[12];
+    RAND_bytes(rnd, sizeof rnd);
+    std::string boundary = "hearth-" + crypto::to_hex(rnd, sizeof rnd);
+    for (const auto& f : a.forms) {
+      auto eq = f.find('=');
+      if (eq == std::string::npos) return error = "-F takes name=value or name=@file", false;
+      std::string name = f.substr(0, eq), value = f.substr(eq + 1), filename;
+      if (!value.empty() && value[0] == '@') {
+        filename = value.substr(1);
+        if (!read_file(filename, value)) return error = "cannot read " + filename, false;
+        filename = filename.substr(filename.find_last_of('/') + 1);
+      }
+      b.body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"";
+      if (!filename.empty()) b.body += "; filename=\"" + filename + "\"\r\nContent-Type: application/octet-stream";
+      b.body += "\r\n\r\n" + value + "\r\n";
+    }
+    b.body += "--" + boundary + "--\r\n";
+    b.content_type = "multipart/form-data; boundary=" + boundary;
+    return true;
+  }
+  std::vector<std::string> parts;
+  for (const auto& d : a.data) {
+    std::string v;
+    if (!data_value(d, false, v)) return error = "cannot read " + d.substr(1), false;
+    parts.push_back(v);
+  }
+  for (const auto& d : a.data_binary) {
+    std::string v;
+    if (!data_value(d, true, v)) return error = "cannot read " + d.substr(1), false;
+    parts.push_back(v);
+  }
+  for (std::size_t i = 0; i < parts.size(); ++i) b.body += (i ? "&" : "") + parts[i];
+  if (!parts.empty()) b.content_type = "application/x-www-form-urlencoded";
+  return true;
+}
+
+std::string header_value(const net::http_response& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers)
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char x, char y) {
+          return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+        }))
+      return v;
+  return "";
+}
+
+bool has_header(const net::header_list& h, const std::string& name) {
+  for (const auto& [k, v] : h)
+    if (strcasecmp(k.c_str(), name.c_str()) == 0) return true;
+  return false;
+}
+
+void print_exchange(const net::client_request& req, const net::http_response* res) {
+  if (!res) {
+    std::cerr << "> " << req.method << " " << req.url << "\n";
+    for (const auto& [k, v] : req.headers)
+      std::cerr << "> " << k << ": " << (k == "PAYMENT-SIGNATURE" || k == "X-PAYMENT" ? v.substr(0, 24) + "..." : v) << "\n";
+    std::cerr << ">\n";
+    return;
+  }
+  std::cerr << "< HTTP/1.1 " << res->status << "\n";
+  for (const auto& [k, v] : res->headers) std::cerr << "< " << k << ": " << v << "\n";
+  std::cerr << "<\n";
+}
+
+std::string resolve_location(const std::string& base, const std::string& location) {
+  if (location.rfind("http://", 0) == 0 || location.rfind("https://", 0) == 0) return location;
+  auto scheme_end = base.find("://");
+  auto path_start = base.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+  std::string origin = path_start == std::string::npos ? base : base.substr(0, path_start);
+  if (!location.empty() && location[0] == '/') return origin + location;
+  std::string dir = path_start == std::string::npos ? "/" : base.substr(path_start, base.rfind('/') - path_start + 1);
+  return origin + dir + location;
+}
+
+void print_receipt(const net::http_response& res, const payments::offered& paid) {
+  std::string receipt = header_value(res, "PAYMENT-RESPONSE");
+  if (receipt.empty()) receipt = header_value(res, "X-PAYMENT-RESPONSE");
+  std::cerr << "* paid " << payments::token_amount(paid.amount) << " USDC on " << paid.network_name << " to "
+            << paid.pay_to.checksummed() << "\n";
+  if (receipt.empty()) {
+    std::cerr << "* no payment receipt in the answer (not settled)\n";
+    return;
+  }
+  auto decoded = crypto::base64_decode(receipt);
+  auto j = nlohmann::json::parse(decoded ? *decoded : std::string(), nullptr, false);
+  if (!j.is_object()) {
+    std::cerr << "* unreadable payment receipt\n";
+    return;
+  }
+  std::cerr << "* receipt: success=" << (j.value("success", false) ? "true" : "false")
+            << " transaction=" << j.value("transaction", std::string()) << " network=" << j.value("network", std::string())
+            << " payer=" << j.value("payer", std::string()) << "\n";
+}
+
+int run_curl(const curl_args& a) {
+  auto say = [&a](const std::string& msg, const char* code) {
+    if (!a.silent) std::cerr << "hearth curl: " << msg << " [" << code << "]\n";
+  };
+  built_body body;
+  std::string error;
+  if (!build_body(a, body, error)) return say(error, "bad_data"), 2;
+  net::client_request req;
+  req.url = a.url;
+  req.method = !a.method.empty() ? a.method : (body.body.empty() && a.forms.empty() ? "GET" : "POST");
+  req.body = body.body;
+  req.timeout = std::chrono::milliseconds(static_cast<long long>(a.max_time * 1000));
+  for (const auto& h : a.headers) {
+    auto colon = h.find(':');
+    if (colon == std::string::npos) return say("-H takes 'Name: value'", "bad_header"), 2;
+    std::string value = h.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    req.headers.emplace_back(h.substr(0, colon), value);
+  }
+  if (!body.content_type.empty() && !has_header(req.headers, "Content-Type"))
+    req.headers.emplace_back("Content-Type", body.content_type);
+
+  std::optional<payments::offered> paid;
+  net::http_response res;
+  for (int hops = 0;; ++hops) {
+    if (a.verbose) print_exchange(req, nullptr);
+    auto answer = net::send_request(req);
+    if (!answer) return say(answer.error().message, answer.error().code.c_str()), 7;
+    res = std::move(*answer);
+    if (a.verbose) print_exchange(req, &res);
+    if (res.status == 402 && !paid) {
+      auto entries = payments::parse_challenge(header_value(res, "PAYMENT-REQUIRED"), res.body);
+      if (!entries) return say(entries.error().message, entries.error().code.c_str()), exit_payment;
+      auto prefs = payments::parse_preferences(a.pay);
+      if (!prefs) return say(prefs.error().message, prefs.error().code.c_str()), 2;
+      auto caps = payments::parse_caps(a.max.empty() ? default_max : a.max);
+      if (!caps) return say(caps.error().message, caps.error().code.c_str()), 2;
+      auto chosen = payments::choose(*entries, *prefs, *caps);
+      if (!chosen) return say(chosen.error().message, chosen.error().code.c_str()), exit_payment;
+      if (a.key.empty()) {
+        say("payment required: " + payments::token_amount(chosen->amount) + " USDC on " + chosen->network_name +
+                "; give --key @FILE to pay",
+            "payment_required");
+        return exit_payment;
+      }
+      auto key = crypto::private_key::load(a.key);
+      if (!key) return say(key.error().message, key.error().code.c_str()), 2;
+      auto now = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+      req.headers.emplace_back(payments::payment_header_name(*chosen), payments::sign_payment(*chosen, *key, now));
+      if (a.verbose)
+        std::cerr << "* paying " << payments::token_amount(chosen->amount) << " USDC on " << chosen->network_name
+                  << " (x402 v" << chosen->x402_version << ")\n";
+      paid = *chosen;
+      continue;  // retried once with the payment
+    }
+    if (a.follow && res.status >= 300 && res.status < 400 && hops < 10) {
+      std::string location = header_value(res, "Location");
+      if (!location.empty()) {
+        req.url = resolve_location(req.url, location);
+        if (res.status == 301 || res.status == 302 || res.status == 303) {
+          req.method = "GET";
+          req.body.clear();
+        }
+        continue;
+      }
+    }
+    break;
+  }
+  if (paid && res.status == 402) {
+    std::string why = payments::challenge_error(header_value(res, "PAYMENT-REQUIRED"), res.body);
+    say("the payment was refused: " + (why.empty() ? std::string("no reason given") : why), "payment_refused");
+    return exit_payment;
+  }
+  if (paid && a.verbose) print_receipt(res, *paid);
+  if (a.fail_on_error && res.status >= 400) {
+    say("the server answered " + std::to_string(res.status), "http_error");
+    return exit_http_error;
+  }
+  std::string out;
+  if (a.include) {
+    out += "HTTP/1.1 " + std::to_string(res.status) + "\r\n";
+    for (const auto& [k, v] : res.headers) out += k + ": " + v + "\r\n";
+    out += "\r\n";
+  }
+  out += res.body;
+  if (!a.output.empty()) {
+    std::ofstream f(a.output, std::ios::binary | std::ios::trunc);
+    f << out;
+    if (!f) return say("cannot write " + a.output, "output_unwritable"), 23;
+  } else {
+    std::cout << out << std::flush;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_curl_command(CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<curl_args>();
+  auto* cmd = app.add_subcommand("curl", "HTTP requests with automatic x402 payment (curl's common flags)");
+  cmd->add_option("url", a->url, "URL (http://)")->required();
+  cmd->add_option("-X,--request", a->method, "Method");
+  cmd->add_option("-H,--header", a->headers, "Header 'Name: value' (repeatable)");
+  cmd->add_option("-d,--data", a->data, "Body data, or @file (repeatable, joined with &)");
+  cmd->add_option("--data-binary", a->data_binary, "Body data as is, or @file");
+  cmd->add_option("-F,--form", a->forms, "Multipart field name=value or name=@file (repeatable)");
+  cmd->add_option("-o,--output", a->output, "Write the body to this file");
+  cmd->add_flag("-i,--include", a->include, "Print the response headers too");
+  cmd->add_flag("-v,--verbose", a->verbose, "Show the exchange and the payment receipt on stderr");
+  cmd->add_flag("-s,--silent", a->silent, "No progress output");
+  cmd->add_flag("-L,--location", a->follow, "Follow redirects");
+  cmd->add_flag("-f,--fail", a->fail_on_error, "Exit 22 without output on HTTP errors");
+  cmd->add_option("-m,--max-time", a->max_time, "Seconds the whole request may take");
+  cmd->add_option("--key", a->key, "Payer key: 0xHEX or @FILE")->envname("HEARTH_PAY_KEY");
+  cmd->add_option("--pay", a->pay, "Preferred payment: USDC, USDC@base, or JSON {\"asset\",\"network\"}");
+  cmd->add_option("--max", a->max, "Largest payment: 10.0, USDC:10.0, USDC@base:5.0 (comma-separated; default USDC:1.0)");
+  cmd->callback([a, &exit_code] { exit_code = run_curl(*a); });
+}
+
+}  // namespace hearth::app
