@@ -13,11 +13,29 @@ if [ "${1:-}" = bench ]; then
   packages+=(wrk lighttpd nginx-light fcgiwrap)
 fi
 
+# The reference protocol clients the tests run (npm, pinned by package-lock.json),
+# installed again only when the lock file changes.
+install_npm_clients() {
+  local dir lock stamp
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/npm"
+  lock="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  stamp="$dir/node_modules/.hearth-lock-sha256"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock" ]; then return 0; fi
+  echo "installing npm test clients (tests/npm)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock" > "$stamp"
+}
+
+command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  install_npm_clients
+  exit 0
+fi
 
 echo "installing: ${missing[*]}"
 sudo=""
@@ -32,3 +50,4 @@ if [ ! -e "$policy" ]; then
   trap '$sudo rm -f "$policy"' EXIT
 fi
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_npm_clients

@@ -1,0 +1,77 @@
+// Test support: the real `hearth serve` on a free loopback port, and offers
+// uploaded to it with the real `hearth offer`. Header-only (uses Catch2).
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <memory>
+#include <regex>
+
+#include "support/process.hpp"
+
+namespace hearth::test {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+inline const std::string hearth_bin = HEARTH_BIN;
+
+struct node {
+  std::unique_ptr<child_process> proc;
+  std::uint16_t port = 0;
+
+  explicit node(const std::string& data_dir, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{hearth_bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc = std::make_unique<child_process>(argv);
+    auto line = proc->wait_for_line("hearth serving", 30s);
+    INFO(proc->output());
+    REQUIRE(line);
+    std::smatch m;
+    REQUIRE(std::regex_search(*line, m, std::regex(R"(url=http://127\.0\.0\.1:(\d+))")));
+    port = static_cast<std::uint16_t>(std::stoi(m[1]));
+  }
+
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+
+  json health() const {
+    auto r = run({"curl", "-sS", "--max-time", "10", "-H", "Accept: application/json", url("/health")});
+    REQUIRE(r.status == 0);
+    return json::parse(r.out);
+  }
+
+  int stop(int sig) {
+    proc->signal(sig);
+    auto status = proc->wait_exit(30s);
+    INFO(proc->output());
+    REQUIRE(status);
+    return *status;
+  }
+};
+
+
+inline std::string write_script(const temp_dir& dir, const std::string& name, const std::string& body) {
+  std::string path = dir.file(name);
+  std::ofstream(path) << "#!/bin/sh\n" << body;
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+inline std::string offer_script(const node& n, const std::string& key, const std::string& path, std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv{hearth_bin, "offer", "--exe", path, "--cgi", "--key", key, "--upload", n.url("")};
+  bool priced = std::find(extra.begin(), extra.end(), "--price") != extra.end() ||
+                std::find(extra.begin(), extra.end(), "--price-per-second") != extra.end();
+  if (!priced) extra.insert(extra.end(), {"--price", "0"});
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto r = run(argv);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  return r.out.substr(0, 64);
+}
+
+
+}  // namespace hearth::test
