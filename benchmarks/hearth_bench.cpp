@@ -133,6 +133,16 @@ void payment_row(double bare_rate) {
   });
   if (!all_valid) return void(std::printf("%-36s %14s\n", "x402 payment verify (vs bare loop)", "failed"));
   row("x402 payment verify (vs bare loop)", ours, bare_rate, "ops/s");
+  // The same header through viem (node), when the npm test clients are installed.
+  std::string cmd = "node " HEARTH_SOURCE_DIR "/benchmarks/viem_verify.mjs " + header + " 2>/dev/null";
+  double viem = -1;
+  if (FILE* f = ::popen(cmd.c_str(), "r")) {
+    char line[64] = {};
+    if (std::fgets(line, sizeof line, f)) viem = std::atof(line);
+    ::pclose(f);
+  }
+  if (viem > 0) row("x402 payment verify (vs viem)", ours, viem, "ops/s");
+  else std::printf("%-36s %14.0f %14s\n", "x402 payment verify (vs viem)", ours, "n/a");
 }
 
 }  // namespace

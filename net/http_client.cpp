@@ -39,6 +39,21 @@ result<url_parts> parse_url(const std::string& url) {
   return p;
 }
 
+// Runs one asynchronous operation to its end: Beast's tcp_stream enforces
+// its deadline (expires_after) on asynchronous operations only.
+template <class Start>
+beast::error_code run_op(asio::io_context& ioc, Start start, std::size_t* transferred = nullptr) {
+  beast::error_code result = asio::error::would_block;
+  start([&](beast::error_code ec, auto n) {
+    result = ec;
+    if constexpr (std::is_integral_v<decltype(n)>)
+      if (transferred) *transferred = n;
+  });
+  ioc.restart();
+  ioc.run();
+  return result;
+}
+
 }  // namespace
 
 result<http_response> send_request(const client_request& req) {
@@ -51,7 +66,7 @@ result<http_response> send_request(const client_request& req) {
   auto endpoints = resolver.resolve(parts->host, parts->port, ec);
   if (ec) return fail("connect_failed", "cannot resolve " + parts->host + ": " + ec.message());
   stream.expires_after(req.timeout);
-  stream.connect(endpoints, ec);
+  ec = run_op(ioc, [&](auto done) { stream.async_connect(endpoints, done); });
   if (ec == beast::error::timeout) return fail("timeout", "connecting to " + parts->host + ":" + parts->port + " timed out");
   if (ec) return fail("connect_failed", "cannot connect to " + parts->host + ":" + parts->port + ": " + ec.message());
 
@@ -69,7 +84,9 @@ result<http_response> send_request(const client_request& req) {
   std::uint64_t sent = 0, total = r.body().size();
   while (!serializer.is_done()) {
     stream.expires_after(req.timeout);
-    sent += http::write_some(stream, serializer, ec);
+    std::size_t n = 0;
+    ec = run_op(ioc, [&](auto done) { http::async_write_some(stream, serializer, done); }, &n);
+    sent += n;
     if (ec == beast::error::timeout) return fail("timeout", "sending the request timed out");
     if (ec) return fail("request_failed", "sending the request failed: " + ec.message());
     if (req.on_progress) req.on_progress(std::min(sent, total), total);
@@ -80,7 +97,7 @@ result<http_response> send_request(const client_request& req) {
   http::response_parser<http::string_body> parser;
   parser.body_limit(1ull << 32);
   if (r.method() == http::verb::head) parser.skip(true);
-  http::read(stream, buffer, parser, ec);
+  ec = run_op(ioc, [&](auto done) { http::async_read(stream, buffer, parser, done); });
   if (ec == beast::error::timeout) return fail("timeout", "no answer within " + std::to_string(req.timeout.count()) + " ms");
   if (ec) return fail("request_failed", "reading the response failed: " + ec.message());
   auto res = parser.release();
