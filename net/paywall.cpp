@@ -79,24 +79,6 @@ payment_claim claim_for(const payments::requirement& r, const std::string& heade
   return c;
 }
 
-// X-402-Key: the node signs for a loopback caller, within X-402-Pay/-Max.
-result<std::string> sign_for_caller(const payment_request& pr, const std::vector<payments::requirement>& reqs) {
-  if (!pr.loopback)
-    return fail("x402_key_not_loopback", "X-402-Key is accepted from a loopback peer only; sign the payment yourself");
-  auto key = crypto::private_key::from_hex(pr.sign_key);
-  if (!key) return fail("bad_x402_key", "X-402-Key is a hex secp256k1 private key");
-  auto challenge = payments::payment_required_v2(reqs, "");
-  auto entries = payments::parse_challenge(payments::encode_header(challenge), "");
-  if (!entries) return entries.error();
-  auto prefs = payments::parse_preferences(pr.pay);
-  if (!prefs) return prefs.error();
-  auto caps = payments::parse_caps(pr.max);
-  if (!caps) return caps.error();
-  auto chosen = payments::choose(*entries, *prefs, *caps);
-  if (!chosen) return chosen.error();
-  return payments::sign_payment(*chosen, *key, static_cast<std::uint64_t>(unix_ms() / 1000));
-}
-
 }  // namespace
 
 payment_request read_payment_request(const http_request& req) {
@@ -112,6 +94,23 @@ payment_request read_payment_request(const http_request& req) {
   pr.pay = std::string(req.header("X-402-Pay"));
   pr.max = std::string(req.header("X-402-Max"));
   return pr;
+}
+
+result<std::string> sign_for_caller(const payment_request& pr, const std::vector<payments::requirement>& reqs) {
+  if (!pr.loopback)
+    return fail("x402_key_not_loopback", "X-402-Key is accepted from a loopback peer only; sign the payment yourself");
+  auto key = crypto::private_key::from_hex(pr.sign_key);
+  if (!key) return fail("bad_x402_key", "X-402-Key is a hex secp256k1 private key");
+  auto challenge = payments::payment_required_v2(reqs, "");
+  auto entries = payments::parse_challenge(payments::encode_header(challenge), "");
+  if (!entries) return entries.error();
+  auto prefs = payments::parse_preferences(pr.pay);
+  if (!prefs) return prefs.error();
+  auto caps = payments::parse_caps(pr.max);
+  if (!caps) return caps.error();
+  auto chosen = payments::choose(*entries, *prefs, *caps);
+  if (!chosen) return chosen.error();
+  return payments::sign_payment(*chosen, *key, static_cast<std::uint64_t>(unix_ms() / 1000));
 }
 
 std::vector<payments::requirement> requirements_for(const stored_offer& offer, const node_info& info,

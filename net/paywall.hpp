@@ -47,6 +47,11 @@ http_response challenge_response(const std::vector<payments::requirement>& reqs,
 using task_runner = std::function<void(std::function<void(const task_record&, http_response)> on_done,
                                        std::function<void(const failure&)> on_fail)>;
 
+// X-402-Key: the header value of a payment the node signs for the caller,
+// within X-402-Pay / X-402-Max. Refused ("x402_key_not_loopback") unless the
+// caller is on loopback.
+result<std::string> sign_for_caller(const payment_request& pr, const std::vector<payments::requirement>& reqs);
+
 // The paid path of a call to a priced offer, from challenge to receipt.
 void paid_call(caf::event_based_actor* self, const stored_offer& offer, const node_info& info,
                const payment_request& pr, responder respond, task_runner run);

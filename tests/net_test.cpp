@@ -332,3 +332,41 @@ TEST_CASE("listing page sizes: 1 to 1000, 100 by default", "[http]") {
   CHECK_FALSE(page_limit("limit=ten"));
   CHECK_FALSE(page_limit("limit=99999"));
 }
+
+#include "net/paywall.hpp"
+#include "payments/buyer.hpp"
+
+TEST_CASE("X-402-Key is honoured from loopback peers only, within X-402-Max", "[x402]") {
+  using namespace hearth;
+  payments::requirement r;
+  r.net = payments::find_network("base-sepolia");
+  r.amount = *crypto::parse_uint256("10000");
+  r.pay_to = *crypto::parse_address("0x209693Bc6afc0C5328bA36FaF03C514EF312287C");
+  r.resource = "http://127.0.0.1/x.cgi/";
+  http_request req;
+  req.path = "/x.cgi/";
+  req.headers = {{"X-402-Key", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"},
+                 {"X-402-Max", "USDC:0.05"}};
+  for (const char* peer : {"127.0.0.1", "::1", "::ffff:127.0.0.1"}) {
+    req.remote_address = peer;
+    auto signed_header = sign_for_caller(read_payment_request(req), {r});
+    INFO(peer);
+    REQUIRE(signed_header);
+    auto p = payments::decode_payment(*signed_header);
+    REQUIRE(p);
+    CHECK(payments::verify(*p, r, static_cast<std::uint64_t>(std::time(nullptr))).valid);
+  }
+  for (const char* peer : {"10.0.0.5", "192.168.1.2", "::ffff:10.0.0.5", "2001:db8::1"}) {
+    req.remote_address = peer;
+    auto refused = sign_for_caller(read_payment_request(req), {r});
+    INFO(peer);
+    REQUIRE(!refused);
+    CHECK(refused.error().code == "x402_key_not_loopback");
+  }
+  req.remote_address = "127.0.0.1";
+  req.headers = {{"X-402-Key", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"},
+                 {"X-402-Max", "0.001"}};
+  auto over = sign_for_caller(read_payment_request(req), {r});
+  REQUIRE(!over);
+  CHECK(over.error().code == "over_max");
+}

@@ -344,3 +344,58 @@ TEST_CASE("X-402-Key lets a loopback caller have the node sign, within X-402-Max
   CHECK(ledger_size(*p.n) == 1);
   CHECK(p.n->proc->output().find(std::string(buyer_hex).substr(2)) == std::string::npos);  // never logged
 }
+
+TEST_CASE("hearth curl speaks curl's common flags", "[x402][curl]") {
+  paid_node p;
+  auto echo = p.offer("echo.cgi",
+                      "printf 'Content-Type: text/plain\\nX-Seen: %s\\n\\n' \"$HTTP_X_TEST\"\n"
+                      "echo \"$REQUEST_METHOD $CONTENT_TYPE\"\ncat\n",
+                      {});
+  auto moved = p.offer("moved.cgi", "printf 'Status: 302 Found\\nLocation: /" + echo + ".cgi/there\\n\\n'\n", {});
+  auto missing = p.offer("missing.cgi", "printf 'Status: 404 Not Found\\nContent-Type: text/plain\\n\\nnope\\n'\n", {});
+  std::string base = p.n->url("/");
+  auto curl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {hearth_bin, "curl"});
+    return run(args);
+  };
+
+  auto get = curl({base + echo + ".cgi/", "-H", "X-Test: 42", "-i"});
+  CHECK(get.status == 0);
+  CHECK(get.out.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(get.out.find("X-Seen: 42") != std::string::npos);
+  CHECK(get.out.find("\r\n\r\nGET \n") != std::string::npos);
+
+  auto post = curl({base + echo + ".cgi/", "-d", "a=1", "-d", "b=2"});
+  CHECK(post.out == "POST application/x-www-form-urlencoded\na=1&b=2");
+
+  std::string file = p.dir.file("upload.bin");
+  std::ofstream(file) << "line1\nline2\n";
+  auto binary = curl({base + echo + ".cgi/", "-X", "PUT", "--data-binary", "@" + file, "-H", "Content-Type: text/x"});
+  CHECK(binary.out == "PUT text/x\nline1\nline2\n");
+
+  auto form = curl({base + echo + ".cgi/", "-F", "field=value", "-F", "doc=@" + file});
+  CHECK(form.out.rfind("POST multipart/form-data; boundary=", 0) == 0);
+  CHECK(form.out.find("name=\"doc\"; filename=\"upload.bin\"") != std::string::npos);
+  CHECK(form.out.find("line1\nline2\n") != std::string::npos);
+
+  std::string out_file = p.dir.file("out.txt");
+  auto to_file = curl({base + echo + ".cgi/", "-o", out_file, "-s"});
+  CHECK(to_file.status == 0);
+  CHECK(to_file.out.empty());
+  std::ifstream saved(out_file);
+  CHECK(std::string(std::istreambuf_iterator<char>(saved), {}) == "GET \n");
+
+  auto follow = curl({base + moved + ".cgi/", "-L"});
+  CHECK(follow.out == "GET \n");
+  auto no_follow = curl({base + moved + ".cgi/", "-i"});
+  CHECK(no_follow.out.rfind("HTTP/1.1 302", 0) == 0);
+
+  auto fail = curl({base + missing + ".cgi/", "--fail"});
+  CHECK(fail.status == 22);
+  CHECK(fail.out.empty());
+  CHECK(curl({base + missing + ".cgi/"}).out == "nope\n");
+
+  auto unpaid = curl({base + p.offer("paid.cgi", hello, {"--price", "0.5"}) + ".cgi/"});
+  CHECK(unpaid.status == 2);
+  CHECK(unpaid.err.find("payment required: 0.5 USDC") != std::string::npos);
+}
