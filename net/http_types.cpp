@@ -62,4 +62,22 @@ http_response json_error(unsigned status, std::string_view code, std::string_vie
   return {status, {{"Content-Type", "application/json"}}, body.dump() + "\n"};
 }
 
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+bool is_loopback_peer(const std::string& a) {
+  return a.rfind("127.", 0) == 0 || a == "::1" || a.rfind("::ffff:127.", 0) == 0;
+}
+
 }  // namespace hearth::net

@@ -80,6 +80,12 @@ std::optional<std::uint32_t> page_limit(std::string_view query);
 // shape every hearth HTTP endpoint answers with.
 http_response json_error(unsigned status, std::string_view code, std::string_view message);
 
+// Text for an HTML page: < > & " escaped.
+std::string html_escape(const std::string& s);
+
+// Whether a peer address is on loopback (127/8, ::1, IPv4-mapped 127/8).
+bool is_loopback_peer(const std::string& address);
+
 // 405 method_not_allowed with an Allow header.
 http_response method_not_allowed(const http_request& req, const char* allow);
 

@@ -16,20 +16,6 @@ namespace {
 using nlohmann::json;
 constexpr auto ask_timeout = std::chrono::seconds(5);
 
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 http_response with_no_store(http_response r) {
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;

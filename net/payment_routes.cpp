@@ -26,10 +26,6 @@ const char* state_name(payment_state s) {
   return "unknown";
 }
 
-bool is_loopback(const std::string& a) {
-  return a.rfind("127.", 0) == 0 || a == "::1" || a.rfind("::ffff:127.", 0) == 0;
-}
-
 std::string text(const json& j, const char* name) {
   auto it = j.find(name);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -161,7 +157,7 @@ bool route_payments(caf::actor_system& sys, const node_info&, http_request& req,
     respond(method_not_allowed(req, "GET, HEAD"));
     return true;
   }
-  if (!is_loopback(req.remote_address)) {
+  if (!is_loopback_peer(req.remote_address)) {
     respond(json_error(403, "loopback_only", "payment records are served to loopback peers only"));
     return true;
   }

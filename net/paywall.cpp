@@ -16,24 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-bool is_loopback(const std::string& a) {
-  return a.rfind("127.", 0) == 0 || a == "::1" || a.rfind("::ffff:127.", 0) == 0;
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string payment_page(const std::vector<payments::requirement>& reqs, const std::string& error) {
   std::string rows;
   for (const auto& r : reqs)
@@ -89,7 +71,7 @@ payment_request read_payment_request(const http_request& req) {
   pr.resource_url = "http://" + (host.empty() ? std::string("localhost") : host) + req.path;
   std::string accept(req.header("Accept")), agent(req.header("User-Agent"));
   pr.browser = accept.find("text/html") != std::string::npos && agent.find("Mozilla") != std::string::npos;
-  pr.loopback = is_loopback(req.remote_address);
+  pr.loopback = is_loopback_peer(req.remote_address);
   pr.sign_key = std::string(req.header("X-402-Key"));
   pr.pay = std::string(req.header("X-402-Pay"));
   pr.max = std::string(req.header("X-402-Max"));

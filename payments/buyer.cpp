@@ -71,6 +71,21 @@ json challenge_json(std::string_view header, std::string_view body) {
   return parse_json_object(body);
 }
 
+// "a, b,,c" -> {"a", "b", "c"}
+std::vector<std::string> comma_items(std::string_view spec) {
+  std::vector<std::string> out;
+  std::string s(spec);
+  for (std::size_t start = 0; start <= s.size();) {
+    auto comma = s.find(',', start);
+    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? s.size() + 1 : comma + 1;
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
 std::string hex32(const std::uint8_t* p) { return "0x" + crypto::to_hex(p, 32); }
 
 }  // namespace
@@ -108,12 +123,7 @@ result<std::vector<preference>> parse_preferences(std::string_view spec) {
     }
     return out;
   }
-  std::string s(spec);
-  for (std::size_t start = 0; start <= s.size();) {
-    auto comma = s.find(',', start);
-    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    start = comma == std::string::npos ? s.size() + 1 : comma + 1;
-    if (item.empty()) continue;
+  for (const auto& item : comma_items(spec)) {
     preference p;
     auto at = item.find('@');
     p.asset = item.substr(0, at);
@@ -126,12 +136,7 @@ result<std::vector<preference>> parse_preferences(std::string_view spec) {
 
 result<std::vector<spend_cap>> parse_caps(std::string_view spec) {
   std::vector<spend_cap> out;
-  std::string s(spec);
-  for (std::size_t start = 0; start <= s.size();) {
-    auto comma = s.find(',', start);
-    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    start = comma == std::string::npos ? s.size() + 1 : comma + 1;
-    if (item.empty()) continue;
+  for (const auto& item : comma_items(spec)) {
     spend_cap c;
     auto colon = item.rfind(':');
     std::string amount = colon == std::string::npos ? item : item.substr(colon + 1);

@@ -205,7 +205,8 @@ TEST_CASE("payments are verified before the handler runs, and refused with the r
   std::size_t ledger_before = ledger_size(*p.n);
 
   SECTION("valid v2 and v1 payments run it and settle into the ledger") {
-    auto ok = call(*p.n, path + "?a=1", {header_line(o, sign(o))});
+    std::string ok_header = sign(o);
+    auto ok = call(*p.n, path + "?a=1", {header_line(o, ok_header)});
     CHECK(ok.status == 200);
     CHECK(ok.body == "hello a=1\n");
     auto receipt = json::parse(*crypto::base64_decode(ok.header("payment-response")));
@@ -217,6 +218,15 @@ TEST_CASE("payments are verified before the handler runs, and refused with the r
     CHECK(ok1.status == 200);
     CHECK(json::parse(*crypto::base64_decode(ok1.header("x-payment-response")))["network"] == "base-sepolia");
     CHECK(ledger_size(*p.n) == ledger_before + 2);
+    auto table = run({hearth_bin, "pay", "ledger", "--node", p.n->url("")});
+    CHECK(table.status == 0);
+    CHECK(table.out.find(std::string(buyer_address) + "  base-sepolia         2  0.02") != std::string::npos);
+    auto csv = run({hearth_bin, "pay", "ledger", "--node", p.n->url(""), "--export", "csv"});
+    CHECK(csv.out.rfind("payment,payer,network,asset,amount_atomic,amount_usdc", 0) == 0);
+    CHECK(std::count(csv.out.begin(), csv.out.end(), '\n') == 3);
+    CHECK(csv.out.find(",base-sepolia,0x036CbD53842c5426634e7929541eC2318f3dCF7e,10000,0.01,") != std::string::npos);
+    auto status = run({hearth_bin, "pay", "status", "--node", p.n->url(""), payment_id_of(ok_header)});
+    CHECK(json::parse(status.out)["state"] == "settled");
   }
   SECTION("v as 0/1 is normalised and accepted") {
     tamper t;
