@@ -171,6 +171,11 @@ void paid_call(caf::event_based_actor* self, const stored_offer& offer, const no
       .then(
           [=](payment_record& held) {
             std::string id = held.id;
+            // The node's owner and the offer's owner call it without paying:
+            // their signed payment proves who they are and is not settled.
+            crypto::address offer_owner;
+            std::copy(offer.body.owner.begin(), offer.body.owner.end(), offer_owner.bytes.begin());
+            bool owner_call = held.payer == info.owner || held.payer == offer_owner.checksummed();
             auto settle = [=](payment_outcome outcome, http_response res) {
               self->request(payments_actor, ask_timeout, settle_atom::value, std::move(outcome))
                   .then(
@@ -187,9 +192,10 @@ void paid_call(caf::event_based_actor* self, const stored_offer& offer, const no
             };
             run(
                 [=](const task_record& t, http_response res) {
-                  bool charge = res.status < 400 && !t.cache_hit;
-                  std::string note = t.cache_hit ? "answered from the cache: not charged"
-                                                 : "the handler answered " + std::to_string(res.status) + ": not charged";
+                  bool charge = res.status < 400 && !t.cache_hit && !owner_call;
+                  std::string note = owner_call  ? "the owner's own call: not charged"
+                                     : t.cache_hit ? "answered from the cache: not charged"
+                                                   : "the handler answered " + std::to_string(res.status) + ": not charged";
                   settle(payment_outcome{id, t.id, charge, charge ? "" : note}, std::move(res));
                 },
                 [=](const failure& f) {

@@ -409,3 +409,21 @@ TEST_CASE("hearth curl speaks curl's common flags", "[x402][curl]") {
   CHECK(unpaid.status == 2);
   CHECK(unpaid.err.find("payment required: 0.5 USDC") != std::string::npos);
 }
+
+TEST_CASE("the owner calls its own priced offers without paying", "[x402]") {
+  paid_node p;
+  auto hash = p.offer("hello.cgi", hello, {"--price", "0.01"});
+  std::string path = "/" + hash + ".cgi/";
+  // The node key is the owner here: its signed authorization identifies it and is not settled.
+  std::ifstream key_file(p.dir.path() + "/data/node.key");
+  std::string owner_key;
+  std::getline(key_file, owner_key);
+  auto r = call(*p.n, path, {"X-402-Key: " + owner_key});
+  CHECK(r.status == 200);
+  CHECK(r.body == "hello \n");
+  CHECK(r.header("payment-response").empty());
+  CHECK(ledger_size(*p.n) == 0);
+  // Anyone else pays.
+  CHECK(call(*p.n, path, {std::string("X-402-Key: ") + buyer_hex}).status == 200);
+  CHECK(ledger_size(*p.n) == 1);
+}
