@@ -1,6 +1,9 @@
 #include "actors/offer_validation.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
+#include <cctype>
 
 #include "crypto/personal_sign.hpp"
 #include "crypto/secp256k1_key.hpp"
@@ -24,6 +27,8 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
   if (o.pay_to == std::string(20, '\0')) return fail("bad_offer", "payTo is the zero address");
   if (o.price_per_call != 0 && o.price_per_second != 0)
     return fail("bad_offer", "an offer is priced per call or per second, not both");
+  if (o.mode == offer_mode::mcp)
+    if (auto bad = check_tool_manifest(o.manifest); !bad) return bad.error();
 
   std::string hash = offer_hash_hex(canonical);
   auto sig = crypto::signature::from_bytes(reinterpret_cast<const std::uint8_t*>(signature.data()), signature.size());
@@ -50,6 +55,26 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
                                           std::to_string(m.wall_secs) + " s" + (m.network ? "" : ", no network") + ")");
   if (o.expires_at != 0 && o.expires_at <= policy.now) return fail("offer_expired", "the offer has expired");
   return stored_offer{hash, canonical, signature, 0, o};
+}
+
+result<void> check_tool_manifest(const std::string& manifest) {
+  auto m = nlohmann::json::parse(manifest, nullptr, false);
+  if (!m.is_object()) return fail("bad_manifest", "an MCP offer carries its tool's manifest (JSON object)");
+  auto name = m.value("name", std::string());
+  bool name_ok = !name.empty() && name.size() <= 64 &&
+                 std::all_of(name.begin(), name.end(), [](char c) {
+                   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+                 });
+  if (!name_ok) return fail("bad_manifest", "the tool name is 1-64 of A-Z a-z 0-9 _ . -");
+  if (!m.contains("description") || !m["description"].is_string())
+    return fail("bad_manifest", "the manifest's description is a string");
+  for (const char* key : {"input_schema", "output_schema"}) {
+    if (!m.contains(key) && std::string(key) == "output_schema") continue;
+    const auto& s = m[key];
+    if (!s.is_object() || s.value("type", std::string()) != "object")
+      return fail("bad_manifest", std::string(key) + " must be a JSON Schema of type object");
+  }
+  return {};
 }
 
 }  // namespace hearth::actors

@@ -25,6 +25,11 @@ struct offer_policy {
 result<stored_offer> verify_signed_offer(const std::string& canonical, const std::string& signature,
                                          const offer_policy& policy);
 
+// An MCP offer's manifest: a JSON object with a tool name of 1-64
+// [A-Za-z0-9_.-], a description, an input_schema whose root is an object
+// schema, and (optionally) an output_schema likewise ("bad_manifest" otherwise).
+result<void> check_tool_manifest(const std::string& manifest);
+
 // The signing side (hearth offer): hash of the canonical bytes and the digest signed.
 std::string offer_hash_hex(const std::string& canonical);
 

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <set>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -16,6 +18,7 @@
 #include "crypto/sha256.hpp"
 #include "net/http_client.hpp"
 #include "sandbox/elf_arch.hpp"
+#include "sandbox/runner.hpp"
 #include "storage/offer_codec.hpp"
 
 namespace hearth::app {
@@ -44,11 +47,37 @@ struct offer_args {
   double expires_in_hours = 0;
   std::vector<std::string> args;
   offer_limits limits;
+  std::set<std::string> explicit_limits;  // limit flags the user gave
 };
 
 int report(const std::string& code, const std::string& message) {
   std::cerr << "hearth: " << message << " [" << code << "]\n";
   return 1;
+}
+
+// Runs `EXE --mcp-schema` in the sandbox and returns the manifest it prints.
+result<nlohmann::json> tool_manifest(const offer_args& a) {
+  sandbox::launch_spec spec;
+  spec.executable = std::filesystem::absolute(a.exe).string();
+  spec.args = {"--mcp-schema"};
+  spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8"};
+  spec.lim.ram_mb = 256;
+  spec.lim.cpu_secs = 5;
+  spec.lim.wall_secs = 10;
+  spec.lim.max_output_bytes = 1 << 20;
+  std::string out, err;
+  sandbox::run_io io;
+  io.on_stdout = [&out](std::string_view s) { out.append(s); };
+  io.on_stderr = [&err](std::string_view s) { err.append(s); };
+  auto ran = sandbox::run(spec, std::move(io));
+  if (!ran) return ran.error();
+  if (ran->how != sandbox::ending::exited || ran->exit_code != 0)
+    return fail("bad_manifest", a.exe + " --mcp-schema did not succeed (" + sandbox::to_string(ran->how) + ", exit " +
+                                    std::to_string(ran->exit_code) + "): " + err.substr(0, 500));
+  auto manifest = nlohmann::json::parse(out, nullptr, false);
+  if (!manifest.is_object()) return fail("bad_manifest", a.exe + " --mcp-schema did not print a JSON object");
+  if (auto ok = actors::check_tool_manifest(manifest.dump()); !ok) return ok.error();
+  return manifest;
 }
 
 int run_offer(const offer_args& a) {
@@ -88,6 +117,21 @@ int run_offer(const offer_args& a) {
   o.deterministic = a.deterministic;
   o.name = a.name;
   o.description = a.description;
+  if (o.mode == offer_mode::mcp) {
+    auto manifest = tool_manifest(a);
+    if (!manifest) return report(manifest.error().code, manifest.error().message);
+    if (o.name.empty()) o.name = manifest->value("name", "");
+    if (o.description.empty()) o.description = manifest->value("description", "");
+    // The tool's own limits, unless given on the command line.
+    const auto& l = (*manifest)["limits"];
+    if (l.is_object()) {
+      if (!a.explicit_limits.count("--ram-mb")) o.limits.ram_mb = l.value("ram_mb", o.limits.ram_mb);
+      if (!a.explicit_limits.count("--cpu-secs")) o.limits.cpu_secs = l.value("cpu_time_secs", o.limits.cpu_secs);
+      if (!a.explicit_limits.count("--wall-secs")) o.limits.wall_secs = l.value("wall_time_secs", o.limits.wall_secs);
+      if (!a.explicit_limits.count("--network")) o.limits.network = l.value("network", o.limits.network);
+    }
+    o.manifest = manifest->dump();
+  }
   o.args = a.args;
 
   std::string canonical = storage::canonical_offer(o);
@@ -128,6 +172,7 @@ int run_offer(const offer_args& a) {
   } else {
     std::cout << hash << "\n";
     if (o.mode == offer_mode::cgi) std::cout << base << "/" << hash << ".cgi/\n";
+    if (o.mode == offer_mode::mcp) std::cout << "tool " << o.name << " at " << base << "/mcp\n";
   }
   return 0;
 }
@@ -182,6 +227,8 @@ void add_offer_command(CLI::App& app, int& exit_code) {
       exit_code = report("price_missing", "give --price (per call; 0 for free) or --price-per-second");
       return;
     }
+    for (const char* flag : {"--ram-mb", "--cpu-secs", "--wall-secs", "--network"})
+      if (cmd->count(flag) > 0) a->explicit_limits.insert(flag);
     exit_code = run_offer(*a);
   });
 }

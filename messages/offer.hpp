@@ -38,6 +38,7 @@ struct offer {
   std::string name;
   std::string description;
   std::vector<std::string> args;
+  std::string manifest;  // mcp offers: the tool's --mcp-schema JSON
 };
 
 // A verified offer as the node keeps it.
@@ -69,7 +70,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, offer& x) {
   return f(caf::meta::type_name("offer"), x.version, x.executable_sha256, x.executable_size, x.arch, x.mode,
            x.price_per_call, x.price_per_second, x.limits, x.pay_to, x.owner, x.created_at, x.expires_at,
-           x.deterministic, x.name, x.description, x.args);
+           x.deterministic, x.name, x.description, x.args, x.manifest);
 }
 
 template <class Inspector>

@@ -49,6 +49,7 @@ struct Offer {
   name @13 :Text;
   description @14 :Text;
   args @15 :List(Text);          # fixed leading arguments
+  manifest @16 :Text;            # mcp: the tool's manifest JSON as it printed it (name, description, schemas, limits)
 }
 
 struct StoredOffer {

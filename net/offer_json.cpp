@@ -64,6 +64,7 @@ nlohmann::json offer_to_json(const stored_offer& s) {
       {"canonical", crypto::base64_encode(s.canonical)},
   };
   if (o.mode == offer_mode::cgi) j["path"] = "/" + s.hash + ".cgi/";
+  if (o.mode == offer_mode::mcp) j["tool"] = nlohmann::json::parse(o.manifest, nullptr, false);
   return j;
 }
 

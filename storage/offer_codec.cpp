@@ -28,6 +28,7 @@ offer read_offer(Offer::Reader r) {
   o.name = r.getName().cStr();
   o.description = r.getDescription().cStr();
   for (auto a : r.getArgs()) o.args.emplace_back(a.cStr());
+  o.manifest = r.getManifest().cStr();
   return o;
 }
 
@@ -58,6 +59,7 @@ std::string canonical_offer(const offer& o) {
   b.setDescription(o.description);
   auto args = b.initArgs(static_cast<unsigned>(o.args.size()));
   for (unsigned i = 0; i < o.args.size(); ++i) args.set(i, o.args[i]);
+  if (!o.manifest.empty()) b.setManifest(o.manifest);
   kj::Array<capnp::word> words = capnp::AnyStruct::Reader(b.asReader()).canonicalize();
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
