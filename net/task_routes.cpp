@@ -62,7 +62,37 @@ http_response cgi_response(const task_record& t) {
   return res;
 }
 
-using task_answer = std::function<http_response(const task_record&)>;
+// POST /tasks {"offer": HASH, "args": [...], "stdin_base64": "..."}: runs a batch offer.
+void run_batch(caf::actor_system& sys, const node_info& info, const http_request& req, responder respond) {
+  auto body = json::parse(req.body, nullptr, false);
+  if (!body.is_object() || !body.contains("offer") || !body["offer"].is_string())
+    return respond(json_error(400, "bad_request", "send JSON {\"offer\": HASH, \"args\": [...], \"stdin_base64\": ...}"));
+  task_input in;
+  if (body.contains("args")) {
+    if (!body["args"].is_array()) return respond(json_error(400, "bad_request", "args is an array of strings"));
+    for (const auto& a : body["args"]) {
+      if (!a.is_string()) return respond(json_error(400, "bad_request", "args is an array of strings"));
+      in.args.push_back(a.get<std::string>());
+    }
+  }
+  if (body.contains("stdin_base64")) {
+    auto decoded = body["stdin_base64"].is_string() ? crypto::base64_decode(body["stdin_base64"].get<std::string>())
+                                                    : result<std::string>(fail("bad_base64", ""));
+    if (!decoded) return respond(json_error(400, "bad_request", "stdin_base64 is standard base64"));
+    in.stdin_data = std::move(*decoded);
+  }
+  in.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
+  task_answer answer = [info](const task_record& t) {
+    json j = task_to_json(t, info);
+    j["stdout_base64"] = crypto::base64_encode(t.stdout_data);
+    j["stderr_base64"] = crypto::base64_encode(t.stderr_data);
+    return json_response(t.state == task_state::completed ? 200 : 502, j);
+  };
+  sys.spawn(run_offer_task, body["offer"].get<std::string>(), offer_mode::batch, std::move(in), info,
+            read_payment_request(req), std::move(respond), std::move(answer));
+}
+
+}  // namespace
 
 // Asks the offer registry for the offer, then (through the paywall when
 // the offer is priced) the task registry to run it, and answers with answer(task).
@@ -98,38 +128,6 @@ void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode m
           },
           on_error);
 }
-
-// POST /tasks {"offer": HASH, "args": [...], "stdin_base64": "..."}: runs a batch offer.
-void run_batch(caf::actor_system& sys, const node_info& info, const http_request& req, responder respond) {
-  auto body = json::parse(req.body, nullptr, false);
-  if (!body.is_object() || !body.contains("offer") || !body["offer"].is_string())
-    return respond(json_error(400, "bad_request", "send JSON {\"offer\": HASH, \"args\": [...], \"stdin_base64\": ...}"));
-  task_input in;
-  if (body.contains("args")) {
-    if (!body["args"].is_array()) return respond(json_error(400, "bad_request", "args is an array of strings"));
-    for (const auto& a : body["args"]) {
-      if (!a.is_string()) return respond(json_error(400, "bad_request", "args is an array of strings"));
-      in.args.push_back(a.get<std::string>());
-    }
-  }
-  if (body.contains("stdin_base64")) {
-    auto decoded = body["stdin_base64"].is_string() ? crypto::base64_decode(body["stdin_base64"].get<std::string>())
-                                                    : result<std::string>(fail("bad_base64", ""));
-    if (!decoded) return respond(json_error(400, "bad_request", "stdin_base64 is standard base64"));
-    in.stdin_data = std::move(*decoded);
-  }
-  in.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
-  task_answer answer = [info](const task_record& t) {
-    json j = task_to_json(t, info);
-    j["stdout_base64"] = crypto::base64_encode(t.stdout_data);
-    j["stderr_base64"] = crypto::base64_encode(t.stderr_data);
-    return json_response(t.state == task_state::completed ? 200 : 502, j);
-  };
-  sys.spawn(run_offer_task, body["offer"].get<std::string>(), offer_mode::batch, std::move(in), info,
-            read_payment_request(req), std::move(respond), std::move(answer));
-}
-
-}  // namespace
 
 std::string task_header(const task_record& t) {
   char usage[160];

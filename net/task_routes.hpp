@@ -12,6 +12,9 @@
 #include "messages/task.hpp"
 #include "net/http_types.hpp"
 #include "net/node_info.hpp"
+#include "net/paywall.hpp"
+
+#include <functional>
 
 namespace hearth::net {
 
@@ -19,6 +22,15 @@ bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& re
 bool route_cgi(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond);
 // Whether path is a CGI endpoint (their request bodies are spooled to disk).
 bool is_cgi_path(std::string_view path);
+
+// How a finished task becomes the HTTP answer (CGI response, batch JSON, MCP result).
+using task_answer = std::function<http_response(const task_record&)>;
+
+// The body of a short-lived actor: fetches the offer, checks its mode, runs
+// it as a task (through the paywall when it is priced) and answers with
+// answer(task). Detached when in.stdin_file must be hashed first.
+void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode mode, task_input in, node_info info,
+                    payment_request pr, responder respond, task_answer answer);
 
 nlohmann::json task_to_json(const task_record& t, const node_info& info);
 // "id=...; cpu_secs=...; wall_secs=...; peak_memory_bytes=..." for the X-Hearth-Task header.

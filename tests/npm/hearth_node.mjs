@@ -41,6 +41,11 @@ export async function startNode(extraArgs = []) {
                                { stdio: ["ignore", "pipe", "pipe"] }).toString();
       return out.trim().split("\n")[0];
     },
+    offerFile(exe, args) {
+      const out = execFileSync(hearthBin, ["offer", "--exe", exe, "--key", "@" + keyFile, "--upload", url, ...args],
+                               { stdio: ["ignore", "pipe", "pipe"] }).toString();
+      return out.trim().split("\n")[0];
+    },
     async stop() {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
