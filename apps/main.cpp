@@ -9,6 +9,7 @@
 #include "apps/key_commands.hpp"
 #include "apps/logging.hpp"
 #include "apps/node_config.hpp"
+#include "apps/mcp_commands.hpp"
 #include "apps/offer_command.hpp"
 #include "apps/pay_commands.hpp"
 #include "apps/sandbox_command.hpp"
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
   add_task_commands(app, exit_code);
   add_curl_command(app, exit_code);
   add_pay_commands(app, exit_code);
+  add_mcp_commands(app, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "hearth " HEARTH_VERSION "\n"; });
 
   try {

@@ -427,3 +427,28 @@ TEST_CASE("the owner calls its own priced offers without paying", "[x402]") {
   CHECK(call(*p.n, path, {std::string("X-402-Key: ") + buyer_hex}).status == 200);
   CHECK(ledger_size(*p.n) == 1);
 }
+
+TEST_CASE("hearth mcp list and call use a node's tools and pay within --max", "[mcp]") {
+  paid_node p;
+  auto offered = run({hearth_bin, "offer", "--exe", WORD_COUNT, "--mcp", "--price", "0.01", "--key", p.key, "--upload",
+                      p.n->url("")});
+  INFO(offered.err);
+  REQUIRE(offered.status == 0);
+  auto listed = run({hearth_bin, "mcp", "list", "--@", p.n->url("")});
+  CHECK(listed.out.rfind("word_count\tCounts the words", 0) == 0);
+  std::string key_file = p.dir.file("buyer.key");
+  std::ofstream(key_file) << buyer_hex << "\n";
+  auto unpaid = run({hearth_bin, "mcp", "call", "word_count", "-a", "text=1 2", "--@", p.n->url("")});
+  CHECK(unpaid.status == 1);
+  CHECK(unpaid.err.find("[payment_required]") != std::string::npos);
+  auto over = run({hearth_bin, "mcp", "call", "word_count", "-a", "text=1 2", "--@", p.n->url(""), "--key",
+                   "@" + key_file, "--max", "0.005"});
+  CHECK(over.err.find("[over_max]") != std::string::npos);
+  CHECK(ledger_size(*p.n) == 0);
+  auto paid = run({hearth_bin, "mcp", "call", "word_count", "-a", "text=1 2", "--@", p.n->url(""), "--key",
+                   "@" + key_file, "-v"});
+  CHECK(paid.status == 0);
+  CHECK(json::parse(paid.out) == json({{"words", 2}, {"lines", 1}, {"characters", 3}}));
+  CHECK(paid.err.find("\"success\":true") != std::string::npos);
+  CHECK(ledger_size(*p.n) == 1);
+}
