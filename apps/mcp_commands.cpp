@@ -1,12 +1,15 @@
 #include "apps/mcp_commands.hpp"
 
+#include "apps/logging.hpp"
+
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "crypto/base64.hpp"
 #include "crypto/secp256k1_key.hpp"
-#include "net/http_client.hpp"
+#include "net/mcp_client.hpp"
+#include "net/mcp_gateway.hpp"
 #include "payments/buyer.hpp"
 #include "payments/challenge.hpp"
 
@@ -24,65 +27,15 @@ struct mcp_args {
 
 constexpr const char* default_max = "USDC:1.0";
 
-// One JSON-RPC request to URL/mcp; the result, or the error as a failure.
-class mcp_session {
- public:
-  explicit mcp_session(std::string url) : url_(std::move(url)) {
-    while (!url_.empty() && url_.back() == '/') url_.pop_back();
-    if (url_.size() < 4 || url_.compare(url_.size() - 4, 4, "/mcp") != 0) url_ += "/mcp";
-  }
-
-  result<json> call(const std::string& method, const json& params) {
-    json msg = {{"jsonrpc", "2.0"}, {"id", ++next_id_}, {"method", method}, {"params", params}};
-    net::client_request req{"POST", url_, {{"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"}},
-                            msg.dump(), std::chrono::seconds(3700), nullptr};
-    if (!protocol_.empty()) req.headers.emplace_back("MCP-Protocol-Version", protocol_);
-    auto res = net::send_request(req);
-    if (!res) return res.error();
-    auto body = json::parse(res->body, nullptr, false);
-    if (!body.is_object()) return fail("bad_answer", "the server answered " + std::to_string(res->status) + " without JSON-RPC");
-    if (body.contains("error"))
-      return fail("rpc_error", body["error"].value("message", std::string("error")) + " (" +
-                                   std::to_string(body["error"].value("code", 0)) + ")");
-    return body.value("result", json::object());
-  }
-
-  result<void> initialize() {
-    auto r = call("initialize", {{"protocolVersion", "2025-11-25"},
-                                 {"capabilities", json::object()},
-                                 {"clientInfo", {{"name", "hearth"}, {"version", HEARTH_VERSION}}}});
-    if (!r) return r.error();
-    protocol_ = r->value("protocolVersion", "2025-11-25");
-    return {};
-  }
-
- private:
-  std::string url_, protocol_;
-  int next_id_ = 0;
-};
-
 int say(const failure& f) {
   std::cerr << "hearth: " << f.message << " [" << f.code << "]\n";
   return 1;
 }
 
-result<std::vector<json>> all_tools(mcp_session& s) {
-  std::vector<json> tools;
-  json params = json::object();
-  for (int page = 0; page < 1000; ++page) {
-    auto r = s.call("tools/list", params);
-    if (!r) return r.error();
-    for (auto& t : (*r)["tools"]) tools.push_back(t);
-    if (!r->contains("nextCursor") || !(*r)["nextCursor"].is_string()) break;
-    params["cursor"] = (*r)["nextCursor"];
-  }
-  return tools;
-}
-
 int list(const mcp_args& a) {
-  mcp_session s(a.url);
+  net::mcp_session s(a.url);
   if (auto ok = s.initialize(); !ok) return say(ok.error());
-  auto tools = all_tools(s);
+  auto tools = s.list_tools();
   if (!tools) return say(tools.error());
   for (const auto& t : *tools) std::cout << t.value("name", "") << "\t" << t.value("description", "") << "\n";
   return 0;
@@ -110,9 +63,9 @@ result<json> arguments_of(const mcp_args& a, const json& input_schema) {
 }
 
 int call_tool(const mcp_args& a) {
-  mcp_session s(a.url);
+  net::mcp_session s(a.url);
   if (auto ok = s.initialize(); !ok) return say(ok.error());
-  auto tools = all_tools(s);
+  auto tools = s.list_tools();
   if (!tools) return say(tools.error());
   json schema = json::object();
   for (const auto& t : *tools)
@@ -159,6 +112,32 @@ int call_tool(const mcp_args& a) {
   return is_error ? 1 : 0;
 }
 
+struct serve_args {
+  std::vector<std::string> servers;
+  std::string key, budget = "USDC:1.0", pay, manifest;
+};
+
+int serve(const serve_args& a) {
+  setup_logging("warn", 0, false);  // stderr: stdout carries only the protocol
+  net::gateway_config config;
+  config.servers = a.servers;
+  config.manifest_path = a.manifest;
+  if (!a.key.empty()) {
+    auto key = crypto::private_key::load(a.key);
+    if (!key) return say(key.error());
+    config.key = *key;
+  }
+  auto prefs = payments::parse_preferences(a.pay);
+  if (!prefs) return say(prefs.error());
+  config.prefs = *prefs;
+  auto budget = payments::parse_caps(a.budget);
+  if (!budget || budget->size() != 1) return say(fail("bad_budget", "--budget looks like USDC:5.0"));
+  config.budget = budget->front().amount;
+  if (config.servers.empty() && config.manifest_path.empty())
+    return say(fail("no_servers", "give --@ URL (repeatable) or --manifest FILE"));
+  return net::run_gateway(config, std::cin, std::cout);
+}
+
 }  // namespace
 
 void add_mcp_commands(CLI::App& app, int& exit_code) {
@@ -177,6 +156,14 @@ void add_mcp_commands(CLI::App& app, int& exit_code) {
   call->add_option("--max", a->max, "Largest payment (default USDC:1.0)");
   call->add_flag("-v,--verbose", a->verbose, "Show the payment and its receipt");
   call->callback([a, &exit_code] { exit_code = call_tool(*a); });
+  auto g = std::make_shared<serve_args>();
+  auto* srv = mcp->add_subcommand("serve", "An MCP server on stdio for AI clients, forwarding to remote nodes' tools");
+  srv->add_option("--@,--url", g->servers, "A node or MCP server URL (repeatable)");
+  srv->add_option("--manifest", g->manifest, "JSON: {\"mcp\": [URL...], \"http\": [{name, description, url, input_schema}]}");
+  srv->add_option("--key", g->key, "Payer key: 0xHEX or @FILE")->envname("HEARTH_PAY_KEY");
+  srv->add_option("--budget", g->budget, "What this session may spend, e.g. USDC:5.0")->capture_default_str();
+  srv->add_option("--pay", g->pay, "Preferred payment: USDC, USDC@base, JSON");
+  srv->callback([g, &exit_code] { exit_code = serve(*g); });
 }
 
 }  // namespace hearth::app

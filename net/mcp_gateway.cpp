@@ -1,0 +1,389 @@
+#include "net/mcp_gateway.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <strings.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "crypto/base64.hpp"
+#include "net/http_client.hpp"
+#include "net/mcp_client.hpp"
+#include "payments/challenge.hpp"
+#include "tools/hearth_tool.hpp"
+
+namespace hearth::net {
+namespace {
+
+using nlohmann::json;
+
+const char* const supported_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
+constexpr std::size_t tools_page = 50;
+constexpr auto progress_every = std::chrono::seconds(5);
+const char* const session_tool = "hearth_session";
+
+std::uint64_t atomic_u64(const crypto::uint256& v) {
+  auto text = crypto::to_decimal(v);
+  return text.size() > 18 ? UINT64_MAX : std::stoull(text);
+}
+std::string usdc(std::uint64_t atomic) { return payments::token_amount(*crypto::parse_uint256(std::to_string(atomic))); }
+std::uint64_t now_secs() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+json text_result(const std::string& text, bool is_error) {
+  return {{"content", json::array({{{"type", "text"}, {"text", text}}})}, {"isError", is_error}};
+}
+
+// A re-exported tool and where it goes.
+struct routed_tool {
+  json definition;        // as exported
+  std::size_t backend = 0;
+  std::string remote_name;
+  bool http = false;      // a plain HTTP tool (POST url, JSON in and out)
+  std::string url;
+};
+
+struct spend {
+  std::string tool, amount_usdc, network, transaction;
+  std::uint64_t at = 0;
+};
+
+class gateway {
+ public:
+  gateway(const gateway_config& c, std::ostream& out) : config_(c), out_(out), budget_(atomic_u64(c.budget)) {}
+
+  int serve(std::istream& in) {
+    load_backends();
+    std::string line;
+    while (read_line(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      handle(line);
+    }
+    for (auto& w : workers_) w.join();
+    return 0;
+  }
+
+ private:
+  // One line, bounded; an over-long line is answered -32600 and skipped.
+  bool read_line(std::istream& in, std::string& line) {
+    line.clear();
+    for (char c; in.get(c);) {
+      if (c == '\n') return true;
+      if (line.size() >= config_.max_line_bytes) {
+        in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+        send({{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", {{"code", -32600}, {"message", "message too large"}}}});
+        line.clear();
+        return true;
+      }
+      line += c;
+    }
+    return !line.empty();
+  }
+
+  void send(const json& msg) {
+    std::lock_guard<std::mutex> lock(out_mutex_);
+    out_ << msg.dump() << "\n" << std::flush;
+  }
+  void answer(const json& id, const json& result) { send({{"jsonrpc", "2.0"}, {"id", id}, {"result", result}}); }
+  void error(const json& id, int code, const std::string& message) {
+    send({{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}});
+  }
+
+  void load_backends() {
+    std::vector<std::string> urls = config_.servers;
+    json http_tools = json::array();
+    if (!config_.manifest_path.empty()) {
+      std::ifstream f(config_.manifest_path);
+      auto m = json::parse(f, nullptr, false);
+      if (!m.is_object()) spdlog::error("gateway manifest {} is not a JSON object; ignored", config_.manifest_path);
+      else {
+        for (const auto& u : m.value("mcp", json::array()))
+          if (u.is_string()) urls.push_back(u);
+        http_tools = m.value("http", json::array());
+      }
+    }
+    std::set<std::string> taken = {session_tool};
+    for (std::size_t i = 0; i < urls.size(); ++i) {
+      sessions_.emplace_back(urls[i]);
+      auto& s = sessions_.back();
+      auto ok = s.initialize();
+      auto tools = ok ? s.list_tools() : result<std::vector<json>>(ok.error());
+      if (!tools) {
+        spdlog::warn("gateway: {} unavailable: {}", urls[i], tools.error().message);
+        continue;
+      }
+      for (auto& t : *tools) add_tool(t, i, false, "", taken);
+    }
+    for (const auto& h : http_tools) {
+      if (!h.is_object() || !h.contains("url") || !h["url"].is_string()) continue;
+      json def = {{"name", h.value("name", "http_tool")},
+                  {"description", h.value("description", "")},
+                  {"inputSchema", h.value("input_schema", json{{"type", "object"}})}};
+      add_tool(def, 0, true, h["url"], taken);
+    }
+    spdlog::info("gateway: {} tool(s) from {} server(s)", tools_.size(), sessions_.size());
+  }
+
+  // Repairs a remote definition so that strict clients accept it.
+  void add_tool(const json& t, std::size_t backend, bool http, const std::string& url, std::set<std::string>& taken) {
+    if (!t.is_object()) return;
+    std::string remote = t.value("name", "");
+    std::string name;
+    for (char c : remote)
+      name += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ? c : '_';
+    if (name.empty()) name = "tool";
+    name = name.substr(0, 60);
+    std::string unique = name;
+    for (int n = 2; taken.count(unique); ++n) unique = name + "_" + std::to_string(n);
+    taken.insert(unique);
+    json input = t.value("inputSchema", json::object());
+    if (!input.is_object() || input.value("type", "") != "object") input = {{"type", "object"}};
+    json def = {{"name", unique}, {"inputSchema", input}};
+    if (t.contains("description") && t["description"].is_string()) def["description"] = t["description"];
+    if (t.contains("title") && t["title"].is_string()) def["title"] = t["title"];
+    auto output = t.find("outputSchema");
+    if (output != t.end() && output->is_object() && output->value("type", "") == "object") def["outputSchema"] = *output;
+    tools_.push_back({def, backend, remote, http, url});
+  }
+
+  json session_definition() const {
+    return {{"name", session_tool},
+            {"description", "This gateway session: budget, what was spent on which tool, and the limits"},
+            {"inputSchema", {{"type", "object"}, {"additionalProperties", false}}},
+            {"outputSchema",
+             {{"type", "object"},
+              {"properties",
+               {{"budget_usdc", {{"type", "string"}}},
+                {"spent_usdc", {{"type", "string"}}},
+                {"remaining_usdc", {{"type", "string"}}},
+                {"payer", {{"type", json::array({"string", "null"})}}},
+                {"calls", {{"type", "array"}}}}},
+              {"required", {"budget_usdc", "spent_usdc", "remaining_usdc", "calls"}}}}};
+  }
+
+  json session_report() {
+    std::lock_guard<std::mutex> lock(spend_mutex_);
+    json calls = json::array();
+    for (const auto& s : history_)
+      calls.push_back({{"tool", s.tool}, {"amount_usdc", s.amount_usdc}, {"network", s.network},
+                       {"transaction", s.transaction}, {"at", s.at}});
+    json out = {{"budget_usdc", usdc(budget_)},
+                {"spent_usdc", usdc(spent_)},
+                {"remaining_usdc", usdc(budget_ - spent_)},
+                {"payer", config_.key ? json(config_.key->to_address().checksummed()) : json(nullptr)},
+                {"calls", calls}};
+    json result = text_result(out.dump(), false);
+    result["structuredContent"] = out;
+    return result;
+  }
+
+  void handle(const std::string& line) {
+    auto msg = json::parse(line, nullptr, false);
+    if (msg.is_discarded()) return error(nullptr, -32700, "parse error");
+    if (!msg.is_object() || msg.value("jsonrpc", "") != "2.0" || !msg.contains("method") || !msg["method"].is_string() ||
+        (msg.contains("id") && !msg["id"].is_string() && !msg["id"].is_number_integer()))
+      return error(msg.is_object() && msg.contains("id") ? msg["id"] : json(nullptr), -32600, "invalid request");
+    std::string method = msg["method"];
+    json params = msg.contains("params") ? msg["params"] : json::object();
+    if (!msg.contains("id")) {  // notifications
+      if (method == "notifications/cancelled" && params.is_object() && params.contains("requestId")) {
+        std::lock_guard<std::mutex> lock(cancel_mutex_);
+        cancelled_.insert(params["requestId"].dump());
+      }
+      return;
+    }
+    json id = msg["id"];
+    if (!params.is_object()) return error(id, -32602, "params must be an object");
+    if (method == "initialize") {
+      std::string requested = params.value("protocolVersion", "");
+      std::string version = supported_versions[0];
+      for (const char* v : supported_versions)
+        if (requested == v) version = v;
+      return answer(id, {{"protocolVersion", version},
+                         {"capabilities", {{"tools", {{"listChanged", false}}}}},
+                         {"serverInfo", {{"name", "hearth-gateway"}, {"version", HEARTH_VERSION}}},
+                         {"instructions", "Tools of remote hearth nodes; priced calls are paid from this session's "
+                                          "budget (see the hearth_session tool)."}});
+    }
+    if (method == "ping") return answer(id, json::object());
+    if (method == "tools/list") {
+      std::size_t start = 0;
+      if (params.contains("cursor")) {
+        if (!params["cursor"].is_string()) return error(id, -32602, "invalid cursor");
+        try {
+          start = std::stoul(params["cursor"].get<std::string>());
+        } catch (...) {
+          return error(id, -32602, "invalid cursor");
+        }
+      }
+      std::vector<json> all = {session_definition()};
+      for (const auto& t : tools_) all.push_back(t.definition);
+      if (start > all.size()) return error(id, -32602, "invalid cursor");
+      json page = json::array();
+      std::size_t end = std::min(all.size(), start + tools_page);
+      for (std::size_t i = start; i < end; ++i) page.push_back(all[i]);
+      json result = {{"tools", page}};
+      if (end < all.size()) result["nextCursor"] = std::to_string(end);
+      return answer(id, result);
+    }
+    if (method == "tools/call") {
+      if (!params.contains("name") || !params["name"].is_string()) return error(id, -32602, "tools/call needs a name");
+      std::string name = params["name"];
+      json arguments = params.value("arguments", json::object());
+      if (!arguments.is_object()) return error(id, -32602, "arguments must be an object");
+      if (name == session_tool) return answer(id, session_report());
+      auto it = std::find_if(tools_.begin(), tools_.end(), [&](const routed_tool& t) { return t.definition["name"] == name; });
+      if (it == tools_.end()) return error(id, -32602, "unknown tool: " + name);
+      json token = params.contains("_meta") && params["_meta"].is_object() && params["_meta"].contains("progressToken")
+                       ? params["_meta"]["progressToken"]
+                       : json(nullptr);
+      routed_tool tool = *it;
+      workers_.emplace_back([this, id, tool, arguments, token] { run_call(id, tool, arguments, token); });
+      return;
+    }
+    error(id, -32601, "method not found: " + method);
+  }
+
+  // A call on its own thread: progress while it runs, no answer once cancelled.
+  void run_call(json id, routed_tool tool, json arguments, json token) {
+    auto pending = std::async(std::launch::async, [&] { return call_tool(tool, arguments); });
+    int tick = 0;
+    while (pending.wait_for(progress_every) != std::future_status::ready)
+      if (!token.is_null())
+        send({{"jsonrpc", "2.0"}, {"method", "notifications/progress"},
+              {"params", {{"progressToken", token}, {"progress", ++tick}, {"message", "waiting for " + tool.remote_name}}}});
+    json result = pending.get();
+    {
+      std::lock_guard<std::mutex> lock(cancel_mutex_);
+      if (cancelled_.count(id.dump())) return;
+    }
+    answer(id, result);
+  }
+
+  // How much may still be spent, as a --max cap for the buyer's choice.
+  std::vector<payments::spend_cap> remaining_cap() {
+    std::lock_guard<std::mutex> lock(spend_mutex_);
+    payments::spend_cap cap;
+    cap.amount = *crypto::parse_uint256(std::to_string(budget_ - spent_));
+    return {cap};
+  }
+
+  // Chooses and signs a payment for one of entries within the budget; the
+  // reason as an isError result otherwise.
+  result<payments::offered> choose_payment(const std::vector<payments::offered>& entries) {
+    if (!config_.key) return fail("no_key", "this tool is priced and the gateway has no payer key (--key)");
+    auto chosen = payments::choose(entries, config_.prefs, remaining_cap());
+    if (!chosen && chosen.error().code == "over_max")
+      return fail("over_budget", "not paid: " + chosen.error().message.substr(0, chosen.error().message.find(" is above")) +
+                                     " is more than the " + usdc(budget_ - spent_) + " USDC left of this session's budget");
+    return chosen;
+  }
+
+  void record_spend(const std::string& tool, const payments::offered& o, const json& receipt) {
+    std::lock_guard<std::mutex> lock(spend_mutex_);
+    std::uint64_t amount = atomic_u64(o.amount);
+    spent_ += std::min(amount, budget_ - spent_);
+    history_.push_back({tool, usdc(amount), o.network_name, receipt.value("transaction", std::string()), now_secs()});
+  }
+
+  // Makes a result safe for strict clients: none of structuredContent on
+  // errors; with an outputSchema, a valid structuredContent or an error.
+  json checked(const routed_tool& tool, json result) {
+    if (!result.is_object() || !result.contains("content")) return text_result("the server's result is malformed", true);
+    if (result.value("isError", false)) {
+      result.erase("structuredContent");
+      return result;
+    }
+    if (tool.definition.contains("outputSchema")) {
+      if (!result.contains("structuredContent"))
+        return text_result("the tool returned no structured result for its output schema", true);
+      if (auto bad = tool::validate(tool.definition["outputSchema"], result["structuredContent"]))
+        return text_result("the tool's result breaks its output schema: " + *bad, true);
+    }
+    return result;
+  }
+
+  json call_tool(const routed_tool& tool, const json& arguments) {
+    if (tool.http) return call_http_tool(tool, arguments);
+    mcp_session s = sessions_[tool.backend];  // a copy per call: calls run concurrently
+    json params = {{"name", tool.remote_name}, {"arguments", arguments}};
+    auto r = s.call("tools/call", params);
+    if (!r) return text_result("the server failed: " + r.error().message, true);
+    json meta = r->value("_meta", json::object());
+    if (!(r->value("isError", false) && meta.contains("x402/payment-required"))) return checked(tool, *r);
+    auto entries = payments::parse_challenge(payments::encode_header(meta["x402/payment-required"]), "");
+    if (!entries) return text_result(entries.error().message, true);
+    auto chosen = choose_payment(*entries);
+    if (!chosen) return text_result(chosen.error().message, true);
+    auto header = payments::sign_payment(*chosen, *config_.key, now_secs());
+    params["_meta"] = {{"x402/payment", json::parse(*crypto::base64_decode(header))}};
+    r = s.call("tools/call", params);
+    if (!r) return text_result("the server failed after payment was offered: " + r.error().message, true);
+    json receipt = r->value("_meta", json::object()).value("x402/payment-response", json::object());
+    if (receipt.value("success", false)) record_spend(tool.definition["name"], *chosen, receipt);
+    return checked(tool, *r);
+  }
+
+  json call_http_tool(const routed_tool& tool, const json& arguments) {
+    client_request req{"POST", tool.url, {{"Content-Type", "application/json"}}, arguments.dump(),
+                       std::chrono::seconds(3700), nullptr};
+    auto res = send_request(req);
+    if (!res) return text_result("the tool's server failed: " + res.error().message, true);
+    std::optional<payments::offered> paid;
+    if (res->status == 402) {
+      std::string required;
+      for (const auto& [k, v] : res->headers)
+        if (strcasecmp(k.c_str(), "PAYMENT-REQUIRED") == 0) required = v;
+      auto entries = payments::parse_challenge(required, res->body);
+      if (!entries) return text_result(entries.error().message, true);
+      auto chosen = choose_payment(*entries);
+      if (!chosen) return text_result(chosen.error().message, true);
+      req.headers.emplace_back(payments::payment_header_name(*chosen), payments::sign_payment(*chosen, *config_.key, now_secs()));
+      res = send_request(req);
+      if (!res) return text_result("the tool's server failed after payment was offered: " + res.error().message, true);
+      paid = *chosen;
+    }
+    if (res->status >= 400) return text_result("the tool's server answered " + std::to_string(res->status) + ": " + res->body.substr(0, 2000), true);
+    if (paid) {
+      json receipt = json::object();
+      for (const auto& [k, v] : res->headers)
+        if (strcasecmp(k.c_str(), "PAYMENT-RESPONSE") == 0 || strcasecmp(k.c_str(), "X-PAYMENT-RESPONSE") == 0)
+          if (auto d = crypto::base64_decode(v)) receipt = json::parse(*d, nullptr, false);
+      record_spend(tool.definition["name"], *paid, receipt.is_object() ? receipt : json::object());
+    }
+    auto body = json::parse(res->body, nullptr, false);
+    json result = text_result(body.is_discarded() ? res->body : body.dump(), false);
+    if (body.is_object()) result["structuredContent"] = body;
+    return checked(tool, result);
+  }
+
+  const gateway_config& config_;
+  std::ostream& out_;
+  std::mutex out_mutex_, spend_mutex_, cancel_mutex_;
+  std::vector<mcp_session> sessions_;
+  std::vector<routed_tool> tools_;
+  std::vector<std::thread> workers_;
+  std::set<std::string> cancelled_;
+  std::uint64_t budget_ = 0, spent_ = 0;
+  std::vector<spend> history_;
+};
+
+}  // namespace
+
+int run_gateway(const gateway_config& config, std::istream& in, std::ostream& out) {
+  gateway g(config, out);
+  return g.serve(in);
+}
+
+}  // namespace hearth::net
