@@ -28,7 +28,7 @@ before(async () => {
   });
   relay = await new Promise((resolve) => { const l = app.listen(0, "127.0.0.1", () => resolve(l)); });
   seller = await startNode(["--settlement", "facilitator", "--facilitator-url", `http://127.0.0.1:${relay.address().port}`,
-                            "--facilitator-timeout-secs", "1"]);
+                            "--facilitator-timeout-secs", "3"]);
   const hash = seller.offer('#!/bin/sh\nprintf "Content-Type: text/plain\\n\\nserved\\n"\n', ["--cgi", "--price", "0.03"]);
   offerUrl = `${seller.url}/${hash}.cgi/`;
 });
