@@ -218,12 +218,22 @@ void handle_rpc(caf::event_based_actor* self, node_info info, payment_request pr
   respond(rpc_error(id, method_not_found, "method not found: " + method));
 }
 
-// Browsers' cross-origin requests are refused (DNS rebinding); local tools send none.
+bool is_local_name(std::string host) {
+  if (host.rfind("[::1]", 0) == 0) return host.size() == 5 || host[5] == ':';
+  host = host.substr(0, host.find(':'));
+  return host == "localhost" || host == "127.0.0.1";
+}
+
+// DNS rebinding: a browser on this machine tricked into calling the node
+// sends a foreign Host (or Origin); local clients send a local one or none.
 bool origin_allowed(const http_request& req) {
+  std::string host(req.header("Host"));
+  if (is_loopback_peer(req.remote_address) && !host.empty() && !is_local_name(host)) return false;
   std::string origin(req.header("Origin"));
   if (origin.empty()) return true;
-  std::string host(req.header("Host"));
-  return origin == "http://" + host || origin.rfind("http://localhost", 0) == 0 || origin.rfind("http://127.0.0.1", 0) == 0;
+  auto scheme = origin.find("://");
+  std::string origin_host = scheme == std::string::npos ? origin : origin.substr(scheme + 3);
+  return origin_host == host || is_local_name(origin_host);
 }
 
 }  // namespace
@@ -235,7 +245,7 @@ bool route_mcp(caf::actor_system& sys, const node_info& info, http_request& req,
     return true;
   }
   if (!origin_allowed(req)) {
-    respond(json_error(403, "origin_not_allowed", "requests from another origin are refused"));
+    respond(json_error(403, "origin_not_allowed", "requests from another host or origin are refused (DNS rebinding)"));
     return true;
   }
   auto msg = json::parse(req.body, nullptr, false);
