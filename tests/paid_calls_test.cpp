@@ -452,3 +452,28 @@ TEST_CASE("hearth mcp list and call use a node's tools and pay within --max", "[
   CHECK(paid.err.find("\"success\":true") != std::string::npos);
   CHECK(ledger_size(*p.n) == 1);
 }
+
+TEST_CASE("a tool built with the tool library follows the contract", "[mcp][tool]") {
+  auto schema = run({WORD_COUNT, "--mcp-schema"});
+  CHECK(schema.status == 0);
+  auto manifest = json::parse(schema.out);
+  CHECK(manifest["name"] == "word_count");
+  CHECK(manifest["input_schema"]["required"] == json({"text"}));
+  CHECK(manifest["output_schema"]["type"] == "object");
+  CHECK(manifest["limits"] == json({{"ram_mb", 64}, {"cpu_time_secs", 2}, {"wall_time_secs", 5}, {"network", false}}));
+
+  auto ok = run({WORD_COUNT}, {}, R"({"text":"a b\nc"})");
+  CHECK(ok.status == 0);
+  CHECK(json::parse(ok.out) == json({{"words", 3}, {"lines", 2}, {"characters", 5}}));
+  auto bad = run({WORD_COUNT}, {}, R"({"text":1})");
+  CHECK(bad.status == 2);
+  CHECK(json::parse(bad.out)["error"].get<std::string>().find("$.text") != std::string::npos);
+  auto extra = run({WORD_COUNT}, {}, R"({"text":"x","more":1})");
+  CHECK(extra.status == 2);
+  auto not_json = run({WORD_COUNT}, {}, "nope");
+  CHECK(not_json.status == 2);
+  auto cgi = run({WORD_COUNT}, {"GATEWAY_INTERFACE=CGI/1.1"}, R"({"text":"x"})");
+  CHECK(cgi.out.rfind("Content-Type: application/json\r\n\r\n", 0) == 0);
+  auto cgi_bad = run({WORD_COUNT}, {"GATEWAY_INTERFACE=CGI/1.1"}, "{}");
+  CHECK(cgi_bad.out.find("Status: 400") != std::string::npos);
+}
