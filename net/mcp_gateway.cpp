@@ -17,6 +17,7 @@
 #include "crypto/base64.hpp"
 #include "net/http_client.hpp"
 #include "net/mcp_client.hpp"
+#include "net/mcp_protocol.hpp"
 #include "payments/challenge.hpp"
 #include "tools/hearth_tool.hpp"
 
@@ -25,7 +26,6 @@ namespace {
 
 using nlohmann::json;
 
-const char* const supported_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
 constexpr std::size_t tools_page = 50;
 constexpr auto progress_every = std::chrono::seconds(5);
 const char* const session_tool = "hearth_session";
@@ -40,9 +40,7 @@ std::uint64_t now_secs() {
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
-json text_result(const std::string& text, bool is_error) {
-  return {{"content", json::array({{{"type", "text"}, {"text", text}}})}, {"isError", is_error}};
-}
+using mcp::text_result;
 
 // A re-exported tool and where it goes.
 struct routed_tool {
@@ -206,10 +204,7 @@ class gateway {
     json id = msg["id"];
     if (!params.is_object()) return error(id, -32602, "params must be an object");
     if (method == "initialize") {
-      std::string requested = params.value("protocolVersion", "");
-      std::string version = supported_versions[0];
-      for (const char* v : supported_versions)
-        if (requested == v) version = v;
+      std::string version = mcp::negotiate_version(params.value("protocolVersion", ""));
       return answer(id, {{"protocolVersion", version},
                          {"capabilities", {{"tools", {{"listChanged", false}}}}},
                          {"serverInfo", {{"name", "hearth-gateway"}, {"version", HEARTH_VERSION}}},

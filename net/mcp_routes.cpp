@@ -12,6 +12,7 @@
 #include "messages/node_messages.hpp"
 #include "messages/offer.hpp"
 #include "net/actor_ask.hpp"
+#include "net/mcp_protocol.hpp"
 #include "net/paywall.hpp"
 #include "net/task_routes.hpp"
 #include "payments/challenge.hpp"
@@ -23,7 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-const char* const supported_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
 constexpr std::uint32_t tools_page = 100;
 constexpr std::uint32_t offers_scanned = 10000;  // MCP offers a node lists at most
 
@@ -40,9 +40,7 @@ http_response rpc_error(const json& id, int code, const std::string& message, co
   return json_response(200, {{"jsonrpc", "2.0"}, {"id", id}, {"error", err}});
 }
 
-json text_result(const std::string& text, bool is_error) {
-  return {{"content", json::array({{{"type", "text"}, {"text", text}}})}, {"isError", is_error}};
-}
+using mcp::text_result;
 
 // One MCP offer as a tool.
 struct tool_entry {
@@ -160,10 +158,7 @@ void handle_rpc(caf::event_based_actor* self, node_info info, payment_request pr
   if (!params.is_object()) return respond(rpc_error(id, invalid_params, "params must be an object"));
 
   if (method == "initialize") {
-    std::string requested = params.value("protocolVersion", "");
-    std::string version = supported_versions[0];
-    for (const char* v : supported_versions)
-      if (requested == v) version = v;
+    std::string version = mcp::negotiate_version(params.value("protocolVersion", ""));
     return respond(rpc_answer(id, {{"protocolVersion", version},
                                    {"capabilities", {{"tools", {{"listChanged", false}}}}},
                                    {"serverInfo", {{"name", "hearth"}, {"version", info.version}}},
