@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "apps/couch_commands.hpp"
 #include "apps/curl_command.hpp"
 #include "apps/key_commands.hpp"
 #include "apps/logging.hpp"
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   add_curl_command(app, exit_code);
   add_pay_commands(app, exit_code);
   add_mcp_commands(app, exit_code);
+  add_couch_commands(app, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "hearth " HEARTH_VERSION "\n"; });
 
   try {

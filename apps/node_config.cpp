@@ -69,6 +69,8 @@ void add_node_options(CLI::App& app, node_config& c) {
   add("--facilitator-timeout-secs", c.facilitator_timeout_secs, "HEARTH_FACILITATOR_TIMEOUT_SECS",
       "Deadline of one facilitator request, s (a settle without answer stays pending and is retried)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{600}));
+  add("--couch-host-token", c.couch_host_token, "HEARTH_HOST_TOKEN",
+      "Bearer token of the couch's host endpoints; unset: generated at first start into DATA_DIR/couch-host.token (0600)");
   add("--actor-threads", c.actor_threads, "HEARTH_ACTOR_THREADS", "Actor scheduler threads")->check(CLI::Range(1u, 256u));
   add("--http-threads", c.http_threads, "HEARTH_HTTP_THREADS", "HTTP io threads")->check(CLI::Range(1u, 64u));
   add("--http-header-limit", c.http.header_bytes, "HEARTH_HTTP_HEADER_LIMIT", "Largest request header, bytes")
@@ -127,6 +129,7 @@ std::string render_config(const CLI::App& app, bool effective, bool with_comment
   for (const auto* o : node_options(app)) {
     if (with_comments) out += "\n# " + o->get_description() + " (env " + o->get_envname() + ")\n";
     std::string value = value_of(o, effective);
+    if (effective && key_of(o).find("token") != std::string::npos && !value.empty()) value = "<set, not shown>";
     out += key_of(o) + " = " + (is_text(o) ? nlohmann::json(value).dump() : value) + "\n";
   }
   return out;

@@ -10,13 +10,19 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "actors/node_actor.hpp"
 #include "actors/offer_registry.hpp"
+#include "actors/couch_registry.hpp"
 #include "actors/payment_registry.hpp"
 #include "apps/facilitator_client.hpp"
+#include "messages/couch.hpp"
 #include "messages/payment.hpp"
 #include "payments/networks.hpp"
 #include "actors/task_registry.hpp"
@@ -54,6 +60,42 @@ result<crypto::private_key> node_key(const std::string& dir) {
   return key;
 }
 
+// The couch host token: from the config, else DATA_DIR/couch-host.token,
+// generated (256 random bits, 0600) at first start. Only its hash is kept.
+result<std::string> couch_host_token_hash(const node_config& config) {
+  if (!config.couch_host_token.empty()) return actors::secret_hash(config.couch_host_token);
+  std::string path = (fs::path(config.data_dir) / "couch-host.token").string();
+  std::string token;
+  if (std::ifstream in(path); in) {
+    std::getline(in, token);
+  } else {
+    token = "host_" + actors::new_guest_token().substr(6);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return fail("data_dir_unwritable", "cannot create " + path + ": " + std::strerror(errno));
+    std::string line = token + "\n";
+    bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ::close(fd);
+    if (!written) return fail("data_dir_unwritable", "cannot write " + path);
+    spdlog::info("generated the couch host token path={}", path);
+  }
+  if (token.empty()) return fail("bad_host_token", path + " is empty");
+  return actors::secret_hash(token);
+}
+
+// Tests move the couch's clock: HEARTH_TEST_CLOCK_OFFSET_FILE names a file
+// holding milliseconds to add to the wall clock.
+actors::clock_fn couch_clock() {
+  const char* file = std::getenv("HEARTH_TEST_CLOCK_OFFSET_FILE");
+  if (!file) return [] { return unix_ms(); };
+  std::string path = file;
+  return [path] {
+    std::ifstream in(path);
+    long long offset = 0;
+    in >> offset;
+    return unix_ms() + offset;
+  };
+}
+
 int fatal(const failure& f) {
   spdlog::error("cannot start: {} [{}]", f.message, f.code);
   return 2;
@@ -76,6 +118,15 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<payment_outcome>("payment_outcome");
   cfg.add_message_type<ledger_entry>("ledger_entry");
   cfg.add_message_type<std::vector<ledger_entry>>("ledger_entry_list");
+  cfg.add_message_type<resource_limits>("resource_limits");
+  cfg.add_message_type<guest_permissions>("guest_permissions");
+  cfg.add_message_type<guest_usage>("guest_usage");
+  cfg.add_message_type<invite_record>("invite_record");
+  cfg.add_message_type<std::vector<invite_record>>("invite_record_list");
+  cfg.add_message_type<guest_record>("guest_record");
+  cfg.add_message_type<std::vector<guest_record>>("guest_record_list");
+  cfg.add_message_type<invite_request>("invite_request");
+  cfg.add_message_type<redeem_request>("redeem_request");
 }
 
 // Blocks the signals in every thread (so CAF's and asio's threads inherit the
@@ -167,6 +218,11 @@ int run_serve(const node_config& config) {
         make_facilitator_call(config.facilitator_url, std::chrono::seconds(config.facilitator_timeout_secs));
   }
 
+  auto host_token_hash = couch_host_token_hash(config);
+  if (!host_token_hash) return fatal(host_token_hash.error());
+  actors::couch_config couch;
+  couch.now = couch_clock();
+
   storage::options db_options;
   db_options.path = (fs::path(config.data_dir) / "db").string();
   auto db = storage::store::open(db_options);
@@ -190,6 +246,7 @@ int run_serve(const node_config& config) {
     net::node_info info{HEARTH_VERSION, node_address.checksummed(), owner.checksummed(), config.data_dir};
     info.payment_networks = networks;
     info.payment_max_timeout_secs = config.payment_timeout_secs;
+    info.couch_host_token_hash = *host_token_hash;
     net::http_edge_config edge{config.listen, config.http, config.http_threads};
     edge.limits.spool_dir = spool_dir.string();
     edge.limits.spooled_route = net::is_cgi_path;
@@ -207,6 +264,8 @@ int run_serve(const node_config& config) {
          }},
         {"payments", actors::payment_registry_key,
          [&db, payment_settings](caf::actor_system& s) { return actors::spawn_payment_registry(s, **db, payment_settings); }},
+        {"couch", actors::couch_registry_key,
+         [&db, couch](caf::actor_system& s) { return actors::spawn_couch_registry(s, **db, couch); }},
         {"http", net::http_edge_key, [edge, info](caf::actor_system& s) { return net::spawn_http_edge(s, edge, info); }},
     };
     auto root = actors::spawn_root_supervisor(sys, std::move(children));

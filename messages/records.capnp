@@ -132,3 +132,65 @@ struct LedgerEntry {
   offerHash @6 :Text;
   taskId @7 :Text;
 }
+
+struct ResourceLimits {
+  maxCpuCores @0 :Float64;
+  maxMemoryMb @1 :UInt64;
+  maxDiskGb @2 :UInt64;
+  maxNetworkEgressGb @3 :UInt64;
+  maxDurationHours @4 :UInt64;
+  maxTokenBudget @5 :UInt64;
+}
+
+struct GuestPermissions {
+  canAccessInternet @0 :Bool;
+  canSpawnSubAgents @1 :Bool;
+  canAccessHostServices @2 :Bool;
+}
+
+enum InviteState { active @0; redeemed @1; revoked @2; expired @3; }
+
+struct StoredInvite {
+  # Column "invites", key "i/<id>"; "c/<code hash>" -> id. The code itself is never stored.
+  id @0 :Text;
+  codeHash @1 :Text;
+  createdBy @2 :Text;
+  label @3 :Text;
+  limits @4 :ResourceLimits;
+  permissions @5 :GuestPermissions;
+  createdAtMs @6 :Int64;
+  expiresAtMs @7 :Int64;
+  state @8 :InviteState;
+  guestId @9 :Text;
+  endedAtMs @10 :Int64;
+}
+
+enum GuestState { provisioning @0; running @1; expired @2; revoked @3; failed @4; }
+
+struct GuestUsage {
+  cpuSecs @0 :Float64;
+  memoryMb @1 :UInt64;
+  diskMb @2 :UInt64;
+  networkEgressMb @3 :UInt64;
+  tokensIn @4 :UInt64;
+  tokensOut @5 :UInt64;
+}
+
+struct StoredGuest {
+  # Column "guests", key "g/<id>"; "t/<token hash>" -> id. The token itself is never stored.
+  id @0 :Text;
+  name @1 :Text;
+  publicKey @2 :Text;
+  inviteId @3 :Text;
+  tokenHash @4 :Text;
+  state @5 :GuestState;
+  reason @6 :Text;
+  limits @7 :ResourceLimits;
+  permissions @8 :GuestPermissions;
+  createdAtMs @9 :Int64;
+  expiresAtMs @10 :Int64;
+  activatedAtMs @11 :Int64;
+  endedAtMs @12 :Int64;
+  agentEndpoint @13 :Text;
+  usage @14 :GuestUsage;
+}

@@ -17,6 +17,8 @@ unsigned status_for(const std::string& code) {
       {"node_unavailable", 503}, {"storage_busy", 503},
       {"payment_not_found", 404}, {"malformed_payment", 400}, {"payment_invalid", 402}, {"payment_replayed", 402},
       {"facilitator_unavailable", 503}, {"loopback_only", 403},
+      {"unauthorized", 401}, {"invite_not_found", 404}, {"invite_redeemed", 409}, {"invite_expired", 410},
+      {"invite_revoked", 410}, {"invite_not_active", 409}, {"guest_not_found", 404}, {"guest_ended", 409},
   };
   auto it = table.find(code);
   return it == table.end() ? 500 : it->second;

@@ -7,6 +7,7 @@
 #include "actors/root_supervisor.hpp"
 #include "messages/node_messages.hpp"
 #include "net/offer_routes.hpp"
+#include "net/couch_routes.hpp"
 #include "net/mcp_routes.hpp"
 #include "net/payment_routes.hpp"
 #include "net/task_routes.hpp"
@@ -94,6 +95,7 @@ request_handler make_node_routes(caf::actor_system& sys, node_info info) {
     }
     if (route_offers(sys, req, respond) || route_tasks(sys, info, req, respond) ||
         route_payments(sys, info, req, respond) || route_mcp(sys, info, req, respond) ||
+        route_couch(sys, info, req, respond) ||
         route_cgi(sys, info, req, respond))
       return;
     respond(json_error(404, "not_found", "no such endpoint"));

@@ -1,0 +1,230 @@
+#include "actors/couch_registry.hpp"
+
+#include <caf/all.hpp>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+#include "crypto/bytes.hpp"
+#include "crypto/sha256.hpp"
+#include "messages/failure_error.hpp"
+#include "messages/node_messages.hpp"
+#include "messages/offer.hpp"
+#include "storage/couch_codec.hpp"
+
+namespace hearth::actors {
+namespace {
+
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+constexpr std::size_t sweep_batch = 256;
+
+struct couch_data {
+  storage::store* db = nullptr;
+  couch_config config;
+  std::unordered_map<std::string, caf::actor> guests;  // live guest actors by id
+  std::unordered_map<caf::actor_addr, std::string> guest_ids;
+  static inline const char* name = "couch_registry";
+};
+using couch_self = caf::stateful_actor<couch_data>;
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> b(bytes);
+  RAND_bytes(b.data(), static_cast<int>(b.size()));
+  return crypto::to_hex(b.data(), b.size());
+}
+
+std::string time_ordered_id(std::int64_t now_ms) {
+  char prefix[17];
+  std::snprintf(prefix, sizeof prefix, "%012llx", static_cast<unsigned long long>(now_ms));
+  return prefix + random_hex(8);
+}
+
+const char* invite_state_name(invite_state s) {
+  switch (s) {
+    case invite_state::active: return "active";
+    case invite_state::redeemed: return "redeemed";
+    case invite_state::revoked: return "revoked";
+    case invite_state::expired: return "expired";
+  }
+  return "unknown";
+}
+
+// The live guest actor of id, activated from storage when needed.
+result<caf::actor> guest_actor_of(couch_self* self, const std::string& id) {
+  auto& st = self->state;
+  if (auto it = st.guests.find(id); it != st.guests.end()) return it->second;
+  auto stored = storage::load_guest(*st.db, id);
+  if (!stored) return stored.error();
+  if (!*stored) return fail("guest_not_found", "no guest " + id);
+  auto a = spawn_guest_actor(self, st.db, std::move(**stored), st.config.now, st.config.guest_idle);
+  st.guests[id] = a;
+  st.guest_ids[a.address()] = id;
+  return a;
+}
+
+template <class... Ts>
+caf::result<guest_record> to_guest(couch_self* self, const std::string& id, Ts&&... xs) {
+  auto a = guest_actor_of(self, id);
+  if (!a) return to_error(a.error());
+  self->delegate(*a, std::forward<Ts>(xs)...);
+  return caf::delegated<guest_record>{};
+}
+
+caf::result<invite_record> create(couch_self* self, const invite_request& req) {
+  auto& st = self->state;
+  invite_record inv;
+  std::int64_t now = st.config.now();
+  inv.id = time_ordered_id(now);
+  inv.code = new_invite_code();
+  inv.code_hash = secret_hash(inv.code);
+  inv.created_by = req.created_by;
+  inv.label = req.label;
+  inv.limits = req.limits;
+  inv.permissions = req.permissions;
+  inv.created_at_ms = now;
+  inv.expires_at_ms = now + static_cast<std::int64_t>(req.expires_in_hours * 3600 * 1000);
+  if (auto ok = storage::create_invite(*st.db, inv); !ok) return to_error(ok.error());
+  spdlog::info("invite {} created by {} (expires in {} h)", inv.id, inv.created_by, req.expires_in_hours);
+  return inv;
+}
+
+caf::result<guest_record> redeem(couch_self* self, const redeem_request& req) {
+  auto& st = self->state;
+  auto found = storage::find_invite_by_code(*st.db, secret_hash(req.code));
+  if (!found) return to_error(found.error());
+  if (!*found) return to_error(fail("invite_not_found", "no invite has this code"));
+  invite_record inv = std::move(**found);
+  std::int64_t now = st.config.now();
+  if (inv.state == invite_state::active && inv.expires_at_ms <= now) {
+    inv.state = invite_state::expired;
+    inv.ended_at_ms = now;
+    (void)storage::save_invite(*st.db, inv);
+  }
+  if (inv.state == invite_state::redeemed) return to_error(fail("invite_redeemed", "this invite has already been redeemed"));
+  if (inv.state != invite_state::active)
+    return to_error(fail("invite_" + std::string(invite_state_name(inv.state)), std::string("this invite is ") +
+                                                                                  invite_state_name(inv.state)));
+  guest_record g;
+  g.id = time_ordered_id(now);
+  g.token = new_guest_token();
+  g.token_hash = secret_hash(g.token);
+  g.name = req.name;
+  g.public_key = req.public_key;
+  g.invite_id = inv.id;
+  g.limits = inv.limits;
+  g.permissions = inv.permissions;
+  g.created_at_ms = now;
+  g.expires_at_ms = now + static_cast<std::int64_t>(inv.limits.max_duration_hours) * 3600 * 1000;
+  inv.state = invite_state::redeemed;
+  inv.guest_id = g.id;
+  inv.ended_at_ms = now;
+  if (auto ok = storage::redeem_invite(*st.db, inv, g); !ok) return to_error(ok.error());
+  spdlog::info("invite {} redeemed: guest {} ({})", inv.id, g.id, g.name);
+  return g;
+}
+
+void sweep(couch_self* self) {
+  auto& st = self->state;
+  auto due = storage::due_deadlines(*st.db, st.config.now(), sweep_batch);
+  if (!due) {
+    spdlog::warn("couch expiry sweep: {}", due.error().message);
+    return;
+  }
+  for (const auto& d : *due) {
+    if (d.kind == 'i') {
+      auto inv = storage::load_invite(*st.db, d.id);
+      if (!inv || !*inv) continue;
+      invite_record v = std::move(**inv);
+      if (v.state != invite_state::active) continue;
+      v.state = invite_state::expired;
+      v.ended_at_ms = st.config.now();
+      if (auto ok = storage::save_invite(*st.db, v); !ok) spdlog::warn("invite {} not expired: {}", v.id, ok.error().message);
+    } else if (auto a = guest_actor_of(self, d.id); a) {
+      self->request(*a, std::chrono::seconds(10), revoke_atom::value, std::string("expired: maxDurationHours reached"))
+          .then([](guest_record&) {}, [id = d.id](caf::error&) { spdlog::warn("guest {} did not expire", id); });
+    }
+  }
+}
+
+caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_ptr<couch_config> config) {
+  auto& st = self->state;
+  st.db = db;
+  st.config = *config;
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (auto it = st.guest_ids.find(dm.source); it != st.guest_ids.end()) {
+      st.guests.erase(it->second);
+      st.guest_ids.erase(it);
+    }
+  });
+  self->send(self, sweep_atom::value);
+  return {
+      [self](put_atom, const invite_request& req) { return create(self, req); },
+      [self](invites_atom, const std::string& status, const std::string& after,
+             std::uint32_t limit) -> caf::result<std::vector<invite_record>> {
+        std::vector<invite_record> out;
+        std::string cursor = after;
+        // Filtered listings read on until the page is full (bounded by the column).
+        for (int rounds = 0; out.size() < limit && rounds < 1000; ++rounds) {
+          auto rows = storage::list_invites(*self->state.db, cursor, 1000);
+          if (!rows) return to_error(rows.error());
+          for (auto& v : *rows)
+            if (status.empty() || status == invite_state_name(v.state))
+              if (out.size() < limit) out.push_back(v);
+          if (rows->size() < 1000) break;
+          cursor = rows->back().id;
+        }
+        return out;
+      },
+      [self](revoke_atom, invites_atom, const std::string& id) -> caf::result<invite_record> {
+        auto inv = storage::load_invite(*self->state.db, id);
+        if (!inv) return to_error(inv.error());
+        if (!*inv) return to_error(fail("invite_not_found", "no invite " + id));
+        invite_record v = std::move(**inv);
+        if (v.state != invite_state::active)
+          return to_error(fail("invite_not_active", std::string("the invite is ") + invite_state_name(v.state)));
+        v.state = invite_state::revoked;
+        v.ended_at_ms = self->state.config.now();
+        if (auto ok = storage::save_invite(*self->state.db, v); !ok) return to_error(ok.error());
+        return v;
+      },
+      [self](redeem_atom, const redeem_request& req) { return redeem(self, req); },
+      [self](token_atom, const std::string& token) -> caf::result<guest_record> {
+        auto g = storage::find_guest_by_token(*self->state.db, secret_hash(token));
+        if (!g) return to_error(g.error());
+        if (!*g) return to_error(fail("unauthorized", "unknown guest token"));
+        return to_guest(self, (*g)->id, get_atom::value);
+      },
+      [self](guests_atom, const std::string& after, std::uint32_t limit) -> caf::result<std::vector<guest_record>> {
+        auto rows = storage::list_guests(*self->state.db, after, limit);
+        if (!rows) return to_error(rows.error());
+        return std::move(*rows);
+      },
+      [self](get_atom, guests_atom, const std::string& id) { return to_guest(self, id, get_atom::value); },
+      [self](revoke_atom, guests_atom, const std::string& id) {
+        return to_guest(self, id, revoke_atom::value, std::string("revoked by the host"));
+      },
+      [self](activate_atom, const std::string& id, const std::string& endpoint) {
+        return to_guest(self, id, activate_atom::value, endpoint);
+      },
+      [self](usage_atom, const std::string& id, const guest_usage& u) { return to_guest(self, id, usage_atom::value, u); },
+      [self](sweep_atom) {
+        sweep(self);
+        self->delayed_send(self, self->state.config.sweep_every, sweep_atom::value);
+      },
+  };
+}
+
+}  // namespace
+
+std::string new_invite_code() { return "inv_" + random_hex(16); }
+std::string new_guest_token() { return "guest_" + random_hex(32); }
+std::string secret_hash(const std::string& secret) { return crypto::to_hex(crypto::sha256(secret)); }
+
+result<caf::actor> spawn_couch_registry(caf::actor_system& sys, storage::store& db, couch_config config) {
+  if (!config.now) config.now = [] { return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count()); };
+  return sys.spawn(couch_behavior, &db, std::make_shared<couch_config>(std::move(config)));
+}
+
+}  // namespace hearth::actors

@@ -1,0 +1,37 @@
+// One couch guest, activated from storage on demand by the couch registry
+// and passivated when idle. The single writer of its record: every change
+// is stored before it answers.
+//
+// State: guest_record (column "guests"). Messages:
+//   get_atom                          -> guest_record (its usage against its limits is the edge's to show)
+//   (activate_atom, std::string endpoint) -> guest_record   provisioning -> running
+//   (usage_atom, guest_usage)         -> guest_record   counters reported by the guest's agent;
+//                                                      crossing a hard limit revokes it with that reason
+//   (revoke_atom, std::string reason) -> guest_record   the kill switch (revoked) or expiry (expired)
+// Timers: passivates after idle_after without messages.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/local_actor.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "messages/couch.hpp"
+
+namespace hearth::storage {
+class store;
+}
+
+namespace hearth::actors {
+
+using clock_fn = std::function<std::int64_t()>;  // unix ms; tests move it
+
+// The first hard limit usage crosses ("" when none): memory, disk, network egress, tokens.
+std::string crossed_limit(const guest_usage& u, const resource_limits& l);
+
+caf::actor spawn_guest_actor(caf::local_actor* parent, storage::store* db, guest_record record, clock_fn now,
+                             std::chrono::milliseconds idle_after);
+
+}  // namespace hearth::actors

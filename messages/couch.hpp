@@ -1,0 +1,132 @@
+// The couch (seed-couch's protocol): invites and guests as plain values
+// (mirror records.capnp StoredInvite / StoredGuest) and the messages of the
+// couch registry and guest actors.
+#pragma once
+
+#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace hearth {
+
+struct resource_limits {
+  double max_cpu_cores = 1;
+  std::uint64_t max_memory_mb = 1024;
+  std::uint64_t max_disk_gb = 5;
+  std::uint64_t max_network_egress_gb = 1;
+  std::uint64_t max_duration_hours = 24;
+  std::uint64_t max_token_budget = 0;  // 0: no token budget
+};
+
+struct guest_permissions {
+  bool can_access_internet = false;
+  bool can_spawn_sub_agents = false;
+  bool can_access_host_services = false;
+};
+
+enum class invite_state : std::uint8_t { active = 0, redeemed = 1, revoked = 2, expired = 3 };
+
+struct invite_record {
+  std::string id;
+  std::string code_hash;  // hex sha256 of the code; the code itself is shown once
+  std::string created_by;
+  std::string label;
+  resource_limits limits;
+  guest_permissions permissions;
+  std::int64_t created_at_ms = 0;
+  std::int64_t expires_at_ms = 0;
+  invite_state state = invite_state::active;
+  std::string guest_id;  // who redeemed it
+  std::int64_t ended_at_ms = 0;
+  std::string code;  // only in the reply to its creation; never stored
+};
+
+enum class guest_state : std::uint8_t { provisioning = 0, running = 1, expired = 2, revoked = 3, failed = 4 };
+
+struct guest_usage {
+  double cpu_secs = 0;
+  std::uint64_t memory_mb = 0;
+  std::uint64_t disk_mb = 0;
+  std::uint64_t network_egress_mb = 0;
+  std::uint64_t tokens_in = 0;
+  std::uint64_t tokens_out = 0;
+};
+
+struct guest_record {
+  std::string id;
+  std::string name;
+  std::string public_key;
+  std::string invite_id;
+  std::string token_hash;  // hex sha256 of the token; the token itself is shown once
+  guest_state state = guest_state::provisioning;
+  std::string reason;  // why it ended
+  resource_limits limits;
+  guest_permissions permissions;
+  std::int64_t created_at_ms = 0;
+  std::int64_t expires_at_ms = 0;
+  std::int64_t activated_at_ms = 0;
+  std::int64_t ended_at_ms = 0;
+  std::string agent_endpoint;
+  guest_usage usage;
+  std::string token;  // only in the reply to the redeem; never stored
+};
+
+// POST /couch/invites
+struct invite_request {
+  std::string created_by, label;
+  resource_limits limits;
+  guest_permissions permissions;
+  double expires_in_hours = 24;
+};
+
+// POST /couch/redeem
+struct redeem_request {
+  std::string code, name, public_key;
+};
+
+using redeem_atom = caf::atom_constant<caf::atom("redeem")>;
+using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
+using activate_atom = caf::atom_constant<caf::atom("activate")>;
+using usage_atom = caf::atom_constant<caf::atom("usage")>;
+using token_atom = caf::atom_constant<caf::atom("token")>;
+using guests_atom = caf::atom_constant<caf::atom("guests")>;
+using invites_atom = caf::atom_constant<caf::atom("invites")>;
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, resource_limits& x) {
+  return f(caf::meta::type_name("resource_limits"), x.max_cpu_cores, x.max_memory_mb, x.max_disk_gb,
+           x.max_network_egress_gb, x.max_duration_hours, x.max_token_budget);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, guest_permissions& x) {
+  return f(caf::meta::type_name("guest_permissions"), x.can_access_internet, x.can_spawn_sub_agents,
+           x.can_access_host_services);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, invite_record& x) {
+  return f(caf::meta::type_name("invite_record"), x.id, x.code_hash, x.created_by, x.label, x.limits, x.permissions,
+           x.created_at_ms, x.expires_at_ms, x.state, x.guest_id, x.ended_at_ms, x.code);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, guest_usage& x) {
+  return f(caf::meta::type_name("guest_usage"), x.cpu_secs, x.memory_mb, x.disk_mb, x.network_egress_mb, x.tokens_in,
+           x.tokens_out);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, guest_record& x) {
+  return f(caf::meta::type_name("guest_record"), x.id, x.name, x.public_key, x.invite_id, x.token_hash, x.state,
+           x.reason, x.limits, x.permissions, x.created_at_ms, x.expires_at_ms, x.activated_at_ms, x.ended_at_ms,
+           x.agent_endpoint, x.usage, x.token);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, invite_request& x) {
+  return f(caf::meta::type_name("invite_request"), x.created_by, x.label, x.limits, x.permissions, x.expires_in_hours);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, redeem_request& x) {
+  return f(caf::meta::type_name("redeem_request"), x.code, x.name, x.public_key);
+}
+
+}  // namespace hearth

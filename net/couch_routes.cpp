@@ -1,0 +1,339 @@
+#include "net/couch_routes.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+#include <strings.h>
+
+#include <ctime>
+
+#include "actors/couch_registry.hpp"
+#include "messages/couch.hpp"
+#include "messages/node_messages.hpp"
+#include "messages/offer.hpp"
+#include "net/actor_ask.hpp"
+
+namespace hearth::net {
+namespace {
+
+using nlohmann::json;
+
+std::string iso_time(std::int64_t ms) {
+  if (ms <= 0) return "";
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return out;
+}
+
+const char* state_name(invite_state s) {
+  switch (s) {
+    case invite_state::active: return "active";
+    case invite_state::redeemed: return "redeemed";
+    case invite_state::revoked: return "revoked";
+    case invite_state::expired: return "expired";
+  }
+  return "unknown";
+}
+
+const char* state_name(guest_state s) {
+  switch (s) {
+    case guest_state::provisioning: return "provisioning";
+    case guest_state::running: return "running";
+    case guest_state::expired: return "expired";
+    case guest_state::revoked: return "revoked";
+    case guest_state::failed: return "failed";
+  }
+  return "unknown";
+}
+
+json limits_json(const resource_limits& l) {
+  return {{"maxCpuCores", l.max_cpu_cores},         {"maxMemoryMB", l.max_memory_mb},
+          {"maxDiskGB", l.max_disk_gb},             {"maxNetworkEgressGB", l.max_network_egress_gb},
+          {"maxDurationHours", l.max_duration_hours}, {"maxTokenBudget", l.max_token_budget}};
+}
+
+json permissions_json(const guest_permissions& p) {
+  return {{"canAccessInternet", p.can_access_internet},
+          {"canSpawnSubAgents", p.can_spawn_sub_agents},
+          {"canAccessHostServices", p.can_access_host_services}};
+}
+
+json usage_json(const guest_usage& u) {
+  return {{"cpuSeconds", u.cpu_secs},          {"memoryMB", u.memory_mb}, {"diskMB", u.disk_mb},
+          {"networkEgressMB", u.network_egress_mb}, {"tokensIn", u.tokens_in}, {"tokensOut", u.tokens_out}};
+}
+
+json invite_json(const invite_record& v) {
+  json j = {{"id", v.id},
+            {"createdBy", v.created_by},
+            {"label", v.label},
+            {"resourceLimits", limits_json(v.limits)},
+            {"permissions", permissions_json(v.permissions)},
+            {"status", state_name(v.state)},
+            {"createdAt", iso_time(v.created_at_ms)},
+            {"expiresAt", iso_time(v.expires_at_ms)},
+            {"redeemedBy", v.guest_id.empty() ? json(nullptr) : json(v.guest_id)}};
+  if (!v.code.empty()) j["code"] = v.code;
+  return j;
+}
+
+json guest_json(const guest_record& g) {
+  return {{"id", g.id},
+          {"guestId", g.id},
+          {"name", g.name},
+          {"inviteId", g.invite_id},
+          {"status", state_name(g.state)},
+          {"reason", g.reason.empty() ? json(nullptr) : json(g.reason)},
+          {"resourceLimits", limits_json(g.limits)},
+          {"permissions", permissions_json(g.permissions)},
+          {"createdAt", iso_time(g.created_at_ms)},
+          {"expiresAt", iso_time(g.expires_at_ms)},
+          {"activatedAt", g.activated_at_ms ? json(iso_time(g.activated_at_ms)) : json(nullptr)},
+          {"agentEndpoint", g.agent_endpoint.empty() ? json(nullptr) : json(g.agent_endpoint)},
+          {"usage", usage_json(g.usage)}};
+}
+
+// Usage against each limit, as GET /couch/guests/:id/status shows it.
+json status_json(const guest_record& g) {
+  const auto& u = g.usage;
+  const auto& l = g.limits;
+  auto check = [](const char* name, double used, double limit) {
+    return json{{"resource", name}, {"used", used}, {"limit", limit}, {"exceeded", limit > 0 && used > limit}};
+  };
+  json checks = json::array({check("memoryMB", static_cast<double>(u.memory_mb), static_cast<double>(l.max_memory_mb)),
+                             check("diskMB", static_cast<double>(u.disk_mb), static_cast<double>(l.max_disk_gb * 1024)),
+                             check("networkEgressMB", static_cast<double>(u.network_egress_mb),
+                                   static_cast<double>(l.max_network_egress_gb * 1024)),
+                             check("tokens", static_cast<double>(u.tokens_in + u.tokens_out),
+                                   static_cast<double>(l.max_token_budget))});
+  bool within = true;
+  for (const auto& c : checks) within = within && !c["exceeded"].get<bool>();
+  json j = guest_json(g);
+  j["limitChecks"] = checks;
+  j["withinLimits"] = within;
+  return j;
+}
+
+std::string bearer(const http_request& req) {
+  std::string auth(req.header("Authorization"));
+  if (auth.size() > 7 && strncasecmp(auth.c_str(), "Bearer ", 7) == 0) return auth.substr(7);
+  return "";
+}
+
+bool host_authorized(const http_request& req, const node_info& info) {
+  std::string given = actors::secret_hash(bearer(req));
+  const std::string& expected = info.couch_host_token_hash;
+  return !expected.empty() && given.size() == expected.size() &&
+         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+// Reads the optional fields of an invite request; "" when valid, else why not.
+std::string read_invite_request(const json& body, invite_request& out) {
+  if (!body.is_object()) return "the body is a JSON object";
+  auto text = [&](const char* key, std::string& field) -> bool {
+    if (!body.contains(key)) return true;
+    if (!body[key].is_string()) return false;
+    field = body[key];
+    return true;
+  };
+  if (!text("createdBy", out.created_by)) return "createdBy is a string";
+  if (!text("label", out.label)) return "label is a string";
+  if (body.contains("resourceLimits")) {
+    const auto& l = body["resourceLimits"];
+    if (!l.is_object()) return "resourceLimits is an object";
+    auto positive = [&](const char* key, auto& field) -> bool {
+      if (!l.contains(key)) return true;
+      if (!l[key].is_number() || l[key].get<double>() < 0) return false;
+      field = l[key].get<std::remove_reference_t<decltype(field)>>();
+      return true;
+    };
+    if (!positive("maxCpuCores", out.limits.max_cpu_cores) || !positive("maxMemoryMB", out.limits.max_memory_mb) ||
+        !positive("maxDiskGB", out.limits.max_disk_gb) ||
+        !positive("maxNetworkEgressGB", out.limits.max_network_egress_gb) ||
+        !positive("maxDurationHours", out.limits.max_duration_hours) ||
+        !positive("maxTokenBudget", out.limits.max_token_budget))
+      return "resourceLimits' fields are non-negative numbers";
+    if (out.limits.max_duration_hours == 0 || out.limits.max_duration_hours > 24 * 365)
+      return "maxDurationHours is 1 to 8760";
+  }
+  if (body.contains("permissions")) {
+    const auto& p = body["permissions"];
+    if (!p.is_object()) return "permissions is an object";
+    auto flag = [&](const char* key, bool& field) -> bool {
+      if (!p.contains(key)) return true;
+      if (!p[key].is_boolean()) return false;
+      field = p[key];
+      return true;
+    };
+    if (!flag("canAccessInternet", out.permissions.can_access_internet) ||
+        !flag("canSpawnSubAgents", out.permissions.can_spawn_sub_agents) ||
+        !flag("canAccessHostServices", out.permissions.can_access_host_services))
+      return "permissions' fields are booleans";
+  }
+  if (body.contains("expiresInHours")) {
+    if (!body["expiresInHours"].is_number()) return "expiresInHours is a number";
+    out.expires_in_hours = body["expiresInHours"];
+    if (out.expires_in_hours <= 0 || out.expires_in_hours > 24 * 365) return "expiresInHours is above 0 and at most 8760";
+  }
+  return "";
+}
+
+http_response bad_request(const std::string& why) { return json_error(400, "bad_request", why); }
+
+void route_host(caf::actor_system& sys, http_request& req, responder respond) {
+  const std::string& p = req.path;
+  if (p == "/couch/invites") {
+    if (req.method == "POST") {
+      auto body = json::parse(req.body.empty() ? std::string("{}") : req.body, nullptr, false);
+      if (body.is_discarded()) return respond(bad_request("the body is not JSON"));
+      invite_request ir;
+      if (auto why = read_invite_request(body, ir); !why.empty()) return respond(bad_request(why));
+      return ask_actor<invite_record>(
+          sys, actors::couch_registry_key, std::move(respond),
+          [](invite_record& v) { return json_response(201, invite_json(v)); }, put_atom::value, ir);
+    }
+    if (req.method != "GET") return respond(method_not_allowed(req, "GET, POST"));
+    auto page = page_limit(req.query);
+    if (!page) return respond(bad_request("limit is a number from 1 to 1000"));
+    std::string status = query_param(req.query, "status");
+    if (!status.empty() && status != "active" && status != "redeemed" && status != "revoked" && status != "expired")
+      return respond(bad_request("status is active, redeemed, revoked or expired"));
+    return ask_actor<std::vector<invite_record>>(
+        sys, actors::couch_registry_key, std::move(respond),
+        [](std::vector<invite_record>& rows) {
+          json items = json::array();
+          for (const auto& v : rows) items.push_back(invite_json(v));
+          return json_response(200, {{"invites", items}, {"count", items.size()}});
+        },
+        invites_atom::value, status, query_param(req.query, "after"), *page);
+  }
+  if (p.rfind("/couch/invites/", 0) == 0) {
+    if (req.method != "DELETE") return respond(method_not_allowed(req, "DELETE"));
+    return ask_actor<invite_record>(
+        sys, actors::couch_registry_key, std::move(respond),
+        [](invite_record& v) { return json_response(200, invite_json(v)); }, revoke_atom::value, invites_atom::value,
+        p.substr(15));
+  }
+  if (p == "/couch/guests") {
+    if (req.method != "GET") return respond(method_not_allowed(req, "GET"));
+    auto page = page_limit(req.query);
+    if (!page) return respond(bad_request("limit is a number from 1 to 1000"));
+    return ask_actor<std::vector<guest_record>>(
+        sys, actors::couch_registry_key, std::move(respond),
+        [](std::vector<guest_record>& rows) {
+          json items = json::array();
+          for (const auto& g : rows) items.push_back(guest_json(g));  // token hashes are never shown
+          return json_response(200, {{"guests", items}, {"count", items.size()}});
+        },
+        guests_atom::value, query_param(req.query, "after"), *page);
+  }
+  if (p.rfind("/couch/guests/", 0) == 0) {
+    std::string rest = p.substr(14);
+    std::string id = rest.substr(0, rest.find('/'));
+    std::string action = rest.size() > id.size() ? rest.substr(id.size() + 1) : "";
+    auto answer = [](guest_record& g) { return json_response(200, guest_json(g)); };
+    if (action.empty()) {
+      if (req.method != "DELETE") return respond(method_not_allowed(req, "DELETE"));
+      return ask_actor<guest_record>(sys, actors::couch_registry_key, std::move(respond), answer, revoke_atom::value,
+                                     guests_atom::value, id);
+    }
+    if (action == "status") {
+      if (req.method != "GET") return respond(method_not_allowed(req, "GET"));
+      return ask_actor<guest_record>(
+          sys, actors::couch_registry_key, std::move(respond),
+          [](guest_record& g) { return json_response(200, status_json(g)); }, get_atom::value, guests_atom::value, id);
+    }
+    if (action == "activate") {
+      if (req.method != "POST") return respond(method_not_allowed(req, "POST"));
+      auto body = json::parse(req.body.empty() ? std::string("{}") : req.body, nullptr, false);
+      if (!body.is_object()) return respond(bad_request("the body is a JSON object"));
+      std::string endpoint = body.contains("agentEndpoint") && body["agentEndpoint"].is_string() ? body["agentEndpoint"].get<std::string>() : "";
+      return ask_actor<guest_record>(sys, actors::couch_registry_key, std::move(respond), answer, activate_atom::value,
+                                     id, endpoint);
+    }
+    if (action == "usage") {
+      if (req.method != "PUT") return respond(method_not_allowed(req, "PUT"));
+      auto body = json::parse(req.body, nullptr, false);
+      if (!body.is_object()) return respond(bad_request("the body is a JSON object of usage counters"));
+      guest_usage u;
+      auto count = [&](const char* key, auto& field) -> bool {
+        if (!body.contains(key)) return true;
+        if (!body[key].is_number() || body[key].get<double>() < 0) return false;
+        field = body[key].get<std::remove_reference_t<decltype(field)>>();
+        return true;
+      };
+      if (!count("cpuSeconds", u.cpu_secs) || !count("memoryMB", u.memory_mb) || !count("diskMB", u.disk_mb) ||
+          !count("networkEgressMB", u.network_egress_mb) || !count("tokensIn", u.tokens_in) ||
+          !count("tokensOut", u.tokens_out))
+        return respond(bad_request("usage counters are non-negative numbers"));
+      return ask_actor<guest_record>(
+          sys, actors::couch_registry_key, std::move(respond),
+          [](guest_record& g) { return json_response(200, status_json(g)); }, usage_atom::value, id, u);
+    }
+  }
+  respond(json_error(404, "not_found", "no such endpoint"));
+}
+
+}  // namespace
+
+bool route_couch(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond) {
+  if (req.path != "/couch" && req.path.rfind("/couch/", 0) != 0) return false;
+  if (req.path == "/couch/redeem") {
+    if (req.method != "POST") {
+      respond(method_not_allowed(req, "POST"));
+      return true;
+    }
+    auto body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("code") || !body["code"].is_string() || !body.contains("name") ||
+        !body["name"].is_string() || body["name"].get<std::string>().empty() ||
+        (body.contains("publicKey") && !body["publicKey"].is_string() && !body["publicKey"].is_null())) {
+      respond(bad_request("send JSON {\"code\": \"inv_...\", \"name\": \"...\", \"publicKey\"?: \"ssh-ed25519 ...\"}"));
+      return true;
+    }
+    redeem_request r{body["code"], body["name"], body.value("publicKey", json("")).is_string() ? body.value("publicKey", std::string()) : ""};
+    ask_actor<guest_record>(
+        sys, actors::couch_registry_key, std::move(respond),
+        [](guest_record& g) {
+          return json_response(201, {{"guestId", g.id},
+                                     {"status", state_name(g.state)},
+                                     {"authToken", g.token},
+                                     {"resourceLimits", limits_json(g.limits)},
+                                     {"permissions", permissions_json(g.permissions)},
+                                     {"expiresAt", iso_time(g.expires_at_ms)},
+                                     {"agentEndpoint", nullptr}});
+        },
+        redeem_atom::value, r);
+    return true;
+  }
+  if (req.path == "/couch/status") {
+    if (req.method != "GET") {
+      respond(method_not_allowed(req, "GET"));
+      return true;
+    }
+    std::string token = query_param(req.query, "token");
+    if (token.empty()) token = bearer(req);
+    if (token.empty()) {
+      respond(json_error(401, "unauthorized", "give the guest token as ?token= or Authorization: Bearer"));
+      return true;
+    }
+    ask_actor<guest_record>(
+        sys, actors::couch_registry_key, std::move(respond),
+        [](guest_record& g) {
+          if (g.state == guest_state::revoked) return json_error(401, "guest_revoked", "this guest was revoked: " + g.reason);
+          return json_response(200, guest_json(g));
+        },
+        token_atom::value, token);
+    return true;
+  }
+  if (!host_authorized(req, info)) {
+    respond(json_error(401, "unauthorized", "host endpoints need Authorization: Bearer <host token>"));
+    return true;
+  }
+  route_host(sys, req, std::move(respond));
+  return true;
+}
+
+}  // namespace hearth::net
