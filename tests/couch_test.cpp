@@ -1,0 +1,225 @@
+// The couch against the real node: host authentication, the whole flow
+// (create, redeem, status, activate, usage, kill), the concurrent-redeem
+// race, expiry with a moved clock, a restart in the middle, hostile input.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+
+#include <future>
+#include <thread>
+
+#include "support/raw_http.hpp"
+#include "support/test_node.hpp"
+
+using namespace hearth::test;
+using nlohmann::json;
+
+namespace {
+
+struct couch_node {
+  temp_dir dir;
+  std::string clock_file = dir.file("clock-offset");
+  std::unique_ptr<node> n;
+  std::string host_token;
+
+  couch_node() {
+    set_clock_offset_hours(0);
+    start();
+  }
+  void start() {
+    ::setenv("HEARTH_TEST_CLOCK_OFFSET_FILE", clock_file.c_str(), 1);
+    n = std::make_unique<node>(dir.path() + "/data");
+    std::ifstream in(dir.path() + "/data/couch-host.token");
+    std::getline(in, host_token);
+    REQUIRE(host_token.size() >= 40);
+  }
+  void restart() {
+    n->stop(SIGTERM);
+    start();
+  }
+  void set_clock_offset_hours(double h) { std::ofstream(clock_file) << static_cast<long long>(h * 3600 * 1000); }
+
+  response call(const std::string& method, const std::string& path, const std::string& body = "", bool host = true,
+                const std::string& extra = "") {
+    raw_connection c(n->port);
+    std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
+    if (host) req += "Authorization: Bearer " + host_token + "\r\n";
+    req += extra + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    c.send(req);
+    auto r = c.read_response(30s);
+    REQUIRE(r);
+    return *r;
+  }
+  json ok(const std::string& method, const std::string& path, const json& body = nullptr, int status = 200) {
+    auto r = call(method, path, body.is_null() ? "" : body.dump());
+    INFO(method << " " << path << " -> " << r.status << " " << r.body);
+    REQUIRE(r.status == status);
+    return json::parse(r.body);
+  }
+  json redeem(const std::string& code, const std::string& name = "ty") {
+    auto r = call("POST", "/couch/redeem", json{{"code", code}, {"name", name}}.dump(), false);
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    return json::parse(r.body);
+  }
+  // Polls the guest's status until pred holds (bounded: the sweep runs every 250 ms).
+  template <class Pred>
+  json await_guest(const std::string& id, Pred pred) {
+    json g;
+    for (int i = 0; i < 200; ++i) {
+      g = ok("GET", "/couch/guests/" + id + "/status");
+      if (pred(g)) return g;
+      std::this_thread::sleep_for(50ms);
+    }
+    FAIL("the guest never reached the expected state: " << g.dump());
+    return g;
+  }
+};
+
+const json invite_body = {{"createdBy", "noah"},
+                          {"label", "for ty"},
+                          {"resourceLimits",
+                           {{"maxCpuCores", 2},
+                            {"maxMemoryMB", 512},
+                            {"maxDiskGB", 1},
+                            {"maxNetworkEgressGB", 1},
+                            {"maxDurationHours", 2},
+                            {"maxTokenBudget", 1000}}},
+                          {"permissions", {{"canAccessInternet", false}, {"canSpawnSubAgents", true}}},
+                          {"expiresInHours", 1}};
+
+}  // namespace
+
+TEST_CASE("host endpoints need the host token; bad input gets 400 with a reason", "[couch]") {
+  couch_node c;
+  for (auto [method, path] : std::vector<std::pair<std::string, std::string>>{{"POST", "/couch/invites"},
+                                                                              {"GET", "/couch/invites"},
+                                                                              {"GET", "/couch/guests"},
+                                                                              {"DELETE", "/couch/guests/x"}}) {
+    auto none = c.call(method, path, "{}", false);
+    CHECK(none.status == 401);
+    auto wrong = c.call(method, path, "{}", false, "Authorization: Bearer " + std::string(c.host_token.size(), 'x') + "\r\n");
+    CHECK(wrong.status == 401);
+  }
+  CHECK(c.call("POST", "/couch/invites", "{nope").status == 400);
+  auto bad_limits = c.call("POST", "/couch/invites", R"({"resourceLimits":{"maxMemoryMB":"lots"}})");
+  CHECK(bad_limits.status == 400);
+  CHECK(json::parse(bad_limits.body)["error"]["message"].get<std::string>().find("resourceLimits") != std::string::npos);
+  CHECK(c.call("POST", "/couch/invites", R"({"expiresInHours":-1})").status == 400);
+  CHECK(c.call("POST", "/couch/redeem", "[]", false).status == 400);
+  CHECK(c.call("POST", "/couch/redeem", R"({"code":"inv_x"})", false).status == 400);
+  CHECK(c.call("POST", "/couch/redeem", R"({"code":"inv_unknown","name":"x"})", false).status == 404);
+  CHECK(c.call("GET", "/couch/status", "", false).status == 401);
+  CHECK(c.call("GET", "/couch/status?token=guest_nope", "", false).status == 401);
+  CHECK(c.call("PUT", "/couch/guests/nope/usage", R"({"tokensIn":-5})").status == 400);
+  CHECK(c.call("GET", "/couch/guests/nope/status").status == 404);
+}
+
+TEST_CASE("create, redeem, activate, report usage, kill", "[couch]") {
+  couch_node c;
+  auto inv = c.ok("POST", "/couch/invites", invite_body, 201);
+  std::string code = inv["code"];
+  CHECK(code.rfind("inv_", 0) == 0);
+  CHECK(code.size() >= 4 + 32);  // 128 random bits
+  CHECK(inv["status"] == "active");
+  CHECK(inv["resourceLimits"]["maxMemoryMB"] == 512);
+  auto listed = c.ok("GET", "/couch/invites?status=active");
+  REQUIRE(listed["invites"].size() == 1);
+  CHECK(!listed["invites"][0].contains("code"));  // the code is shown once
+
+  auto g = c.redeem(code);
+  CHECK(g["status"] == "provisioning");
+  CHECK(g["agentEndpoint"].is_null());
+  CHECK(g["permissions"]["canSpawnSubAgents"] == true);
+  std::string token = g["authToken"], id = g["guestId"];
+  CHECK(token.size() >= 6 + 64);
+  CHECK(c.ok("GET", "/couch/invites?status=redeemed")["invites"][0]["redeemedBy"] == id);
+
+  auto status = c.call("GET", "/couch/status?token=" + token, "", false);
+  CHECK(status.status == 200);
+  CHECK(json::parse(status.body)["status"] == "provisioning");
+  auto bearer = c.call("GET", "/couch/status", "", false, "Authorization: Bearer " + token + "\r\n");
+  CHECK(json::parse(bearer.body)["guestId"] == id);
+
+  auto running = c.ok("POST", "/couch/guests/" + id + "/activate", {{"agentEndpoint", "http://127.0.0.1:9/agent"}});
+  CHECK(running["status"] == "running");
+  CHECK(json::parse(c.call("GET", "/couch/status?token=" + token, "", false).body)["agentEndpoint"] ==
+        "http://127.0.0.1:9/agent");
+
+  auto usage = c.ok("PUT", "/couch/guests/" + id + "/usage", {{"tokensIn", 300}, {"tokensOut", 200}, {"memoryMB", 100}});
+  CHECK(usage["withinLimits"] == true);
+  CHECK(usage["status"] == "running");
+  auto listed_guests = c.ok("GET", "/couch/guests");
+  CHECK(listed_guests["guests"][0]["usage"]["tokensIn"] == 300);
+  CHECK(listed_guests.dump().find(token) == std::string::npos);
+  CHECK(listed_guests.dump().find("token_hash") == std::string::npos);
+
+  auto killed = c.ok("DELETE", "/couch/guests/" + id);
+  CHECK(killed["status"] == "revoked");
+  CHECK(c.call("GET", "/couch/status?token=" + token, "", false).status == 401);  // the token stops working at once
+  CHECK(c.call("POST", "/couch/guests/" + id + "/activate", "{}").status == 409);
+  CHECK(c.n->proc->output().find(token) == std::string::npos);
+  CHECK(c.n->proc->output().find(code) == std::string::npos);
+
+  // Crossing a hard limit revokes a guest with that reason.
+  auto g2 = c.redeem(c.ok("POST", "/couch/invites", invite_body, 201)["code"]);
+  auto over = c.ok("PUT", "/couch/guests/" + g2["guestId"].get<std::string>() + "/usage", {{"tokensIn", 1001}});
+  CHECK(over["status"] == "revoked");
+  CHECK(over["reason"] == "limit exceeded: token budget");
+  CHECK(over["withinLimits"] == false);
+
+  // A revoked invite cannot be redeemed.
+  auto inv3 = c.ok("POST", "/couch/invites", invite_body, 201);
+  CHECK(c.ok("DELETE", "/couch/invites/" + inv3["id"].get<std::string>())["status"] == "revoked");
+  CHECK(c.call("POST", "/couch/redeem", json{{"code", inv3["code"]}, {"name", "x"}}.dump(), false).status == 410);
+}
+
+TEST_CASE("of 50 concurrent redeems of one code exactly one wins", "[couch]") {
+  couch_node c;
+  std::string code = c.ok("POST", "/couch/invites", invite_body, 201)["code"];
+  std::vector<std::future<int>> redeems;
+  for (int i = 0; i < 50; ++i)
+    redeems.push_back(std::async(std::launch::async, [&c, &code, i] {
+      return c.call("POST", "/couch/redeem", json{{"code", code}, {"name", "g" + std::to_string(i)}}.dump(), false).status;
+    }));
+  int won = 0, refused = 0;
+  for (auto& r : redeems) {
+    int s = r.get();
+    won += s == 201;
+    refused += s == 409;
+  }
+  CHECK(won == 1);
+  CHECK(refused == 49);
+  CHECK(c.ok("GET", "/couch/guests")["guests"].size() == 1);
+}
+
+TEST_CASE("invites and guests expire on time, across a restart", "[couch]") {
+  couch_node c;
+  auto inv = c.ok("POST", "/couch/invites", invite_body, 201);  // expires in 1 h
+  json long_lived = invite_body;
+  long_lived["expiresInHours"] = 48;
+  auto later = c.ok("POST", "/couch/invites", long_lived, 201);
+  auto g = c.redeem(c.ok("POST", "/couch/invites", invite_body, 201)["code"]);  // guest for 2 h
+  std::string gid = g["guestId"];
+
+  c.restart();  // everything survives
+  CHECK(c.ok("GET", "/couch/invites?status=active")["invites"].size() == 2);
+  CHECK(c.ok("GET", "/couch/guests/" + gid + "/status")["status"] == "provisioning");
+
+  c.set_clock_offset_hours(1.5);  // the first invite is past its expiry, the guest not yet
+  auto expired = c.call("POST", "/couch/redeem", json{{"code", inv["code"]}, {"name", "late"}}.dump(), false);
+  CHECK(expired.status == 410);
+  CHECK(json::parse(expired.body)["error"]["code"] == "invite_expired");
+  CHECK(c.ok("GET", "/couch/guests/" + gid + "/status")["status"] == "provisioning");
+
+  // While the node is down, the guest's deadline passes: it expires at the next start.
+  c.n->stop(SIGKILL);
+  c.set_clock_offset_hours(3);
+  c.start();
+  auto gone = c.await_guest(gid, [](const json& j) { return j["status"] == "expired"; });
+  CHECK(gone["reason"].get<std::string>().find("maxDurationHours") != std::string::npos);
+  auto invites = c.ok("GET", "/couch/invites?status=expired")["invites"];
+  CHECK(invites.size() == 1);
+  CHECK(c.ok("GET", "/couch/invites?status=active")["invites"][0]["id"] == later["id"]);
+  CHECK(c.call("POST", "/couch/redeem", json{{"code", later["code"]}, {"name", "ok"}}.dump(), false).status == 201);
+}
