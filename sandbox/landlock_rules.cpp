@@ -32,7 +32,7 @@ struct ruleset_attr {
 
 }  // namespace
 
-landlock_plan plan_landlock() {
+landlock_plan plan_landlock(const std::vector<std::string>& writable_dirs) {
   landlock_plan plan;
   long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi <= 0) return plan;
@@ -48,6 +48,7 @@ landlock_plan plan_landlock() {
       {"/dev", read_exec | LANDLOCK_ACCESS_FS_WRITE_FILE | (plan.handled & LANDLOCK_ACCESS_FS_TRUNCATE)},
       {"/tmp", writable},
   };
+  for (const auto& dir : writable_dirs) plan.rules.push_back({dir, writable});
   return plan;
 }
 

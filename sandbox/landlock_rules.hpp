@@ -23,7 +23,7 @@ struct landlock_plan {
   std::vector<landlock_rule> rules;
 };
 
-landlock_plan plan_landlock();
+landlock_plan plan_landlock(const std::vector<std::string>& writable_dirs = {});
 
 // Child side, async-signal-safe: returns 0 or the errno of the failing call.
 int apply_landlock(const landlock_plan& plan);

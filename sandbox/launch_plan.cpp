@@ -29,7 +29,8 @@ namespace hearth::sandbox::detail {
 namespace {
 
 const char* kind_name(fs_op::kind_t k) {
-  static const char* names[] = {"mkdir", "touch", "symlink", "mount bind", "mount bind", "mount tmpfs", "mount proc"};
+  static const char* names[] = {"mkdir", "touch", "symlink", "mount bind", "mount bind", "mount tmpfs", "mount proc",
+                                "mount bind"};
   return names[k];
 }
 
@@ -79,6 +80,7 @@ int run_fs_op(const fs_op& op) {
       return ::symlink(op.source.c_str(), op.target.c_str());
     case fs_op::bind_ro:
     case fs_op::bind_dev:
+    case fs_op::bind_rw:
       if (::mount(op.source.c_str(), op.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
       return ::mount(nullptr, op.target.c_str(), nullptr, op.remount_flags, nullptr);
     case fs_op::tmpfs:
@@ -156,10 +158,23 @@ plan make_plan(const plan_input& in) {
   p.ops.push_back({fs_op::touch, p.root + "/sandbox/exe", ""});
   p.ops.push_back({fs_op::bind_ro, p.root + "/sandbox/exe", "/proc/self/fd/" + std::to_string(exe_fd_slot),
                    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV});
+  std::vector<std::string> writable_inside;
+  for (const auto& w : in.writable) {
+    if (p.writable_host.size() == max_writable_dirs) break;
+    std::string target = p.root + w.inside;
+    for (auto slash = target.find('/', p.root.size() + 1); slash != std::string::npos; slash = target.find('/', slash + 1))
+      p.ops.push_back({fs_op::make_dir, target.substr(0, slash), ""});
+    p.ops.push_back({fs_op::make_dir, target, ""});
+    std::string slot = "/proc/self/fd/" + std::to_string(writable_fd_slot + static_cast<int>(p.writable_host.size()));
+    p.ops.push_back({fs_op::bind_rw, target, slot, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | locked_flags(w.host)});
+    p.writable_host.push_back(w.host);
+    writable_inside.push_back(w.inside);
+  }
+  p.workdir = in.workdir;
   p.ops.push_back({fs_op::make_dir, p.old_root, ""});
 
   fill_rlimits(p.rlimits, lim, lim.max_processes);
-  p.landlock = plan_landlock();
+  p.landlock = plan_landlock(writable_inside);
   p.seccomp = build_seccomp_filter(lim.network);
 
   p.argv_store = in.argv;
@@ -179,6 +194,9 @@ std::string describe(const child_error& e, const plan* p) {
     const auto& op = p->ops[static_cast<std::size_t>(e.index)];
     std::string target = op.target.substr(p->root.size());
     call = std::string(kind_name(op.kind)) + " " + (op.source.empty() ? "" : op.source + " -> ") + target;
+  } else if (e.step == s_open_exe && p && e.index > 0 &&
+             static_cast<std::size_t>(e.index) <= p->writable_host.size()) {
+    call = "open(" + p->writable_host[static_cast<std::size_t>(e.index) - 1] + ")";
   } else if (e.step == s_rlimit && e.index >= 0 && static_cast<std::size_t>(e.index) < rlimit_count) {
     call = std::string("setrlimit(") + rlimit_names[e.index] + ")";
   } else if (e.step >= 0 && e.step < s_step_count) {
@@ -282,6 +300,11 @@ void enter_root(const plan& p, int sync_fd, int err_fd) {
   if (::read(sync_fd, &go, 1) != 1) child_fail(err_fd, s_wait_parent, 0);
   int exe = ::open(p.exe_path.c_str(), O_PATH | O_CLOEXEC);
   if (exe < 0 || ::dup3(exe, exe_fd_slot, O_CLOEXEC) < 0) child_fail(err_fd, s_open_exe, 0);
+  for (std::size_t i = 0; i < p.writable_host.size(); ++i) {
+    int dir = ::open(p.writable_host[i].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0 || ::dup3(dir, writable_fd_slot + static_cast<int>(i), O_CLOEXEC) < 0)
+      child_fail(err_fd, s_open_exe, static_cast<int>(i) + 1);
+  }
   // Raw system calls: glibc's wrappers would try to change the ids of every
   // thread the parent had, and wait forever for threads this process lacks.
   if (p.clear_groups && ::syscall(SYS_setgroups, 0, nullptr) != 0) child_fail(err_fd, s_setgroups, 0);
@@ -313,7 +336,7 @@ void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, i
     rlimit rl{rlimits[i].soft, rlimits[i].hard};
     if (::setrlimit(rlimits[i].resource, &rl) != 0) child_fail(err_fd, s_rlimit, static_cast<int>(i));
   }
-  if (::chdir("/tmp") != 0) child_fail(err_fd, s_chdir_tmp, 0);
+  if (::chdir(p.workdir.c_str()) != 0) child_fail(err_fd, s_chdir_tmp, 0);
   if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(errout_fd, 2) < 0) child_fail(err_fd, s_dup_stdio, 0);
   sock_fprog prog{static_cast<unsigned short>(p.seccomp.size()), const_cast<sock_filter*>(p.seccomp.data())};
   if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) child_fail(err_fd, s_seccomp, 0);

@@ -18,6 +18,7 @@
 #include "messages/result.hpp"
 #include "sandbox/cgroup.hpp"
 #include "sandbox/landlock_rules.hpp"
+#include "sandbox/launcher.hpp"
 #include "sandbox/limits.hpp"
 
 namespace hearth::sandbox::detail {
@@ -26,12 +27,16 @@ constexpr uid_t inside_id = 1000;
 constexpr const char* root_base = "/tmp/.hearth-sandbox";
 // The child keeps the executable open at this descriptor for the bind mount.
 constexpr int exe_fd_slot = 1023;
+// Writable directories are held open below it, for the same reason: the
+// child opens them while it still has the node's credentials.
+constexpr int writable_fd_slot = 1000;
+constexpr std::size_t max_writable_dirs = 16;
 // The stack the workload borrows between its clone and its execve.
 constexpr std::size_t exec_stack_size = 64 * 1024;
 
 // One filesystem step of the new root, with its strings ready before clone.
 struct fs_op {
-  enum kind_t { make_dir, touch, symlink, bind_ro, bind_dev, tmpfs, proc } kind;
+  enum kind_t { make_dir, touch, symlink, bind_ro, bind_dev, tmpfs, proc, bind_rw } kind;
   std::string target;  // absolute host-side path under the new root
   std::string source;  // bind source, symlink content, or tmpfs options
   unsigned long remount_flags = 0;
@@ -83,6 +88,8 @@ struct plan {
   std::vector<char> exec_stack = std::vector<char>(exec_stack_size);  // the workload's until execve
   bool clear_groups = false;
   std::string exe_path;  // opened by the child: a bind source must live in its own mount namespace
+  std::string workdir = "/tmp";
+  std::vector<std::string> writable_host;  // opened by the child into writable_fd_slot + i
 };
 
 struct plan_input {
@@ -90,6 +97,8 @@ struct plan_input {
   std::vector<std::string> argv;  // argv[0] first
   std::vector<std::string> env;
   limits lim;
+  std::vector<writable_dir> writable;
+  std::string workdir = "/tmp";
 };
 
 plan make_plan(const plan_input& in);

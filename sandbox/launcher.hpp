@@ -25,12 +25,19 @@
 
 namespace hearth::sandbox {
 
+// A host directory the sandbox may write, mounted at inside.
+struct writable_dir {
+  std::string host, inside;
+};
+
 struct launch_spec {
   std::string executable;         // host path
   std::vector<std::string> args;  // argv[1...]
   std::vector<std::string> env;   // "NAME=value"; nothing else is inherited
   limits lim;
   std::string argv0 = "/sandbox/exe";
+  std::vector<writable_dir> writable;  // persistent directories (a couch guest's home); cold launches only
+  std::string workdir = "/tmp";        // where the program starts
 };
 
 // A running sandboxed process (pid is the sandbox's init). Owns its

@@ -272,7 +272,7 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   if (auto ok = check_executable(executable); !ok) return ok.error();
   limits lim;
   lim.network = network;
-  plan p = make_plan({executable, {"/sandbox/exe"}, {}, lim});
+  plan p = make_plan({executable, {"/sandbox/exe"}, {}, lim, {}, "/tmp"});
 
   fd_list guard;
   int sync[2], errpipe[2], sv[2];
@@ -442,6 +442,7 @@ result<std::shared_ptr<warm_sandbox>> warm_pool::acquire(const std::string& key,
 }
 
 result<std::unique_ptr<sandboxed_process>> warm_pool::launch(const launch_spec& spec) {
+  if (!spec.writable.empty() || spec.workdir != "/tmp") return sandbox::launch(spec);  // warm runs have no persistent dirs
   auto key = pool_key(spec);
   for (bool fresh : {false, true}) {
     auto sandbox = acquire(key, spec, fresh);

@@ -338,3 +338,39 @@ TEST_CASE("a warm sandbox that died is noticed, and the pool starts a fresh one"
   CHECK(probe({"exit", "4"}).report.exit_code == 4);  // probe() checks the run was warm
   CHECK(pool.size() == 1);
 }
+
+#include <sys/stat.h>
+
+#include "support/process.hpp"
+
+TEST_CASE("a writable directory persists across runs; the rest stays read-only", "[sandbox]") {
+  hearth::test::temp_dir dir;
+  std::string home = dir.file("home");
+  ::mkdir(home.c_str(), 0777);
+  ::chmod(home.c_str(), 0777);  // the sandbox's uid outside is not ours when the tests run as root
+  auto sh = [&](const std::string& script) {
+    launch_spec spec;
+    spec.executable = "/bin/sh";
+    spec.argv0 = "/bin/sh";
+    spec.args = {"-c", script};
+    spec.env = {"PATH=/usr/bin:/bin", "HOME=/home/guest"};
+    spec.writable = {{home, "/home/guest"}};
+    spec.workdir = "/home/guest";
+    std::string out;
+    run_io io;
+    io.on_stdout = [&](std::string_view s) { out.append(s); };
+    auto report = run(spec, std::move(io), &shared_pool());  // persistent dirs always launch cold
+    INFO((report ? "" : report.error().message));
+    REQUIRE(report);
+    CHECK(report->enforcement.find(",warm") == std::string::npos);
+    return out;
+  };
+  CHECK(sh("pwd; echo kept > note; mkdir -p sub && echo deep > sub/file; cat note") == "/home/guest\nkept\n");
+  std::ifstream host_note(home + "/note");
+  std::string line;
+  std::getline(host_note, line);
+  CHECK(line == "kept");
+  CHECK(sh("cat note sub/file") == "kept\ndeep\n");  // the next run sees it
+  CHECK(sh("touch /home/other 2>/dev/null && echo wrote || echo denied") == "denied\n");
+  CHECK(sh("touch /usr/x 2>/dev/null && echo wrote || echo denied") == "denied\n");
+}
