@@ -57,7 +57,7 @@ result<caf::actor> guest_actor_of(couch_self* self, const std::string& id) {
   auto stored = storage::load_guest(*st.db, id);
   if (!stored) return stored.error();
   if (!*stored) return fail("guest_not_found", "no guest " + id);
-  auto a = spawn_guest_actor(self, st.db, std::move(**stored), st.config.now, st.config.guest_idle);
+  auto a = spawn_guest_actor(self, st.db, std::move(**stored), st.config.now, st.config.guest_idle, st.config.backend);
   st.guests[id] = a;
   st.guest_ids[a.address()] = id;
   return a;
@@ -89,11 +89,11 @@ caf::result<invite_record> create(couch_self* self, const invite_request& req) {
   return inv;
 }
 
-caf::result<guest_record> redeem(couch_self* self, const redeem_request& req) {
+result<guest_record> redeem(couch_self* self, const redeem_request& req) {
   auto& st = self->state;
   auto found = storage::find_invite_by_code(*st.db, secret_hash(req.code));
-  if (!found) return to_error(found.error());
-  if (!*found) return to_error(fail("invite_not_found", "no invite has this code"));
+  if (!found) return found.error();
+  if (!*found) return fail("invite_not_found", "no invite has this code");
   invite_record inv = std::move(**found);
   std::int64_t now = st.config.now();
   if (inv.state == invite_state::active && inv.expires_at_ms <= now) {
@@ -101,10 +101,10 @@ caf::result<guest_record> redeem(couch_self* self, const redeem_request& req) {
     inv.ended_at_ms = now;
     (void)storage::save_invite(*st.db, inv);
   }
-  if (inv.state == invite_state::redeemed) return to_error(fail("invite_redeemed", "this invite has already been redeemed"));
+  if (inv.state == invite_state::redeemed) return fail("invite_redeemed", "this invite has already been redeemed");
   if (inv.state != invite_state::active)
-    return to_error(fail("invite_" + std::string(invite_state_name(inv.state)), std::string("this invite is ") +
-                                                                                  invite_state_name(inv.state)));
+    return fail("invite_" + std::string(invite_state_name(inv.state)), std::string("this invite is ") +
+                                                                         invite_state_name(inv.state));
   guest_record g;
   g.id = time_ordered_id(now);
   g.token = new_guest_token();
@@ -119,7 +119,7 @@ caf::result<guest_record> redeem(couch_self* self, const redeem_request& req) {
   inv.state = invite_state::redeemed;
   inv.guest_id = g.id;
   inv.ended_at_ms = now;
-  if (auto ok = storage::redeem_invite(*st.db, inv, g); !ok) return to_error(ok.error());
+  if (auto ok = storage::redeem_invite(*st.db, inv, g); !ok) return ok.error();
   spdlog::info("invite {} redeemed: guest {} ({})", inv.id, g.id, g.name);
   return g;
 }
@@ -159,6 +159,13 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
     }
   });
   self->send(self, sweep_atom::value);
+  if (st.config.backend) {  // environments a stopped node left unfinished are built now
+    auto guests = storage::list_guests(*db, "", 10000);
+    if (guests)
+      for (const auto& g : *guests)
+        if (g.state == guest_state::provisioning)
+          if (auto a = guest_actor_of(self, g.id)) self->send(*a, provision_atom::value);
+  }
   return {
       [self](put_atom, const invite_request& req) { return create(self, req); },
       [self](invites_atom, const std::string& status, const std::string& after,
@@ -189,7 +196,23 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
         if (auto ok = storage::save_invite(*self->state.db, v); !ok) return to_error(ok.error());
         return v;
       },
-      [self](redeem_atom, const redeem_request& req) { return redeem(self, req); },
+      [self](redeem_atom, const redeem_request& req) -> caf::result<guest_record> {
+        auto g = redeem(self, req);
+        if (g && self->state.config.backend)  // the environment is built in the background
+          if (auto a = guest_actor_of(self, g->id)) self->send(*a, provision_atom::value);
+        if (!g) return to_error(g.error());
+        return std::move(*g);
+      },
+      [self](exec_atom, const std::string& token, exec_request& req) -> caf::result<exec_result> {
+        auto g = storage::find_guest_by_token(*self->state.db, secret_hash(token));
+        if (!g) return to_error(g.error());
+        if (!*g) return to_error(fail("unauthorized", "unknown guest token"));
+        if ((*g)->state == guest_state::revoked) return to_error(fail("guest_revoked", "this guest was revoked"));
+        auto a = guest_actor_of(self, (*g)->id);
+        if (!a) return to_error(a.error());
+        self->delegate(*a, exec_atom::value, std::move(req));
+        return caf::delegated<exec_result>{};
+      },
       [self](token_atom, const std::string& token) -> caf::result<guest_record> {
         auto g = storage::find_guest_by_token(*self->state.db, secret_hash(token));
         if (!g) return to_error(g.error());

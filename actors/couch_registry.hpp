@@ -17,6 +17,7 @@
 //   (revoke_atom, guests_atom, std::string id)     -> guest_record (the kill switch)
 //   (activate_atom, std::string id, std::string endpoint) -> guest_record
 //   (usage_atom, std::string id, guest_usage)      -> guest_record
+//   (exec_atom, std::string token, exec_request)   -> exec_result (a command in the token's environment)
 #pragma once
 
 #include <caf/actor.hpp>
@@ -37,6 +38,7 @@ inline const caf::atom_value couch_registry_key = caf::atom("couch");
 
 struct couch_config {
   clock_fn now;  // unix ms
+  std::shared_ptr<environment_backend> backend;  // null: guests wait for the host's activate
   std::chrono::milliseconds sweep_every{250};
   std::chrono::milliseconds guest_idle{60000};
 };

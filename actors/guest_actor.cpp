@@ -3,6 +3,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <list>
+
 #include "messages/failure_error.hpp"
 #include "messages/node_messages.hpp"
 #include "storage/couch_codec.hpp"
@@ -10,26 +12,54 @@
 namespace hearth::actors {
 namespace {
 
+using provisioned_atom = caf::atom_constant<caf::atom("provisd")>;
+
 struct guest_data {
   guest_record record;
+  // Cancel flags of commands in flight; shared with the exit hook, which
+  // cancels them when the actor goes (node shutdown).
+  std::shared_ptr<std::list<std::shared_ptr<std::atomic<bool>>>> running =
+      std::make_shared<std::list<std::shared_ptr<std::atomic<bool>>>>();
+  bool provisioning = false;
   static inline const char* name = "guest";
 };
 using guest_self = caf::stateful_actor<guest_data>;
 
 bool live(const guest_record& g) { return g.state == guest_state::provisioning || g.state == guest_state::running; }
 
-caf::result<guest_record> commit(guest_self* self, storage::store* db, guest_record next) {
-  if (auto ok = storage::save_guest(*db, next); !ok) return to_error(ok.error());
+result<guest_record> commit(guest_self* self, storage::store* db, guest_record next) {
+  if (auto ok = storage::save_guest(*db, next); !ok) return ok.error();
   self->state.record = next;
   return next;
 }
 
+caf::result<guest_record> reply(result<guest_record> r) {
+  if (!r) return to_error(r.error());
+  return std::move(*r);
+}
+
+// A detached helper for one blocking backend call; answers with its result.
+template <class F>
+caf::actor helper(guest_self* self, F f) {
+  return self->spawn<caf::detached>([f](caf::event_based_actor*) -> caf::behavior {
+    return {[f](get_atom) { return f(); }};
+  });
+}
+
 caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record record, clock_fn now,
-                             std::chrono::milliseconds idle_after) {
+                             std::chrono::milliseconds idle_after, std::shared_ptr<environment_backend> backend) {
   self->state.record = std::move(record);
-  auto end = [=](guest_state to, const std::string& reason) -> caf::result<guest_record> {
+  self->attach_functor([running = self->state.running] {
+    for (auto& flag : *running) flag->store(true);
+  });
+  // Ends the guest: cancels its commands, removes its environment, stores why.
+  auto end = [=](guest_state to, const std::string& reason) -> result<guest_record> {
     guest_record next = self->state.record;
     if (!live(next)) return next;  // already ended: the first reason stays
+    for (auto& flag : *self->state.running) flag->store(true);
+    if (backend)
+      if (auto gone = backend->destroy(next.id); !gone)
+        spdlog::warn("guest {}: environment not removed: {}", next.id, gone.error().message);
     next.state = to;
     next.reason = reason;
     next.ended_at_ms = now();
@@ -37,30 +67,97 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
     spdlog::info("guest {} {}: {}", next.id, to == guest_state::expired ? "expired" : "revoked", reason);
     return commit(self, db, next);
   };
+  auto activate = [=](const std::string& endpoint) -> result<guest_record> {
+    guest_record next = self->state.record;
+    if (!live(next)) return fail("guest_ended", "the guest has ended: " + next.reason);
+    next.state = guest_state::running;
+    if (next.activated_at_ms == 0) next.activated_at_ms = now();
+    next.agent_endpoint = endpoint;
+    return commit(self, db, next);
+  };
+  auto check_limits = [=](const guest_usage& u) -> result<guest_record> {
+    guest_record next = self->state.record;
+    next.usage = u;
+    auto stored = commit(self, db, next);
+    if (!stored) return stored;
+    if (auto crossed = crossed_limit(u, next.limits); !crossed.empty()) return end(guest_state::revoked, "limit exceeded: " + crossed);
+    return stored;
+  };
   return {
       [=](get_atom) { return self->state.record; },
-      [=](activate_atom, const std::string& endpoint) -> caf::result<guest_record> {
-        guest_record next = self->state.record;
-        if (!live(next)) return to_error(fail("guest_ended", "the guest is " + std::string(next.reason)));
-        next.state = guest_state::running;
-        if (next.activated_at_ms == 0) next.activated_at_ms = now();
-        next.agent_endpoint = endpoint;
-        return commit(self, db, next);
-      },
+      [=](activate_atom, const std::string& endpoint) { return reply(activate(endpoint)); },
       [=](usage_atom, const guest_usage& u) -> caf::result<guest_record> {
-        guest_record next = self->state.record;
-        if (!live(next)) return to_error(fail("guest_ended", "the guest has ended: " + next.reason));
-        next.usage = u;
-        auto stored = commit(self, db, next);
-        if (auto crossed = crossed_limit(u, next.limits); !crossed.empty())
-          return end(guest_state::revoked, "limit exceeded: " + crossed);
-        return stored;
+        if (!live(self->state.record)) return to_error(fail("guest_ended", "the guest has ended: " + self->state.record.reason));
+        guest_usage merged = u;
+        if (backend) merged.disk_mb = std::max(merged.disk_mb, self->state.record.usage.disk_mb);
+        return reply(check_limits(merged));
       },
-      [=](revoke_atom, const std::string& reason) -> caf::result<guest_record> {
+      [=](revoke_atom, const std::string& reason) {
         bool expiry = reason.rfind("expired", 0) == 0;
-        return end(expiry ? guest_state::expired : guest_state::revoked, reason);
+        return reply(end(expiry ? guest_state::expired : guest_state::revoked, reason));
       },
-      caf::after(idle_after) >> [self] { self->quit(); },
+      [=](provision_atom) {
+        auto& st = self->state;
+        if (!backend || st.record.state != guest_state::provisioning || st.provisioning) return;
+        st.provisioning = true;
+        guest_record g = st.record;
+        auto worker = helper(self, [backend, g]() -> caf::message {
+          auto endpoint = backend->create(g);
+          return endpoint ? caf::make_message(true, *endpoint) : caf::make_message(false, endpoint.error().message);
+        });
+        self->request(worker, caf::infinite, get_atom::value).then([=](bool ok, std::string& detail) {
+          self->state.provisioning = false;
+          if (ok) {
+            if (auto r = activate(detail); r) spdlog::info("guest {} running ({})", r->id, backend->name());
+            return;
+          }
+          guest_record next = self->state.record;
+          if (!live(next)) return;
+          next.state = guest_state::failed;
+          next.reason = "provisioning failed: " + detail;
+          next.ended_at_ms = now();
+          (void)commit(self, db, next);
+          spdlog::warn("guest {} {}", next.id, next.reason);
+        });
+      },
+      [=](exec_atom, exec_request& req) -> caf::result<exec_result> {
+        auto& st = self->state;
+        if (st.record.state != guest_state::running)
+          return to_error(fail("guest_not_running", "the guest's environment is " + std::string(
+                                                        st.record.state == guest_state::provisioning ? "still provisioning"
+                                                                                                      : "gone: " + st.record.reason)));
+        if (!backend) return to_error(fail("no_environment", "this node provisions no environments"));
+        auto flag = std::make_shared<std::atomic<bool>>(false);
+        st.running->push_back(flag);
+        guest_record g = st.record;
+        auto worker = helper(self, [backend, g, req, flag]() -> caf::message {
+          auto out = backend->exec(g, req, flag.get());
+          if (!out) return caf::make_message(to_error(out.error()));
+          return caf::make_message(std::move(*out));
+        });
+        auto rp = self->make_response_promise<exec_result>();
+        self->request(worker, caf::infinite, get_atom::value)
+            .then(
+                [=](exec_result& out) mutable {
+                  self->state.running->remove(flag);
+                  if (live(self->state.record)) {
+                    guest_usage u = self->state.record.usage;
+                    u.cpu_secs += out.cpu_secs;
+                    u.memory_mb = std::max<std::uint64_t>(u.memory_mb, out.peak_memory_bytes >> 20);
+                    u.disk_mb = backend->disk_usage_mb(g.id);
+                    (void)check_limits(u);
+                  }
+                  rp.deliver(std::move(out));
+                },
+                [=](caf::error& e) mutable {
+                  self->state.running->remove(flag);
+                  rp.deliver(e);
+                });
+        return rp;
+      },
+      caf::after(idle_after) >> [self] {
+        if (self->state.running->empty() && !self->state.provisioning) self->quit();
+      },
   };
 }
 
@@ -75,8 +172,9 @@ std::string crossed_limit(const guest_usage& u, const resource_limits& l) {
 }
 
 caf::actor spawn_guest_actor(caf::local_actor* parent, storage::store* db, guest_record record, clock_fn now,
-                             std::chrono::milliseconds idle_after) {
-  return parent->spawn<caf::monitored>(guest_behavior, db, std::move(record), std::move(now), idle_after);
+                             std::chrono::milliseconds idle_after, std::shared_ptr<environment_backend> backend) {
+  return parent->spawn<caf::monitored + caf::linked>(guest_behavior, db, std::move(record), std::move(now), idle_after,
+                                       std::move(backend));
 }
 
 }  // namespace hearth::actors

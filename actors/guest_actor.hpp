@@ -7,8 +7,13 @@
 //   (activate_atom, std::string endpoint) -> guest_record   provisioning -> running
 //   (usage_atom, guest_usage)         -> guest_record   counters reported by the guest's agent;
 //                                                      crossing a hard limit revokes it with that reason
-//   (revoke_atom, std::string reason) -> guest_record   the kill switch (revoked) or expiry (expired)
-// Timers: passivates after idle_after without messages.
+//   (revoke_atom, std::string reason) -> guest_record   the kill switch (revoked) or expiry (expired):
+//                                                      running commands are cancelled, the environment removed
+//   provision_atom                    (no reply)       builds the environment in the background, then
+//                                                      runs it (or fails it with the reason)
+//   (exec_atom, exec_request)         -> exec_result    a command in the environment (detached helper);
+//                                                      its CPU, memory and the disk are added to the usage
+// Timers: passivates after idle_after without messages and with nothing running.
 #pragma once
 
 #include <caf/actor.hpp>
@@ -18,6 +23,7 @@
 #include <functional>
 #include <string>
 
+#include "actors/environment_backend.hpp"
 #include "messages/couch.hpp"
 
 namespace hearth::storage {
@@ -31,7 +37,8 @@ using clock_fn = std::function<std::int64_t()>;  // unix ms; tests move it
 // The first hard limit usage crosses ("" when none): memory, disk, network egress, tokens.
 std::string crossed_limit(const guest_usage& u, const resource_limits& l);
 
+// backend: null when no provisioning is configured (guests wait for the host's activate).
 caf::actor spawn_guest_actor(caf::local_actor* parent, storage::store* db, guest_record record, clock_fn now,
-                             std::chrono::milliseconds idle_after);
+                             std::chrono::milliseconds idle_after, std::shared_ptr<environment_backend> backend);
 
 }  // namespace hearth::actors

@@ -71,6 +71,9 @@ void add_node_options(CLI::App& app, node_config& c) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{600}));
   add("--couch-host-token", c.couch_host_token, "HEARTH_HOST_TOKEN",
       "Bearer token of the couch's host endpoints; unset: generated at first start into DATA_DIR/couch-host.token (0600)");
+  add("--couch-backend", c.couch_backend, "HEARTH_COUCH_BACKEND",
+      "Guest environments: local (a sandbox with a persistent home under DATA_DIR/guests) or none (the host activates guests)")
+      ->check(CLI::IsMember({"local", "none"}));
   add("--actor-threads", c.actor_threads, "HEARTH_ACTOR_THREADS", "Actor scheduler threads")->check(CLI::Range(1u, 256u));
   add("--http-threads", c.http_threads, "HEARTH_HTTP_THREADS", "HTTP io threads")->check(CLI::Range(1u, 64u));
   add("--http-header-limit", c.http.header_bytes, "HEARTH_HTTP_HEADER_LIMIT", "Largest request header, bytes")

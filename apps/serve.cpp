@@ -127,6 +127,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<guest_record>>("guest_record_list");
   cfg.add_message_type<invite_request>("invite_request");
   cfg.add_message_type<redeem_request>("redeem_request");
+  cfg.add_message_type<exec_request>("exec_request");
+  cfg.add_message_type<exec_result>("exec_result");
 }
 
 // Blocks the signals in every thread (so CAF's and asio's threads inherit the
@@ -222,6 +224,7 @@ int run_serve(const node_config& config) {
   if (!host_token_hash) return fatal(host_token_hash.error());
   actors::couch_config couch;
   couch.now = couch_clock();
+  if (config.couch_backend == "local") couch.backend = actors::make_local_backend((fs::path(config.data_dir) / "guests").string());
 
   storage::options db_options;
   db_options.path = (fs::path(config.data_dir) / "db").string();

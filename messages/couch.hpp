@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace hearth {
 
@@ -86,7 +87,25 @@ struct redeem_request {
   std::string code, name, public_key;
 };
 
+// POST /couch/guest/exec: a command in the guest's environment.
+struct exec_request {
+  std::vector<std::string> argv;  // argv[0] a path inside the environment
+  std::string stdin_data;
+  std::uint64_t timeout_secs = 60;
+};
+
+struct exec_result {
+  std::string ending;  // sandbox::ending's name
+  std::int32_t exit_code = 0;
+  std::int32_t signal = 0;
+  std::string stdout_data, stderr_data;
+  double cpu_secs = 0, wall_secs = 0;
+  std::uint64_t peak_memory_bytes = 0;
+};
+
 using redeem_atom = caf::atom_constant<caf::atom("redeem")>;
+using exec_atom = caf::atom_constant<caf::atom("exec")>;
+using provision_atom = caf::atom_constant<caf::atom("provision")>;
 using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
 using activate_atom = caf::atom_constant<caf::atom("activate")>;
 using usage_atom = caf::atom_constant<caf::atom("usage")>;
@@ -123,6 +142,15 @@ typename Inspector::result_type inspect(Inspector& f, guest_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, invite_request& x) {
   return f(caf::meta::type_name("invite_request"), x.created_by, x.label, x.limits, x.permissions, x.expires_in_hours);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, exec_request& x) {
+  return f(caf::meta::type_name("exec_request"), x.argv, x.stdin_data, x.timeout_secs);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, exec_result& x) {
+  return f(caf::meta::type_name("exec_result"), x.ending, x.exit_code, x.signal, x.stdout_data, x.stderr_data,
+           x.cpu_secs, x.wall_secs, x.peak_memory_bytes);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, redeem_request& x) {

@@ -80,7 +80,7 @@ json invite_json(const invite_record& v) {
   return j;
 }
 
-json guest_json(const guest_record& g) {
+json guest_json(const guest_record& g, const std::string& base) {
   return {{"id", g.id},
           {"guestId", g.id},
           {"name", g.name},
@@ -92,12 +92,14 @@ json guest_json(const guest_record& g) {
           {"createdAt", iso_time(g.created_at_ms)},
           {"expiresAt", iso_time(g.expires_at_ms)},
           {"activatedAt", g.activated_at_ms ? json(iso_time(g.activated_at_ms)) : json(nullptr)},
-          {"agentEndpoint", g.agent_endpoint.empty() ? json(nullptr) : json(g.agent_endpoint)},
+          {"agentEndpoint", g.agent_endpoint.empty()     ? json(nullptr)
+                            : g.agent_endpoint[0] == '/' ? json(base + g.agent_endpoint)
+                                                         : json(g.agent_endpoint)},
           {"usage", usage_json(g.usage)}};
 }
 
 // Usage against each limit, as GET /couch/guests/:id/status shows it.
-json status_json(const guest_record& g) {
+json status_json(const guest_record& g, const std::string& base) {
   const auto& u = g.usage;
   const auto& l = g.limits;
   auto check = [](const char* name, double used, double limit) {
@@ -111,7 +113,7 @@ json status_json(const guest_record& g) {
                                    static_cast<double>(l.max_token_budget))});
   bool within = true;
   for (const auto& c : checks) within = within && !c["exceeded"].get<bool>();
-  json j = guest_json(g);
+  json j = guest_json(g, base);
   j["limitChecks"] = checks;
   j["withinLimits"] = within;
   return j;
@@ -183,7 +185,36 @@ std::string read_invite_request(const json& body, invite_request& out) {
 
 http_response bad_request(const std::string& why) { return json_error(400, "bad_request", why); }
 
+// {"command": "sh text"} or {"argv": [...]}, "stdin"?, "timeoutSecs"? (1-3600).
+std::string read_exec_request(const json& body, exec_request& out) {
+  if (!body.is_object()) return "send JSON {\"command\": \"...\"} or {\"argv\": [...]}";
+  if (body.contains("command")) {
+    if (!body["command"].is_string() || body["command"].get<std::string>().empty()) return "command is a non-empty string";
+    out.argv = {"/bin/sh", "-c", body["command"].get<std::string>()};
+  } else if (body.contains("argv")) {
+    if (!body["argv"].is_array() || body["argv"].empty()) return "argv is a non-empty array of strings";
+    for (const auto& a : body["argv"]) {
+      if (!a.is_string()) return "argv is a non-empty array of strings";
+      out.argv.push_back(a);
+    }
+    if (out.argv[0].empty() || out.argv[0][0] != '/') return "argv[0] is an absolute path inside the environment";
+  } else {
+    return "give command or argv";
+  }
+  if (body.contains("stdin")) {
+    if (!body["stdin"].is_string()) return "stdin is a string";
+    out.stdin_data = body["stdin"];
+  }
+  if (body.contains("timeoutSecs")) {
+    if (!body["timeoutSecs"].is_number_unsigned() || body["timeoutSecs"] < 1 || body["timeoutSecs"] > 3600)
+      return "timeoutSecs is 1 to 3600";
+    out.timeout_secs = body["timeoutSecs"];
+  }
+  return "";
+}
+
 void route_host(caf::actor_system& sys, http_request& req, responder respond) {
+  std::string base = "http://" + std::string(req.header("Host"));
   const std::string& p = req.path;
   if (p == "/couch/invites") {
     if (req.method == "POST") {
@@ -223,9 +254,9 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
     if (!page) return respond(bad_request("limit is a number from 1 to 1000"));
     return ask_actor<std::vector<guest_record>>(
         sys, actors::couch_registry_key, std::move(respond),
-        [](std::vector<guest_record>& rows) {
+        [base](std::vector<guest_record>& rows) {
           json items = json::array();
-          for (const auto& g : rows) items.push_back(guest_json(g));  // token hashes are never shown
+          for (const auto& g : rows) items.push_back(guest_json(g, base));  // token hashes are never shown
           return json_response(200, {{"guests", items}, {"count", items.size()}});
         },
         guests_atom::value, query_param(req.query, "after"), *page);
@@ -234,7 +265,7 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
     std::string rest = p.substr(14);
     std::string id = rest.substr(0, rest.find('/'));
     std::string action = rest.size() > id.size() ? rest.substr(id.size() + 1) : "";
-    auto answer = [](guest_record& g) { return json_response(200, guest_json(g)); };
+    auto answer = [base](guest_record& g) { return json_response(200, guest_json(g, base)); };
     if (action.empty()) {
       if (req.method != "DELETE") return respond(method_not_allowed(req, "DELETE"));
       return ask_actor<guest_record>(sys, actors::couch_registry_key, std::move(respond), answer, revoke_atom::value,
@@ -244,7 +275,7 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
       if (req.method != "GET") return respond(method_not_allowed(req, "GET"));
       return ask_actor<guest_record>(
           sys, actors::couch_registry_key, std::move(respond),
-          [](guest_record& g) { return json_response(200, status_json(g)); }, get_atom::value, guests_atom::value, id);
+          [base](guest_record& g) { return json_response(200, status_json(g, base)); }, get_atom::value, guests_atom::value, id);
     }
     if (action == "activate") {
       if (req.method != "POST") return respond(method_not_allowed(req, "POST"));
@@ -271,7 +302,7 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
         return respond(bad_request("usage counters are non-negative numbers"));
       return ask_actor<guest_record>(
           sys, actors::couch_registry_key, std::move(respond),
-          [](guest_record& g) { return json_response(200, status_json(g)); }, usage_atom::value, id, u);
+          [base](guest_record& g) { return json_response(200, status_json(g, base)); }, usage_atom::value, id, u);
     }
   }
   respond(json_error(404, "not_found", "no such endpoint"));
@@ -319,13 +350,46 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
       respond(json_error(401, "unauthorized", "give the guest token as ?token= or Authorization: Bearer"));
       return true;
     }
+    std::string base = "http://" + std::string(req.header("Host"));
     ask_actor<guest_record>(
         sys, actors::couch_registry_key, std::move(respond),
-        [](guest_record& g) {
+        [base](guest_record& g) {
           if (g.state == guest_state::revoked) return json_error(401, "guest_revoked", "this guest was revoked: " + g.reason);
-          return json_response(200, guest_json(g));
+          return json_response(200, guest_json(g, base));
         },
         token_atom::value, token);
+    return true;
+  }
+  if (req.path == "/couch/guest/exec") {
+    if (req.method != "POST") {
+      respond(method_not_allowed(req, "POST"));
+      return true;
+    }
+    std::string token = bearer(req);
+    if (token.empty()) {
+      respond(json_error(401, "unauthorized", "give the guest token as Authorization: Bearer"));
+      return true;
+    }
+    auto body = json::parse(req.body, nullptr, false);
+    exec_request er;
+    std::string why = read_exec_request(body, er);
+    if (!why.empty()) {
+      respond(bad_request(why));
+      return true;
+    }
+    ask_actor<exec_result>(
+        sys, actors::couch_registry_key, std::move(respond),
+        [](exec_result& r) {
+          return json_response(200, {{"ending", r.ending},
+                                     {"exitCode", r.exit_code},
+                                     {"signal", r.signal},
+                                     {"stdout", r.stdout_data},
+                                     {"stderr", r.stderr_data},
+                                     {"cpuSeconds", r.cpu_secs},
+                                     {"wallSeconds", r.wall_secs},
+                                     {"peakMemoryMB", r.peak_memory_bytes >> 20}});
+        },
+        exec_atom::value, token, er);
     return true;
   }
   if (!host_authorized(req, info)) {

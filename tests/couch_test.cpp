@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <signal.h>
 
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -19,16 +20,18 @@ namespace {
 struct couch_node {
   temp_dir dir;
   std::string clock_file = dir.file("clock-offset");
+  std::vector<std::string> args;
   std::unique_ptr<node> n;
   std::string host_token;
 
-  couch_node() {
+  // Without an environment backend (the seed's behaviour): guests wait for activate.
+  explicit couch_node(std::vector<std::string> extra = {"--couch-backend", "none"}) : args(std::move(extra)) {
     set_clock_offset_hours(0);
     start();
   }
   void start() {
     ::setenv("HEARTH_TEST_CLOCK_OFFSET_FILE", clock_file.c_str(), 1);
-    n = std::make_unique<node>(dir.path() + "/data");
+    n = std::make_unique<node>(dir.path() + "/data", args);
     std::ifstream in(dir.path() + "/data/couch-host.token");
     std::getline(in, host_token);
     REQUIRE(host_token.size() >= 40);
@@ -222,4 +225,58 @@ TEST_CASE("invites and guests expire on time, across a restart", "[couch]") {
   CHECK(invites.size() == 1);
   CHECK(c.ok("GET", "/couch/invites?status=active")["invites"][0]["id"] == later["id"]);
   CHECK(c.call("POST", "/couch/redeem", json{{"code", later["code"]}, {"name", "ok"}}.dump(), false).status == 201);
+}
+
+TEST_CASE("local environments: redeem, running, exec, usage, kill switch", "[couch][env]") {
+  couch_node c(std::vector<std::string>{"--couch-backend", "local"});
+  auto g = c.redeem(c.ok("POST", "/couch/invites", invite_body, 201)["code"]);
+  std::string id = g["guestId"], token = g["authToken"];
+  auto running = c.await_guest(id, [](const json& j) { return j["status"] == "running"; });
+  CHECK(running["agentEndpoint"].get<std::string>().find("/couch/guest/exec") != std::string::npos);
+
+  auto exec = [&](const json& body) {
+    auto r = c.call("POST", "/couch/guest/exec", body.dump(), false, "Authorization: Bearer " + token + "\r\n");
+    INFO(r.body);
+    return std::make_pair(r.status, json::parse(r.body));
+  };
+  auto [s1, first] = exec({{"command", "echo kept > note; pwd; id -u; cat note"}});
+  CHECK(s1 == 200);
+  CHECK(first["stdout"] == "/home/guest\n1000\nkept\n");
+  CHECK(first["exitCode"] == 0);
+  auto [s2, second] = exec({{"argv", {"/bin/cat", "note"}}});
+  CHECK(second["stdout"] == "kept\n");  // the home persists between commands
+  auto [s3, stdin_run] = exec({{"command", "wc -c"}, {"stdin", "12345"}});
+  CHECK(stdin_run["stdout"] == "5\n");
+  auto [s4, hidden] = exec({{"command", "ls /root /data 2>&1 | head -1; touch /usr/x 2>/dev/null || echo read-only"}});
+  CHECK(hidden["stdout"].get<std::string>().find("read-only") != std::string::npos);
+  auto [s5, bad] = exec({{"argv", {"relative"}}});
+  CHECK(s5 == 400);
+  CHECK(c.call("POST", "/couch/guest/exec", R"({"command":"true"})", false, "Authorization: Bearer guest_nope\r\n").status == 401);
+
+  auto status = c.ok("GET", "/couch/guests/" + id + "/status");
+  CHECK(status["usage"]["cpuSeconds"].get<double>() > 0);
+  CHECK(status["usage"]["memoryMB"].get<int>() >= 1);
+
+  std::string home = c.dir.path() + "/data/guests/" + id;
+  CHECK(std::filesystem::exists(home + "/home/note"));
+  // A long command is running when the kill switch is pulled: it is stopped
+  // and the environment's files are gone by the time the DELETE answers.
+  auto long_run = std::async(std::launch::async, [&] { return exec({{"command", "sleep 30"}, {"timeoutSecs", 60}}); });
+  bool started = false;
+  for (int i = 0; i < 100 && !started; ++i) {  // bounded: the sleep shows up in the guest's cgroup-less process list
+    auto ps = run({"pgrep", "-f", "^sleep 30$"});
+    started = ps.status == 0;
+    if (!started) std::this_thread::sleep_for(50ms);
+  }
+  CHECK(started);
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(c.ok("DELETE", "/couch/guests/" + id)["status"] == "revoked");
+  CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+  CHECK(!std::filesystem::exists(home));
+  auto [killed_status, killed] = long_run.get();
+  CHECK(killed_status == 200);
+  CHECK(killed["ending"] == "cancelled");
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  CHECK(run({"pgrep", "-f", "^sleep 30$"}).status != 0);  // no process left behind
+  CHECK(c.call("POST", "/couch/guest/exec", R"({"command":"true"})", false, "Authorization: Bearer " + token + "\r\n").status == 401);
 }

@@ -1,0 +1,63 @@
+#include "actors/environment_backend.hpp"
+
+#include <algorithm>
+
+#include "sandbox/guest_env.hpp"
+
+namespace hearth::actors {
+namespace {
+
+constexpr std::size_t output_cap = 4u << 20;  // per stream, in an exec's answer
+
+class local_backend final : public environment_backend {
+ public:
+  explicit local_backend(std::string base) : envs_(std::move(base)) {}
+  std::string name() const override { return "local"; }
+
+  result<std::string> create(const guest_record& g) override {
+    if (auto ok = envs_.create(g.id); !ok) return ok.error();
+    return std::string("/couch/guest/exec");
+  }
+
+  result<exec_result> exec(const guest_record& g, const exec_request& r, const std::atomic<bool>* cancel) override {
+    sandbox::guest_exec e;
+    e.argv = r.argv;
+    e.stdin_data = r.stdin_data;
+    e.lim.ram_mb = std::max<std::uint64_t>(16, g.limits.max_memory_mb);
+    e.lim.cpu_secs = std::max<std::uint64_t>(1, r.timeout_secs);
+    e.lim.wall_secs = std::max<std::uint64_t>(1, r.timeout_secs);
+    e.lim.network = g.permissions.can_access_internet;
+    e.lim.max_processes = 256;
+    e.lim.tmp_mb = 256;
+    e.lim.max_output_bytes = output_cap;
+    e.cancel = cancel;
+    exec_result out;
+    e.on_stdout = [&out](std::string_view s) { out.stdout_data.append(s); };
+    e.on_stderr = [&out](std::string_view s) { out.stderr_data.append(s.substr(0, output_cap - std::min(output_cap, out.stderr_data.size()))); };
+    auto report = envs_.exec(g.id, std::move(e));
+    if (!report) return report.error();
+    out.ending = sandbox::to_string(report->how);
+    out.exit_code = report->exit_code;
+    out.signal = report->signal;
+    out.cpu_secs = report->used.cpu_secs;
+    out.wall_secs = report->used.wall_secs;
+    out.peak_memory_bytes = report->used.peak_memory_bytes;
+    return out;
+  }
+
+  result<void> destroy(const std::string& guest_id) override { return envs_.destroy(guest_id); }
+  std::uint64_t disk_usage_mb(const std::string& guest_id) override {
+    return (envs_.disk_usage_bytes(guest_id) + (1u << 20) - 1) >> 20;
+  }
+
+ private:
+  sandbox::local_environments envs_;
+};
+
+}  // namespace
+
+std::shared_ptr<environment_backend> make_local_backend(std::string base_dir) {
+  return std::make_shared<local_backend>(std::move(base_dir));
+}
+
+}  // namespace hearth::actors
