@@ -29,6 +29,7 @@ bench: build
 	@bash scripts/install-deps.sh bench
 	$(BUILD)/benchmarks/hearth_bench
 	bash benchmarks/cgi_throughput.sh $(BUILD)
+	node benchmarks/couch_latency.mjs $(BUILD)/apps/hearth
 
 clean:
 	rm -rf build build-asan build.cmake.log build-asan.cmake.log
