@@ -39,11 +39,12 @@ caf::result<guest_record> reply(result<guest_record> r) {
 }
 
 // A detached helper for one blocking backend call; answers with its result.
+// (f travels as a spawn argument: CAF 0.17 misbehaves with none.)
 template <class F>
 caf::actor helper(guest_self* self, F f) {
-  return self->spawn<caf::detached>([f](caf::event_based_actor*) -> caf::behavior {
-    return {[f](get_atom) { return f(); }};
-  });
+  return self->spawn<caf::detached>([](caf::event_based_actor*, F call) -> caf::behavior {
+    return {[call](get_atom) { return call(); }};
+  }, std::move(f));
 }
 
 caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record record, clock_fn now,

@@ -271,6 +271,7 @@ class session : public std::enable_shared_from_this<session> {
     res_->set(http::field::server, "hearth/" HEARTH_VERSION);
     bool keep = keep_alive_ && !shared_->draining && served_ < limits().max_requests_per_connection;
     res_->keep_alive(keep);
+    if (resp.stream && !head_) return write_streamed(std::move(resp.stream), keep);
     res_->body() = std::move(resp.body);
     res_->prepare_payload();
     if (head_) res_->body().clear();  // Content-Length stays that of the GET body
@@ -279,6 +280,44 @@ class session : public std::enable_shared_from_this<session> {
       if (ec || !keep) return self->close();
       self->do_read();
     });
+  }
+
+  // The header (chunked), then each piece as the producer pushes it, then
+  // the last chunk. Every write has the body deadline.
+  void write_streamed(std::shared_ptr<body_stream> body, bool keep) {
+    res_->chunked(true);
+    streamed_.emplace(std::move(*res_));
+    stream_serializer_.emplace(*streamed_);
+    stream_.expires_after(limits().body_timeout);
+    http::async_write_header(stream_, *stream_serializer_, [self = shared_from_this(), body, keep](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->pump(body, keep);
+    });
+  }
+
+  void pump(std::shared_ptr<body_stream> body, bool keep) {
+    if (closed_) return;
+    std::string data;
+    bool done = false;
+    auto wake = [weak = weak_from_this(), body, keep] {
+      if (auto self = weak.lock())
+        asio::post(self->stream_.get_executor(), [self, body, keep] { self->pump(body, keep); });
+    };
+    if (!body->take(data, done, wake)) return;  // woken when there is more
+    auto next = [self = shared_from_this(), body, keep, done](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      if (!done) return self->pump(body, keep);
+      self->stream_.expires_after(self->limits().body_timeout);
+      asio::async_write(self->stream_, http::make_chunk_last(), [self, keep](beast::error_code ec2, std::size_t) {
+        if (ec2 || !keep) return self->close();
+        self->do_read();
+      });
+    };
+    stream_.expires_after(limits().body_timeout);
+    if (data.empty()) return next({}, 0);
+    auto piece = std::make_shared<std::string>(std::move(data));
+    asio::async_write(stream_, http::make_chunk(asio::buffer(*piece)),
+                      [piece, next](beast::error_code ec, std::size_t n) { next(ec, n); });
   }
 
   void close() {
@@ -301,6 +340,8 @@ class session : public std::enable_shared_from_this<session> {
   std::shared_ptr<spool_file> spool_;
   std::optional<http::response<http::empty_body>> continue_;
   std::optional<http::response<http::string_body>> res_;
+  std::optional<http::response<http::empty_body>> streamed_;
+  std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
   std::string remote_address_;
   std::uint16_t remote_port_ = 0;
   unsigned served_ = 0;

@@ -80,4 +80,35 @@ bool is_loopback_peer(const std::string& a) {
   return a.rfind("127.", 0) == 0 || a == "::1" || a.rfind("::ffff:127.", 0) == 0;
 }
 
+void body_stream::push(std::string data) {
+  std::function<void()> wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_ += data;
+    wake = std::exchange(wake_, nullptr);
+  }
+  if (wake) wake();
+}
+
+void body_stream::finish() {
+  std::function<void()> wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_ = true;
+    wake = std::exchange(wake_, nullptr);
+  }
+  if (wake) wake();
+}
+
+bool body_stream::take(std::string& out, bool& done, std::function<void()> wake) {
+  std::lock_guard<std::mutex> lock(mu_);
+  done = finished_;
+  if (pending_.empty() && !finished_) {
+    wake_ = std::move(wake);
+    return false;
+  }
+  out = std::exchange(pending_, std::string());
+  return true;
+}
+
 }  // namespace hearth::net

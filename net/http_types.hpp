@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,10 +38,28 @@ struct http_request {
   std::string_view header(std::string_view name) const;
 };
 
+// A response body produced over time, sent chunked: a producer pushes from
+// any thread; the connection writes what has arrived and waits for more.
+class body_stream {
+ public:
+  void push(std::string data);
+  void finish();
+  // The connection's side: everything available (and whether the body has
+  // ended), or, when nothing is, registers wake to be called once when there is.
+  bool take(std::string& out, bool& done, std::function<void()> wake);
+
+ private:
+  std::mutex mu_;
+  std::string pending_;
+  bool finished_ = false;
+  std::function<void()> wake_;
+};
+
 struct http_response {
   unsigned status = 200;
   header_list headers;  // repeated names are kept (Set-Cookie)
   std::string body;
+  std::shared_ptr<body_stream> stream = nullptr;  // when set, the body comes from it (chunked), not from body
 };
 
 // Called exactly once per request, from any thread.

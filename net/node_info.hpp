@@ -15,7 +15,7 @@ struct node_info {
   std::string data_dir;
   std::vector<std::string> payment_networks = {"base"};  // x402 v1 names, in the order offered
   std::uint64_t payment_max_timeout_secs = 300;
-  std::string couch_host_token_hash;  // hex sha256 of the couch host token
+  std::string couch_host_token_hash = {};  // hex sha256 of the couch host token
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
