@@ -203,14 +203,14 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
         if (!g) return to_error(g.error());
         return std::move(*g);
       },
-      [self](exec_atom, const std::string& token, exec_request& req) -> caf::result<exec_result> {
+      [self](exec_atom, const std::string& token, exec_request& req, exec_sink& sink) -> caf::result<exec_result> {
         auto g = storage::find_guest_by_token(*self->state.db, secret_hash(token));
         if (!g) return to_error(g.error());
         if (!*g) return to_error(fail("unauthorized", "unknown guest token"));
         if ((*g)->state == guest_state::revoked) return to_error(fail("guest_revoked", "this guest was revoked"));
         auto a = guest_actor_of(self, (*g)->id);
         if (!a) return to_error(a.error());
-        self->delegate(*a, exec_atom::value, std::move(req));
+        self->delegate(*a, exec_atom::value, std::move(req), std::move(sink));
         return caf::delegated<exec_result>{};
       },
       [self](token_atom, const std::string& token) -> caf::result<guest_record> {

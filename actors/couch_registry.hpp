@@ -17,7 +17,7 @@
 //   (revoke_atom, guests_atom, std::string id)     -> guest_record (the kill switch)
 //   (activate_atom, std::string id, std::string endpoint) -> guest_record
 //   (usage_atom, std::string id, guest_usage)      -> guest_record
-//   (exec_atom, std::string token, exec_request)   -> exec_result (a command in the token's environment)
+//   (exec_atom, std::string token, exec_request, exec_sink) -> exec_result (a command in the token's environment)
 #pragma once
 
 #include <caf/actor.hpp>

@@ -19,7 +19,9 @@ class environment_backend {
   virtual std::string name() const = 0;
   // Builds the guest's environment; returns its agent endpoint (a path on this node or a URL).
   virtual result<std::string> create(const guest_record& g) = 0;
-  virtual result<exec_result> exec(const guest_record& g, const exec_request& r, const std::atomic<bool>* cancel) = 0;
+  // sink (may be empty) gets the output as it comes; the result carries it whole too.
+  virtual result<exec_result> exec(const guest_record& g, const exec_request& r, const std::atomic<bool>* cancel,
+                                   const exec_sink& sink) = 0;
   // Every process of the environment is stopped before it is removed.
   virtual result<void> destroy(const std::string& guest_id) = 0;
   virtual std::uint64_t disk_usage_mb(const std::string& guest_id) = 0;

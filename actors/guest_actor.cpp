@@ -121,7 +121,7 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
           spdlog::warn("guest {} {}", next.id, next.reason);
         });
       },
-      [=](exec_atom, exec_request& req) -> caf::result<exec_result> {
+      [=](exec_atom, exec_request& req, exec_sink& sink) -> caf::result<exec_result> {
         auto& st = self->state;
         if (st.record.state != guest_state::running)
           return to_error(fail("guest_not_running", "the guest's environment is " + std::string(
@@ -131,8 +131,8 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
         auto flag = std::make_shared<std::atomic<bool>>(false);
         st.running->push_back(flag);
         guest_record g = st.record;
-        auto worker = helper(self, [backend, g, req, flag]() -> caf::message {
-          auto out = backend->exec(g, req, flag.get());
+        auto worker = helper(self, [backend, g, req, flag, sink]() -> caf::message {
+          auto out = backend->exec(g, req, flag.get(), sink);
           if (!out) return caf::make_message(to_error(out.error()));
           return caf::make_message(std::move(*out));
         });

@@ -11,7 +11,7 @@
 //                                                      running commands are cancelled, the environment removed
 //   provision_atom                    (no reply)       builds the environment in the background, then
 //                                                      runs it (or fails it with the reason)
-//   (exec_atom, exec_request)         -> exec_result    a command in the environment (detached helper);
+//   (exec_atom, exec_request, exec_sink) -> exec_result a command in the environment (detached helper);
 //                                                      its CPU, memory and the disk are added to the usage
 // Timers: passivates after idle_after without messages and with nothing running.
 #pragma once

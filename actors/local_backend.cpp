@@ -19,7 +19,8 @@ class local_backend final : public environment_backend {
     return std::string("/couch/guest/exec");
   }
 
-  result<exec_result> exec(const guest_record& g, const exec_request& r, const std::atomic<bool>* cancel) override {
+  result<exec_result> exec(const guest_record& g, const exec_request& r, const std::atomic<bool>* cancel,
+                           const exec_sink& sink) override {
     sandbox::guest_exec e;
     e.argv = r.argv;
     e.stdin_data = r.stdin_data;
@@ -32,8 +33,16 @@ class local_backend final : public environment_backend {
     e.lim.max_output_bytes = output_cap;
     e.cancel = cancel;
     exec_result out;
-    e.on_stdout = [&out](std::string_view s) { out.stdout_data.append(s); };
-    e.on_stderr = [&out](std::string_view s) { out.stderr_data.append(s.substr(0, output_cap - std::min(output_cap, out.stderr_data.size()))); };
+    auto emit = sink.emit;
+    e.on_stdout = [&out, emit](std::string_view s) {
+      out.stdout_data.append(s);
+      if (emit) (*emit)(1, s);
+    };
+    e.on_stderr = [&out, emit](std::string_view s) {
+      s = s.substr(0, output_cap - std::min(output_cap, out.stderr_data.size()));
+      out.stderr_data.append(s);
+      if (emit && !s.empty()) (*emit)(2, s);
+    };
     auto report = envs_.exec(g.id, std::move(e));
     if (!report) return report.error();
     out.ending = sandbox::to_string(report->how);

@@ -129,6 +129,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<redeem_request>("redeem_request");
   cfg.add_message_type<exec_request>("exec_request");
   cfg.add_message_type<exec_result>("exec_result");
+  cfg.add_message_type<exec_sink>("exec_sink");
 }
 
 // Blocks the signals in every thread (so CAF's and asio's threads inherit the

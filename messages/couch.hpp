@@ -7,7 +7,10 @@
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hearth {
@@ -103,6 +106,12 @@ struct exec_result {
   std::uint64_t peak_memory_bytes = 0;
 };
 
+// Where a streamed exec's output goes as it is produced (1 stdout, 2 stderr).
+// In-process only: the callback does not cross nodes.
+struct exec_sink {
+  std::shared_ptr<std::function<void(int, std::string_view)>> emit;
+};
+
 using redeem_atom = caf::atom_constant<caf::atom("redeem")>;
 using exec_atom = caf::atom_constant<caf::atom("exec")>;
 using provision_atom = caf::atom_constant<caf::atom("provision")>;
@@ -151,6 +160,10 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, exec_result& x) {
   return f(caf::meta::type_name("exec_result"), x.ending, x.exit_code, x.signal, x.stdout_data, x.stderr_data,
            x.cpu_secs, x.wall_secs, x.peak_memory_bytes);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, exec_sink&) {
+  return f(caf::meta::type_name("exec_sink"));
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, redeem_request& x) {

@@ -185,6 +185,49 @@ std::string read_invite_request(const json& body, invite_request& out) {
 
 http_response bad_request(const std::string& why) { return json_error(400, "bad_request", why); }
 
+json exec_json(const exec_result& r) {
+  return {{"ending", r.ending},        {"exitCode", r.exit_code},     {"signal", r.signal},
+          {"stdout", r.stdout_data},   {"stderr", r.stderr_data},     {"cpuSeconds", r.cpu_secs},
+          {"wallSeconds", r.wall_secs}, {"peakMemoryMB", r.peak_memory_bytes >> 20}};
+}
+
+// "stream": true: once the token's guest is known to be running, the answer
+// is NDJSON sent as the command writes: {"stdout": "..."} / {"stderr": "..."}
+// lines, then {"exit": {...}} (or {"error": {...}}).
+void stream_exec(caf::event_based_actor* self, std::string token, exec_request er, responder respond) {
+  auto couch = caf::actor_cast<caf::actor>(self->system().registry().get(actors::couch_registry_key));
+  if (!couch) return respond(json_error(503, "node_unavailable", "the node's actors are restarting"));
+  self->request(couch, ask_timeout, token_atom::value, token)
+      .then(
+          [=](guest_record& g) {
+            if (g.state != guest_state::running)
+              return respond(json_error(g.state == guest_state::revoked ? 401 : 409,
+                                        g.state == guest_state::revoked ? "guest_revoked" : "guest_not_running",
+                                        "the guest's environment is not running"));
+            auto body = std::make_shared<body_stream>();
+            respond(http_response{200, {{"Content-Type", "application/x-ndjson"}, {"Cache-Control", "no-store"}}, "", body});
+            exec_sink sink{std::make_shared<std::function<void(int, std::string_view)>>(
+                [body](int fd, std::string_view data) {
+                  body->push(json{{fd == 1 ? "stdout" : "stderr", std::string(data)}}.dump() + "\n");
+                })};
+            self->request(couch, caf::infinite, exec_atom::value, token, er, sink)
+                .then(
+                    [body](exec_result& r) {
+                      json done = exec_json(r);
+                      done.erase("stdout");
+                      done.erase("stderr");
+                      body->push(json{{"exit", done}}.dump() + "\n");
+                      body->finish();
+                    },
+                    [self, body](caf::error& e) {
+                      auto f = to_failure(e, self->system().render(e));
+                      body->push(json{{"error", {{"code", f.code}, {"message", f.message}}}}.dump() + "\n");
+                      body->finish();
+                    });
+          },
+          [=](caf::error& e) { respond(failure_response(to_failure(e, self->system().render(e)))); });
+}
+
 // {"command": "sh text"} or {"argv": [...]}, "stdin"?, "timeoutSecs"? (1-3600).
 std::string read_exec_request(const json& body, exec_request& out) {
   if (!body.is_object()) return "send JSON {\"command\": \"...\"} or {\"argv\": [...]}";
@@ -205,6 +248,7 @@ std::string read_exec_request(const json& body, exec_request& out) {
     if (!body["stdin"].is_string()) return "stdin is a string";
     out.stdin_data = body["stdin"];
   }
+  if (body.contains("stream") && !body["stream"].is_boolean()) return "stream is a boolean";
   if (body.contains("timeoutSecs")) {
     if (!body["timeoutSecs"].is_number_unsigned() || body["timeoutSecs"] < 1 || body["timeoutSecs"] > 3600)
       return "timeoutSecs is 1 to 3600";
@@ -377,19 +421,13 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
       respond(bad_request(why));
       return true;
     }
+    if (body.value("stream", false)) {
+      sys.spawn(stream_exec, token, er, std::move(respond));
+      return true;
+    }
     ask_actor<exec_result>(
         sys, actors::couch_registry_key, std::move(respond),
-        [](exec_result& r) {
-          return json_response(200, {{"ending", r.ending},
-                                     {"exitCode", r.exit_code},
-                                     {"signal", r.signal},
-                                     {"stdout", r.stdout_data},
-                                     {"stderr", r.stderr_data},
-                                     {"cpuSeconds", r.cpu_secs},
-                                     {"wallSeconds", r.wall_secs},
-                                     {"peakMemoryMB", r.peak_memory_bytes >> 20}});
-        },
-        exec_atom::value, token, er);
+        [](exec_result& r) { return json_response(200, exec_json(r)); }, exec_atom::value, token, er, exec_sink{});
     return true;
   }
   if (!host_authorized(req, info)) {

@@ -299,9 +299,10 @@ class session : public std::enable_shared_from_this<session> {
     if (closed_) return;
     std::string data;
     bool done = false;
-    auto wake = [weak = weak_from_this(), body, keep] {
-      if (auto self = weak.lock())
-        asio::post(self->stream_.get_executor(), [self, body, keep] { self->pump(body, keep); });
+    // Strong: while it waits for the producer, nothing else keeps the
+    // session alive (producers always finish, which releases it).
+    auto wake = [self = shared_from_this(), body, keep] {
+      asio::post(self->stream_.get_executor(), [self, body, keep] { self->pump(body, keep); });
     };
     if (!body->take(data, done, wake)) return;  // woken when there is more
     auto next = [self = shared_from_this(), body, keep, done](beast::error_code ec, std::size_t) {

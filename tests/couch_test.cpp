@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "support/raw_http.hpp"
@@ -252,6 +253,18 @@ TEST_CASE("local environments: redeem, running, exec, usage, kill switch", "[cou
   auto [s5, bad] = exec({{"argv", {"relative"}}});
   CHECK(s5 == 400);
   CHECK(c.call("POST", "/couch/guest/exec", R"({"command":"true"})", false, "Authorization: Bearer guest_nope\r\n").status == 401);
+
+  // Streamed: NDJSON lines as the command writes them, then its exit.
+  auto streamed = run({"curl", "-sN", "--max-time", "30", "-X", "POST", c.n->url("/couch/guest/exec"), "-H",
+                       "Authorization: Bearer " + token, "-d",
+                       R"({"command":"echo one; sleep 0.2; echo two >&2; exit 3","stream":true})"});
+  std::vector<json> lines;
+  std::istringstream ndjson(streamed.out);
+  for (std::string line; std::getline(ndjson, line);) lines.push_back(json::parse(line));
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0] == json({{"stdout", "one\n"}}));
+  CHECK(lines[1] == json({{"stderr", "two\n"}}));
+  CHECK(lines[2]["exit"]["exitCode"] == 3);
 
   auto status = c.ok("GET", "/couch/guests/" + id + "/status");
   CHECK(status["usage"]["cpuSeconds"].get<double>() > 0);
