@@ -30,6 +30,7 @@ class local_backend final : public environment_backend {
     e.lim.network = g.permissions.can_access_internet;
     e.lim.max_processes = 256;
     e.lim.tmp_mb = 256;
+    e.lim.cpu_cores = std::max(0.05, g.limits.max_cpu_cores);  // the cgroup's CPU bandwidth
     e.lim.max_output_bytes = output_cap;
     e.cancel = cancel;
     exec_result out;

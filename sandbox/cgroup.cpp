@@ -1,5 +1,7 @@
 #include "sandbox/cgroup.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -98,6 +100,8 @@ result<std::unique_ptr<cgroup>> cgroup::create(const std::string& name, const li
   std::unique_ptr<cgroup> cg(new cgroup());
   std::string bytes = std::to_string(lim.ram_mb << 20);
   std::string pids = std::to_string(lim.max_processes);
+  // CPU bandwidth per 100 ms period: the limit's cores (at least 1 ms).
+  std::string quota = std::to_string(std::max<long long>(1000, static_cast<long long>(lim.cpu_cores * 100000)));
 
   if (!m.v2.empty() && has_controllers(m.v2 + "/cgroup.controllers")) {
     std::string base = m.v2 + "/hearth";
@@ -109,7 +113,8 @@ result<std::unique_ptr<cgroup>> cgroup::create(const std::string& name, const li
     cg->v2_ = true;
     cg->dirs_ = {dir};
     cg->memory_dir_ = cg->pids_dir_ = cg->cpu_dir_ = cg->cpuacct_dir_ = dir;
-    for (auto [file, value] : {std::pair{"/memory.max", bytes}, {"/pids.max", pids}, {"/cpu.max", "100000 100000"}})
+    std::string cpu_max = quota + " 100000";
+    for (auto [file, value] : {std::pair{"/memory.max", bytes}, {"/pids.max", pids}, {"/cpu.max", cpu_max}})
       if (auto r = write_file(dir + file, value); !r) return r.error();
     if (exists(dir + "/memory.swap.max")) (void)write_file(dir + "/memory.swap.max", "0");
     return cg;
@@ -139,7 +144,7 @@ result<std::unique_ptr<cgroup>> cgroup::create(const std::string& name, const li
     if (!cd) return cd.error();
     cg->cpu_dir_ = *cd;
     (void)write_file(*cd + "/cpu.cfs_period_us", "100000");
-    (void)write_file(*cd + "/cpu.cfs_quota_us", "100000");
+    (void)write_file(*cd + "/cpu.cfs_quota_us", quota);
   }
   if (!m.cpuacct.empty()) {
     if (m.cpuacct == m.cpu) cg->cpuacct_dir_ = cg->cpu_dir_;

@@ -16,6 +16,7 @@ struct limits {
   std::uint64_t max_processes = 32;
   std::uint64_t max_open_files = 256;
   std::uint64_t tmp_mb = 64;                     // size of the private writable /tmp
+  double cpu_cores = 1;                          // CPU bandwidth in the cgroup (cores' worth)
 };
 
 // Why a run ended. Numbers are stored with tasks: never reuse one.

@@ -374,3 +374,19 @@ TEST_CASE("a writable directory persists across runs; the rest stays read-only",
   CHECK(sh("touch /home/other 2>/dev/null && echo wrote || echo denied") == "denied\n");
   CHECK(sh("touch /usr/x 2>/dev/null && echo wrote || echo denied") == "denied\n");
 }
+
+TEST_CASE("the cgroup caps CPU bandwidth at the limit's cores", "[sandbox]") {
+  launch_spec spec;
+  spec.executable = "/bin/sh";
+  spec.argv0 = "/bin/sh";
+  spec.args = {"-c", "while :; do :; done"};
+  spec.lim.wall_secs = 2;
+  spec.lim.cpu_secs = 10;
+  spec.lim.cpu_cores = 0.1;
+  auto report = run(spec, run_io{});
+  REQUIRE(report);
+  CHECK(report->how == ending::wall_limit);
+  if (report->enforcement.find("cgroup") == std::string::npos) return;  // a host without cgroups: rlimits only
+  INFO("cpu_secs=" << report->used.cpu_secs << " wall_secs=" << report->used.wall_secs);
+  CHECK(report->used.cpu_secs < 0.5);  // a tenth of a core for ~2 s; unbounded it would be ~2 s
+}
