@@ -40,16 +40,6 @@ std::string time_ordered_id(std::int64_t now_ms) {
   return prefix + random_hex(8);
 }
 
-const char* invite_state_name(invite_state s) {
-  switch (s) {
-    case invite_state::active: return "active";
-    case invite_state::redeemed: return "redeemed";
-    case invite_state::revoked: return "revoked";
-    case invite_state::expired: return "expired";
-  }
-  return "unknown";
-}
-
 // The live guest actor of id, activated from storage when needed.
 result<caf::actor> guest_actor_of(couch_self* self, const std::string& id) {
   auto& st = self->state;
@@ -103,8 +93,8 @@ result<guest_record> redeem(couch_self* self, const redeem_request& req) {
   }
   if (inv.state == invite_state::redeemed) return fail("invite_redeemed", "this invite has already been redeemed");
   if (inv.state != invite_state::active)
-    return fail("invite_" + std::string(invite_state_name(inv.state)), std::string("this invite is ") +
-                                                                         invite_state_name(inv.state));
+    return fail("invite_" + std::string(state_name(inv.state)), std::string("this invite is ") +
+                                                                         state_name(inv.state));
   guest_record g;
   g.id = time_ordered_id(now);
   g.token = new_guest_token();
@@ -177,7 +167,7 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
           auto rows = storage::list_invites(*self->state.db, cursor, 1000);
           if (!rows) return to_error(rows.error());
           for (auto& v : *rows)
-            if (status.empty() || status == invite_state_name(v.state))
+            if (status.empty() || status == state_name(v.state))
               if (out.size() < limit) out.push_back(v);
           if (rows->size() < 1000) break;
           cursor = rows->back().id;
@@ -190,7 +180,7 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
         if (!*inv) return to_error(fail("invite_not_found", "no invite " + id));
         invite_record v = std::move(**inv);
         if (v.state != invite_state::active)
-          return to_error(fail("invite_not_active", std::string("the invite is ") + invite_state_name(v.state)));
+          return to_error(fail("invite_not_active", std::string("the invite is ") + state_name(v.state)));
         v.state = invite_state::revoked;
         v.ended_at_ms = self->state.config.now();
         if (auto ok = storage::save_invite(*self->state.db, v); !ok) return to_error(ok.error());

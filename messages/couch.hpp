@@ -49,6 +49,16 @@ struct invite_record {
 
 enum class guest_state : std::uint8_t { provisioning = 0, running = 1, expired = 2, revoked = 3, failed = 4 };
 
+// The names the API shows (seed-couch's status values).
+inline const char* state_name(invite_state s) {
+  constexpr const char* names[] = {"active", "redeemed", "revoked", "expired"};
+  return static_cast<unsigned>(s) < 4 ? names[static_cast<unsigned>(s)] : "unknown";
+}
+inline const char* state_name(guest_state s) {
+  constexpr const char* names[] = {"provisioning", "running", "expired", "revoked", "failed"};
+  return static_cast<unsigned>(s) < 5 ? names[static_cast<unsigned>(s)] : "unknown";
+}
+
 struct guest_usage {
   double cpu_secs = 0;
   std::uint64_t memory_mb = 0;

@@ -28,27 +28,6 @@ std::string iso_time(std::int64_t ms) {
   return out;
 }
 
-const char* state_name(invite_state s) {
-  switch (s) {
-    case invite_state::active: return "active";
-    case invite_state::redeemed: return "redeemed";
-    case invite_state::revoked: return "revoked";
-    case invite_state::expired: return "expired";
-  }
-  return "unknown";
-}
-
-const char* state_name(guest_state s) {
-  switch (s) {
-    case guest_state::provisioning: return "provisioning";
-    case guest_state::running: return "running";
-    case guest_state::expired: return "expired";
-    case guest_state::revoked: return "revoked";
-    case guest_state::failed: return "failed";
-  }
-  return "unknown";
-}
-
 json limits_json(const resource_limits& l) {
   return {{"maxCpuCores", l.max_cpu_cores},         {"maxMemoryMB", l.max_memory_mb},
           {"maxDiskGB", l.max_disk_gb},             {"maxNetworkEgressGB", l.max_network_egress_gb},
