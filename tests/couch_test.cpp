@@ -293,3 +293,31 @@ TEST_CASE("local environments: redeem, running, exec, usage, kill switch", "[cou
   CHECK(run({"pgrep", "-f", "^sleep 30$"}).status != 0);  // no process left behind
   CHECK(c.call("POST", "/couch/guest/exec", R"({"command":"true"})", false, "Authorization: Bearer " + token + "\r\n").status == 401);
 }
+
+TEST_CASE("hearth invite, guest and redeem drive the couch from the command line", "[couch][cli]") {
+  couch_node c;
+  std::vector<std::string> target = {"--node", c.n->url(""), "--host-token-file", c.dir.path() + "/data/couch-host.token"};
+  auto cli = [&](std::vector<std::string> args, bool host = true) {
+    args.insert(args.begin(), hearth_bin);
+    if (host) args.insert(args.end(), target.begin(), target.end());
+    else args.insert(args.end(), {"--node", c.n->url("")});
+    auto r = run(args);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    return json::parse(r.out);
+  };
+  auto inv = cli({"invite", "create", "--label", "cli", "--memory-mb", "256", "--token-budget", "10"});
+  CHECK(inv["resourceLimits"]["maxMemoryMB"] == 256);
+  CHECK(cli({"invite", "list", "--status", "active"})["invites"].size() == 1);
+  auto g = cli({"redeem", inv["code"], "--name", "cli-guest"}, false);
+  CHECK(g["status"] == "provisioning");
+  std::string id = g["guestId"];
+  CHECK(cli({"guest", "list"})["guests"][0]["name"] == "cli-guest");
+  CHECK(cli({"guest", "status", id})["withinLimits"] == true);
+  CHECK(cli({"guest", "kill", id})["status"] == "revoked");
+  auto spare = cli({"invite", "create"});
+  CHECK(cli({"invite", "revoke", spare["id"]})["status"] == "revoked");
+  auto refused = run({hearth_bin, "invite", "list", "--node", c.n->url(""), "--host-token", "wrong"});
+  CHECK(refused.status == 1);
+  CHECK(refused.err.find("[unauthorized]") != std::string::npos);
+}

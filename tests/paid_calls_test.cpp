@@ -477,3 +477,23 @@ TEST_CASE("a tool built with the tool library follows the contract", "[mcp][tool
   auto cgi_bad = run({WORD_COUNT}, {"GATEWAY_INTERFACE=CGI/1.1"}, "{}");
   CHECK(cgi_bad.out.find("Status: 400") != std::string::npos);
 }
+
+TEST_CASE("a deterministic MCP tool answers a repeated call from the cache, without charging", "[mcp]") {
+  paid_node p;
+  auto offered = run({hearth_bin, "offer", "--exe", WORD_COUNT, "--mcp", "--price", "0.01", "--deterministic", "--key",
+                      p.key, "--upload", p.n->url("")});
+  REQUIRE(offered.status == 0);
+  std::string key_file = p.dir.file("buyer.key");
+  std::ofstream(key_file) << buyer_hex << "\n";
+  auto call_tool = [&] {
+    return run({hearth_bin, "mcp", "call", "word_count", "-a", "text=same input", "--@", p.n->url(""), "--key",
+                "@" + key_file, "-v"});
+  };
+  auto first = call_tool();
+  CHECK(first.status == 0);
+  auto second = call_tool();
+  CHECK(second.status == 0);
+  CHECK(second.out == first.out);
+  CHECK(get_json(*p.n, "/tasks")["tasks"].size() == 1);  // ran once
+  CHECK(ledger_size(*p.n) == 1);                         // charged once
+}
