@@ -1,7 +1,6 @@
 #include "apps/curl_command.hpp"
 
 #include <openssl/rand.h>
-#include <strings.h>
 
 #include <algorithm>
 #include <optional>
@@ -93,21 +92,6 @@ bool build_body(const curl_args& a, built_body& b, std::string& error) {
   return true;
 }
 
-std::string header_value(const net::http_response& r, const std::string& name) {
-  for (const auto& [k, v] : r.headers)
-    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char x, char y) {
-          return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-        }))
-      return v;
-  return "";
-}
-
-bool has_header(const net::header_list& h, const std::string& name) {
-  for (const auto& [k, v] : h)
-    if (strcasecmp(k.c_str(), name.c_str()) == 0) return true;
-  return false;
-}
-
 void print_exchange(const net::client_request& req, const net::http_response* res) {
   if (!res) {
     std::cerr << "> " << req.method << " " << req.url << "\n";
@@ -132,8 +116,8 @@ std::string resolve_location(const std::string& base, const std::string& locatio
 }
 
 void print_receipt(const net::http_response& res, const payments::offered& paid) {
-  std::string receipt = header_value(res, "PAYMENT-RESPONSE");
-  if (receipt.empty()) receipt = header_value(res, "X-PAYMENT-RESPONSE");
+  std::string receipt = std::string(res.header("PAYMENT-RESPONSE"));
+  if (receipt.empty()) receipt = std::string(res.header("X-PAYMENT-RESPONSE"));
   std::cerr << "* paid " << payments::token_amount(paid.amount) << " USDC on " << paid.network_name << " to "
             << paid.pay_to.checksummed() << "\n";
   if (receipt.empty()) {
@@ -170,7 +154,7 @@ int run_curl(const curl_args& a) {
     value.erase(0, value.find_first_not_of(' '));
     req.headers.emplace_back(h.substr(0, colon), value);
   }
-  if (!body.content_type.empty() && !has_header(req.headers, "Content-Type"))
+  if (!body.content_type.empty() && net::find_header(req.headers, "Content-Type").empty())
     req.headers.emplace_back("Content-Type", body.content_type);
 
   std::optional<payments::offered> paid;
@@ -182,7 +166,7 @@ int run_curl(const curl_args& a) {
     res = std::move(*answer);
     if (a.verbose) print_exchange(req, &res);
     if (res.status == 402 && !paid) {
-      auto entries = payments::parse_challenge(header_value(res, "PAYMENT-REQUIRED"), res.body);
+      auto entries = payments::parse_challenge(std::string(res.header("PAYMENT-REQUIRED")), res.body);
       if (!entries) return say(entries.error().message, entries.error().code.c_str()), exit_payment;
       auto prefs = payments::parse_preferences(a.pay);
       if (!prefs) return say(prefs.error().message, prefs.error().code.c_str()), 2;
@@ -208,7 +192,7 @@ int run_curl(const curl_args& a) {
       continue;  // retried once with the payment
     }
     if (a.follow && res.status >= 300 && res.status < 400 && hops < 10) {
-      std::string location = header_value(res, "Location");
+      std::string location = std::string(res.header("Location"));
       if (!location.empty()) {
         req.url = resolve_location(req.url, location);
         if (res.status == 301 || res.status == 302 || res.status == 303) {
@@ -221,7 +205,7 @@ int run_curl(const curl_args& a) {
     break;
   }
   if (paid && res.status == 402) {
-    std::string why = payments::challenge_error(header_value(res, "PAYMENT-REQUIRED"), res.body);
+    std::string why = payments::challenge_error(std::string(res.header("PAYMENT-REQUIRED")), res.body);
     say("the payment was refused: " + (why.empty() ? std::string("no reason given") : why), "payment_refused");
     return exit_payment;
   }

@@ -8,11 +8,13 @@
 
 namespace hearth::net {
 
-std::string_view http_request::header(std::string_view name) const {
+std::string_view find_header(const header_list& headers, std::string_view name) {
   for (const auto& [k, v] : headers)
     if (k.size() == name.size() && ::strncasecmp(k.data(), name.data(), name.size()) == 0) return v;
   return {};
 }
+
+std::string_view http_request::header(std::string_view name) const { return find_header(headers, name); }
 
 std::string query_param(std::string_view query, std::string_view name) {
   while (!query.empty()) {

@@ -19,6 +19,9 @@ namespace hearth::net {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+// First value of a header in headers, case-insensitive name; empty when absent.
+std::string_view find_header(const header_list& headers, std::string_view name);
+
 struct http_request {
   std::string method;  // upper case as sent: GET, POST, ...
   std::string target;  // raw request target
@@ -56,6 +59,7 @@ class body_stream {
 };
 
 struct http_response {
+  std::string_view header(std::string_view name) const { return find_header(headers, name); }
   unsigned status = 200;
   header_list headers;  // repeated names are kept (Set-Cookie)
   std::string body;

@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
-#include <strings.h>
 
 #include <atomic>
 #include <chrono>
@@ -337,10 +336,7 @@ class gateway {
     if (!res) return text_result("the tool's server failed: " + res.error().message, true);
     std::optional<payments::offered> paid;
     if (res->status == 402) {
-      std::string required;
-      for (const auto& [k, v] : res->headers)
-        if (strcasecmp(k.c_str(), "PAYMENT-REQUIRED") == 0) required = v;
-      auto entries = payments::parse_challenge(required, res->body);
+      auto entries = payments::parse_challenge(res->header("PAYMENT-REQUIRED"), res->body);
       if (!entries) return text_result(entries.error().message, true);
       auto chosen = choose_payment(*entries);
       if (!chosen) return text_result(chosen.error().message, true);
@@ -352,9 +348,9 @@ class gateway {
     if (res->status >= 400) return text_result("the tool's server answered " + std::to_string(res->status) + ": " + res->body.substr(0, 2000), true);
     if (paid) {
       json receipt = json::object();
-      for (const auto& [k, v] : res->headers)
-        if (strcasecmp(k.c_str(), "PAYMENT-RESPONSE") == 0 || strcasecmp(k.c_str(), "X-PAYMENT-RESPONSE") == 0)
-          if (auto d = crypto::base64_decode(v)) receipt = json::parse(*d, nullptr, false);
+      std::string_view header = res->header("PAYMENT-RESPONSE");
+      if (header.empty()) header = res->header("X-PAYMENT-RESPONSE");
+      if (auto d = crypto::base64_decode(header)) receipt = json::parse(*d, nullptr, false);
       record_spend(tool.definition["name"], *paid, receipt.is_object() ? receipt : json::object());
     }
     auto body = json::parse(res->body, nullptr, false);

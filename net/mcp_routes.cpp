@@ -2,7 +2,6 @@
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
-#include <strings.h>
 
 #include <algorithm>
 #include <map>
@@ -111,11 +110,7 @@ http_response tool_answer(const task_record& t, const json& output_schema) {
 
 // The paywall's HTTP answer back into a JSON-RPC tools/call result.
 http_response to_rpc(const json& id, const http_response& res) {
-  auto header = [&res](const char* name) {
-    for (const auto& [k, v] : res.headers)
-      if (strcasecmp(k.c_str(), name) == 0) return v;
-    return std::string();
-  };
+  auto header = [&res](const char* name) { return std::string(res.header(name)); };
   if (res.status == 402) {
     auto decoded = crypto::base64_decode(header("PAYMENT-REQUIRED"));
     json required = json::parse(decoded ? *decoded : std::string("{}"), nullptr, false);
