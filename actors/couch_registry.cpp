@@ -8,6 +8,7 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/sha256.hpp"
+#include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
 #include "messages/node_messages.hpp"
 #include "messages/offer.hpp"
@@ -236,7 +237,7 @@ std::string new_guest_token() { return "guest_" + random_hex(32); }
 std::string secret_hash(const std::string& secret) { return crypto::to_hex(crypto::sha256(secret)); }
 
 result<caf::actor> spawn_couch_registry(caf::actor_system& sys, storage::store& db, couch_config config) {
-  if (!config.now) config.now = [] { return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count()); };
+  if (!config.now) config.now = [] { return unix_ms(); };
   return sys.spawn(couch_behavior, &db, std::make_shared<couch_config>(std::move(config)));
 }
 

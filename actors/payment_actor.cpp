@@ -29,8 +29,6 @@ struct payment_data {
 };
 using payment_self = caf::stateful_actor<payment_data>;
 
-std::uint64_t now_secs() { return static_cast<std::uint64_t>(unix_ms() / 1000); }
-
 result<payments::requirement> requirement_of(const payment_claim& c) {
   payments::requirement r;
   r.net = payments::find_network(c.network);
@@ -56,7 +54,7 @@ result<payment_record> verified(const payment_claim& c, const payment_settings& 
   if (!p) return p.error();
   auto r = requirement_of(c);
   if (!r) return r.error();
-  auto v = payments::verify(*p, *r, now_secs());
+  auto v = payments::verify(*p, *r, unix_secs());
   if (!v.valid) return fail("payment_invalid", v.reason);
   json requirement = p->x402_version == 2 ? (r->v2_entry.is_null() ? payments::requirement_v2(*r) : r->v2_entry)
                                            : payments::requirement_v1(*r);
@@ -125,7 +123,7 @@ result<payment_record> settle_at_facilitator(payment_self* self) {
                                                      {"paymentPayload", json::parse(next.payload, nullptr, false)},
                                                      {"paymentRequirements", json::parse(next.requirement, nullptr, false)}});
   if (!answer) {
-    if (now_secs() > next.valid_before) {
+    if (unix_secs() > next.valid_before) {
       next.state = payment_state::failed;
       next.note = "the authorization expired before the facilitator settled it";
     } else {

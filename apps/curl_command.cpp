@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "crypto/base64.hpp"
+#include "messages/clock.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "net/http_client.hpp"
 #include "payments/buyer.hpp"
@@ -29,7 +30,6 @@ struct curl_args {
 
 constexpr int exit_http_error = 22;  // curl's --fail exit code
 constexpr int exit_payment = 2;
-constexpr const char* default_max = "USDC:1.0";  // without --max, nothing above this is paid
 
 bool read_file(const std::string& path, std::string& out) {
   std::ifstream in(path, std::ios::binary);
@@ -168,11 +168,7 @@ int run_curl(const curl_args& a) {
     if (res.status == 402 && !paid) {
       auto entries = payments::parse_challenge(std::string(res.header("PAYMENT-REQUIRED")), res.body);
       if (!entries) return say(entries.error().message, entries.error().code.c_str()), exit_payment;
-      auto prefs = payments::parse_preferences(a.pay);
-      if (!prefs) return say(prefs.error().message, prefs.error().code.c_str()), 2;
-      auto caps = payments::parse_caps(a.max.empty() ? default_max : a.max);
-      if (!caps) return say(caps.error().message, caps.error().code.c_str()), 2;
-      auto chosen = payments::choose(*entries, *prefs, *caps);
+      auto chosen = payments::choose(*entries, a.pay, a.max.empty() ? payments::default_max : a.max);
       if (!chosen) return say(chosen.error().message, chosen.error().code.c_str()), exit_payment;
       if (a.key.empty()) {
         say("payment required: " + payments::token_amount(chosen->amount) + " USDC on " + chosen->network_name +
@@ -182,9 +178,7 @@ int run_curl(const curl_args& a) {
       }
       auto key = crypto::private_key::load(a.key);
       if (!key) return say(key.error().message, key.error().code.c_str()), 2;
-      auto now = static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-      req.headers.emplace_back(payments::payment_header_name(*chosen), payments::sign_payment(*chosen, *key, now));
+      req.headers.emplace_back(payments::payment_header_name(*chosen), payments::sign_payment(*chosen, *key, unix_secs()));
       if (a.verbose)
         std::cerr << "* paying " << payments::token_amount(chosen->amount) << " USDC on " << chosen->network_name
                   << " (x402 v" << chosen->x402_version << ")\n";

@@ -6,7 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "crypto/base64.hpp"
+#include "messages/clock.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "net/mcp_client.hpp"
 #include "net/mcp_gateway.hpp"
@@ -25,7 +25,6 @@ struct mcp_args {
   bool verbose = false;
 };
 
-constexpr const char* default_max = "USDC:1.0";
 
 int say(const failure& f) {
   std::cerr << "hearth: " << f.message << " [" << f.code << "]\n";
@@ -79,21 +78,14 @@ int call_tool(const mcp_args& a) {
   if (r->value("isError", false) && meta.contains("x402/payment-required")) {
     auto entries = payments::parse_challenge(payments::encode_header(meta["x402/payment-required"]), "");
     if (!entries) return say(entries.error());
-    auto prefs = payments::parse_preferences(a.pay);
-    auto caps = payments::parse_caps(a.max.empty() ? default_max : a.max);
-    if (!prefs) return say(prefs.error());
-    if (!caps) return say(caps.error());
-    auto chosen = payments::choose(*entries, *prefs, *caps);
+    auto chosen = payments::choose(*entries, a.pay, a.max.empty() ? payments::default_max : a.max);
     if (!chosen) return say(chosen.error());
     if (a.key.empty())
       return say(fail("payment_required", a.tool + " costs " + payments::token_amount(chosen->amount) + " USDC on " +
                                               chosen->network_name + "; give --key @FILE to pay"));
     auto key = crypto::private_key::load(a.key);
     if (!key) return say(key.error());
-    auto now = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    auto header = payments::sign_payment(*chosen, *key, now);
-    params["_meta"] = {{"x402/payment", json::parse(*crypto::base64_decode(header))}};
+    params["_meta"] = {{"x402/payment", payments::payment_payload(*chosen, *key, unix_secs())}};
     if (a.verbose)
       std::cerr << "* paying " << payments::token_amount(chosen->amount) << " USDC on " << chosen->network_name << "\n";
     r = s.call("tools/call", params);

@@ -11,4 +11,7 @@ inline std::int64_t unix_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+// Seconds, as x402 authorizations and offers count them.
+inline std::uint64_t unix_secs() { return static_cast<std::uint64_t>(unix_ms() / 1000); }
+
 }  // namespace hearth

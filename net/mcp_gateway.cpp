@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "crypto/base64.hpp"
+#include "messages/clock.hpp"
 #include "net/http_client.hpp"
 #include "net/mcp_client.hpp"
 #include "net/mcp_protocol.hpp"
@@ -34,10 +35,6 @@ std::uint64_t atomic_u64(const crypto::uint256& v) {
   return text.size() > 18 ? UINT64_MAX : std::stoull(text);
 }
 std::string usdc(std::uint64_t atomic) { return payments::token_amount(*crypto::parse_uint256(std::to_string(atomic))); }
-std::uint64_t now_secs() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
 
 using mcp::text_result;
 
@@ -288,7 +285,7 @@ class gateway {
     std::lock_guard<std::mutex> lock(spend_mutex_);
     std::uint64_t amount = atomic_u64(o.amount);
     spent_ += std::min(amount, budget_ - spent_);
-    history_.push_back({tool, usdc(amount), o.network_name, receipt.value("transaction", std::string()), now_secs()});
+    history_.push_back({tool, usdc(amount), o.network_name, receipt.value("transaction", std::string()), unix_secs()});
   }
 
   // Makes a result safe for strict clients: none of structuredContent on
@@ -320,8 +317,7 @@ class gateway {
     if (!entries) return text_result(entries.error().message, true);
     auto chosen = choose_payment(*entries);
     if (!chosen) return text_result(chosen.error().message, true);
-    auto header = payments::sign_payment(*chosen, *config_.key, now_secs());
-    params["_meta"] = {{"x402/payment", json::parse(*crypto::base64_decode(header))}};
+    params["_meta"] = {{"x402/payment", payments::payment_payload(*chosen, *config_.key, unix_secs())}};
     r = s.call("tools/call", params);
     if (!r) return text_result("the server failed after payment was offered: " + r.error().message, true);
     json receipt = r->value("_meta", json::object()).value("x402/payment-response", json::object());
@@ -340,7 +336,7 @@ class gateway {
       if (!entries) return text_result(entries.error().message, true);
       auto chosen = choose_payment(*entries);
       if (!chosen) return text_result(chosen.error().message, true);
-      req.headers.emplace_back(payments::payment_header_name(*chosen), payments::sign_payment(*chosen, *config_.key, now_secs()));
+      req.headers.emplace_back(payments::payment_header_name(*chosen), payments::sign_payment(*chosen, *config_.key, unix_secs()));
       res = send_request(req);
       if (!res) return text_result("the tool's server failed after payment was offered: " + res.error().message, true);
       paid = *chosen;

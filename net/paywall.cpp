@@ -86,13 +86,9 @@ result<std::string> sign_for_caller(const payment_request& pr, const std::vector
   auto challenge = payments::payment_required_v2(reqs, "");
   auto entries = payments::parse_challenge(payments::encode_header(challenge), "");
   if (!entries) return entries.error();
-  auto prefs = payments::parse_preferences(pr.pay);
-  if (!prefs) return prefs.error();
-  auto caps = payments::parse_caps(pr.max);
-  if (!caps) return caps.error();
-  auto chosen = payments::choose(*entries, *prefs, *caps);
+  auto chosen = payments::choose(*entries, pr.pay, pr.max);
   if (!chosen) return chosen.error();
-  return payments::sign_payment(*chosen, *key, static_cast<std::uint64_t>(unix_ms() / 1000));
+  return payments::sign_payment(*chosen, *key, unix_secs());
 }
 
 std::vector<payments::requirement> requirements_for(const stored_offer& offer, const node_info& info,

@@ -176,7 +176,15 @@ result<offered> choose(const std::vector<offered>& entries, const std::vector<pr
   return fail("no_acceptable_requirement", "the server asks for no payment matching --pay (USDC on a known network)");
 }
 
-std::string sign_payment(const offered& o, const crypto::private_key& key, std::uint64_t now) {
+result<offered> choose(const std::vector<offered>& entries, std::string_view pay, std::string_view max) {
+  auto prefs = parse_preferences(pay);
+  if (!prefs) return prefs.error();
+  auto caps = parse_caps(max);
+  if (!caps) return caps.error();
+  return choose(entries, *prefs, *caps);
+}
+
+json payment_payload(const offered& o, const crypto::private_key& key, std::uint64_t now) {
   authorization a;
   a.from = key.to_address();
   a.to = o.pay_to;
@@ -198,12 +206,12 @@ std::string sign_payment(const offered& o, const crypto::private_key& key, std::
                {"validBefore", std::to_string(before)},
                {"nonce", hex32(a.nonce.data())}};
   json payload = {{"signature", sig.to_0x()}, {"authorization", auth}};
-  json body;
-  if (o.x402_version == 2)
-    body = {{"x402Version", 2}, {"payload", payload}, {"resource", o.resource}, {"accepted", o.entry}};
-  else
-    body = {{"x402Version", 1}, {"scheme", o.scheme}, {"network", o.network_name}, {"payload", payload}};
-  return encode_header(body);
+  if (o.x402_version == 2) return {{"x402Version", 2}, {"payload", payload}, {"resource", o.resource}, {"accepted", o.entry}};
+  return {{"x402Version", 1}, {"scheme", o.scheme}, {"network", o.network_name}, {"payload", payload}};
+}
+
+std::string sign_payment(const offered& o, const crypto::private_key& key, std::uint64_t now) {
+  return encode_header(payment_payload(o, key, now));
 }
 
 }  // namespace hearth::payments

@@ -58,7 +58,14 @@ result<std::vector<spend_cap>> parse_caps(std::string_view text);
 result<offered> choose(const std::vector<offered>& entries, const std::vector<preference>& prefs,
                        const std::vector<spend_cap>& caps);
 
-// The header value (PAYMENT-SIGNATURE for v2, X-PAYMENT for v1) paying o.
+// The same, from --pay and --max (or X-402-Pay / X-402-Max) as written.
+result<offered> choose(const std::vector<offered>& entries, std::string_view pay, std::string_view max);
+// What hearth's commands pay at most when the user gives no --max.
+inline constexpr const char* default_max = "USDC:1.0";
+
+// The PaymentPayload paying o (what MCP carries in _meta["x402/payment"]).
+nlohmann::json payment_payload(const offered& o, const crypto::private_key& key, std::uint64_t now_secs);
+// The same as a header value (PAYMENT-SIGNATURE for v2, X-PAYMENT for v1).
 std::string sign_payment(const offered& o, const crypto::private_key& key, std::uint64_t now_secs);
 inline const char* payment_header_name(const offered& o) { return o.x402_version == 2 ? "PAYMENT-SIGNATURE" : "X-PAYMENT"; }
 
