@@ -64,7 +64,7 @@ class gateway {
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       handle(line);
     }
-    for (auto& w : workers_) w.join();
+    for (auto& w : workers_) w.thread.join();
     return 0;
   }
 
@@ -240,10 +240,28 @@ class gateway {
                        ? params["_meta"]["progressToken"]
                        : json(nullptr);
       routed_tool tool = *it;
-      workers_.emplace_back([this, id, tool, arguments, token] { run_call(id, tool, arguments, token); });
+      reap_workers();
+      auto done = std::make_shared<std::atomic<bool>>(false);
+      workers_.push_back({std::thread([this, id, tool, arguments, token, done] {
+                            run_call(id, tool, arguments, token);
+                            done->store(true);
+                          }),
+                          done});
       return;
     }
     error(id, -32601, "method not found: " + method);
+  }
+
+  // Joins the calls that have ended, so a long session does not keep their threads.
+  void reap_workers() {
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      if (!it->done->load()) {
+        ++it;
+        continue;
+      }
+      it->thread.join();
+      it = workers_.erase(it);
+    }
   }
 
   // A call on its own thread: progress while it runs, no answer once cancelled.
@@ -360,7 +378,11 @@ class gateway {
   std::mutex out_mutex_, spend_mutex_, cancel_mutex_;
   std::vector<mcp_session> sessions_;
   std::vector<routed_tool> tools_;
-  std::vector<std::thread> workers_;
+  struct worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<worker> workers_;
   std::set<std::string> cancelled_;
   std::uint64_t budget_ = 0, spent_ = 0;
   std::vector<spend> history_;

@@ -4,14 +4,14 @@
 // an error result, and the session tool reports the spend.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { startNode, ledger, hearthBin, buyerKey } from "./hearth_node.mjs";
 
 const wordCount = process.env.HEARTH_WORD_COUNT ?? "build/tools/word_count";
-let node, client;
+let node, client, transport;
 
 before(async () => {
   node = await startNode();
@@ -20,10 +20,11 @@ before(async () => {
   const keyFile = join(node.dir, "gateway.key");
   writeFileSync(keyFile, buyerKey + "\n", { mode: 0o600 });
   client = new Client({ name: "hearth-test", version: "1.0.0" });
-  await client.connect(new StdioClientTransport({
+  transport = new StdioClientTransport({
     command: hearthBin, args: ["mcp", "serve", "--@", node.url, "--key", "@" + keyFile, "--budget", "USDC:0.03"],
     stderr: "pipe",
-  }));
+  });
+  await client.connect(transport);
 });
 after(async () => { await client?.close(); await node?.stop(); });
 
@@ -53,4 +54,13 @@ test("a paid call is charged once; over the budget the call is refused, not char
 
 test("unknown tools are a protocol error", async () => {
   await assert.rejects(client.callTool({ name: "nope", arguments: {} }), /unknown tool/);
+});
+
+test("finished calls release their threads: many calls do not grow the gateway", async () => {
+  const vmKb = () => Number(readFileSync(`/proc/${transport.pid}/status`, "utf8").match(/VmSize:\s+(\d+)/)[1]);
+  await client.callTool({ name: "free_count", arguments: { text: "warm up" } });
+  const before = vmKb();
+  for (let i = 0; i < 40; i++) await client.callTool({ name: "free_count", arguments: { text: `call ${i}` } });
+  // An unjoined thread keeps its 8 MiB stack mapped: 40 of them would add ~320 MiB.
+  assert.ok(vmKb() - before < 64 * 1024, `VmSize grew by ${vmKb() - before} KiB`);
 });
