@@ -146,20 +146,6 @@ result<std::optional<T>> by_index(const store& db, column c, const std::string& 
   return load_record<T>(db, c, prefix + **id, [&](const std::string&, const std::string& raw) { return decode(raw); });
 }
 
-template <class T, class Decode>
-result<std::vector<T>> page(const store& db, column c, const std::string& prefix, const std::string& after_id,
-                            std::size_t limit, Decode decode) {
-  auto rows = db.scan(c, prefix, after_id.empty() ? "" : prefix + after_id, limit);
-  if (!rows) return rows.error();
-  std::vector<T> out;
-  for (auto& [key, raw] : *rows) {
-    auto v = decode(raw);
-    if (!v) return v.error();
-    out.push_back(std::move(*v));
-  }
-  return out;
-}
-
 }  // namespace
 
 result<void> create_invite(store& db, const invite_record& inv) {
@@ -185,7 +171,8 @@ result<std::optional<invite_record>> find_invite_by_code(const store& db, const 
 }
 
 result<std::vector<invite_record>> list_invites(const store& db, const std::string& after_id, std::size_t limit) {
-  return page<invite_record>(db, column::invites, "i/", after_id, limit, decode_invite);
+  return list_records<invite_record>(db, column::invites, "i/", after_id.empty() ? "" : "i/" + after_id, limit,
+                                     [](const std::string&, const std::string& raw) { return decode_invite(raw); });
 }
 
 result<void> redeem_invite(store& db, const invite_record& redeemed, const guest_record& guest) {
@@ -212,7 +199,8 @@ result<std::optional<guest_record>> find_guest_by_token(const store& db, const s
 }
 
 result<std::vector<guest_record>> list_guests(const store& db, const std::string& after_id, std::size_t limit) {
-  return page<guest_record>(db, column::guests, "g/", after_id, limit, decode_guest);
+  return list_records<guest_record>(db, column::guests, "g/", after_id.empty() ? "" : "g/" + after_id, limit,
+                                    [](const std::string&, const std::string& raw) { return decode_guest(raw); });
 }
 
 result<std::vector<deadline>> due_deadlines(const store& db, std::int64_t now_ms, std::size_t limit) {

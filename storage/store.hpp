@@ -93,11 +93,12 @@ result<std::optional<T>> load_record(const store& db, column c, const std::strin
   return std::optional<T>{std::move(*value)};
 }
 
-// A page of records in key order after start_after, each decoded as above.
+// A page of records in key order after start_after (keys starting with
+// prefix), each decoded as above.
 template <class T, class Decode>
-result<std::vector<T>> list_records(const store& db, column c, const std::string& start_after, std::size_t limit,
-                                    Decode decode) {
-  auto rows = db.scan(c, "", start_after, limit);
+result<std::vector<T>> list_records(const store& db, column c, std::string_view prefix, const std::string& start_after,
+                                    std::size_t limit, Decode decode) {
+  auto rows = db.scan(c, prefix, start_after, limit);
   if (!rows) return rows.error();
   std::vector<T> out;
   for (auto& [key, value] : *rows) {
@@ -106,6 +107,12 @@ result<std::vector<T>> list_records(const store& db, column c, const std::string
     out.push_back(std::move(*item));
   }
   return out;
+}
+
+template <class T, class Decode>
+result<std::vector<T>> list_records(const store& db, column c, const std::string& start_after, std::size_t limit,
+                                    Decode decode) {
+  return list_records<T>(db, c, "", start_after, limit, decode);
 }
 
 }  // namespace hearth::storage
