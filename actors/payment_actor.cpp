@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "actors/payment_registry.hpp"
-#include "crypto/base64.hpp"
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
 #include "payments/exact_evm.hpp"
@@ -58,10 +57,9 @@ result<payment_record> verified(const payment_claim& c, const payment_settings& 
   if (!v.valid) return fail("payment_invalid", v.reason);
   json requirement = p->x402_version == 2 ? (r->v2_entry.is_null() ? payments::requirement_v2(*r) : r->v2_entry)
                                            : payments::requirement_v1(*r);
-  std::string payload = *crypto::base64_decode(c.header_value);  // decode_payment checked it
   if (ask_facilitator) {
     auto answer = settings.facilitator("/verify", {{"x402Version", p->x402_version},
-                                                   {"paymentPayload", json::parse(payload)},
+                                                   {"paymentPayload", json::parse(p->json)},
                                                    {"paymentRequirements", requirement}});
     if (!answer) return fail("facilitator_unavailable", "the facilitator could not verify: " + answer.error().message);
     if (!answer->value("isValid", false))
@@ -80,7 +78,7 @@ result<payment_record> verified(const payment_claim& c, const payment_settings& 
   rec.offer_hash = c.offer_hash;
   rec.resource = c.resource;
   rec.created_at_ms = rec.updated_at_ms = unix_ms();
-  rec.payload = std::move(payload);
+  rec.payload = std::move(p->json);
   rec.requirement = requirement.dump();
   return rec;
 }

@@ -131,6 +131,7 @@ result<payment> decode_payment(std::string_view header_value) {
                            nonce ? nullptr : &nonce.error()})
     if (f) return *f;
   p.auth = {*from, *to, *value, *after, *before, *nonce};
+  p.json = std::move(*raw);
   return p;
 }
 

@@ -48,6 +48,7 @@ struct payment {
   std::array<std::uint8_t, 65> signature{};
   authorization auth;
   nlohmann::json accepted;  // v2: the requirement the client chose, verbatim
+  std::string json;         // the header's decoded PaymentPayload, as sent
 };
 
 // A header value: strict base64 (with padding) of the PaymentPayload JSON.

@@ -37,9 +37,7 @@ export async function startNode(extraArgs = []) {
       const exe = join(dir, `tool-${Math.random().toString(16).slice(2)}.sh`);
       writeFileSync(exe, script);
       chmodSync(exe, 0o755);
-      const out = execFileSync(hearthBin, ["offer", "--exe", exe, "--key", "@" + keyFile, "--upload", url, ...args],
-                               { stdio: ["ignore", "pipe", "pipe"] }).toString();
-      return out.trim().split("\n")[0];
+      return this.offerFile(exe, args);
     },
     offerFile(exe, args) {
       const out = execFileSync(hearthBin, ["offer", "--exe", exe, "--key", "@" + keyFile, "--upload", url, ...args],
