@@ -111,6 +111,15 @@ bool host_authorized(const http_request& req, const node_info& info) {
          CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
 }
 
+// An optional non-negative number field of obj into field; false when it is something else.
+template <class T>
+bool read_non_negative(const json& obj, const char* key, T& field) {
+  if (!obj.contains(key)) return true;
+  if (!obj[key].is_number() || obj[key].get<double>() < 0) return false;
+  field = obj[key].get<T>();
+  return true;
+}
+
 // Reads the optional fields of an invite request; "" when valid, else why not.
 std::string read_invite_request(const json& body, invite_request& out) {
   if (!body.is_object()) return "the body is a JSON object";
@@ -125,12 +134,7 @@ std::string read_invite_request(const json& body, invite_request& out) {
   if (body.contains("resourceLimits")) {
     const auto& l = body["resourceLimits"];
     if (!l.is_object()) return "resourceLimits is an object";
-    auto positive = [&](const char* key, auto& field) -> bool {
-      if (!l.contains(key)) return true;
-      if (!l[key].is_number() || l[key].get<double>() < 0) return false;
-      field = l[key].get<std::remove_reference_t<decltype(field)>>();
-      return true;
-    };
+    auto positive = [&l](const char* key, auto& field) { return read_non_negative(l, key, field); };
     if (!positive("maxCpuCores", out.limits.max_cpu_cores) || !positive("maxMemoryMB", out.limits.max_memory_mb) ||
         !positive("maxDiskGB", out.limits.max_disk_gb) ||
         !positive("maxNetworkEgressGB", out.limits.max_network_egress_gb) ||
@@ -313,12 +317,7 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
       auto body = json::parse(req.body, nullptr, false);
       if (!body.is_object()) return respond(bad_request("the body is a JSON object of usage counters"));
       guest_usage u;
-      auto count = [&](const char* key, auto& field) -> bool {
-        if (!body.contains(key)) return true;
-        if (!body[key].is_number() || body[key].get<double>() < 0) return false;
-        field = body[key].get<std::remove_reference_t<decltype(field)>>();
-        return true;
-      };
+      auto count = [&body](const char* key, auto& field) { return read_non_negative(body, key, field); };
       if (!count("cpuSeconds", u.cpu_secs) || !count("memoryMB", u.memory_mb) || !count("diskMB", u.disk_mb) ||
           !count("networkEgressMB", u.network_egress_mb) || !count("tokensIn", u.tokens_in) ||
           !count("tokensOut", u.tokens_out))
