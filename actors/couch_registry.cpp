@@ -54,6 +54,15 @@ result<caf::actor> guest_actor_of(couch_self* self, const std::string& id) {
   return a;
 }
 
+// The guest actor a guest token belongs to; a revoked guest's token works no more.
+result<caf::actor> guest_of_token(couch_self* self, const std::string& token) {
+  auto g = storage::find_guest_by_token(*self->state.db, secret_hash(token));
+  if (!g) return g.error();
+  if (!*g) return fail("unauthorized", "unknown guest token");
+  if ((*g)->state == guest_state::revoked) return fail("guest_revoked", "this guest was revoked");
+  return guest_actor_of(self, (*g)->id);
+}
+
 template <class... Ts>
 caf::result<guest_record> to_guest(couch_self* self, const std::string& id, Ts&&... xs) {
   auto a = guest_actor_of(self, id);
@@ -150,6 +159,7 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
     }
   });
   self->send(self, sweep_atom::value);
+  if (st.config.backend) self->delayed_send(self, st.config.sample_every, sample_atom::value);
   if (st.config.backend) {  // environments a stopped node left unfinished are built now
     auto guests = storage::list_guests(*db, "", 10000);
     if (guests)
@@ -195,14 +205,17 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
         return std::move(*g);
       },
       [self](exec_atom, const std::string& token, exec_request& req, exec_sink& sink) -> caf::result<exec_result> {
-        auto g = storage::find_guest_by_token(*self->state.db, secret_hash(token));
-        if (!g) return to_error(g.error());
-        if (!*g) return to_error(fail("unauthorized", "unknown guest token"));
-        if ((*g)->state == guest_state::revoked) return to_error(fail("guest_revoked", "this guest was revoked"));
-        auto a = guest_actor_of(self, (*g)->id);
+        auto a = guest_of_token(self, token);
         if (!a) return to_error(a.error());
         self->delegate(*a, exec_atom::value, std::move(req), std::move(sink));
         return caf::delegated<exec_result>{};
+      },
+      [self](terminal_atom, const std::string& token, std::uint32_t cols,
+             std::uint32_t rows) -> caf::result<terminal_handle> {
+        auto a = guest_of_token(self, token);
+        if (!a) return to_error(a.error());
+        self->delegate(*a, terminal_atom::value, cols, rows);
+        return caf::delegated<terminal_handle>{};
       },
       [self](token_atom, const std::string& token) -> caf::result<guest_record> {
         auto g = storage::find_guest_by_token(*self->state.db, secret_hash(token));
@@ -226,6 +239,11 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
       [self](sweep_atom) {
         sweep(self);
         self->delayed_send(self, self->state.config.sweep_every, sweep_atom::value);
+      },
+      [self](sample_atom) {  // running environments' usage, whether or not their guests are active
+        for (const auto& id : self->state.config.backend->running())
+          if (auto a = guest_actor_of(self, id)) self->send(*a, sample_atom::value);
+        self->delayed_send(self, self->state.config.sample_every, sample_atom::value);
       },
   };
 }

@@ -18,6 +18,9 @@
 //   (activate_atom, std::string id, std::string endpoint) -> guest_record
 //   (usage_atom, std::string id, guest_usage)      -> guest_record
 //   (exec_atom, std::string token, exec_request, exec_sink) -> exec_result (a command in the token's environment)
+//   (terminal_atom, std::string token, uint32 cols, uint32 rows) -> terminal_handle (a shell there)
+// Timers: the expiry sweep (sweep_every); a usage sample of every running
+// environment (sample_every), which revokes guests past a hard limit.
 #pragma once
 
 #include <caf/actor.hpp>
@@ -40,6 +43,7 @@ struct couch_config {
   clock_fn now;  // unix ms
   std::shared_ptr<environment_backend> backend;  // null: guests wait for the host's activate
   std::chrono::milliseconds sweep_every{250};
+  std::chrono::milliseconds sample_every{2000};  // environments' usage read and checked
   std::chrono::milliseconds guest_idle{60000};
 };
 

@@ -7,11 +7,20 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "messages/couch.hpp"
 #include "messages/result.hpp"
+#include "sandbox/terminal.hpp"
 
 namespace hearth::actors {
+
+// What an environment used: CPU since the previous sample, the rest now.
+struct environment_usage {
+  double cpu_secs = 0;
+  std::uint64_t memory_mb = 0;  // peak
+  std::uint64_t disk_mb = 0;
+};
 
 class environment_backend {
  public:
@@ -22,12 +31,16 @@ class environment_backend {
   // sink (may be empty) gets the output as it comes; the result carries it whole too.
   virtual result<exec_result> exec(const guest_record& g, const exec_request& r, const std::atomic<bool>* cancel,
                                    const exec_sink& sink) = 0;
+  // A shell on a pty in the environment (the WebSocket terminal).
+  virtual result<std::shared_ptr<sandbox::terminal>> open_terminal(const guest_record& g, std::uint16_t cols,
+                                                                   std::uint16_t rows) = 0;
   // Every process of the environment is stopped before it is removed.
   virtual result<void> destroy(const std::string& guest_id) = 0;
-  virtual std::uint64_t disk_usage_mb(const std::string& guest_id) = 0;
+  virtual environment_usage sample(const std::string& guest_id) = 0;
+  virtual std::vector<std::string> running() const = 0;  // guests whose environments have processes
 };
 
-// The guest's home under base_dir/<id>, commands in the offers' sandbox.
+// The guest's home under base_dir/<id>, its processes in one long-lived sandbox.
 std::shared_ptr<environment_backend> make_local_backend(std::string base_dir);
 
 }  // namespace hearth::actors

@@ -21,6 +21,7 @@ struct guest_data {
   std::shared_ptr<std::list<std::shared_ptr<std::atomic<bool>>>> running =
       std::make_shared<std::list<std::shared_ptr<std::atomic<bool>>>>();
   bool provisioning = false;
+  bool sampling = false;  // a usage sample is under way
   static inline const char* name = "guest";
 };
 using guest_self = caf::stateful_actor<guest_data>;
@@ -84,13 +85,39 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
     if (auto crossed = crossed_limit(u, next.limits); !crossed.empty()) return end(guest_state::revoked, "limit exceeded: " + crossed);
     return stored;
   };
+  // Adds what the environment used since the last sample (CPU) and what it
+  // uses now (peak memory, disk); stored only when something changed.
+  auto add_sample = [=](double cpu_secs, std::uint64_t memory_mb, std::uint64_t disk_mb) -> result<guest_record> {
+    guest_usage u = self->state.record.usage;
+    u.cpu_secs += cpu_secs;
+    u.memory_mb = std::max(u.memory_mb, memory_mb);
+    u.disk_mb = disk_mb;
+    if (cpu_secs == 0 && u.memory_mb == self->state.record.usage.memory_mb && u.disk_mb == self->state.record.usage.disk_mb)
+      return self->state.record;
+    return check_limits(u);
+  };
+  auto sampled = [backend](const std::string& id) {
+    auto u = backend->sample(id);
+    return caf::make_message(u.cpu_secs, u.memory_mb, u.disk_mb);
+  };
+  auto not_running = [self]() -> caf::error {
+    const auto& r = self->state.record;
+    return to_error(fail("guest_not_running", "the guest's environment is " +
+                                                  std::string(r.state == guest_state::provisioning ? "still provisioning"
+                                                                                                   : "gone: " + r.reason)));
+  };
   return {
       [=](get_atom) { return self->state.record; },
       [=](activate_atom, const std::string& endpoint) { return reply(activate(endpoint)); },
       [=](usage_atom, const guest_usage& u) -> caf::result<guest_record> {
         if (!live(self->state.record)) return to_error(fail("guest_ended", "the guest has ended: " + self->state.record.reason));
         guest_usage merged = u;
-        if (backend) merged.disk_mb = std::max(merged.disk_mb, self->state.record.usage.disk_mb);
+        if (backend) {  // what the environment measures is not the agent's to report
+          const auto& measured = self->state.record.usage;
+          merged.cpu_secs = std::max(merged.cpu_secs, measured.cpu_secs);
+          merged.memory_mb = std::max(merged.memory_mb, measured.memory_mb);
+          merged.disk_mb = std::max(merged.disk_mb, measured.disk_mb);
+        }
         return reply(check_limits(merged));
       },
       [=](revoke_atom, const std::string& reason) {
@@ -123,31 +150,22 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
       },
       [=](exec_atom, exec_request& req, exec_sink& sink) -> caf::result<exec_result> {
         auto& st = self->state;
-        if (st.record.state != guest_state::running)
-          return to_error(fail("guest_not_running", "the guest's environment is " + std::string(
-                                                        st.record.state == guest_state::provisioning ? "still provisioning"
-                                                                                                      : "gone: " + st.record.reason)));
+        if (st.record.state != guest_state::running) return not_running();
         if (!backend) return to_error(fail("no_environment", "this node provisions no environments"));
         auto flag = std::make_shared<std::atomic<bool>>(false);
         st.running->push_back(flag);
         guest_record g = st.record;
-        auto worker = helper(self, [backend, g, req, flag, sink]() -> caf::message {
+        auto worker = helper(self, [backend, g, req, flag, sink, sampled]() -> caf::message {
           auto out = backend->exec(g, req, flag.get(), sink);
           if (!out) return caf::make_message(to_error(out.error()));
-          return caf::make_message(std::move(*out));
+          return caf::make_message(std::move(*out)) + sampled(g.id);
         });
         auto rp = self->make_response_promise<exec_result>();
         self->request(worker, caf::infinite, get_atom::value)
             .then(
-                [=](exec_result& out) mutable {
+                [=](exec_result& out, double cpu_secs, std::uint64_t memory_mb, std::uint64_t disk_mb) mutable {
                   self->state.running->remove(flag);
-                  if (live(self->state.record)) {
-                    guest_usage u = self->state.record.usage;
-                    u.cpu_secs += out.cpu_secs;
-                    u.memory_mb = std::max<std::uint64_t>(u.memory_mb, out.peak_memory_bytes >> 20);
-                    u.disk_mb = backend->disk_usage_mb(g.id);
-                    (void)check_limits(u);
-                  }
+                  if (live(self->state.record)) (void)add_sample(cpu_secs, memory_mb, disk_mb);
                   rp.deliver(std::move(out));
                 },
                 [=](caf::error& e) mutable {
@@ -156,8 +174,34 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
                 });
         return rp;
       },
+      [=](sample_atom) {
+        auto& st = self->state;
+        if (!backend || st.record.state != guest_state::running || st.sampling) return;
+        st.sampling = true;
+        auto worker = helper(self, [sampled, id = st.record.id]() { return sampled(id); });
+        self->request(worker, caf::infinite, get_atom::value)
+            .then([=](double cpu_secs, std::uint64_t memory_mb, std::uint64_t disk_mb) {
+              self->state.sampling = false;
+              if (live(self->state.record)) (void)add_sample(cpu_secs, memory_mb, disk_mb);
+            });
+      },
+      [=](terminal_atom, std::uint32_t cols, std::uint32_t rows) -> caf::result<terminal_handle> {
+        if (self->state.record.state != guest_state::running) return not_running();
+        if (!backend) return to_error(fail("no_environment", "this node provisions no environments"));
+        guest_record g = self->state.record;
+        auto worker = helper(self, [backend, g, cols, rows]() -> caf::message {
+          auto t = backend->open_terminal(g, static_cast<std::uint16_t>(cols), static_cast<std::uint16_t>(rows));
+          if (!t) return caf::make_message(to_error(t.error()));
+          return caf::make_message(terminal_handle{std::move(*t)});
+        });
+        auto rp = self->make_response_promise<terminal_handle>();
+        self->request(worker, caf::infinite, get_atom::value)
+            .then([=](terminal_handle& t) mutable { rp.deliver(std::move(t)); },
+                  [=](caf::error& e) mutable { rp.deliver(e); });
+        return rp;
+      },
       caf::after(idle_after) >> [self] {
-        if (self->state.running->empty() && !self->state.provisioning) self->quit();
+        if (self->state.running->empty() && !self->state.provisioning && !self->state.sampling) self->quit();
       },
   };
 }

@@ -9,13 +9,24 @@ namespace {
 
 constexpr std::size_t output_cap = 4u << 20;  // per stream, in an exec's answer
 
+sandbox::environment_spec spec_of(const guest_record& g) {
+  sandbox::environment_spec s;
+  s.ram_mb = std::max<std::uint64_t>(16, g.limits.max_memory_mb);
+  s.cpu_cores = std::max(0.05, g.limits.max_cpu_cores);
+  s.max_processes = 256;
+  s.tmp_mb = 256;
+  s.disk_mb = g.limits.max_disk_gb * 1024;
+  s.network = g.permissions.can_access_internet;
+  return s;
+}
+
 class local_backend final : public environment_backend {
  public:
   explicit local_backend(std::string base) : envs_(std::move(base)) {}
   std::string name() const override { return "local"; }
 
   result<std::string> create(const guest_record& g) override {
-    if (auto ok = envs_.create(g.id); !ok) return ok.error();
+    if (auto ok = envs_.create(g.id, spec_of(g)); !ok) return ok.error();
     return std::string("/couch/guest/exec");
   }
 
@@ -24,14 +35,8 @@ class local_backend final : public environment_backend {
     sandbox::guest_exec e;
     e.argv = r.argv;
     e.stdin_data = r.stdin_data;
-    e.lim.ram_mb = std::max<std::uint64_t>(16, g.limits.max_memory_mb);
-    e.lim.cpu_secs = std::max<std::uint64_t>(1, r.timeout_secs);
-    e.lim.wall_secs = std::max<std::uint64_t>(1, r.timeout_secs);
-    e.lim.network = g.permissions.can_access_internet;
-    e.lim.max_processes = 256;
-    e.lim.tmp_mb = 256;
-    e.lim.cpu_cores = std::max(0.05, g.limits.max_cpu_cores);  // the cgroup's CPU bandwidth
-    e.lim.max_output_bytes = output_cap;
+    e.timeout_secs = r.timeout_secs;
+    e.max_output_bytes = output_cap;
     e.cancel = cancel;
     exec_result out;
     auto emit = sink.emit;
@@ -44,7 +49,7 @@ class local_backend final : public environment_backend {
       out.stderr_data.append(s);
       if (emit && !s.empty()) (*emit)(2, s);
     };
-    auto report = envs_.exec(g.id, std::move(e));
+    auto report = envs_.exec(g.id, spec_of(g), std::move(e));
     if (!report) return report.error();
     out.ending = sandbox::to_string(report->how);
     out.exit_code = report->exit_code;
@@ -55,10 +60,21 @@ class local_backend final : public environment_backend {
     return out;
   }
 
-  result<void> destroy(const std::string& guest_id) override { return envs_.destroy(guest_id); }
-  std::uint64_t disk_usage_mb(const std::string& guest_id) override {
-    return (envs_.disk_usage_bytes(guest_id) + (1u << 20) - 1) >> 20;
+  result<std::shared_ptr<sandbox::terminal>> open_terminal(const guest_record& g, std::uint16_t cols,
+                                                           std::uint16_t rows) override {
+    auto t = envs_.open_terminal(g.id, spec_of(g), cols, rows);
+    if (!t) return t.error();
+    return std::shared_ptr<sandbox::terminal>(std::move(*t));
   }
+
+  result<void> destroy(const std::string& guest_id) override { return envs_.destroy(guest_id); }
+
+  environment_usage sample(const std::string& guest_id) override {
+    auto s = envs_.sample(guest_id);
+    return {s.cpu_secs, s.peak_memory_bytes >> 20, (s.disk_bytes + (1u << 20) - 1) >> 20};
+  }
+
+  std::vector<std::string> running() const override { return envs_.running(); }
 
  private:
   sandbox::local_environments envs_;

@@ -15,6 +15,10 @@
 
 namespace hearth {
 
+namespace sandbox {
+class terminal;
+}
+
 struct resource_limits {
   double max_cpu_cores = 1;
   std::uint64_t max_memory_mb = 1024;
@@ -122,7 +126,15 @@ struct exec_sink {
   std::shared_ptr<std::function<void(int, std::string_view)>> emit;
 };
 
+// A shell on a pty in a guest's environment, handed to the WebSocket edge.
+// In-process only, like exec_sink.
+struct terminal_handle {
+  std::shared_ptr<sandbox::terminal> term;
+};
+
 using redeem_atom = caf::atom_constant<caf::atom("redeem")>;
+using terminal_atom = caf::atom_constant<caf::atom("terminal")>;
+using sample_atom = caf::atom_constant<caf::atom("sample")>;
 using exec_atom = caf::atom_constant<caf::atom("exec")>;
 using provision_atom = caf::atom_constant<caf::atom("provision")>;
 using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
@@ -174,6 +186,10 @@ typename Inspector::result_type inspect(Inspector& f, exec_result& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, exec_sink&) {
   return f(caf::meta::type_name("exec_sink"));
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, terminal_handle&) {
+  return f(caf::meta::type_name("terminal_handle"));
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, redeem_request& x) {

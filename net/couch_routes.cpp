@@ -12,6 +12,7 @@
 #include "messages/node_messages.hpp"
 #include "messages/offer.hpp"
 #include "net/actor_ask.hpp"
+#include "net/couch_terminal.hpp"
 
 namespace hearth::net {
 namespace {
@@ -380,6 +381,16 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
           return json_response(200, guest_json(g, base));
         },
         token_atom::value, token);
+    return true;
+  }
+  if (req.path == "/couch/guest/terminal") {
+    std::string token = query_param(req.query, "token");
+    if (token.empty()) token = bearer(req);
+    if (token.empty()) {
+      respond(json_error(401, "unauthorized", "give the guest token as ?token= or Authorization: Bearer"));
+      return true;
+    }
+    open_guest_terminal(sys, req, std::move(respond), std::move(token));
     return true;
   }
   if (req.path == "/couch/guest/exec") {

@@ -14,9 +14,7 @@ namespace http = beast::http;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-struct url_parts {
-  std::string host, port, target;
-};
+}  // namespace
 
 result<url_parts> parse_url(const std::string& url) {
   const std::string scheme = "http://";
@@ -38,6 +36,8 @@ result<url_parts> parse_url(const std::string& url) {
   if (p.host.empty()) return fail("bad_url", "URL has no host");
   return p;
 }
+
+namespace {
 
 // Runs one asynchronous operation to its end: Beast's tcp_stream enforces
 // its deadline (expires_after) on asynchronous operations only.

@@ -23,4 +23,10 @@ struct client_request {
 
 result<http_response> send_request(const client_request& req);
 
+struct url_parts {
+  std::string host, port, target;
+};
+// http://host[:port]/target (port 80 when absent).
+result<url_parts> parse_url(const std::string& url);
+
 }  // namespace hearth::net

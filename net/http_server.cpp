@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <spdlog/spdlog.h>
 
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -23,6 +26,7 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace asio = boost::asio;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 class session;
@@ -60,6 +64,118 @@ bool token_safe(std::string_view s) {
     if (c <= 32 || c >= 127 || c == ':') return false;
   return true;
 }
+
+constexpr std::size_t websocket_message_bytes = 1u << 20;
+constexpr std::size_t websocket_queue_bytes = 4u << 20;  // unsent output before send() blocks
+
+// A connection after its WebSocket handshake: reads messages to the route's
+// handler, writes what the route sends in order. Counts as the connection
+// it was, until it closes.
+class websocket_session : public websocket_channel, public std::enable_shared_from_this<websocket_session> {
+ public:
+  websocket_session(beast::tcp_stream&& stream, std::shared_ptr<shared_state> shared,
+                    std::shared_ptr<websocket_handler> handler)
+      : ws_(std::move(stream)), shared_(std::move(shared)), handler_(std::move(handler)) {}
+
+  ~websocket_session() override { shared_->session_gone(); }
+
+  void run(http::request<http::empty_body> handshake) {
+    ws_.next_layer().expires_never();  // the websocket's own timeouts (and pings) from here on
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "hearth/" HEARTH_VERSION); }));
+    ws_.read_message_max(websocket_message_bytes);
+    auto req = std::make_shared<http::request<http::empty_body>>(std::move(handshake));
+    ws_.async_accept(*req, [self = shared_from_this(), req](beast::error_code ec) {
+      if (ec) return self->finish();
+      if (self->handler_->on_open) self->handler_->on_open(self);
+      self->do_read();
+    });
+  }
+
+  bool send(std::string data, bool binary) override {
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [&] { return closed_ || queued_ < websocket_queue_bytes; });
+    if (closed_) return false;
+    queued_ += data.size();
+    lock.unlock();
+    asio::post(ws_.get_executor(), [self = shared_from_this(), data = std::move(data), binary]() mutable {
+      self->out_.emplace_back(std::move(data), binary);
+      if (!self->writing_) self->do_write();
+    });
+    return true;
+  }
+
+  void close(std::uint16_t code, const std::string& reason) override {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason] {
+      self->close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+      self->closing_ = true;
+      if (!self->writing_) self->do_write();
+    });
+  }
+
+ private:
+  void do_read() {
+    ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->finish();
+      std::string data = beast::buffers_to_string(self->in_.data());
+      self->in_.consume(self->in_.size());
+      if (self->handler_->on_message) self->handler_->on_message(std::move(data), self->ws_.got_binary());
+      self->do_read();
+    });
+  }
+
+  void do_write() {
+    if (out_.empty()) {
+      if (closing_ && !close_sent_) {
+        close_sent_ = true;
+        writing_ = true;
+        ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) { self->writing_ = false; });
+      }
+      return;
+    }
+    writing_ = true;
+    ws_.binary(out_.front().second);
+    ws_.async_write(asio::buffer(out_.front().first), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      {
+        std::lock_guard lock(self->mu_);
+        self->queued_ -= self->out_.front().first.size();
+      }
+      self->room_.notify_all();
+      self->out_.pop_front();
+      if (ec) return self->finish();
+      self->do_write();
+    });
+  }
+
+  void finish() {
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return;
+      closed_ = true;
+    }
+    room_.notify_all();
+    beast::error_code ec;
+    ws_.next_layer().socket().shutdown(tcp::socket::shutdown_both, ec);
+    ws_.next_layer().close();
+    if (handler_->on_close) handler_->on_close();
+    handler_.reset();  // what the route holds may hold this channel
+    handler_ = std::make_shared<websocket_handler>();
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer in_;
+  std::shared_ptr<shared_state> shared_;
+  std::shared_ptr<websocket_handler> handler_;
+  std::deque<std::pair<std::string, bool>> out_;  // io thread only
+  bool writing_ = false, closing_ = false, close_sent_ = false;
+  websocket::close_reason close_reason_;
+  std::mutex mu_;  // queued_ and closed_, shared with senders
+  std::condition_variable room_;
+  std::size_t queued_ = 0;
+  bool closed_ = false;
+};
 
 // A spooled request body's file: removed when the request is done with.
 struct spool_file {
@@ -206,6 +322,10 @@ class session : public std::enable_shared_from_this<session> {
     } else {
       auto msg = parser_->release();
       fill_request(msg, req);
+      if (websocket::is_upgrade(msg)) {
+        req.websocket_upgrade = true;
+        handshake_.emplace(msg.base());
+      }
       req.body = std::move(msg.body());
     }
 
@@ -257,6 +377,11 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void write(http_response resp) {
+    if (resp.upgrade) {
+      if (handshake_) return upgrade(std::move(resp.upgrade));
+      return send_error(426, "upgrade_required", "this endpoint is a WebSocket");
+    }
+    handshake_.reset();
     spool_.reset();  // the request is answered: its spooled body goes
     res_.emplace();
     res_->version(version_);
@@ -321,6 +446,14 @@ class session : public std::enable_shared_from_this<session> {
                       [piece, next](beast::error_code ec, std::size_t n) { next(ec, n); });
   }
 
+  // The connection becomes a WebSocket; this session ends without closing it.
+  void upgrade(std::shared_ptr<websocket_handler> handler) {
+    closed_ = true;
+    handler_timer_.cancel();
+    auto ws = std::make_shared<websocket_session>(std::move(stream_), shared_, std::move(handler));
+    ws->run(std::move(*handshake_));
+  }
+
   void close() {
     if (closed_) return;
     closed_ = true;
@@ -340,6 +473,7 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<http::request_parser<http::file_body>> file_parser_;
   std::shared_ptr<spool_file> spool_;
   std::optional<http::response<http::empty_body>> continue_;
+  std::optional<http::request<http::empty_body>> handshake_;  // a WebSocket upgrade's request
   std::optional<http::response<http::string_body>> res_;
   std::optional<http::response<http::empty_body>> streamed_;
   std::optional<http::response_serializer<http::empty_body>> stream_serializer_;

@@ -36,6 +36,7 @@ struct http_request {
   std::uint64_t body_file_size = 0;
   std::string remote_address;
   std::uint16_t remote_port = 0;
+  bool websocket_upgrade = false;  // a WebSocket handshake (answer it with http_response::upgrade)
 
   // First value of a header, case-insensitive name; empty when absent.
   std::string_view header(std::string_view name) const;
@@ -58,12 +59,30 @@ class body_stream {
   std::function<void()> wake_;
 };
 
+// A WebSocket a route accepted. send and close work from any thread but an
+// io thread: send blocks while too much is queued for a peer that does not
+// read (the producer slows down with it); false once the socket is closed.
+class websocket_channel {
+ public:
+  virtual ~websocket_channel() = default;
+  virtual bool send(std::string data, bool binary) = 0;
+  virtual void close(std::uint16_t code, const std::string& reason) = 0;  // after what is queued
+};
+
+struct websocket_handler {
+  std::function<void(std::shared_ptr<websocket_channel>)> on_open;
+  std::function<void(std::string data, bool binary)> on_message;  // one whole message at a time
+  std::function<void()> on_close;  // once, however the socket ended
+};
+
 struct http_response {
   std::string_view header(std::string_view name) const { return find_header(headers, name); }
   unsigned status = 200;
   header_list headers;  // repeated names are kept (Set-Cookie)
   std::string body;
   std::shared_ptr<body_stream> stream = nullptr;  // when set, the body comes from it (chunked), not from body
+  // For a websocket_upgrade request: accept the handshake and hand the socket to this.
+  std::shared_ptr<websocket_handler> upgrade = nullptr;
 };
 
 // Called exactly once per request, from any thread.

@@ -171,9 +171,13 @@ double cgroup::cpu_secs() const {
   return static_cast<double>(read_number(cpuacct_dir_ + "/cpuacct.usage")) / 1e9;
 }
 
-bool cgroup::oom_killed() const {
-  if (v2_) return read_keyed(memory_dir_ + "/memory.events", "oom_kill") > 0;
-  return read_keyed(memory_dir_ + "/memory.oom_control", "oom_kill") > 0;
+std::uint64_t cgroup::oom_kills() const {
+  if (v2_) return read_keyed(memory_dir_ + "/memory.events", "oom_kill");
+  return read_keyed(memory_dir_ + "/memory.oom_control", "oom_kill");
+}
+
+std::uint64_t cgroup::memory_bytes() const {
+  return read_number(memory_dir_ + (v2_ ? "/memory.current" : "/memory.usage_in_bytes"));
 }
 
 void cgroup::kill_all() {

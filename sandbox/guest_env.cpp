@@ -5,67 +5,242 @@
 
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
+
+#include "sandbox/cgroup.hpp"
+#include "sandbox/disk_quota.hpp"
 #include "sandbox/runner.hpp"
+#include "sandbox/warm_sandbox.hpp"
 
 namespace hearth::sandbox {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+constexpr const char* inside_home = "/home/guest";
+// What every program of the environment starts with.
+const std::vector<std::string> guest_environ = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/home/guest", "USER=guest",
+                                                "LOGNAME=guest", "LANG=C.UTF-8", "SHELL=/bin/bash"};
+
+bool valid_id(const std::string& id) { return !id.empty() && id.find('/') == std::string::npos && id[0] != '.'; }
+
+// The sandbox's uid outside: nobody when the node runs as root, else the node's own.
+uid_t outside_uid() { return ::geteuid() == 0 ? 65534 : ::geteuid(); }
+
+}  // namespace
+
+struct local_environments::live_env {
+  std::shared_ptr<warm_sandbox> zygote;
+  std::shared_ptr<cgroup> group;  // null where the host gives none
+  double cpu_reported = 0;        // the group's CPU seconds already sampled
+  double cpu_unsampled = 0;       // without a group: commands' CPU not yet sampled
+  std::mutex mu;                  // the two counters
+  bool quota = false;             // the home is its own filesystem
+};
+
+local_environments::local_environments(std::string base_dir) : base_(std::move(base_dir)) {}
+
+local_environments::~local_environments() {
+  std::lock_guard lock(mu_);
+  for (auto& [id, env] : live_)
+    if (env->group) env->group->kill_all();
+  live_.clear();
+}
+
 std::string local_environments::home(const std::string& id) const { return base_ + "/" + id + "/home"; }
 
 bool local_environments::exists(const std::string& id) const {
   std::error_code ec;
-  return fs::is_directory(home(id), ec);
+  return valid_id(id) && fs::is_directory(home(id), ec);
 }
 
-result<void> local_environments::create(const std::string& id) const {
-  if (id.empty() || id.find('/') != std::string::npos || id[0] == '.') return fail("bad_guest_id", "invalid guest id");
+result<void> local_environments::create(const std::string& id, const environment_spec& spec) {
+  if (!valid_id(id)) return fail("bad_guest_id", "invalid guest id");
   std::error_code ec;
   fs::create_directories(home(id), ec);
   if (ec) return fail("environment_failed", "cannot create " + home(id) + ": " + ec.message());
-  // The sandbox's uid outside is nobody when the node runs as root, else the node's own.
-  if (::geteuid() == 0 && ::chown(home(id).c_str(), 65534, 65534) != 0)
+  if (::geteuid() == 0 && ::chown(home(id).c_str(), outside_uid(), outside_uid()) != 0)
     return fail("environment_failed", "cannot hand " + home(id) + " to the sandbox uid");
   ::chmod(home(id).c_str(), 0700);
+  auto env = ensure(id, spec);
+  if (!env) return env.error();
   return {};
 }
 
-result<run_report> local_environments::exec(const std::string& id, guest_exec request) const {
+result<std::shared_ptr<local_environments::live_env>> local_environments::ensure(const std::string& id,
+                                                                                 const environment_spec& spec) {
   if (!exists(id)) return fail("environment_missing", "the guest's environment does not exist");
-  if (request.argv.empty()) return fail("bad_command", "nothing to run");
+  std::lock_guard lock(mu_);
+  auto it = live_.find(id);
+  if (it != live_.end() && it->second->zygote->alive()) return it->second;
+  if (it != live_.end()) {
+    spdlog::warn("guest {}: environment ended by itself; starting it again", id);
+    live_.erase(it);
+  }
+  auto env = std::make_shared<live_env>();
+  if (spec.disk_mb > 0) {
+    auto quota = mount_quota(base_ + "/" + id + "/disk.img", home(id), spec.disk_mb, outside_uid());
+    env->quota = static_cast<bool>(quota);
+    if (quota) ::rmdir((home(id) + "/lost+found").c_str());
+    else spdlog::debug("guest {}: no disk quota ({}); disk use is measured", id, quota.error().message);
+  }
+  limits lim;
+  lim.ram_mb = spec.ram_mb;
+  lim.cpu_cores = spec.cpu_cores;
+  lim.max_processes = spec.max_processes;
+  if (auto group = cgroup::create("guest-" + id, lim)) env->group = std::move(*group);
+  zygote_options o;
+  o.network = spec.network;
+  o.writable = {{home(id), inside_home}};
+  o.workdir = inside_home;
+  o.tmp_mb = spec.tmp_mb;
+  o.shared_tree = true;
+  o.group = env->group;
+  // The zygote is bound at /sandbox/exe like any sandbox's program; commands name their own.
+  auto zygote = warm_sandbox::start("/bin/sh", o);
+  if (!zygote) return zygote.error();
+  env->zygote = std::move(*zygote);
+  live_[id] = env;
+  spdlog::debug("guest {}: environment {} started", id, env->zygote->pid());
+  return env;
+}
+
+namespace {
+
+launch_spec command_spec(const environment_spec& env, std::vector<std::string> argv, std::uint64_t timeout_secs) {
   launch_spec spec;
-  spec.executable = request.argv[0];
-  spec.argv0 = request.argv[0];
-  spec.args.assign(request.argv.begin() + 1, request.argv.end());
-  spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/home/guest", "USER=guest", "LANG=C.UTF-8", "TERM=dumb"};
-  spec.lim = request.lim;
-  spec.writable = {{home(id), "/home/guest"}};
-  spec.workdir = "/home/guest";
+  spec.executable = argv[0];
+  spec.argv0 = argv[0];
+  spec.args.assign(argv.begin() + 1, argv.end());
+  spec.env = guest_environ;
+  spec.lim.ram_mb = env.ram_mb;
+  spec.lim.cpu_secs = timeout_secs;
+  spec.lim.wall_secs = timeout_secs;
+  spec.lim.network = env.network;
+  spec.lim.max_processes = env.max_processes;
+  spec.lim.max_open_files = 1024;
+  // Only the file size rlimit reads tmp_mb here (the environment's /tmp is
+  // mounted once): a file may fill the home's quota.
+  spec.lim.tmp_mb = std::max(env.tmp_mb, env.disk_mb > 0 ? env.disk_mb : std::uint64_t{1} << 20);
+  spec.lim.cpu_cores = env.cpu_cores;
+  spec.writable = {};
+  spec.workdir = inside_home;
+  return spec;
+}
+
+}  // namespace
+
+result<run_report> local_environments::exec(const std::string& id, const environment_spec& spec, guest_exec request) {
+  if (request.argv.empty()) return fail("bad_command", "nothing to run");
+  auto env = ensure(id, spec);
+  if (!env) return env.error();
+  launch_spec command = command_spec(spec, std::move(request.argv), std::max<std::uint64_t>(1, request.timeout_secs));
+  command.env.push_back("TERM=dumb");
+  command.lim.max_output_bytes = request.max_output_bytes;
   run_io io;
   io.stdin_data = std::move(request.stdin_data);
   io.on_stdout = std::move(request.on_stdout);
   io.on_stderr = std::move(request.on_stderr);
   io.cancel = request.cancel;
-  return run(spec, std::move(io));
+  auto zygote = (*env)->zygote;
+  io.sandbox = zygote.get();
+  auto report = run(command, std::move(io));
+  if (report && !(*env)->group) {
+    std::lock_guard lock((*env)->mu);
+    (*env)->cpu_unsampled += report->used.cpu_secs;
+  }
+  return report;
 }
 
-result<void> local_environments::destroy(const std::string& id) const {
-  if (id.empty() || id.find('/') != std::string::npos || id[0] == '.') return fail("bad_guest_id", "invalid guest id");
+result<std::unique_ptr<terminal>> local_environments::open_terminal(const std::string& id, const environment_spec& spec,
+                                                                    std::uint16_t cols, std::uint16_t rows) {
+  auto env = ensure(id, spec);
+  if (!env) return env.error();
+  auto pty = open_pty(cols, rows);
+  if (!pty) return pty.error();
+  // A terminal lasts as long as the guest keeps it: no CPU or wall limit of its own.
+  launch_spec shell = command_spec(spec, {"/bin/bash", "-l"}, 365ull * 24 * 3600);
+  if (::access("/bin/bash", X_OK) != 0) shell = command_spec(spec, {"/bin/sh", "-l"}, 365ull * 24 * 3600);
+  shell.env.push_back("TERM=xterm-256color");
+  shell.terminal_fd = pty->slave;
+  auto process = (*env)->zygote->launch(shell);
+  ::close(pty->slave);
+  if (!process) {
+    ::close(pty->master);
+    return process.error();
+  }
+  return std::make_unique<terminal>(pty->master, std::move(*process));
+}
+
+result<void> local_environments::destroy(const std::string& id) {
+  if (!valid_id(id)) return fail("bad_guest_id", "invalid guest id");
+  std::shared_ptr<live_env> env;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = live_.find(id); it != live_.end()) {
+      env = std::move(it->second);
+      live_.erase(it);
+    }
+  }
+  if (env) {
+    if (env->group) env->group->kill_all();
+    env->zygote->kill();  // pid 1 of the environment: every process left goes with it
+  }
+  env.reset();
+  if (auto gone = unmount(home(id)); !gone) return gone;
   std::error_code ec;
   fs::remove_all(base_ + "/" + id, ec);
   if (ec) return fail("environment_failed", "cannot remove " + base_ + "/" + id + ": " + ec.message());
   return {};
 }
 
-std::uint64_t local_environments::disk_usage_bytes(const std::string& id) const {
-  std::uint64_t total = 0;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(home(id), fs::directory_options::skip_permission_denied, ec), end;
-       !ec && it != end; it.increment(ec)) {
-    struct stat st {};
-    if (::lstat(it->path().c_str(), &st) == 0) total += static_cast<std::uint64_t>(st.st_blocks) * 512;
+environment_sample local_environments::sample(const std::string& id) {
+  environment_sample s;
+  std::shared_ptr<live_env> env;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = live_.find(id); it != live_.end()) env = it->second;
   }
-  return total;
+  if (env) {
+    s.live = env->zygote->alive();
+    std::lock_guard lock(env->mu);
+    if (env->group) {
+      double total = env->group->cpu_secs();
+      s.cpu_secs = std::max(0.0, total - env->cpu_reported);
+      env->cpu_reported = std::max(total, env->cpu_reported);
+      s.memory_bytes = env->group->memory_bytes();
+      s.peak_memory_bytes = env->group->peak_memory_bytes();
+    } else {
+      s.cpu_secs = std::exchange(env->cpu_unsampled, 0.0);
+    }
+  }
+  if (is_mount_point(home(id))) {
+    s.disk_bytes = filesystem_used_bytes(home(id));
+  } else {
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(home(id), fs::directory_options::skip_permission_denied, ec), end;
+         !ec && it != end; it.increment(ec)) {
+      struct stat st {};
+      if (::lstat(it->path().c_str(), &st) == 0) s.disk_bytes += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    }
+  }
+  return s;
+}
+
+std::vector<std::string> local_environments::running() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, env] : live_) out.push_back(id);
+  return out;
+}
+
+std::string local_environments::enforcement(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = live_.find(id);
+  if (it == live_.end()) return "";
+  std::string e = it->second->group ? it->second->group->version() : "rlimits";
+  return e + (it->second->quota ? ",disk-quota" : ",disk-measured");
 }
 
 }  // namespace hearth::sandbox

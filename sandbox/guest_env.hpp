@@ -1,46 +1,83 @@
-// Couch guest environments on this host (the "local" backend): each guest
-// gets a persistent writable home (BASE/<guest id>/home, mounted at
-// /home/guest) and runs its commands in the same sandbox as offers run in,
-// with the system directories read-only, its own namespaces, cgroup memory
-// and process limits from its invite, and no network unless allowed. A plain
-// library: the guest actor owns when and for whom it is used.
+// Couch guest environments on this host (the "local" backend). Each guest
+// gets a long-lived sandbox: a zygote in its own user, pid, mount, ipc, uts
+// (and, without network, net) namespaces with the system directories
+// read-only, a persistent home (BASE/<id>/home at /home/guest; on its own
+// ext4 image of maxDiskGB when the node may mount one, a hard quota) and a
+// /tmp that lasts as long as the environment. Commands and terminals are
+// processes in that tree, so what one starts may outlive it; one cgroup
+// bounds them all (memory, CPU cores, processes) and is where usage is read.
+// An environment that is not running (after a node restart) is started
+// again on first use, with the home it had. A plain library: the guest
+// actor owns when and for whom it is used.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "messages/result.hpp"
 #include "sandbox/limits.hpp"
+#include "sandbox/terminal.hpp"
 
 namespace hearth::sandbox {
+
+struct environment_spec {
+  std::uint64_t ram_mb = 512;
+  double cpu_cores = 1;
+  std::uint64_t max_processes = 256;
+  std::uint64_t tmp_mb = 256;
+  std::uint64_t disk_mb = 0;  // 0: no quota
+  bool network = false;
+};
 
 struct guest_exec {
   std::vector<std::string> argv;  // argv[0] is a path inside (e.g. /bin/sh)
   std::string stdin_data;
-  limits lim;
+  std::uint64_t timeout_secs = 60;
+  std::uint64_t max_output_bytes = 4u << 20;
   const std::atomic<bool>* cancel = nullptr;
   std::function<void(std::string_view)> on_stdout, on_stderr;
 };
 
+// Usage read from the environment since the previous sample (CPU) or now.
+struct environment_sample {
+  double cpu_secs = 0;  // used since the previous sample
+  std::uint64_t memory_bytes = 0, peak_memory_bytes = 0;
+  std::uint64_t disk_bytes = 0;
+  bool live = false;  // the environment's processes are running
+};
+
 class local_environments {
  public:
-  explicit local_environments(std::string base_dir) : base_(std::move(base_dir)) {}
+  explicit local_environments(std::string base_dir);
+  ~local_environments();  // stops every environment (homes stay)
 
-  // Creates the guest's home (owned by the sandbox's uid outside).
-  result<void> create(const std::string& guest_id) const;
-  result<run_report> exec(const std::string& guest_id, guest_exec request) const;
-  // Removes everything the guest wrote; its processes must be stopped first.
-  result<void> destroy(const std::string& guest_id) const;
+  // Creates the home (and its disk image) and starts the environment.
+  result<void> create(const std::string& guest_id, const environment_spec& spec);
+  result<run_report> exec(const std::string& guest_id, const environment_spec& spec, guest_exec request);
+  // A login shell on a new pty in the environment.
+  result<std::unique_ptr<terminal>> open_terminal(const std::string& guest_id, const environment_spec& spec,
+                                                  std::uint16_t cols, std::uint16_t rows);
+  // Stops every process of the environment, then removes everything it wrote.
+  result<void> destroy(const std::string& guest_id);
+  environment_sample sample(const std::string& guest_id);
+  std::vector<std::string> running() const;
   bool exists(const std::string& guest_id) const;
-  std::uint64_t disk_usage_bytes(const std::string& guest_id) const;
   std::string home(const std::string& guest_id) const;
+  std::string enforcement(const std::string& guest_id) const;  // how its limits are enforced
 
  private:
+  struct live_env;
+  result<std::shared_ptr<live_env>> ensure(const std::string& guest_id, const environment_spec& spec);
   std::string base_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<live_env>> live_;
 };
 
 }  // namespace hearth::sandbox

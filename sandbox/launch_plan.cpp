@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -39,7 +40,8 @@ const char* step_call[s_step_count] = {
     "setsid", "prctl(PR_SET_PDEATHSIG)", "mount(/, MS_REC|MS_PRIVATE)", "", "pivot_root", "chdir(/)",
     "umount2(/.old, MNT_DETACH)", "rmdir(/.old)", "mount(/, MS_REMOUNT|MS_RDONLY)", "sethostname", "setrlimit",
     "prctl(PR_SET_NO_NEW_PRIVS)", "landlock_restrict_self", "prctl(PR_SET_SECCOMP)", "chdir(/tmp)", "dup2",
-    "execve(/sandbox/exe)", "fork(workload)", "mount tmpfs /tmp", "mount proc /proc", "sigaction(SIGCHLD)"};
+    "execve(workload)", "fork(workload)", "mount tmpfs /tmp", "mount proc /proc", "sigaction(SIGCHLD)",
+    "setsid/ioctl(TIOCSCTTY)"};
 
 unsigned long locked_flags(const std::string& path) {
   struct statvfs sv {};
@@ -324,9 +326,10 @@ void enter_root(const plan& p, int sync_fd, int err_fd) {
   ::close(exe);
 }
 
-void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, int out_fd, int errout_fd) {
+void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, int out_fd, int errout_fd,
+             bool with_landlock) {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(err_fd, s_no_new_privs, 0);
-  if (int e = apply_landlock(p.landlock); e != 0) {
+  if (int e = with_landlock ? apply_landlock(p.landlock) : 0; e != 0) {
     errno = e;
     child_fail(err_fd, s_landlock, 0);
   }
@@ -345,15 +348,21 @@ void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, i
 namespace {
 
 struct exec_args {
-  char* const* argv;
-  char* const* envp;
+  const workload* w;
   int err_fd, status_fd;
 };
 
 int exec_workload(void* raw) {
   auto* a = static_cast<exec_args*>(raw);
   ::close(a->status_fd);
-  ::execve("/sandbox/exe", a->argv, a->envp);
+  // Dies with its init: a guest command cut by its timeout or kill takes
+  // its workload along (in a run's own pid namespace that happens anyway).
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(a->err_fd, s_pdeathsig, 0);
+  // Its own session and process group, which a guest command's timeout
+  // stops whole; with a pty, that is its controlling terminal.
+  if (::setsid() < 0) child_fail(a->err_fd, s_setsid, 0);
+  if (a->w->terminal && ::ioctl(0, TIOCSCTTY, 0) != 0) child_fail(a->err_fd, s_terminal, 0);
+  ::execve(a->w->path, a->w->argv, a->w->envp);
   child_fail(a->err_fd, s_execve, 0);
 }
 
@@ -363,7 +372,7 @@ int exec_workload(void* raw) {
 // whose own signals the kernel ignores), reaps every process, and reports
 // the workload's status on status_fd when it ends; its exit then tears the
 // namespace down, killing whatever the workload left behind.
-void run_init(char* const* argv, char* const* envp, int err_fd, int status_fd, char* stack, std::size_t stack_size) {
+void run_init(const workload& w, int err_fd, int status_fd, char* stack, std::size_t stack_size) {
   // vfork-style: the workload borrows this address space until its execve,
   // so nothing is copied, and no glibc fork lock (possibly held by another
   // thread of the node when this process was cloned) is taken.
@@ -372,7 +381,7 @@ void run_init(char* const* argv, char* const* envp, int err_fd, int status_fd, c
   if (lo > 3) ::syscall(SYS_close_range, 3u, static_cast<unsigned>(lo) - 1, 0u);
   if (hi > lo + 1) ::syscall(SYS_close_range, static_cast<unsigned>(lo) + 1, static_cast<unsigned>(hi) - 1, 0u);
   ::syscall(SYS_close_range, static_cast<unsigned>(hi) + 1, ~0u, 0u);
-  exec_args args{argv, envp, err_fd, status_fd};
+  exec_args args{&w, err_fd, status_fd};
   pid_t workload = ::clone(exec_workload, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
   if (workload < 0) child_fail(err_fd, s_fork_workload, 0);
   // Init never execs, so close-on-exec never fires for it: close every

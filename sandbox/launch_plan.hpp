@@ -47,7 +47,7 @@ enum step : int {
   s_wait_parent, s_open_exe, s_setgroups, s_setresgid, s_setresuid, s_setsid, s_pdeathsig, s_private_mounts, s_fs_op,
   s_pivot_root, s_chdir_root, s_umount_old, s_rmdir_old, s_remount_root, s_sethostname, s_rlimit,
   s_no_new_privs, s_landlock, s_seccomp, s_chdir_tmp, s_dup_stdio, s_execve, s_fork_workload,
-  s_mount_tmp, s_mount_proc, s_signals, s_step_count
+  s_mount_tmp, s_mount_proc, s_signals, s_terminal, s_step_count
 };
 
 struct child_error {
@@ -145,11 +145,22 @@ result<void> await_exec(int errpipe_fd, const std::function<std::string(const ch
 void enter_root(const plan& p, int sync_fd, int err_fd);
 // Applies rlimits, no_new_privs, Landlock, the working directory, stdio and
 // seccomp to the calling process and everything it starts.
-void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, int out_fd, int errout_fd);
-// Becomes the sandbox's pid 1: starts the workload (on stack until its
-// execve), reaps every process, writes a workload_report to status_fd and exits.
-[[noreturn]] void run_init(char* const* argv, char* const* envp, int err_fd, int status_fd, char* stack,
-                           std::size_t stack_size);
+// with_landlock false: the caller is already in the domain it should share
+// (a guest environment's commands, which may signal one another).
+void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, int out_fd, int errout_fd,
+             bool with_landlock = true);
+// What run_init starts: path is inside the sandbox; with terminal, stdin
+// is a pty's slave that becomes the workload's controlling terminal.
+struct workload {
+  const char* path;
+  char* const* argv;
+  char* const* envp;
+  bool terminal = false;
+};
+// Becomes the run's init (pid 1 of a fresh pid namespace, or a guest
+// command's parent): starts the workload (on stack until its execve), reaps
+// its children, writes a workload_report to status_fd and exits.
+[[noreturn]] void run_init(const workload& w, int err_fd, int status_fd, char* stack, std::size_t stack_size);
 
 
 }  // namespace hearth::sandbox::detail

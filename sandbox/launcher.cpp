@@ -24,7 +24,7 @@ using namespace detail;
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(err_fd, s_pdeathsig, 0);
   enter_root(p, sync_fd, err_fd);
   confine(p, p.rlimits, err_fd, in_fd, out_fd, errout_fd);
-  run_init(p.argv.data(), p.envp.data(), err_fd, status_fd, const_cast<char*>(p.exec_stack.data()),
+  run_init({"/sandbox/exe", p.argv.data(), p.envp.data()}, err_fd, status_fd, const_cast<char*>(p.exec_stack.data()),
            p.exec_stack.size());
 }
 

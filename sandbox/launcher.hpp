@@ -38,6 +38,9 @@ struct launch_spec {
   std::string argv0 = "/sandbox/exe";
   std::vector<writable_dir> writable;  // persistent directories (a couch guest's home); cold launches only
   std::string workdir = "/tmp";        // where the program starts
+  // A pty's slave (not owned): the program's stdin, stdout, stderr and
+  // controlling terminal. Runs in a guest environment only.
+  int terminal_fd = -1;
 };
 
 // A running sandboxed process (pid is the sandbox's init). Owns its
@@ -49,9 +52,12 @@ struct sandboxed_process {
   int stdout_fd = -1;  // read end
   int stderr_fd = -1;  // read end
   int status_fd = -1;  // read end: the sandbox init's report of the workload's end
-  std::unique_ptr<cgroup> group;  // null when the host gave no cgroup
+  std::unique_ptr<cgroup> group;  // the run's own; null when the host gave none
+  std::shared_ptr<cgroup> shared_group;  // a guest environment's, which the run shares
+  std::uint64_t oom_kills_before = 0;    // the shared group's OOM kills when the run started
   std::string enforcement;
-  bool own_child = false;  // a child of this process (reap it); a warm sandbox's runs are its zygote's
+  bool own_child = false;
+  bool shared_tree = false;  // in a guest environment: stopping it stops its process group, not the tree  // a child of this process (reap it); a warm sandbox's runs are its zygote's
   std::shared_ptr<void> keeps;  // what must outlive the run (its warm sandbox)
   ~sandboxed_process();
 };

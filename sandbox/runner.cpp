@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <optional>
 #include <cerrno>
 #include <chrono>
@@ -25,6 +26,10 @@ std::string_view ending_names[] = {"exited", "signaled", "memory_limit", "cpu_li
                                    "setup_failed", "cancelled"};
 
 void kill_run(sandboxed_process& p) {
+  if (p.shared_tree) {  // the workload leads its own process group: stop all of it
+    std::ifstream children("/proc/" + std::to_string(p.pid) + "/task/" + std::to_string(p.pid) + "/children");
+    for (pid_t child; children >> child;) ::kill(-child, SIGKILL);
+  }
   ::syscall(SYS_pidfd_send_signal, p.pidfd, SIGKILL, nullptr, 0);
   if (p.group) p.group->kill_all();
 }
@@ -79,7 +84,7 @@ result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
   if (!io.stdin_file.empty())
     if (auto opened = feed.open(io.stdin_file); !opened) return opened.error();
   auto started = steady::now();
-  auto launched = pool ? pool->launch(spec) : launch(spec);
+  auto launched = io.sandbox ? io.sandbox->launch(spec) : pool ? pool->launch(spec) : launch(spec);
   if (!launched) return launched.error();
   auto& p = **launched;
   const auto& lim = spec.lim;
@@ -124,6 +129,9 @@ result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
       limit_hit = ending::cpu_limit;
       kill_run(p);
     }
+    // A stopped guest command whose pipes are held by processes it left
+    // running in its environment: nothing more is waited for.
+    if (exited && limit_hit) break;
     if (ready <= 0) continue;
 
     if (idx_in >= 0 && (fds[idx_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
@@ -189,7 +197,9 @@ result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
     report.exit_code = WEXITSTATUS(status);
   }
   if (limit_hit) report.how = *limit_hit;
-  else if (p.group && p.group->oom_killed()) report.how = ending::memory_limit;
+  else if ((p.group && p.group->oom_killed()) ||
+           (p.shared_group && p.shared_group->oom_kills() > p.oom_kills_before))
+    report.how = ending::memory_limit;
   else if (report.signal == SIGXCPU || (report.signal == SIGKILL && report.used.cpu_secs >= static_cast<double>(lim.cpu_secs)))
     report.how = ending::cpu_limit;
   else if (signaled) report.how = ending::signaled;

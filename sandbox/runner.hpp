@@ -21,6 +21,7 @@ struct run_io {
   std::function<void(std::string_view)> on_stdout;  // null: discard
   std::function<void(std::string_view)> on_stderr;  // null: discard
   const std::atomic<bool>* cancel = nullptr;         // set from another thread: kill, ending cancelled
+  warm_sandbox* sandbox = nullptr;                   // run in this one (a guest's environment)
 };
 
 // A failure is returned only when the sandbox could not be built; anything

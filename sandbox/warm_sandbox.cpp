@@ -28,10 +28,12 @@ namespace {
 
 using namespace detail;
 
-// A request: this header, then argc + envc NUL-terminated strings, with the
-// run's six descriptors attached (in the order of request_fd).
+// A request: this header, then the path to execute and argc + envc
+// NUL-terminated strings, with the run's six descriptors attached (in the
+// order of request_fd).
 struct request_header {
   std::uint32_t argc, envc;
+  std::uint32_t terminal;  // 1: stdin is a pty's slave, to become the controlling terminal
   std::uint64_t rlimits[rlimit_count][2];  // soft, hard
   char tmpfs_options[64];  // NUL-terminated
 };
@@ -54,12 +56,14 @@ constexpr std::size_t max_runs = 1024;  // runs in flight per warm sandbox
 // copied per run), so it needs a stack and a request buffer of its own.
 struct run_region {
   const plan* p;
+  bool shared_tree;
+  workload w;
   rlimit_item rlimits[rlimit_count];
   char tmpfs_options[64];
   char** argv;
   char** envp;
   int fds[fd_count];
-  char* strings_area[max_strings + 2];
+  char* strings_area[max_strings + 3];
   char request[max_request];
   alignas(16) char run_stack[128 * 1024];
   alignas(16) char exec_stack[exec_stack_size];
@@ -82,11 +86,14 @@ int run_main(void* raw) {
   if (::sigaction(SIGCHLD, &dfl, nullptr) != 0) child_fail(err_fd, s_signals, 0);
   char go;
   if (::read(r->fds[fd_sync], &go, 1) != 1) child_fail(err_fd, s_wait_parent, 0);
-  if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, r->tmpfs_options) != 0) child_fail(err_fd, s_mount_tmp, 0);
-  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-    child_fail(err_fd, s_mount_proc, 0);
-  confine(*r->p, r->rlimits, err_fd, r->fds[fd_stdin], r->fds[fd_stdout], r->fds[fd_stderr]);
-  run_init(r->argv, r->envp, err_fd, r->fds[fd_status], r->exec_stack, sizeof r->exec_stack);
+  if (!r->shared_tree) {  // a run of its own: fresh /tmp and /proc in its own namespaces
+    if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, r->tmpfs_options) != 0)
+      child_fail(err_fd, s_mount_tmp, 0);
+    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+      child_fail(err_fd, s_mount_proc, 0);
+  }
+  confine(*r->p, r->rlimits, err_fd, r->fds[fd_stdin], r->fds[fd_stdout], r->fds[fd_stderr], !r->shared_tree);
+  run_init(r->w, err_fd, r->fds[fd_status], r->exec_stack, sizeof r->exec_stack);
 }
 
 // ---- the zygote: system calls only ----
@@ -145,14 +152,14 @@ received_message receive(int sock, void* buf, std::size_t size, int max_fds) {
   return m;
 }
 
-// Splits the strings after the header into argv and envp; false when the
-// request does not hold exactly what its header says.
+// Splits the strings after the header into the path, argv and envp; false
+// when the request does not hold exactly what its header says.
 bool parse_strings(char* data, std::size_t size, const request_header& h, run_region& r) {
-  std::size_t total = std::size_t{h.argc} + h.envc;
+  std::size_t total = 1 + std::size_t{h.argc} + h.envc;
   if (h.argc == 0 || total > max_strings) return false;
   std::size_t at = 0, slot = 0;
   for (std::size_t i = 0; i < total; ++i) {
-    if (i == h.argc) r.strings_area[slot++] = nullptr;
+    if (i == 1 + std::size_t{h.argc}) r.strings_area[slot++] = nullptr;
     char* s = data + at;
     void* end = std::memchr(s, '\0', size - at);
     if (!end) return false;
@@ -162,14 +169,16 @@ bool parse_strings(char* data, std::size_t size, const request_header& h, run_re
   if (h.envc == 0) r.strings_area[slot++] = nullptr;
   r.strings_area[slot] = nullptr;
   if (at != size) return false;
-  r.argv = r.strings_area;
-  r.envp = r.strings_area + h.argc + 1;
+  r.w.path = r.strings_area[0];
+  r.w.argv = r.strings_area + 1;
+  r.w.envp = r.strings_area + 1 + h.argc + 1;
+  r.w.terminal = h.terminal == 1;
   return true;
 }
 
 // Receives one request into region and starts its run; returns the run's
 // pidfd (kept by the zygote to free the region later), or -1.
-int serve_request(const plan& p, int sock, run_region& r) {
+int serve_request(const plan& p, bool shared_tree, int sock, run_region& r) {
   auto m = receive(sock, r.request, sizeof r.request, fd_count);
   if (m.size <= 0) ::_exit(0);  // the node closed its end, or died
   std::copy(m.fds, m.fds + m.fd_total, r.fds);
@@ -190,6 +199,7 @@ int serve_request(const plan& p, int sock, run_region& r) {
     return -1;
   }
   r.p = &p;
+  r.shared_tree = shared_tree;
   for (std::size_t i = 0; i < rlimit_count; ++i)
     r.rlimits[i] = {rlimit_resources[i], static_cast<rlim_t>(h.rlimits[i][0]), static_cast<rlim_t>(h.rlimits[i][1]),
                     rlimit_names[i]};
@@ -197,7 +207,8 @@ int serve_request(const plan& p, int sock, run_region& r) {
   r.tmpfs_options[sizeof r.tmpfs_options - 1] = '\0';
 
   int pidfd = -1;
-  int flags = CLONE_VM | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_PIDFD | SIGCHLD;
+  int flags = CLONE_VM | CLONE_PIDFD | SIGCHLD;
+  if (!shared_tree) flags |= CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC;
   pid_t pid = ::clone(run_main, r.run_stack + sizeof r.run_stack, flags, &r, &pidfd);
   int err = pid < 0 ? errno : 0;
   close_fds();
@@ -205,10 +216,21 @@ int serve_request(const plan& p, int sock, run_region& r) {
   return pid < 0 ? -1 : pidfd;
 }
 
-[[noreturn]] void zygote_main(const plan& p, int sync_fd, int err_fd, int sock) {
+[[noreturn]] void zygote_main(const plan& p, bool shared_tree, int sync_fd, int err_fd, int sock) {
   enter_root(p, sync_fd, err_fd);
+  // A shared tree's commands share the zygote's Landlock domain, so signals
+  // (scoped to a domain) reach the guest's other processes.
+  if (shared_tree) {
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(err_fd, s_no_new_privs, 0);
+    if (int e = apply_landlock(p.landlock); e != 0) {
+      errno = e;
+      child_fail(err_fd, s_landlock, 0);
+    }
+  }
   struct sigaction ign {};
-  ign.sa_handler = SIG_IGN;  // runs are reaped by the kernel; their pidfds say when they end
+  // Runs, and in a shared tree the orphans it inherits as pid 1, are reaped
+  // by the kernel; the runs' pidfds say when they end.
+  ign.sa_handler = SIG_IGN;
   if (::sigaction(SIGCHLD, &ign, nullptr) != 0) child_fail(err_fd, s_signals, 0);
   int null_fd = ::open("/dev/null", O_RDWR);
   if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(null_fd, 1) < 0 || ::dup2(null_fd, 2) < 0)
@@ -243,7 +265,7 @@ int serve_request(const plan& p, int sock, run_region& r) {
       send_reply(sock, EAGAIN, -1);
       continue;
     }
-    int pidfd = serve_request(p, sock, *static_cast<run_region*>(region));
+    int pidfd = serve_request(p, shared_tree, sock, *static_cast<run_region*>(region));
     if (pidfd < 0) {
       ::munmap(region, sizeof(run_region));
       continue;
@@ -269,10 +291,18 @@ std::string pool_key(const launch_spec& spec) { return spec.executable + (spec.l
 }  // namespace
 
 result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& executable, bool network) {
+  zygote_options o;
+  o.network = network;
+  return start(executable, o);
+}
+
+result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& executable, const zygote_options& o) {
   if (auto ok = check_executable(executable); !ok) return ok.error();
   limits lim;
-  lim.network = network;
-  plan p = make_plan({executable, {"/sandbox/exe"}, {}, lim, {}, "/tmp"});
+  lim.network = o.network;
+  lim.tmp_mb = o.tmp_mb;
+  bool network = o.network;
+  plan p = make_plan({executable, {"/sandbox/exe"}, {}, lim, o.writable, o.workdir});
 
   fd_list guard;
   int sync[2], errpipe[2], sv[2];
@@ -288,7 +318,7 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
     return cloned.error();
   }
   pid_t pid = *cloned;
-  if (pid == 0) zygote_main(p, sync[0], errpipe[1], sv[1]);
+  if (pid == 0) zygote_main(p, o.shared_tree, sync[0], errpipe[1], sv[1]);
 
   std::shared_ptr<warm_sandbox> z(new warm_sandbox());
   z->pid_ = pid;
@@ -296,7 +326,11 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   z->socket_ = sv[0];
   z->landlock_abi_ = p.landlock.abi;
   z->network_ = network;
+  z->shared_tree_ = o.shared_tree;
+  z->group_ = o.group;
   if (auto r = map_ids(z->pid_); !r) return r.error();  // the destructor ends the zygote
+  if (z->group_)
+    if (auto r = z->group_->add(z->pid_); !r) return r.error();
   if (::write(sync[1], "g", 1) != 1) return fail("sandbox_setup_failed", "write(sync pipe) failed");
   ::close(errpipe[1]);
   guard.fds = {sync[0], sync[1], errpipe[0], sv[1]};
@@ -315,6 +349,8 @@ warm_sandbox::~warm_sandbox() {
   if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
 }
 
+void warm_sandbox::kill() { ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0); }
+
 bool warm_sandbox::alive() const {
   pollfd pfd{pidfd_, POLLIN, 0};
   return ::poll(&pfd, 1, 0) == 0;
@@ -326,8 +362,10 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
   request_header h{};
   h.argc = static_cast<std::uint32_t>(1 + spec.args.size());
   h.envc = static_cast<std::uint32_t>(spec.env.size());
+  h.terminal = spec.terminal_fd >= 0 ? 1 : 0;
   rlimit_item items[rlimit_count];
-  fill_rlimits(items, spec.lim, shared_nproc);
+  // A shared tree is one user's processes, all counted by RLIMIT_NPROC.
+  fill_rlimits(items, spec.lim, shared_tree_ ? spec.lim.max_processes : shared_nproc);
   for (std::size_t i = 0; i < rlimit_count; ++i) {
     h.rlimits[i][0] = items[i].soft;
     h.rlimits[i][1] = items[i].hard;
@@ -338,20 +376,31 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
     payload.append(s);
     payload.push_back('\0');
   };
+  append(shared_tree_ ? spec.argv0 : "/sandbox/exe");  // a guest runs any program of its environment
   append(spec.argv0);
   for (const auto& a : spec.args) append(a);
   for (const auto& e : spec.env) append(e);
-  if (payload.size() > max_request || std::size_t{h.argc} + h.envc > max_strings)
+  if (payload.size() > max_request || 1 + std::size_t{h.argc} + h.envc > max_strings)
     return fail("request_too_large", "arguments and environment exceed what a warm sandbox takes");
 
   auto proc = std::make_unique<sandboxed_process>();
-  if (auto group = run_cgroup(spec.lim)) proc->group = std::move(*group);
-  else return fail("cgroup_unavailable", group.error().message);  // a warm run is bounded by its cgroup
+  if (shared_tree_) {  // bounded, with everything else in the environment, by the zygote's group
+    proc->shared_group = group_;
+    if (group_) proc->oom_kills_before = group_->oom_kills();
+  } else if (auto group = run_cgroup(spec.lim)) {
+    proc->group = std::move(*group);
+  } else {
+    return fail("cgroup_unavailable", group.error().message);  // a warm run is bounded by its cgroup
+  }
 
   fd_list guard;
-  int in[2], out[2], err[2], status[2], errpipe[2], sync[2];
-  if (auto piped = make_pipes(guard, {in, out, err, status, errpipe, sync}); !piped) return piped.error();
-  int child_fds[fd_count] = {in[0], out[1], err[1], status[1], errpipe[1], sync[0]};
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, status[2], errpipe[2], sync[2];
+  if (auto piped = make_pipes(guard, {status, errpipe, sync}); !piped) return piped.error();
+  if (spec.terminal_fd < 0)
+    if (auto piped = make_pipes(guard, {in, out, err}); !piped) return piped.error();
+  int tty = spec.terminal_fd;
+  int child_fds[fd_count] = {tty >= 0 ? tty : in[0], tty >= 0 ? tty : out[1], tty >= 0 ? tty : err[1],
+                             status[1], errpipe[1], sync[0]};
 
   reply r{EIO};
   int pidfd = -1;
@@ -380,6 +429,7 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
     return fail("sandbox_setup_failed", std::string("clone3(run in warm sandbox): ") + std::strerror(r.err));
   proc->pidfd = pidfd;
   proc->pid = pid_of_pidfd(pidfd);
+  proc->shared_tree = shared_tree_;
   proc->keeps = shared_from_this();
 
   auto abort_run = [&](failure f) -> failure {
@@ -387,7 +437,8 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
     return f;
   };
   if (proc->pid <= 0) return abort_run(fail("sandbox_setup_failed", "no pid for the run's pidfd"));
-  if (auto added = proc->group->add(proc->pid); !added) return abort_run(added.error());
+  if (proc->group)
+    if (auto added = proc->group->add(proc->pid); !added) return abort_run(added.error());
   if (::write(sync[1], "g", 1) != 1) return abort_run(fail("sandbox_setup_failed", "write(sync pipe) failed"));
   ::close(errpipe[1]);
   guard.fds = {in[0], out[1], err[1], status[1], sync[0], sync[1], errpipe[0]};
@@ -397,7 +448,8 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
   proc->status_fd = status[0];
   if (auto exec = await_exec(errpipe[0], [](const child_error& e) { return describe(e); }); !exec)
     return exec.error();
-  proc->enforcement = describe_enforcement(network_, proc->group.get(), landlock_abi_) + ",warm";
+  proc->enforcement = describe_enforcement(network_, proc->group ? proc->group.get() : group_.get(), landlock_abi_) +
+                     (shared_tree_ ? ",environment" : ",warm");
   return proc;
 }
 

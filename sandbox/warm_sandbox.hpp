@@ -14,6 +14,11 @@
 //
 // warm_pool keeps one warm sandbox per (executable, network) and launches
 // through it, falling back to a cold launch when a warm one cannot start.
+//
+// A couch guest's environment is the same zygote built with shared_tree:
+// its runs (the guest's commands) stay in its pid, mount and ipc namespaces,
+// so they share its /tmp and home and may leave processes behind (the
+// zygote, as the namespace's init, reaps them); its cgroup bounds them all.
 #pragma once
 
 #include <sys/types.h>
@@ -31,14 +36,26 @@
 
 namespace hearth::sandbox {
 
+// How a zygote's sandbox is built; the defaults make an offer's warm sandbox.
+struct zygote_options {
+  bool network = false;
+  std::vector<writable_dir> writable;
+  std::string workdir = "/tmp";
+  std::uint64_t tmp_mb = 64;  // the zygote's /tmp (a shared tree's runs all use it)
+  bool shared_tree = false;
+  std::shared_ptr<cgroup> group;  // joined by the zygote before any run (shared trees)
+};
+
 class warm_sandbox : public std::enable_shared_from_this<warm_sandbox> {
  public:
   static result<std::shared_ptr<warm_sandbox>> start(const std::string& executable, bool network);
+  static result<std::shared_ptr<warm_sandbox>> start(const std::string& executable, const zygote_options& options);
   ~warm_sandbox();  // ends the zygote; runs still in flight keep it until they end
 
   // Fails with "sandbox_gone" when the zygote has died (start a new one).
   result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec);
   bool alive() const;
+  void kill();  // ends the zygote and, in a shared tree, every process of it
   pid_t pid() const { return pid_; }
 
  private:
@@ -49,6 +66,8 @@ class warm_sandbox : public std::enable_shared_from_this<warm_sandbox> {
   int socket_ = -1;
   int landlock_abi_ = 0;
   bool network_ = false;
+  bool shared_tree_ = false;
+  std::shared_ptr<cgroup> group_;
 };
 
 class warm_pool {

@@ -1,0 +1,95 @@
+#include "sandbox/disk_quota.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+extern char** environ;
+
+namespace hearth::sandbox {
+namespace {
+
+std::string find_tool(const char* name) {
+  for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
+    std::string path = std::string(dir) + name;
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return "";
+}
+
+// Runs a system tool to its end, its output discarded.
+result<void> run_tool(std::vector<std::string> argv) {
+  std::string path = find_tool(argv[0].c_str());
+  if (path.empty()) return fail("quota_unavailable", argv[0] + " is not installed");
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int err = ::posix_spawn(&pid, path.c_str(), &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) return fail("quota_unavailable", "cannot start " + path + ": " + std::strerror(err));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return fail("quota_unavailable", argv[0] + " " + argv.back() + " failed (status " + std::to_string(status) + ")");
+  return {};
+}
+
+}  // namespace
+
+bool is_mount_point(const std::string& dir) {
+  struct stat here {}, parent {};
+  if (::stat(dir.c_str(), &here) != 0 || ::stat((dir + "/..").c_str(), &parent) != 0) return false;
+  return here.st_dev != parent.st_dev;
+}
+
+result<void> mount_quota(const std::string& image, const std::string& dir, std::uint64_t size_mb, uid_t owner) {
+  if (::geteuid() != 0) return fail("quota_unavailable", "only a node running as root can mount a disk quota");
+  if (is_mount_point(dir)) return {};
+  if (::access(image.c_str(), F_OK) != 0) {
+    std::string part = image + ".new";  // never a half-made image under the real name
+    int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return fail("quota_unavailable", "cannot create " + part + ": " + std::strerror(errno));
+    bool sized = ::ftruncate(fd, static_cast<off_t>(size_mb) << 20) == 0;
+    ::close(fd);
+    if (!sized) return fail("quota_unavailable", "cannot size " + part);
+    std::string owner_ids = std::to_string(owner) + ":" + std::to_string(owner);
+    if (auto made = run_tool({"mkfs.ext4", "-q", "-F", "-m", "0", "-E",
+                              "root_owner=" + owner_ids + ",lazy_itable_init=1,lazy_journal_init=1", part});
+        !made) {
+      ::unlink(part.c_str());
+      return made;
+    }
+    if (::rename(part.c_str(), image.c_str()) != 0)
+      return fail("quota_unavailable", "cannot rename " + part + ": " + std::strerror(errno));
+  }
+  return run_tool({"mount", "-o", "loop,nosuid,nodev,noatime", image, dir});
+}
+
+result<void> unmount(const std::string& dir) {
+  if (!is_mount_point(dir)) return {};
+  if (::umount2(dir.c_str(), MNT_DETACH) != 0)
+    return fail("environment_failed", "umount " + dir + ": " + std::strerror(errno));
+  return {};
+}
+
+std::uint64_t filesystem_used_bytes(const std::string& dir) {
+  struct statvfs sv {};
+  if (::statvfs(dir.c_str(), &sv) != 0) return 0;
+  return static_cast<std::uint64_t>(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+}
+
+}  // namespace hearth::sandbox

@@ -1,0 +1,180 @@
+// Couch guests' local environments against the real node: one long-lived
+// sandbox per guest (processes outlive the command that started them, /tmp
+// lasts), its cgroup's memory limit, the disk quota, usage read while
+// nothing is asked, the WebSocket terminal, the kill switch taking every
+// process along, and a restart bringing the environment back with its home.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "net/websocket_client.hpp"
+#include "support/couch_node.hpp"
+
+using namespace hearth::test;
+using nlohmann::json;
+
+namespace {
+
+struct guest {
+  couch_node& c;
+  std::string id, token;
+
+  guest(couch_node& node, json limits) : c(node) {
+    json body = invite_body;
+    for (auto& [k, v] : limits.items()) body["resourceLimits"][k] = v;
+    auto g = c.redeem(c.ok("POST", "/couch/invites", body, 201)["code"]);
+    id = g["guestId"];
+    token = g["authToken"];
+    c.await_guest(id, [](const json& j) { return j["status"] == "running"; });
+  }
+
+  json exec(const std::string& command, int timeout_secs = 30) {
+    auto r = c.call("POST", "/couch/guest/exec", json{{"command", command}, {"timeoutSecs", timeout_secs}}.dump(), false,
+                    "Authorization: Bearer " + token + "\r\n");
+    INFO(command << " -> " << r.body);
+    REQUIRE(r.status == 200);
+    return json::parse(r.body);
+  }
+  json status() { return c.ok("GET", "/couch/guests/" + id + "/status"); }
+};
+
+// Reads terminal output until it holds text (bounded by the deadline).
+std::string read_until(hearth::net::websocket_client& ws, const std::string& text, std::string& seen) {
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (seen.find(text) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    auto m = ws.receive(1s);
+    if (m && m->binary) seen += m->data;
+    if (!m && ws.closed()) break;
+  }
+  return seen;
+}
+
+}  // namespace
+
+TEST_CASE("a guest's processes share one long-lived environment", "[couch][env]") {
+  couch_node c(std::vector<std::string>{"--couch-backend", "local"});
+  guest g(c, json::object());
+
+  // A background process outlives its command and is seen by the next one.
+  auto started = g.exec("nohup sleep 300 > /dev/null 2>&1 & echo $!; echo shared > /tmp/left");
+  std::string pid = started["stdout"].get<std::string>();
+  pid.erase(pid.find_last_not_of("\n") + 1);
+  REQUIRE(!pid.empty());
+  auto later = g.exec("kill -0 " + pid + " && echo alive; cat /tmp/left; cat /proc/" + pid + "/cmdline | tr '\\0' ' '");
+  CHECK(later["stdout"] == "alive\nshared\nsleep 300 ");
+  CHECK(run({"pgrep", "-f", "^sleep 300$"}).status == 0);
+
+  // A command cut by its timeout is stopped with its whole process group;
+  // what earlier commands left running stays.
+  auto cut = g.exec("sleep 120 > /dev/null 2>&1 & sleep 60", 1);
+  CHECK(cut["ending"] == "wall_limit");
+  CHECK(g.exec("pgrep -c -x sleep")["stdout"] == "1\n");  // the cut command's group went whole
+
+  // The kill switch stops every process of the environment, background ones too.
+  CHECK(c.ok("DELETE", "/couch/guests/" + g.id)["status"] == "revoked");
+  CHECK(run({"pgrep", "-f", "^sleep 300$"}).status != 0);
+  CHECK(run({"pgrep", "-f", "^sleep 120$"}).status != 0);
+}
+
+TEST_CASE("the environment's cgroup bounds memory and its usage is read without being asked", "[couch][env]") {
+  couch_node c(std::vector<std::string>{"--couch-backend", "local"});
+  guest g(c, {{"maxMemoryMB", 64}});
+  // tail keeps a newline-less line whole: it grows until the group's limit.
+  auto oom = g.exec("tail /dev/zero");
+  INFO(oom.dump());
+  CHECK(oom["ending"] == "memory_limit");
+  CHECK(g.status()["status"] == "running");  // the limit is enforced, not crossed
+
+  // CPU burnt by a background loop shows in the usage with no command asked.
+  g.exec("nohup sh -c 'while :; do :; done' > /dev/null 2>&1 &");
+  double before = g.status()["usage"]["cpuSeconds"];
+  json s;
+  for (int i = 0; i < 100; ++i) {  // bounded: samples come every 2 s
+    s = g.status();
+    if (s["usage"]["cpuSeconds"].get<double>() > before + 1) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(s["usage"]["cpuSeconds"].get<double>() > before + 1);
+}
+
+TEST_CASE("maxDiskGB is a hard quota on the guest's home when the node may mount one", "[couch][env]") {
+  if (::geteuid() != 0) {
+    WARN("not root: the node measures disk use instead of mounting a quota");
+    return;
+  }
+  couch_node c(std::vector<std::string>{"--couch-backend", "local"});
+  guest g(c, {{"maxDiskGB", 1}, {"maxMemoryMB", 256}});
+  auto filled = g.exec("dd if=/dev/zero of=big bs=1M count=1100 2>&1", 120);
+  INFO(filled.dump());
+  CHECK(filled["stdout"].get<std::string>().find("No space left on device") != std::string::npos);
+  auto s = g.status();
+  CHECK(s["usage"]["diskMB"].get<int>() >= 900);  // the filesystem's own overhead is not the guest's
+  CHECK(s["usage"]["diskMB"].get<int>() <= 1024);
+  CHECK(s["status"] == "running");
+  // The home and its quota come back after a restart.
+  c.restart();
+  CHECK(g.exec("ls -s --block-size=1M big | cut -d' ' -f1")["stdout"].get<std::string>().size() > 1);
+  CHECK(g.exec("rm big; dd if=/dev/zero of=small bs=1M count=10 2>/dev/null; echo $?")["stdout"] == "0\n");
+  std::string home = c.dir.path() + "/data/guests/" + g.id;
+  c.ok("DELETE", "/couch/guests/" + g.id);
+  CHECK(!std::filesystem::exists(home));
+}
+
+TEST_CASE("the WebSocket terminal is a shell on a pty in the environment", "[couch][env][terminal]") {
+  couch_node c(std::vector<std::string>{"--couch-backend", "local"});
+  guest g(c, json::object());
+  g.exec("echo from-exec > note");
+  auto url = c.n->url("/couch/guest/terminal?cols=90&rows=30");
+
+  // Refusals: no token, a wrong token, not a WebSocket.
+  CHECK(!hearth::net::websocket_client::connect(url, {}, 10s));
+  auto wrong = hearth::net::websocket_client::connect(url, {{"Authorization", "Bearer guest_nope"}}, 10s);
+  REQUIRE(!wrong);
+  CHECK(wrong.error().message.rfind("401", 0) == 0);
+  CHECK(c.call("GET", "/couch/guest/terminal?token=" + g.token, "", false).status == 426);
+
+  auto ws = hearth::net::websocket_client::connect(url, {{"Authorization", "Bearer " + g.token}}, 10s);
+  REQUIRE(ws);
+  auto& t = **ws;
+  std::string seen;
+  t.send("stty size; tty -s && echo is-a-tty; cat note; echo $((6*7))-done\n", true);
+  read_until(t, "42-done\r\n", seen);
+  INFO(seen);
+  CHECK(seen.find("30 90") != std::string::npos);
+  CHECK(seen.find("is-a-tty") != std::string::npos);
+  CHECK(seen.find("from-exec") != std::string::npos);
+
+  t.send(R"({"type":"resize","cols":120,"rows":40})", false);
+  t.send("stty size\n", true);
+  read_until(t, "40 120", seen);
+  CHECK(seen.find("40 120") != std::string::npos);
+
+  t.send("exit 5\n", true);
+  std::optional<json> exit_message;
+  for (int i = 0; i < 40 && !exit_message; ++i) {
+    auto m = t.receive(500ms);
+    if (m && !m->binary) exit_message = json::parse(m->data);
+    if (!m && t.closed()) break;
+  }
+  REQUIRE(exit_message);
+  CHECK((*exit_message)["type"] == "exit");
+  CHECK((*exit_message)["exitCode"] == 5);
+
+  // A terminal open when the kill switch is pulled ends with the environment.
+  auto second = hearth::net::websocket_client::connect(url, {{"Authorization", "Bearer " + g.token}}, 10s);
+  REQUIRE(second);
+  std::string more;
+  (*second)->send("echo ready-$((1+1))\n", true);
+  read_until(**second, "ready-2", more);
+  c.ok("DELETE", "/couch/guests/" + g.id);
+  bool ended = false;
+  for (int i = 0; i < 40 && !ended; ++i) {
+    auto m = (*second)->receive(250ms);
+    ended = !m && (*second)->closed();
+  }
+  CHECK(ended);
+  CHECK(!hearth::net::websocket_client::connect(url, {{"Authorization", "Bearer " + g.token}}, 10s));
+}
