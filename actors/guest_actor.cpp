@@ -87,18 +87,20 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
   };
   // Adds what the environment used since the last sample (CPU) and what it
   // uses now (peak memory, disk); stored only when something changed.
-  auto add_sample = [=](double cpu_secs, std::uint64_t memory_mb, std::uint64_t disk_mb) -> result<guest_record> {
-    guest_usage u = self->state.record.usage;
-    u.cpu_secs += cpu_secs;
-    u.memory_mb = std::max(u.memory_mb, memory_mb);
-    u.disk_mb = disk_mb;
-    if (cpu_secs == 0 && u.memory_mb == self->state.record.usage.memory_mb && u.disk_mb == self->state.record.usage.disk_mb)
+  auto add_sample = [=](const environment_usage& s) -> result<guest_record> {
+    const guest_usage& was = self->state.record.usage;
+    guest_usage u = was;
+    u.cpu_secs += s.cpu_secs;
+    u.memory_mb = std::max(u.memory_mb, s.memory_mb);
+    u.disk_mb = s.disk_mb;
+    u.network_egress_mb += s.network_egress_mb;
+    if (s.cpu_secs == 0 && s.network_egress_mb == 0 && u.memory_mb == was.memory_mb && u.disk_mb == was.disk_mb)
       return self->state.record;
     return check_limits(u);
   };
   auto sampled = [backend](const std::string& id) {
     auto u = backend->sample(id);
-    return caf::make_message(u.cpu_secs, u.memory_mb, u.disk_mb);
+    return caf::make_message(u.cpu_secs, u.memory_mb, u.disk_mb, u.network_egress_mb);
   };
   auto not_running = [self]() -> caf::error {
     const auto& r = self->state.record;
@@ -117,6 +119,7 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
           merged.cpu_secs = std::max(merged.cpu_secs, measured.cpu_secs);
           merged.memory_mb = std::max(merged.memory_mb, measured.memory_mb);
           merged.disk_mb = std::max(merged.disk_mb, measured.disk_mb);
+          merged.network_egress_mb = std::max(merged.network_egress_mb, measured.network_egress_mb);
         }
         return reply(check_limits(merged));
       },
@@ -163,9 +166,10 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
         auto rp = self->make_response_promise<exec_result>();
         self->request(worker, caf::infinite, get_atom::value)
             .then(
-                [=](exec_result& out, double cpu_secs, std::uint64_t memory_mb, std::uint64_t disk_mb) mutable {
+                [=](exec_result& out, double cpu_secs, std::uint64_t memory_mb, std::uint64_t disk_mb,
+                    std::uint64_t egress_mb) mutable {
                   self->state.running->remove(flag);
-                  if (live(self->state.record)) (void)add_sample(cpu_secs, memory_mb, disk_mb);
+                  if (live(self->state.record)) (void)add_sample({cpu_secs, memory_mb, disk_mb, egress_mb});
                   rp.deliver(std::move(out));
                 },
                 [=](caf::error& e) mutable {
@@ -180,9 +184,9 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
         st.sampling = true;
         auto worker = helper(self, [sampled, id = st.record.id]() { return sampled(id); });
         self->request(worker, caf::infinite, get_atom::value)
-            .then([=](double cpu_secs, std::uint64_t memory_mb, std::uint64_t disk_mb) {
+            .then([=](double cpu_secs, std::uint64_t memory_mb, std::uint64_t disk_mb, std::uint64_t egress_mb) {
               self->state.sampling = false;
-              if (live(self->state.record)) (void)add_sample(cpu_secs, memory_mb, disk_mb);
+              if (live(self->state.record)) (void)add_sample({cpu_secs, memory_mb, disk_mb, egress_mb});
             });
       },
       [=](terminal_atom, std::uint32_t cols, std::uint32_t rows) -> caf::result<terminal_handle> {

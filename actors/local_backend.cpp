@@ -17,6 +17,7 @@ sandbox::environment_spec spec_of(const guest_record& g) {
   s.tmp_mb = 256;
   s.disk_mb = g.limits.max_disk_gb * 1024;
   s.network = g.permissions.can_access_internet;
+  s.host_services = g.permissions.can_access_host_services;
   return s;
 }
 
@@ -71,7 +72,7 @@ class local_backend final : public environment_backend {
 
   environment_usage sample(const std::string& guest_id) override {
     auto s = envs_.sample(guest_id);
-    return {s.cpu_secs, s.peak_memory_bytes >> 20, (s.disk_bytes + (1u << 20) - 1) >> 20};
+    return {s.cpu_secs, s.peak_memory_bytes >> 20, (s.disk_bytes + (1u << 20) - 1) >> 20, s.egress_mb};
   }
 
   std::vector<std::string> running() const override { return envs_.running(); }

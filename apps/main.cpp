@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "apps/couch_commands.hpp"
+#include "apps/shell_command.hpp"
 #include "apps/curl_command.hpp"
 #include "apps/key_commands.hpp"
 #include "apps/logging.hpp"
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
   add_pay_commands(app, exit_code);
   add_mcp_commands(app, exit_code);
   add_couch_commands(app, exit_code);
+  add_shell_command(app, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "hearth " HEARTH_VERSION "\n"; });
 
   try {

@@ -75,6 +75,10 @@ json guest_json(const guest_record& g, const std::string& base) {
           {"agentEndpoint", g.agent_endpoint.empty()     ? json(nullptr)
                             : g.agent_endpoint[0] == '/' ? json(base + g.agent_endpoint)
                                                          : json(g.agent_endpoint)},
+          // The local environments' WebSocket terminal, beside their exec API.
+          {"terminalEndpoint", g.agent_endpoint == "/couch/guest/exec" && base.rfind("http://", 0) == 0
+                                   ? json("ws://" + base.substr(7) + "/couch/guest/terminal")
+                                   : json(nullptr)},
           {"usage", usage_json(g.usage)}};
 }
 

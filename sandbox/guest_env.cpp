@@ -10,6 +10,7 @@
 #include "sandbox/cgroup.hpp"
 #include "sandbox/disk_quota.hpp"
 #include "sandbox/runner.hpp"
+#include "sandbox/user_network.hpp"
 #include "sandbox/warm_sandbox.hpp"
 
 namespace hearth::sandbox {
@@ -35,8 +36,10 @@ struct local_environments::live_env {
   std::shared_ptr<cgroup> group;  // null where the host gives none
   double cpu_reported = 0;        // the group's CPU seconds already sampled
   double cpu_unsampled = 0;       // without a group: commands' CPU not yet sampled
-  std::mutex mu;                  // the two counters
+  std::uint64_t egress_reported = 0;  // bytes sent, in whole megabytes already sampled
+  std::mutex mu;                  // the counters
   bool quota = false;             // the home is its own filesystem
+  std::unique_ptr<user_network> net;  // null: no network, or the host's (without slirp4netns)
 };
 
 local_environments::local_environments(std::string base_dir) : base_(std::move(base_dir)) {}
@@ -92,6 +95,13 @@ result<std::shared_ptr<local_environments::live_env>> local_environments::ensure
   if (auto group = cgroup::create("guest-" + id, lim)) env->group = std::move(*group);
   zygote_options o;
   o.network = spec.network;
+  o.private_network = spec.network && user_network::available();
+  if (spec.network && !o.private_network) {
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true))
+      spdlog::warn("couch: slirp4netns is not installed; guests with internet share the host's network and their "
+                   "egress is not measured");
+  }
   o.writable = {{home(id), inside_home}};
   o.workdir = inside_home;
   o.tmp_mb = spec.tmp_mb;
@@ -101,6 +111,11 @@ result<std::shared_ptr<local_environments::live_env>> local_environments::ensure
   auto zygote = warm_sandbox::start("/bin/sh", o);
   if (!zygote) return zygote.error();
   env->zygote = std::move(*zygote);
+  if (o.private_network) {
+    auto net = user_network::attach(env->zygote->pid(), spec.host_services);
+    if (!net) return net.error();  // the zygote ends with env
+    env->net = std::move(*net);
+  }
   live_[id] = env;
   spdlog::debug("guest {}: environment {} started", id, env->zygote->pid());
   return env;
@@ -214,6 +229,13 @@ environment_sample local_environments::sample(const std::string& id) {
     } else {
       s.cpu_secs = std::exchange(env->cpu_unsampled, 0.0);
     }
+    if (env->net) {
+      std::uint64_t sent = user_network::egress_bytes(env->zygote->pid());
+      if (sent >= env->egress_reported + (1u << 20)) {
+        s.egress_mb = (sent - env->egress_reported) >> 20;
+        env->egress_reported += s.egress_mb << 20;
+      }
+    }
   }
   if (is_mount_point(home(id))) {
     s.disk_bytes = filesystem_used_bytes(home(id));
@@ -240,6 +262,7 @@ std::string local_environments::enforcement(const std::string& id) const {
   auto it = live_.find(id);
   if (it == live_.end()) return "";
   std::string e = it->second->group ? it->second->group->version() : "rlimits";
+  if (it->second->net) e += ",user-network";
   return e + (it->second->quota ? ",disk-quota" : ",disk-measured");
 }
 

@@ -6,6 +6,8 @@
 // /tmp that lasts as long as the environment. Commands and terminals are
 // processes in that tree, so what one starts may outlive it; one cgroup
 // bounds them all (memory, CPU cores, processes) and is where usage is read.
+// With network, the environment still has its own network namespace, joined
+// to the internet by sandbox/user_network, whose counters are its egress.
 // An environment that is not running (after a node restart) is started
 // again on first use, with the home it had. A plain library: the guest
 // actor owns when and for whom it is used.
@@ -33,7 +35,8 @@ struct environment_spec {
   std::uint64_t max_processes = 256;
   std::uint64_t tmp_mb = 256;
   std::uint64_t disk_mb = 0;  // 0: no quota
-  bool network = false;
+  bool network = false;        // the internet, through the environment's own network namespace
+  bool host_services = false;  // with network: the node host's loopback services (as 10.0.2.2)
 };
 
 struct guest_exec {
@@ -50,6 +53,7 @@ struct environment_sample {
   double cpu_secs = 0;  // used since the previous sample
   std::uint64_t memory_bytes = 0, peak_memory_bytes = 0;
   std::uint64_t disk_bytes = 0;
+  std::uint64_t egress_mb = 0;  // whole megabytes sent since the previous sample
   bool live = false;  // the environment's processes are running
 };
 

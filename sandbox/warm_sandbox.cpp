@@ -312,7 +312,7 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   guard.fds.push_back(sv[1]);
 
   int pidfd = -1;
-  auto cloned = clone_into_namespaces(network, pidfd);
+  auto cloned = clone_into_namespaces(network && !o.private_network, pidfd);
   if (!cloned) {
     ::close(sv[0]);
     return cloned.error();

@@ -39,6 +39,7 @@ namespace hearth::sandbox {
 // How a zygote's sandbox is built; the defaults make an offer's warm sandbox.
 struct zygote_options {
   bool network = false;
+  bool private_network = false;  // with network: a namespace of its own, for the caller to connect
   std::vector<writable_dir> writable;
   std::string workdir = "/tmp";
   std::uint64_t tmp_mb = 64;  // the zygote's /tmp (a shared tree's runs all use it)

@@ -2,11 +2,17 @@
 // sandbox per guest (processes outlive the command that started them, /tmp
 // lasts), its cgroup's memory limit, the disk quota, usage read while
 // nothing is asked, the WebSocket terminal, the kill switch taking every
-// process along, and a restart bringing the environment back with its home.
+// process along, a restart bringing the environment back with its home, and
+// the network: none, or the internet through the environment's own
+// namespace with its egress counted.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
@@ -127,6 +133,7 @@ TEST_CASE("the WebSocket terminal is a shell on a pty in the environment", "[cou
   couch_node c(std::vector<std::string>{"--couch-backend", "local"});
   guest g(c, json::object());
   g.exec("echo from-exec > note");
+  CHECK(g.status()["terminalEndpoint"] == "ws://127.0.0.1/couch/guest/terminal");
   auto url = c.n->url("/couch/guest/terminal?cols=90&rows=30");
 
   // Refusals: no token, a wrong token, not a WebSocket.
@@ -163,6 +170,12 @@ TEST_CASE("the WebSocket terminal is a shell on a pty in the environment", "[cou
   CHECK((*exit_message)["type"] == "exit");
   CHECK((*exit_message)["exitCode"] == 5);
 
+  // hearth shell: the same terminal from the command line, stdin piped.
+  auto shell = run({HEARTH_BIN, "shell", "--node", c.n->url("")}, {"HEARTH_GUEST_TOKEN=" + g.token},
+                   "echo via-$((3*4))\nexit 7\n");
+  CHECK(shell.out.find("via-12") != std::string::npos);
+  CHECK(shell.status == 7);
+
   // A terminal open when the kill switch is pulled ends with the environment.
   auto second = hearth::net::websocket_client::connect(url, {{"Authorization", "Bearer " + g.token}}, 10s);
   REQUIRE(second);
@@ -177,4 +190,65 @@ TEST_CASE("the WebSocket terminal is a shell on a pty in the environment", "[cou
   }
   CHECK(ended);
   CHECK(!hearth::net::websocket_client::connect(url, {{"Authorization", "Bearer " + g.token}}, 10s));
+}
+
+TEST_CASE("with internet, a guest has its own network namespace whose egress is counted", "[couch][env][network]") {
+  // A sink on the host's loopback for what the guest sends.
+  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener, 8) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string port = std::to_string(ntohs(addr.sin_port));
+  std::atomic<std::uint64_t> received{0};
+  std::thread sink([&] {
+    int c = ::accept(listener, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[65536];
+    for (ssize_t n; (n = ::read(c, buf, sizeof buf)) > 0;) received += static_cast<std::uint64_t>(n);
+    ::close(c);
+  });
+
+  couch_node c(std::vector<std::string>{"--couch-backend", "local"});
+  json body = invite_body;
+  body["permissions"] = {{"canAccessInternet", true}, {"canAccessHostServices", true}};
+  auto redeemed = c.redeem(c.ok("POST", "/couch/invites", body, 201)["code"]);
+  std::string id = redeemed["guestId"], token = redeemed["authToken"];
+  c.await_guest(id, [](const json& j) { return j["status"] == "running"; });
+  auto exec = [&](const std::string& command) {
+    auto r = c.call("POST", "/couch/guest/exec", json{{"command", command}}.dump(), false,
+                    "Authorization: Bearer " + token + "\r\n");
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    return json::parse(r.body);
+  };
+  auto sent = exec("head -c 3000000 /dev/zero | bash -c 'cat > /dev/tcp/10.0.2.2/" + port + "'; echo $?");
+  CHECK(sent["stdout"] == "0\n");
+  sink.join();
+  ::close(listener);
+  CHECK(received == 3000000);
+  // Counted in whole megabytes as samples come (one follows each command).
+  json usage;
+  for (int i = 0; i < 100; ++i) {
+    usage = c.ok("GET", "/couch/guests/" + id + "/status")["usage"];
+    if (usage["networkEgressMB"].get<int>() >= 2) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  INFO(usage.dump() << exec("cat /proc/net/dev").dump());
+  CHECK(usage["networkEgressMB"].get<int>() >= 2);
+  CHECK(usage["networkEgressMB"].get<int>() <= 4);
+
+  // Without host services the node's loopback is out of reach; without
+  // internet there is no interface but loopback.
+  guest closed(c, json::object());
+  CHECK(closed.exec("grep -c : /proc/net/dev")["stdout"] == "1\n");
+  body["permissions"] = {{"canAccessInternet", true}, {"canAccessHostServices", false}};
+  auto other = c.redeem(c.ok("POST", "/couch/invites", body, 201)["code"]);
+  token = other["authToken"];
+  c.await_guest(other["guestId"], [](const json& j) { return j["status"] == "running"; });
+  auto refused = exec("bash -c 'echo x > /dev/tcp/10.0.2.2/" + std::to_string(c.n->port) + "' 2>/dev/null; echo $?");
+  CHECK(refused["stdout"] == "1\n");
 }
