@@ -36,7 +36,9 @@ for (let i = 0; i < guests; i++) {
   if (r.ending !== "exited") throw new Error("exec failed: " + JSON.stringify(r));
   firstExec.push(performance.now() - t0);
 }
+const stopped = new Promise((resolve) => node.once("exit", resolve));
 node.kill("SIGTERM");
+await stopped;  // it stops the environments and unmounts their homes
 
 const bwrap = [];
 for (let i = 0; i < guests; i++) {

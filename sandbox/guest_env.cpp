@@ -46,9 +46,15 @@ local_environments::local_environments(std::string base_dir) : base_(std::move(b
 
 local_environments::~local_environments() {
   std::lock_guard lock(mu_);
-  for (auto& [id, env] : live_)
+  for (auto& [id, env] : live_) {
     if (env->group) env->group->kill_all();
+    env->zygote->kill();
+  }
   live_.clear();
+  // Homes stay on disk; their quota images are mounted again on first use.
+  std::error_code ec;
+  for (fs::directory_iterator it(base_, ec), end; !ec && it != end; it.increment(ec))
+    if (is_mount_point(home(it->path().filename().string()))) (void)unmount(home(it->path().filename().string()));
 }
 
 std::string local_environments::home(const std::string& id) const { return base_ + "/" + id + "/home"; }

@@ -60,7 +60,7 @@ struct environment_sample {
 class local_environments {
  public:
   explicit local_environments(std::string base_dir);
-  ~local_environments();  // stops every environment (homes stay)
+  ~local_environments();  // stops every environment and unmounts the homes (which stay)
 
   // Creates the home (and its disk image) and starts the environment.
   result<void> create(const std::string& guest_id, const environment_spec& spec);

@@ -27,6 +27,12 @@ struct couch_node {
     set_clock_offset_hours(0);
     start();
   }
+  // A graceful stop: the node unmounts its guests' homes.
+  ~couch_node() {
+    if (!n) return;
+    n->proc->signal(SIGTERM);
+    (void)n->proc->wait_exit(30s);
+  }
   void start() {
     ::setenv("HEARTH_TEST_CLOCK_OFFSET_FILE", clock_file.c_str(), 1);
     n = std::make_unique<node>(dir.path() + "/data", args);

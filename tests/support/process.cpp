@@ -1,5 +1,9 @@
 #include "support/process.hpp"
 
+#include <sys/mount.h>
+
+#include <fstream>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -169,6 +173,12 @@ temp_dir::temp_dir() {
 }
 
 temp_dir::~temp_dir() {
+  // A node killed in a test leaves its guests' quota images mounted here.
+  std::ifstream mounts("/proc/self/mounts");
+  std::vector<std::string> under;
+  for (std::string device, point, rest; mounts >> device >> point && std::getline(mounts, rest);)
+    if (point.rfind(path_ + "/", 0) == 0) under.push_back(point);
+  for (const auto& point : under) ::umount2(point.c_str(), MNT_DETACH);
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
 }
