@@ -41,7 +41,8 @@ class environment_backend {
   virtual std::vector<std::string> running() const = 0;  // guests whose environments have processes
 };
 
-// The guest's home under base_dir/<id>, its processes in one long-lived sandbox.
-std::shared_ptr<environment_backend> make_local_backend(std::string base_dir);
+// The guest's home under base_dir/<id>, its processes in one long-lived
+// sandbox whose system directories come from rootfs (empty: the host's).
+std::shared_ptr<environment_backend> make_local_backend(std::string base_dir, std::string rootfs = "");
 
 }  // namespace hearth::actors

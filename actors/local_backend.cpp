@@ -23,7 +23,7 @@ sandbox::environment_spec spec_of(const guest_record& g) {
 
 class local_backend final : public environment_backend {
  public:
-  explicit local_backend(std::string base) : envs_(std::move(base)) {}
+  local_backend(std::string base, std::string rootfs) : envs_(std::move(base), std::move(rootfs)) {}
   std::string name() const override { return "local"; }
 
   result<std::string> create(const guest_record& g) override {
@@ -83,8 +83,8 @@ class local_backend final : public environment_backend {
 
 }  // namespace
 
-std::shared_ptr<environment_backend> make_local_backend(std::string base_dir) {
-  return std::make_shared<local_backend>(std::move(base_dir));
+std::shared_ptr<environment_backend> make_local_backend(std::string base_dir, std::string rootfs) {
+  return std::make_shared<local_backend>(std::move(base_dir), std::move(rootfs));
 }
 
 }  // namespace hearth::actors

@@ -30,8 +30,9 @@ struct node_config {
   std::string settlement = "ledger";         // ledger | facilitator
   std::string facilitator_url;               // with settlement = facilitator
   std::uint64_t facilitator_timeout_secs = 10;
-  std::string couch_host_token;
-  std::string couch_backend = "local";  // local | none (guests wait for the host's activate)  // empty: DATA_DIR/couch-host.token, generated at first start
+  std::string couch_host_token;  // empty: DATA_DIR/couch-host.token, generated at first start
+  std::string couch_backend = "local";  // local | none (guests wait for the host's activate)
+  std::string couch_rootfs;             // a golden root filesystem for guests; empty: the host's system dirs
   unsigned actor_threads = 2;
   unsigned http_threads = 1;
   net::http_limits http;

@@ -225,7 +225,10 @@ int run_serve(const node_config& config) {
   if (!host_token_hash) return fatal(host_token_hash.error());
   actors::couch_config couch;
   couch.now = couch_clock();
-  if (config.couch_backend == "local") couch.backend = actors::make_local_backend((fs::path(config.data_dir) / "guests").string());
+  if (!config.couch_rootfs.empty() && ::access((config.couch_rootfs + "/bin/sh").c_str(), X_OK) != 0)
+    return fatal(fail("bad_rootfs", "--couch-rootfs " + config.couch_rootfs + " has no /bin/sh"));
+  if (config.couch_backend == "local")
+    couch.backend = actors::make_local_backend((fs::path(config.data_dir) / "guests").string(), config.couch_rootfs);
 
   storage::options db_options;
   db_options.path = (fs::path(config.data_dir) / "db").string();

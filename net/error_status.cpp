@@ -20,6 +20,7 @@ unsigned status_for(const std::string& code) {
       {"unauthorized", 401}, {"invite_not_found", 404}, {"invite_redeemed", 409}, {"invite_expired", 410},
       {"invite_revoked", 410}, {"invite_not_active", 409}, {"guest_not_found", 404}, {"guest_ended", 409},
       {"guest_revoked", 401}, {"guest_not_running", 409}, {"no_environment", 501}, {"environment_missing", 410},
+      {"bad_command", 400}, {"program_not_runnable", 422},
   };
   auto it = table.find(code);
   return it == table.end() ? 500 : it->second;

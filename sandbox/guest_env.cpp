@@ -42,7 +42,8 @@ struct local_environments::live_env {
   std::unique_ptr<user_network> net;  // null: no network, or the host's (without slirp4netns)
 };
 
-local_environments::local_environments(std::string base_dir) : base_(std::move(base_dir)) {}
+local_environments::local_environments(std::string base_dir, std::string rootfs)
+    : base_(std::move(base_dir)), rootfs_(std::move(rootfs)) {}
 
 local_environments::~local_environments() {
   std::lock_guard lock(mu_);
@@ -112,6 +113,7 @@ result<std::shared_ptr<local_environments::live_env>> local_environments::ensure
   o.workdir = inside_home;
   o.tmp_mb = spec.tmp_mb;
   o.shared_tree = true;
+  o.system_root = rootfs_;
   o.group = env->group;
   // The zygote is bound at /sandbox/exe like any sandbox's program; commands name their own.
   auto zygote = warm_sandbox::start("/bin/sh", o);

@@ -1,7 +1,7 @@
 // Couch guest environments on this host (the "local" backend). Each guest
 // gets a long-lived sandbox: a zygote in its own user, pid, mount, ipc, uts
 // (and, without network, net) namespaces with the system directories
-// read-only, a persistent home (BASE/<id>/home at /home/guest; on its own
+// read-only (the host's or a golden rootfs's), a persistent home (BASE/<id>/home at /home/guest; on its own
 // ext4 image of maxDiskGB when the node may mount one, a hard quota) and a
 // /tmp that lasts as long as the environment. Commands and terminals are
 // processes in that tree, so what one starts may outlive it; one cgroup
@@ -59,7 +59,9 @@ struct environment_sample {
 
 class local_environments {
  public:
-  explicit local_environments(std::string base_dir);
+  // rootfs: a golden root filesystem whose system directories and /etc the
+  // environments see (read-only); empty: the host's.
+  explicit local_environments(std::string base_dir, std::string rootfs = "");
   ~local_environments();  // stops every environment and unmounts the homes (which stay)
 
   // Creates the home (and its disk image) and starts the environment.
@@ -79,7 +81,7 @@ class local_environments {
  private:
   struct live_env;
   result<std::shared_ptr<live_env>> ensure(const std::string& guest_id, const environment_spec& spec);
-  std::string base_;
+  std::string base_, rootfs_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<live_env>> live_;
 };

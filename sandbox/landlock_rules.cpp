@@ -45,6 +45,9 @@ landlock_plan plan_landlock(const std::vector<std::string>& writable_dirs) {
                            ~LANDLOCK_ACCESS_FS_MAKE_BLOCK;
   plan.rules = {
       {"/usr", read_exec}, {"/etc", read_exec}, {"/sandbox", read_exec}, {"/proc", read_exec},
+      // Real directories where /usr is not merged (an older golden rootfs).
+      {"/bin", read_exec}, {"/sbin", read_exec}, {"/lib", read_exec}, {"/lib32", read_exec}, {"/lib64", read_exec},
+      {"/libx32", read_exec}, {"/opt", read_exec},
       {"/dev", read_exec | LANDLOCK_ACCESS_FS_WRITE_FILE | (plan.handled & LANDLOCK_ACCESS_FS_TRUNCATE)},
       {"/tmp", writable},
   };

@@ -132,15 +132,21 @@ plan make_plan(const plan_input& in) {
   p.clear_groups = ::geteuid() == 0;
   const auto& lim = in.lim;
   p.ops.push_back({fs_op::tmpfs, p.root, "mode=0755,size=1m"});
-  for (const char* top : {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) add_host_path(p, top, top);
-  p.ops.push_back({fs_op::make_dir, p.root + "/etc", ""});
-  std::vector<std::string> etc = {"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "passwd", "group",
-                                  "nsswitch.conf", "localtime", "mime.types"};
-  if (lim.network) etc.insert(etc.end(), {"resolv.conf", "hosts", "ssl", "ca-certificates", "gai.conf"});
-  for (const auto& name : etc) {
-    char resolved[PATH_MAX];
-    std::string host = "/etc/" + name;
-    if (::realpath(host.c_str(), resolved)) add_host_path(p, resolved, "/etc/" + name);
+  const std::string& sys = in.system_root;
+  for (const char* top : {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) add_host_path(p, sys + top, top);
+  if (!sys.empty()) {  // a golden rootfs: its /etc is no secret of the host's
+    add_host_path(p, sys + "/opt", "/opt");
+    add_host_path(p, sys + "/etc", "/etc");
+  } else {
+    p.ops.push_back({fs_op::make_dir, p.root + "/etc", ""});
+    std::vector<std::string> etc = {"ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "passwd", "group",
+                                    "nsswitch.conf", "localtime", "mime.types"};
+    if (lim.network) etc.insert(etc.end(), {"resolv.conf", "hosts", "ssl", "ca-certificates", "gai.conf"});
+    for (const auto& name : etc) {
+      char resolved[PATH_MAX];
+      std::string host = "/etc/" + name;
+      if (::realpath(host.c_str(), resolved)) add_host_path(p, resolved, "/etc/" + name);
+    }
   }
   p.ops.push_back({fs_op::make_dir, p.root + "/dev", ""});
   p.ops.push_back({fs_op::tmpfs, p.root + "/dev", "mode=0755,size=64k"});
@@ -284,6 +290,8 @@ result<void> await_exec(int errpipe_fd, const std::function<std::string(const ch
   ssize_t n;
   while ((n = ::read(errpipe_fd, &e, sizeof e)) < 0 && errno == EINTR) {
   }
+  if (n == sizeof e && e.step == s_execve)  // the sandbox stood; the program itself cannot run
+    return fail("program_not_runnable", describe_error(e));
   if (n == sizeof e) return fail("sandbox_setup_failed", describe_error(e));
   return {};
 }

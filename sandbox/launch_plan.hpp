@@ -99,6 +99,7 @@ struct plan_input {
   limits lim;
   std::vector<writable_dir> writable;
   std::string workdir = "/tmp";
+  std::string system_root;  // empty: the host's system directories and chosen /etc files
 };
 
 plan make_plan(const plan_input& in);

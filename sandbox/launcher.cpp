@@ -43,7 +43,7 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
 
   std::vector<std::string> argv{spec.argv0};
   argv.insert(argv.end(), spec.args.begin(), spec.args.end());
-  plan p = make_plan({spec.executable, std::move(argv), spec.env, spec.lim, spec.writable, spec.workdir});
+  plan p = make_plan({spec.executable, std::move(argv), spec.env, spec.lim, spec.writable, spec.workdir, ""});
   std::string enforcement = describe_enforcement(spec.lim.network, proc->group.get(), p.landlock.abi);
 
   fd_list guard;

@@ -302,7 +302,7 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   lim.network = o.network;
   lim.tmp_mb = o.tmp_mb;
   bool network = o.network;
-  plan p = make_plan({executable, {"/sandbox/exe"}, {}, lim, o.writable, o.workdir});
+  plan p = make_plan({executable, {"/sandbox/exe"}, {}, lim, o.writable, o.workdir, o.system_root});
 
   fd_list guard;
   int sync[2], errpipe[2], sv[2];

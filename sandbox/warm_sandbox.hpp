@@ -41,6 +41,7 @@ struct zygote_options {
   bool network = false;
   bool private_network = false;  // with network: a namespace of its own, for the caller to connect
   std::vector<writable_dir> writable;
+  std::string system_root;  // where /usr, /bin, /lib..., /etc come from (read-only); empty: the host's
   std::string workdir = "/tmp";
   std::uint64_t tmp_mb = 64;  // the zygote's /tmp (a shared tree's runs all use it)
   bool shared_tree = false;

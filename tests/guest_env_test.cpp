@@ -4,7 +4,7 @@
 // nothing is asked, the WebSocket terminal, the kill switch taking every
 // process along, a restart bringing the environment back with its home, and
 // the network: none, or the internet through the environment's own
-// namespace with its egress counted.
+// namespace with its egress counted; a golden rootfs instead of the host's.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <arpa/inet.h>
@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "net/websocket_client.hpp"
@@ -251,4 +252,34 @@ TEST_CASE("with internet, a guest has its own network namespace whose egress is 
   c.await_guest(other["guestId"], [](const json& j) { return j["status"] == "running"; });
   auto refused = exec("bash -c 'echo x > /dev/tcp/10.0.2.2/" + std::to_string(c.n->port) + "' 2>/dev/null; echo $?");
   CHECK(refused["stdout"] == "1\n");
+}
+
+TEST_CASE("--couch-rootfs gives environments a golden root filesystem instead of the host's", "[couch][env][rootfs]") {
+  // The smallest rootfs that runs: dash and what it loads, a marker, an /etc.
+  temp_dir golden;
+  std::string root = golden.path();
+  namespace fs = std::filesystem;
+  for (const char* dir : {"/usr/bin", "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/share", "/etc"})
+    fs::create_directories(root + dir);
+  fs::copy_file("/usr/bin/dash", root + "/usr/bin/sh");
+  fs::copy_file(fs::canonical("/lib/x86_64-linux-gnu/libc.so.6"), root + "/usr/lib/x86_64-linux-gnu/libc.so.6");
+  fs::copy_file(fs::canonical("/lib64/ld-linux-x86-64.so.2"), root + "/usr/lib64/ld-linux-x86-64.so.2");
+  fs::create_directory_symlink("usr/bin", root + "/bin");
+  fs::create_directory_symlink("usr/lib", root + "/lib");
+  fs::create_directory_symlink("usr/lib64", root + "/lib64");
+  std::ofstream(root + "/usr/share/golden") << "made by the test\n";
+  std::ofstream(root + "/etc/motd") << "golden etc\n";
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    fs::permissions(e.path(), fs::perms::others_read | fs::perms::others_exec | fs::perms::group_read, fs::perm_options::add);
+  fs::permissions(root, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+
+  couch_node c(std::vector<std::string>{"--couch-backend", "local", "--couch-rootfs", root});
+  guest g(c, json::object());
+  auto seen = g.exec("read line < /usr/share/golden; echo \"$line\"; read motd < /etc/motd; echo \"$motd\"; "
+                     "[ -e /usr/bin/bash ] || echo no-host-bash; echo x > /usr/share/w 2>/dev/null || echo read-only");
+  CHECK(seen["stdout"] == "made by the test\ngolden etc\nno-host-bash\nread-only\n");
+  auto missing = c.call("POST", "/couch/guest/exec", json{{"argv", {"/bin/cat", "/etc/motd"}}}.dump(), false,
+                        "Authorization: Bearer " + g.token + "\r\n");
+  CHECK(missing.status == 422);  // the rootfs has no cat
+  CHECK(json::parse(missing.body)["error"]["code"] == "program_not_runnable");
 }
