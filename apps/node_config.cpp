@@ -76,7 +76,7 @@ void add_node_options(CLI::App& app, node_config& c) {
       ->check(CLI::IsMember({"local", "none"}));
   add("--couch-rootfs", c.couch_rootfs, "HEARTH_COUCH_ROOTFS",
       "Golden root filesystem of guest environments (scripts/make-rootfs.sh builds one); unset: the host's system dirs, read-only")
-      ->check(CLI::ExistingDirectory);
+      ->check([](const std::string& dir) { return dir.empty() ? std::string() : CLI::ExistingDirectory(dir); });
   add("--actor-threads", c.actor_threads, "HEARTH_ACTOR_THREADS", "Actor scheduler threads")->check(CLI::Range(1u, 256u));
   add("--http-threads", c.http_threads, "HEARTH_HTTP_THREADS", "HTTP io threads")->check(CLI::Range(1u, 64u));
   add("--http-header-limit", c.http.header_bytes, "HEARTH_HTTP_HEADER_LIMIT", "Largest request header, bytes")
