@@ -7,7 +7,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <unordered_map>
 
 #include "crypto/keccak.hpp"
@@ -38,6 +40,55 @@ std::string hex_bytes(const std::string& hex) {
   return b ? std::string(b->begin(), b->end()) : std::string();
 }
 
+// The program's stdout as it comes: handed to the sink, hashed, kept in the
+// record up to inline_output_bytes and past that (all of it) in the task's
+// output file, so a large output is never held whole.
+class output_keeper {
+ public:
+  using sink_fn = std::function<void(const std::string&, std::string_view)>;
+  output_keeper(task_record& t, std::string path, std::shared_ptr<sink_fn> sink)
+      : t_(t), path_(std::move(path)), sink_(std::move(sink)) {}
+  ~output_keeper() {
+    if (file_) std::fclose(file_);
+  }
+  void add(std::string_view s) {
+    t_.stdout_size += s.size();
+    hash_.update(s);
+    if (sink_) (*sink_)(t_.id, s);
+    if (!file_ && !failed_ && t_.stdout_data.size() + s.size() <= inline_output_bytes) {
+      t_.stdout_data.append(s);
+      return;
+    }
+    if (!file_ && !failed_) spill();
+    if (file_ && std::fwrite(s.data(), 1, s.size(), file_) != s.size()) fail();
+  }
+  // The content hash; false when the output could not be kept whole.
+  bool finish(crypto::hash256& content) {
+    if (file_ && std::fflush(file_) != 0) fail();
+    content = hash_.finish();
+    return !failed_;
+  }
+
+ private:
+  void spill() {
+    file_ = std::fopen(path_.c_str(), "wb");
+    if (!file_) return fail();
+    t_.stdout_spilled = true;
+    if (std::fwrite(t_.stdout_data.data(), 1, t_.stdout_data.size(), file_) != t_.stdout_data.size()) return fail();
+    std::string().swap(t_.stdout_data);
+  }
+  void fail() {
+    if (!failed_) spdlog::error("task {}: stdout not stored in {}", t_.id, path_);
+    failed_ = true;
+  }
+  task_record& t_;
+  std::string path_;
+  std::shared_ptr<sink_fn> sink_;
+  crypto::sha256_hasher hash_;
+  std::FILE* file_ = nullptr;
+  bool failed_ = false;
+};
+
 // Everything a task actor needs; copied into it.
 struct task_job {
   task_record record;
@@ -50,6 +101,8 @@ struct task_job {
   crypto::address owner;
   storage::store* db;
   std::shared_ptr<sandbox::warm_pool> pool;  // null: every run builds its sandbox cold
+  std::string output_path = {};
+  std::shared_ptr<std::function<void(const std::string&, std::string_view)>> sink = nullptr;
 };
 
 // The detached task actor: blocks on its sandboxed run, then reports.
@@ -61,7 +114,8 @@ void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_p
   sandbox::run_io io;
   io.stdin_data = std::move(job->stdin_data);
   io.stdin_file = job->stdin_file;
-  io.on_stdout = [&t](std::string_view s) { t.stdout_data.append(s); };
+  output_keeper out(t, job->output_path, job->sink);
+  io.on_stdout = [&out](std::string_view s) { out.add(s); };
   io.on_stderr = [&t](std::string_view s) { t.stderr_data.append(s); };
   io.cancel = job->cancel.get();
   auto report = sandbox::run(job->spec, std::move(io), job->pool.get());
@@ -80,7 +134,12 @@ void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_p
     t.peak_memory_bytes = report->used.peak_memory_bytes;
     if (report->how == sandbox::ending::cancelled) t.error = "the node stopped the task";
   }
-  auto sig = job->key->sign_digest(task_output_digest(job->owner, t.id, t.stdout_data)).to_bytes();
+  crypto::hash256 content{};
+  if (!out.finish(content)) {
+    t.state = task_state::failed;
+    t.error = "the node could not store the task's output";
+  }
+  auto sig = job->key->sign_digest(task_output_digest(job->owner, t.id, content)).to_bytes();
   t.output_signature.assign(sig.begin(), sig.end());
   if (auto saved = storage::save_task(*job->db, t); !saved) {
     spdlog::error("task {}: final record not saved: {}", t.id, saved.error().message);
@@ -98,6 +157,7 @@ struct registry_state {
   unsigned max_queued = 256;
   std::chrono::milliseconds retention{0};
   std::shared_ptr<sandbox::warm_pool> pool;
+  std::string output_dir;
   std::string sweep_cursor;
   std::unordered_map<std::string, std::vector<caf::response_promise>> waiting;  // by task id
   std::unordered_map<std::string, std::shared_ptr<std::atomic<bool>>> cancels;  // running tasks
@@ -176,6 +236,8 @@ caf::result<task_record> run_task(registry* self, stored_offer& offer, task_inpu
   job->spec.lim.max_output_bytes = l.max_output_bytes;
   job->stdin_data = std::move(in.stdin_data);
   job->stdin_file = std::move(in.stdin_file);
+  job->output_path = st.output_dir + "/" + id;
+  job->sink = std::move(in.output_sink);
   if (auto saved = storage::save_task(*st.db, job->record); !saved) return to_error(saved.error());
   st.waiting[id].push_back(self->make_response_promise());
   auto promise = st.waiting[id].back();
@@ -195,6 +257,9 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
   st.max_queued = config->max_queued;
   st.retention = config->retention;
   if (config->warm_sandboxes) st.pool = std::make_shared<sandbox::warm_pool>();
+  st.output_dir = config->output_dir.empty() ? "outputs" : config->output_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(st.output_dir, ec);
   self->delayed_send(self, sweep_interval, sweep_atom::value);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     for (auto& [id, flag] : self->state.cancels) flag->store(true);
@@ -236,6 +301,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
         if (!step) spdlog::warn("task retention sweep: {}", step.error().message);
         else {
           st.sweep_cursor = step->next_cursor;
+          for (const auto& id : step->spilled) std::remove((st.output_dir + "/" + id).c_str());
           if (step->deleted > 0) spdlog::debug("task retention: deleted {} finished task(s)", step->deleted);
         }
         self->delayed_send(self, sweep_interval, sweep_atom::value);
@@ -266,12 +332,16 @@ std::string task_input_hash(const task_input& in) {
 
 crypto::hash256 task_output_digest(const crypto::address& owner, const std::string& task_id_hex,
                                    const std::string& stdout_data) {
+  return task_output_digest(owner, task_id_hex, crypto::sha256(stdout_data));
+}
+
+crypto::hash256 task_output_digest(const crypto::address& owner, const std::string& task_id_hex,
+                                   const crypto::hash256& stdout_sha256) {
   crypto::keccak256_hasher h;
   h.update("\x19hearth task output v1\n");
   h.update(owner.bytes.data(), owner.bytes.size());
   h.update(hex_bytes(task_id_hex));
-  auto content = crypto::sha256(stdout_data);
-  h.update(content.data(), content.size());
+  h.update(stdout_sha256.data(), stdout_sha256.size());
   return h.finish();
 }
 

@@ -3,7 +3,9 @@
 // hit, nothing runs), joins a request to an identical task already running,
 // or starts a task actor. A task actor is detached (the sandboxed run blocks
 // its own thread): it writes its record as running, runs the executable in
-// the sandbox, signs the output with the node key, writes the final record,
+// the sandbox (stdout to the request's sink as it comes, and kept: in the
+// record, or past inline_output_bytes in the task's output file), signs the
+// output with the node key, writes the final record,
 // then reports to the registry, which answers every waiting request.
 // At most max_running tasks run at once; up to max_queued wait; more are
 // refused (node_busy). When the registry stops, running tasks are cancelled;
@@ -47,7 +49,12 @@ struct task_registry_config {
   unsigned max_queued = 256;
   std::chrono::hours retention{24 * 30};  // finished tasks older than this are deleted
   bool warm_sandboxes = true;             // runs cloned from a warm sandbox per executable
+  std::string output_dir;                 // where stdout beyond inline_output_bytes goes (one file per task)
 };
+
+// A task's stdout up to this size stays in its record; beyond, the whole of
+// it is in its output file (see storage::task_output_dir).
+inline constexpr std::size_t inline_output_bytes = 1u << 20;
 
 result<caf::actor> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
                                        task_registry_config config);
@@ -57,5 +64,7 @@ std::string task_input_hash(const task_input& in);
 // "\x19hearth task output v1\n" || owner (20) || task id (32) || sha256(stdout).
 crypto::hash256 task_output_digest(const crypto::address& owner, const std::string& task_id_hex,
                                    const std::string& stdout_data);
+crypto::hash256 task_output_digest(const crypto::address& owner, const std::string& task_id_hex,
+                                   const crypto::hash256& stdout_sha256);
 
 }  // namespace hearth::actors

@@ -26,6 +26,7 @@
 #include "messages/payment.hpp"
 #include "payments/networks.hpp"
 #include "actors/task_registry.hpp"
+#include "storage/task_codec.hpp"
 #include "actors/root_supervisor.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "messages/node_messages.hpp"
@@ -199,7 +200,8 @@ int run_serve(const node_config& config) {
   storage::blob_store executables((fs::path(config.data_dir) / "executables").string());
 
   actors::task_registry_config tasks{*key, owner, config.max_running_tasks, 256,
-                                     std::chrono::hours(config.task_retention_hours), config.warm_sandboxes};
+                                     std::chrono::hours(config.task_retention_hours), config.warm_sandboxes,
+                                     storage::task_output_dir(config.data_dir)};
 
   std::vector<std::string> networks;
   std::stringstream network_items(config.payment_networks);

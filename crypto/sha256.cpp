@@ -33,4 +33,21 @@ result<hash256> sha256_file(const std::string& path) {
   return out;
 }
 
+sha256_hasher::sha256_hasher() : ctx_(EVP_MD_CTX_new()) {
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
+}
+
+sha256_hasher::~sha256_hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void sha256_hasher::update(std::string_view piece) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), piece.data(), piece.size());
+}
+
+hash256 sha256_hasher::finish() {
+  hash256 out{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), &len);
+  return out;
+}
+
 }  // namespace hearth::crypto

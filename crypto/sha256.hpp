@@ -16,4 +16,18 @@ inline hash256 sha256(std::string_view s) {
 // Streams the file in fixed-size chunks: large executables are never held whole.
 result<hash256> sha256_file(const std::string& path);
 
+// SHA-256 over data that arrives in pieces (a task's output as it is written).
+class sha256_hasher {
+ public:
+  sha256_hasher();
+  ~sha256_hasher();
+  sha256_hasher(const sha256_hasher&) = delete;
+  sha256_hasher& operator=(const sha256_hasher&) = delete;
+  void update(std::string_view piece);
+  hash256 finish();  // once
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
+
 }  // namespace hearth::crypto

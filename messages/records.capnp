@@ -85,6 +85,8 @@ struct StoredTask {
   stderr @13 :Data;
   outputSignature @14 :Data;     # 65 bytes by the node key over the output digest
   error @15 :Text;               # why it failed, when it did
+  stdoutSize @16 :UInt64;        # bytes the program wrote on stdout
+  stdoutSpilled @17 :Bool;       # stdout is in the node's output file for the task, not in stdout
 }
 
 enum PaymentState {

@@ -6,7 +6,10 @@
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,7 +32,9 @@ struct task_record {
   std::uint64_t peak_memory_bytes = 0;
   std::int64_t created_at_ms = 0;
   std::int64_t finished_at_ms = 0;
-  std::string stdout_data;
+  std::string stdout_data;     // empty when spilled
+  std::uint64_t stdout_size = 0;
+  bool stdout_spilled = false;  // too large to keep in the record: in the task's output file
   std::string stderr_data;
   std::string output_signature;  // 65 raw bytes
   std::string error;
@@ -45,6 +50,9 @@ struct task_input {
   std::vector<std::string> private_env;  // passed to the program, left out of the task id (REMOTE_ADDR, ...)
   std::string stdin_file;    // when set, stdin streams from this file (a spooled request body), not stdin_data
   std::string stdin_sha256;  // hex sha256 of stdin_file's content, for the task id
+  // Gets stdout as the program writes it (in-process only; not part of the
+  // task's id, not serialized). It may block: the program then waits too.
+  std::shared_ptr<std::function<void(const std::string& task_id, std::string_view data)>> output_sink;
 };
 
 using run_atom = caf::atom_constant<caf::atom("run")>;
@@ -54,7 +62,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_record& x) {
   return f(caf::meta::type_name("task_record"), x.id, x.offer_hash, x.input_hash, x.state, x.ending, x.exit_code,
            x.signal, x.cpu_secs, x.wall_secs, x.peak_memory_bytes, x.created_at_ms, x.finished_at_ms, x.stdout_data,
-           x.stderr_data, x.output_signature, x.error, x.cache_hit);
+           x.stdout_size, x.stdout_spilled, x.stderr_data, x.output_signature, x.error, x.cache_hit);
 }
 
 template <class Inspector>

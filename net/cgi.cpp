@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <strings.h>
 #include <map>
 
 namespace hearth::net {
@@ -65,13 +66,20 @@ task_input cgi_input(const http_request& req, const cgi_context& ctx) {
 }
 
 result<http_response> parse_cgi_output(const std::string& out) {
+  auto head = parse_cgi_head(out);
+  if (!head) return head.error();
+  head->first.body = out.substr(head->second);
+  return std::move(head->first);
+}
+
+result<std::pair<http_response, std::size_t>> parse_cgi_head(std::string_view out) {
   std::size_t pos = 0;
   http_response res;
   bool has_type = false, has_location = false, has_status = false;
   for (;;) {
     auto nl = out.find('\n', pos);
     if (nl == std::string::npos) return fail("bad_cgi_output", "the program's output has no header block (no blank line)");
-    std::string line = out.substr(pos, nl - pos);
+    std::string line(out.substr(pos, nl - pos));
     pos = nl + 1;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) break;
@@ -95,8 +103,49 @@ result<http_response> parse_cgi_output(const std::string& out) {
   }
   if (has_location && !has_status) res.status = 302;
   if (!has_type && !has_location) res.headers.emplace_back("Content-Type", "text/plain");
-  res.body = out.substr(pos);
-  return res;
+  return std::make_pair(std::move(res), pos);
+}
+
+cgi_streamer::cgi_streamer(responder respond, header_list extra_headers, std::size_t stream_after)
+    : respond_(std::move(respond)), extra_(std::move(extra_headers)), stream_after_(stream_after) {}
+
+void cgi_streamer::write(const std::string& task_id, std::string_view data) {
+  if (refused_) return;
+  if (body_) {
+    body_->push(std::string(data));  // false once the client is gone: the task still finishes
+    return;
+  }
+  held_.append(data);
+  if (held_.size() < stream_after_) return;
+  auto head = parse_cgi_head(held_);
+  if (!head) {
+    refused_ = true;
+    std::string().swap(held_);
+    return;
+  }
+  http_response res = std::move(head->first);
+  // Its length is the chunking's business now.
+  res.headers.erase(std::remove_if(res.headers.begin(), res.headers.end(),
+                                   [](const auto& h) {
+                                     return ::strcasecmp(h.first.c_str(), "Content-Length") == 0 ||
+                                            ::strcasecmp(h.first.c_str(), "Transfer-Encoding") == 0;
+                                   }),
+                    res.headers.end());
+  res.headers.emplace_back("X-Hearth-Task", "id=" + task_id + "; streamed");
+  res.headers.insert(res.headers.end(), extra_.begin(), extra_.end());
+  body_ = std::make_shared<body_stream>();
+  res.stream = body_;
+  std::string rest = held_.substr(head->second);
+  std::string().swap(held_);
+  started_ = true;
+  respond_(std::move(res));
+  if (!rest.empty()) body_->push(std::move(rest));
+}
+
+void cgi_streamer::end(bool whole) {
+  if (!body_) return;
+  if (whole) body_->finish();
+  else body_->abort();
 }
 
 }  // namespace hearth::net

@@ -3,7 +3,11 @@
 // into an HTTP response (Status, Content-Type, Location, other headers, body).
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "messages/result.hpp"
 #include "messages/task.hpp"
@@ -25,5 +29,30 @@ task_input cgi_input(const http_request& req, const cgi_context& ctx);
 
 // Fails with bad_cgi_output when there is no header block or a header line is malformed.
 result<http_response> parse_cgi_output(const std::string& stdout_data);
+// The header block alone: the response without its body, and where the body starts.
+result<std::pair<http_response, std::size_t>> parse_cgi_head(std::string_view stdout_data);
+
+// A CGI program's stdout as it is written: held until the header block and
+// stream_after bytes of body have come, then answered at once with the
+// status and headers and a chunked body the rest goes to (so a large
+// response is never held whole). The task's end then ends the body: whole
+// when it ended well, cut (no last chunk) otherwise. A smaller output is
+// left to the finished task's answer (with its signature headers).
+class cgi_streamer {
+ public:
+  cgi_streamer(responder respond, header_list extra_headers, std::size_t stream_after = 64 * 1024);
+  void write(const std::string& task_id, std::string_view data);  // the task's output sink (its thread)
+  bool started() const { return started_; }
+  void end(bool whole);
+
+ private:
+  responder respond_;
+  header_list extra_;
+  std::size_t stream_after_;
+  std::string held_;
+  std::shared_ptr<body_stream> body_;
+  std::atomic<bool> started_{false};
+  bool refused_ = false;  // the head is malformed: the task's answer says so
+};
 
 }  // namespace hearth::net

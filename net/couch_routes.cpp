@@ -415,7 +415,7 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
       return true;
     }
     if (body.value("stream", false)) {
-      sys.spawn(stream_exec, token, er, std::move(respond));
+      sys.spawn<caf::detached>(stream_exec, token, er, std::move(respond));  // its pushes may wait for the client
       return true;
     }
     ask_actor<exec_result>(

@@ -397,6 +397,7 @@ class session : public std::enable_shared_from_this<session> {
     bool keep = keep_alive_ && !shared_->draining && served_ < limits().max_requests_per_connection;
     res_->keep_alive(keep);
     if (resp.stream && !head_) return write_streamed(std::move(resp.stream), keep);
+    if (resp.stream) resp.stream->gone();  // HEAD: the producer stops
     res_->body() = std::move(resp.body);
     res_->prepare_payload();
     if (head_) res_->body().clear();  // Content-Length stays that of the GET body
@@ -410,6 +411,7 @@ class session : public std::enable_shared_from_this<session> {
   // The header (chunked), then each piece as the producer pushes it, then
   // the last chunk. Every write has the body deadline.
   void write_streamed(std::shared_ptr<body_stream> body, bool keep) {
+    active_body_ = body;
     res_->chunked(true);
     streamed_.emplace(std::move(*res_));
     stream_serializer_.emplace(*streamed_);
@@ -423,16 +425,18 @@ class session : public std::enable_shared_from_this<session> {
   void pump(std::shared_ptr<body_stream> body, bool keep) {
     if (closed_) return;
     std::string data;
-    bool done = false;
+    bool done = false, aborted = false;
     // Strong: while it waits for the producer, nothing else keeps the
     // session alive (producers always finish, which releases it).
     auto wake = [self = shared_from_this(), body, keep] {
       asio::post(self->stream_.get_executor(), [self, body, keep] { self->pump(body, keep); });
     };
-    if (!body->take(data, done, wake)) return;  // woken when there is more
-    auto next = [self = shared_from_this(), body, keep, done](beast::error_code ec, std::size_t) {
+    if (!body->take(data, done, aborted, wake)) return;  // woken when there is more
+    auto next = [self = shared_from_this(), body, keep, done, aborted](beast::error_code ec, std::size_t) {
       if (ec) return self->close();
       if (!done) return self->pump(body, keep);
+      if (aborted) return self->close();  // no last chunk: the client sees the body cut
+      self->active_body_.reset();
       self->stream_.expires_after(self->limits().body_timeout);
       asio::async_write(self->stream_, http::make_chunk_last(), [self, keep](beast::error_code ec2, std::size_t) {
         if (ec2 || !keep) return self->close();
@@ -458,6 +462,8 @@ class session : public std::enable_shared_from_this<session> {
     if (closed_) return;
     closed_ = true;
     spool_.reset();
+    if (active_body_) active_body_->gone();
+    active_body_.reset();
     handler_timer_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -477,6 +483,7 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<http::response<http::string_body>> res_;
   std::optional<http::response<http::empty_body>> streamed_;
   std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
+  std::shared_ptr<body_stream> active_body_;  // the streamed body being sent, told when the connection goes
   std::string remote_address_;
   std::uint16_t remote_port_ = 0;
   unsigned served_ = 0;

@@ -82,34 +82,52 @@ bool is_loopback_peer(const std::string& a) {
   return a.rfind("127.", 0) == 0 || a == "::1" || a.rfind("::ffff:127.", 0) == 0;
 }
 
-void body_stream::push(std::string data) {
+bool body_stream::push(std::string data) {
   std::function<void()> wake;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    room_.wait(lock, [&] { return gone_ || pending_.size() < max_pending_; });
+    if (gone_) return false;
     pending_ += data;
     wake = std::exchange(wake_, nullptr);
   }
   if (wake) wake();
+  return true;
 }
 
-void body_stream::finish() {
+void body_stream::end(bool aborted) {
   std::function<void()> wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (finished_) return;
     finished_ = true;
+    aborted_ = aborted;
     wake = std::exchange(wake_, nullptr);
   }
   if (wake) wake();
 }
 
-bool body_stream::take(std::string& out, bool& done, std::function<void()> wake) {
-  std::lock_guard<std::mutex> lock(mu_);
-  done = finished_;
-  if (pending_.empty() && !finished_) {
-    wake_ = std::move(wake);
-    return false;
+void body_stream::gone() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    gone_ = true;
+    wake_ = nullptr;
   }
-  out = std::exchange(pending_, std::string());
+  room_.notify_all();
+}
+
+bool body_stream::take(std::string& out, bool& done, bool& aborted, std::function<void()> wake) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done = finished_;
+    aborted = aborted_;
+    if (pending_.empty() && !finished_) {
+      wake_ = std::move(wake);
+      return false;
+    }
+    out = std::exchange(pending_, std::string());
+  }
+  room_.notify_all();
   return true;
 }
 

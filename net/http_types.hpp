@@ -5,6 +5,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,18 +45,28 @@ struct http_request {
 
 // A response body produced over time, sent chunked: a producer pushes from
 // any thread; the connection writes what has arrived and waits for more.
+// push blocks while max_pending bytes wait for a slow client (the producer
+// slows down with it) and is false once the connection is gone.
 class body_stream {
  public:
-  void push(std::string data);
-  void finish();
+  explicit body_stream(std::size_t max_pending = 1u << 20) : max_pending_(max_pending) {}
+  bool push(std::string data);
+  void finish() { end(false); }
+  void abort() { end(true); }  // the body is cut short: the connection closes without its last chunk
+
   // The connection's side: everything available (and whether the body has
-  // ended), or, when nothing is, registers wake to be called once when there is.
-  bool take(std::string& out, bool& done, std::function<void()> wake);
+  // ended, and how), or, when nothing is, registers wake to be called once
+  // when there is.
+  bool take(std::string& out, bool& done, bool& aborted, std::function<void()> wake);
+  void gone();  // the connection closed: producers stop waiting
 
  private:
+  void end(bool aborted);
   std::mutex mu_;
+  std::condition_variable room_;
   std::string pending_;
-  bool finished_ = false;
+  std::size_t max_pending_;
+  bool finished_ = false, aborted_ = false, gone_ = false;
   std::function<void()> wake_;
 };
 

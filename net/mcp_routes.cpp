@@ -86,13 +86,13 @@ json tool_definition(const tool_entry& t) {
 
 // The task's outcome as a tools/call result, carried in an HTTP answer whose
 // status tells the paywall whether to charge (200) or not (422).
-http_response tool_answer(const task_record& t, const json& output_schema) {
+http_response tool_answer(const task_record& t, const std::string& stdout_data, const json& output_schema) {
   auto ending = static_cast<sandbox::ending>(t.ending);
   auto as_http = [](unsigned status, const json& result) { return http_response{status, {}, result.dump()}; };
   if (t.state == task_state::failed) return as_http(422, text_result("the tool could not run: " + t.error, true));
   if (ending != sandbox::ending::exited)
     return as_http(422, text_result("the tool stopped: " + sandbox::to_string(ending), true));
-  auto out = json::parse(t.stdout_data, nullptr, false);
+  auto out = json::parse(stdout_data, nullptr, false);
   if (t.exit_code != 0) {
     std::string why = out.is_object() && out.contains("error") && out["error"].is_string()
                           ? out["error"].get<std::string>()
@@ -202,7 +202,9 @@ void handle_rpc(caf::event_based_actor* self, node_info info, payment_request pr
       paid.resource_url = pr.resource_url + "#" + name;
       self->spawn(run_offer_task, it->offer.hash, offer_mode::mcp, std::move(in), info, std::move(paid),
                   responder([respond, id](http_response res) { respond(to_rpc(id, res)); }),
-                  task_answer([output_schema](const task_record& t) { return tool_answer(t, output_schema); }));
+                  task_answer([output_schema, info](const task_record& t) {
+                    return tool_answer(t, task_stdout(t, info), output_schema);
+                  }));
     });
   }
   respond(rpc_error(id, method_not_found, "method not found: " + method));

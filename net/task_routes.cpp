@@ -13,6 +13,11 @@
 #include "crypto/base64.hpp"
 #include "crypto/sha256.hpp"
 #include "sandbox/limits.hpp"
+#include "storage/task_codec.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <thread>
 
 namespace hearth::net {
 namespace {
@@ -34,8 +39,31 @@ const header_list cors_headers = {
     {"Access-Control-Expose-Headers", "X-Hearth-Task, X-Hearth-Output-Signature, PAYMENT-REQUIRED, PAYMENT-RESPONSE, X-PAYMENT-RESPONSE"},
 };
 
+std::string output_path(const task_record& t, const node_info& info) {
+  return storage::task_output_dir(info.data_dir) + "/" + t.id;
+}
+
+// A file's content from offset on as a chunked body, read a slice at a time
+// on a thread of its own (the client's pace sets the reading's).
+std::shared_ptr<body_stream> stream_file(const std::string& path, std::uint64_t offset) {
+  auto body = std::make_shared<body_stream>();
+  std::thread([body, path, offset] {
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(offset));
+    std::string chunk(64 * 1024, '\0');
+    while (in) {
+      in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      auto n = static_cast<std::size_t>(in.gcount());
+      if (n > 0 && !body->push(chunk.substr(0, n))) return;
+    }
+    if (in.eof()) body->finish();
+    else body->abort();
+  }).detach();
+  return body;
+}
+
 // The HTTP answer for a finished CGI task.
-http_response cgi_response(const task_record& t) {
+http_response cgi_response(const task_record& t, const node_info& info) {
   auto ending = static_cast<sandbox::ending>(t.ending);
   http_response res;
   if (t.state == task_state::failed) {
@@ -47,6 +75,18 @@ http_response cgi_response(const task_record& t) {
     res = json_error(502, sandbox::to_string(ending), "the handler hit its " + sandbox::to_string(ending));
   } else if (ending == sandbox::ending::signaled) {
     res = json_error(502, "handler_crashed", "the handler was killed by signal " + std::to_string(t.signal));
+  } else if (t.stdout_spilled) {  // the head from the file's start, the body streamed from the file
+    std::ifstream in(output_path(t, info), std::ios::binary);
+    std::string start(64 * 1024, '\0');
+    in.read(start.data(), static_cast<std::streamsize>(start.size()));
+    start.resize(static_cast<std::size_t>(in.gcount()));
+    auto head = parse_cgi_head(start);
+    if (head) {
+      res = std::move(head->first);
+      res.stream = stream_file(output_path(t, info), head->second);
+    } else {
+      res = json_error(502, head.error().code, head.error().message);
+    }
   } else {
     auto parsed = parse_cgi_output(t.stdout_data);
     if (parsed) res = std::move(*parsed);
@@ -84,7 +124,7 @@ void run_batch(caf::actor_system& sys, const node_info& info, const http_request
   in.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
   task_answer answer = [info](const task_record& t) {
     json j = task_to_json(t, info);
-    j["stdout_base64"] = crypto::base64_encode(t.stdout_data);
+    j["stdout_base64"] = crypto::base64_encode(task_stdout(t, info));
     j["stderr_base64"] = crypto::base64_encode(t.stderr_data);
     return json_response(t.state == task_state::completed ? 200 : 502, j);
   };
@@ -121,12 +161,36 @@ void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode m
                   .then([=](task_record& t) { on_done(t, answer(t)); },
                         [=](caf::error& e) { on_fail(to_failure(e, self->system().render(e))); });
             };
+            if (payments::is_free(offer.body) && mode == offer_mode::cgi) {
+              auto streamer = std::make_shared<cgi_streamer>(respond, cors_headers);
+              task_input streamed = in;
+              streamed.output_sink = std::make_shared<std::function<void(const std::string&, std::string_view)>>(
+                  [streamer](const std::string& id, std::string_view data) { streamer->write(id, data); });
+              self->request(tasks, wall, run_atom::value, offer, streamed)
+                  .then(
+                      [=](task_record& t) {
+                        if (!streamer->started()) return respond(answer(t));
+                        auto ending = static_cast<sandbox::ending>(t.ending);
+                        streamer->end(t.state == task_state::completed && ending == sandbox::ending::exited);
+                      },
+                      [=](caf::error& e) {
+                        if (streamer->started()) return streamer->end(false);
+                        respond(failure_response(to_failure(e, self->system().render(e))));
+                      });
+              return;
+            }
             if (payments::is_free(offer.body))
               return run([=](const task_record&, http_response res) { respond(std::move(res)); },
                          [=](const failure& f) { respond(failure_response(f)); });
             paid_call(self, offer, info, pr, respond, run);
           },
           on_error);
+}
+
+std::string task_stdout(const task_record& t, const node_info& info) {
+  if (!t.stdout_spilled) return t.stdout_data;
+  std::ifstream in(output_path(t, info), std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::string task_header(const task_record& t) {
@@ -148,7 +212,7 @@ json task_to_json(const task_record& t, const node_info& info) {
       {"usage", {{"cpu_secs", t.cpu_secs}, {"wall_secs", t.wall_secs}, {"peak_memory_bytes", t.peak_memory_bytes}}},
       {"created_at_ms", t.created_at_ms},
       {"finished_at_ms", t.finished_at_ms},
-      {"stdout_bytes", t.stdout_data.size()},
+      {"stdout_bytes", t.stdout_size},
       {"stderr_bytes", t.stderr_data.size()},
       {"output_signature",
        t.output_signature.empty()
@@ -198,9 +262,11 @@ bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& re
       sys, actors::task_registry_key, std::move(respond),
       [info, part](task_record& t) {
         if (part.empty()) return json_response(200, task_to_json(t, info));
-        return http_response{200,
-                             {{"Content-Type", "application/octet-stream"}, {"X-Hearth-Task", task_header(t)}},
-                             part == "stdout" ? t.stdout_data : t.stderr_data};
+        http_response r{200,
+                        {{"Content-Type", "application/octet-stream"}, {"X-Hearth-Task", task_header(t)}},
+                        part == "stdout" ? t.stdout_data : t.stderr_data};
+        if (part == "stdout" && t.stdout_spilled) r.stream = stream_file(output_path(t, info), 0);
+        return r;
       },
       get_atom::value, id);
   return true;
@@ -232,12 +298,13 @@ bool route_cgi(caf::actor_system& sys, const node_info& info, http_request& req,
   auto pr = read_payment_request(req);
   // A spooled body is hashed before the task is asked for: on a thread of
   // its own, not the scheduler's.
+  task_answer answer = [info](const task_record& t) { return cgi_response(t, info); };
   if (!in.stdin_file.empty())
     sys.spawn<caf::detached>(run_offer_task, hash, offer_mode::cgi, std::move(in), info, std::move(pr),
-                             std::move(respond), task_answer(cgi_response));
+                             std::move(respond), std::move(answer));
   else
     sys.spawn(run_offer_task, hash, offer_mode::cgi, std::move(in), info, std::move(pr), std::move(respond),
-              task_answer(cgi_response));
+              std::move(answer));
   return true;
 }
 

@@ -28,11 +28,16 @@ using task_answer = std::function<http_response(const task_record&)>;
 
 // The body of a short-lived actor: fetches the offer, checks its mode, runs
 // it as a task (through the paywall when it is priced) and answers with
-// answer(task). Detached when in.stdin_file must be hashed first.
+// answer(task). Detached when in.stdin_file must be hashed first. A free CGI
+// call's response streams as the program writes (see cgi_streamer); a paid
+// one is answered whole, since its receipt is a header sent after settling.
 void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode mode, task_input in, node_info info,
                     payment_request pr, responder respond, task_answer answer);
 
 nlohmann::json task_to_json(const task_record& t, const node_info& info);
+// A task's whole stdout, from its record or its output file (for answers
+// that hold it whole anyway: batch JSON, MCP results).
+std::string task_stdout(const task_record& t, const node_info& info);
 // "id=...; cpu_secs=...; wall_secs=...; peak_memory_bytes=..." for the X-Hearth-Task header.
 std::string task_header(const task_record& t);
 

@@ -25,6 +25,9 @@ result<task_record> decode_task(const std::string& raw) {
     t.created_at_ms = r.getCreatedAtMs();
     t.finished_at_ms = r.getFinishedAtMs();
     t.stdout_data = bytes_of(r.getStdout());
+    t.stdout_size = r.getStdoutSize();
+    t.stdout_spilled = r.getStdoutSpilled();
+    if (!t.stdout_spilled && t.stdout_size < t.stdout_data.size()) t.stdout_size = t.stdout_data.size();  // older records
     t.stderr_data = bytes_of(r.getStderr());
     t.output_signature = bytes_of(r.getOutputSignature());
     t.error = r.getError().cStr();
@@ -50,6 +53,8 @@ result<void> save_task(store& db, const task_record& t) {
   b.setCreatedAtMs(t.created_at_ms);
   b.setFinishedAtMs(t.finished_at_ms);
   b.setStdout(data_of(t.stdout_data));
+  b.setStdoutSize(t.stdout_size);
+  b.setStdoutSpilled(t.stdout_spilled);
   b.setStderr(data_of(t.stderr_data));
   b.setOutputSignature(data_of(t.output_signature));
   b.setError(t.error);
@@ -70,6 +75,7 @@ result<sweep_step> sweep_finished_tasks(store& db, std::int64_t cutoff_ms, const
     if (finished && t.finished_at_ms < cutoff_ms) {
       batch.erase(column::tasks, t.id);
       ++step.deleted;
+      if (t.stdout_spilled) step.spilled.push_back(t.id);
     }
   }
   if (!batch.empty())

@@ -21,9 +21,13 @@ result<std::size_t> fail_interrupted_tasks(store& db, const std::string& reason,
 // One bounded step of the retention sweep: looks at up to limit tasks after
 // cursor and deletes the finished ones that finished before cutoff_ms.
 // Returns the cursor for the next step ("" once the column has been walked).
+// Where a task whose stdout outgrew its record keeps it: DIR/<task id>.
+inline std::string task_output_dir(const std::string& data_dir) { return data_dir + "/outputs"; }
+
 struct sweep_step {
   std::string next_cursor;
   std::size_t deleted = 0;
+  std::vector<std::string> spilled;  // deleted tasks whose output files are the caller's to remove
 };
 result<sweep_step> sweep_finished_tasks(store& db, std::int64_t cutoff_ms, const std::string& cursor, std::size_t limit);
 result<std::optional<task_record>> load_task(const store& db, const std::string& id);

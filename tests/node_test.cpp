@@ -422,3 +422,65 @@ TEST_CASE("large CGI request bodies stream from disk to the program, not through
                       "@" + dir.file("body.bin"), small.url("/" + hash + ".cgi/")});
   CHECK(refused.out == "413");
 }
+
+TEST_CASE("large CGI responses stream to the client as the program writes, never held whole", "[node][cgi][stream]") {
+  temp_dir dir;
+  node n(dir.path());
+  std::string key = "@" + dir.path() + "/node.key";
+  const std::size_t size = 64u << 20;
+  auto big = offer_script(n, key, write_script(dir, "big.cgi",
+      "printf 'Content-Type: application/octet-stream\\r\\nContent-Length: 5\\r\\n\\r\\n'\n"
+      "head -c " + std::to_string(size) + " /dev/zero | tr '\\0' 'x'\n"),
+      {"--wall-secs", "60", "--max-output", std::to_string(size + 1000)});
+  auto before = peak_rss(n.proc->pid());
+  auto got = run({"curl", "-sS", "--max-time", "120", "-D", dir.file("headers"), "-o", dir.file("body"), "-w",
+                  "%{size_download}", n.url("/" + big + ".cgi/")});
+  CHECK(got.status == 0);
+  CHECK(got.out == std::to_string(size));
+  std::ifstream headers_file(dir.file("headers"));
+  std::string headers((std::istreambuf_iterator<char>(headers_file)), std::istreambuf_iterator<char>());
+  INFO(headers);
+  CHECK(headers.find("Transfer-Encoding: chunked") != std::string::npos);  // the program's Content-Length is dropped
+  CHECK(headers.find("; streamed") != std::string::npos);
+  auto after = peak_rss(n.proc->pid());
+  INFO("peak RSS before " << before << ", after " << after);
+#if !defined(__SANITIZE_ADDRESS__)
+  CHECK(after < before + size / 4);
+#endif
+  // The record keeps the size; the output lives in the task's file and is
+  // served from there, CGI header block included.
+  std::smatch m;
+  REQUIRE(std::regex_search(headers, m, std::regex("X-Hearth-Task: id=([0-9a-f]{64})")));
+  std::string id = m[1];
+  json task;
+  for (int i = 0; i < 100; ++i) {  // bounded: the record is final right after the body's end
+    task = json::parse(run({"curl", "-sS", n.url("/tasks/" + id)}).out);
+    if (task["state"] == "completed") break;
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(task["stdout_bytes"].get<std::size_t>() > size);
+  CHECK(std::filesystem::file_size(dir.path() + "/outputs/" + id) == task["stdout_bytes"].get<std::size_t>());
+  auto stored = run({"curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", n.url("/tasks/" + id + "/stdout")});
+  CHECK(stored.out == std::to_string(task["stdout_bytes"].get<std::size_t>()));
+
+  // The first bytes arrive while the program still runs.
+  auto slow = offer_script(n, key, write_script(dir, "slow.cgi",
+      "printf 'Content-Type: text/plain\\n\\n'\nhead -c 100000 /dev/zero | tr '\\0' 'y'\nsleep 2\necho end\n"),
+      {"--wall-secs", "30"});
+  raw_connection c(n.port);
+  c.send("GET /" + slow + ".cgi/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  std::string seen;
+  while (seen.find(std::string(1000, 'y')) == std::string::npos) {
+    auto piece = c.read_some(10s);
+    REQUIRE(piece);
+    seen += *piece;
+  }
+  REQUIRE(std::regex_search(seen, m, std::regex("X-Hearth-Task: id=([0-9a-f]{64})")));
+  CHECK(json::parse(run({"curl", "-sS", n.url("/tasks/" + std::string(m[1]))}).out)["state"] == "running");
+
+  // A program killed after its head: the body is cut, not ended (no last chunk).
+  auto cut = offer_script(n, key, write_script(dir, "cut.cgi",
+      "printf 'Content-Type: text/plain\\n\\n'\nhead -c 200000 /dev/zero\nkill -9 $$\n"), {"--wall-secs", "30"});
+  auto partial = run({"curl", "-sS", "-o", "/dev/null", "--max-time", "30", n.url("/" + cut + ".cgi/")});
+  CHECK(partial.status == 18);  // curl: partial file
+}

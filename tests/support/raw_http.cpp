@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace hearth::test {
 
@@ -53,6 +54,11 @@ bool raw_connection::fill(steady::time_point until) {
   }
   buffer_.append(buf, static_cast<std::size_t>(n));
   return true;
+}
+
+std::optional<std::string> raw_connection::read_some(std::chrono::milliseconds deadline) {
+  if (buffer_.empty() && !fill(steady::now() + deadline)) return std::nullopt;
+  return std::exchange(buffer_, std::string());
 }
 
 std::optional<response> raw_connection::read_response(std::chrono::milliseconds deadline, bool head_only) {

@@ -26,6 +26,8 @@ class raw_connection {
   // the peer closes first or the deadline passes.
   std::optional<response> read_response(std::chrono::milliseconds deadline = std::chrono::seconds(10),
                                         bool head = false);
+  // Whatever bytes arrive next, as they are (nullopt at EOF or the deadline).
+  std::optional<std::string> read_some(std::chrono::milliseconds deadline);
   // True when the peer closes the connection (EOF) before the deadline.
   bool wait_closed(std::chrono::milliseconds deadline);
 
