@@ -209,6 +209,8 @@ result<void> local_environments::destroy(const std::string& id) {
   if (env) {
     if (env->group) env->group->kill_all();
     env->zygote->kill();  // pid 1 of the environment: every process left goes with it
+    if (!env->zygote->await_exit(std::chrono::seconds(2)))
+      spdlog::warn("guest {}: environment still ending after 2 s", id);
   }
   env.reset();
   if (auto gone = unmount(home(id)); !gone) return gone;

@@ -351,6 +351,11 @@ warm_sandbox::~warm_sandbox() {
 
 void warm_sandbox::kill() { ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0); }
 
+bool warm_sandbox::await_exit(std::chrono::milliseconds timeout) const {
+  pollfd pfd{pidfd_, POLLIN, 0};
+  return ::poll(&pfd, 1, static_cast<int>(timeout.count())) == 1;
+}
+
 bool warm_sandbox::alive() const {
   pollfd pfd{pidfd_, POLLIN, 0};
   return ::poll(&pfd, 1, 0) == 0;

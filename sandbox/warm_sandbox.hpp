@@ -58,6 +58,9 @@ class warm_sandbox : public std::enable_shared_from_this<warm_sandbox> {
   result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec);
   bool alive() const;
   void kill();  // ends the zygote and, in a shared tree, every process of it
+  // Waits until the zygote has ended; as its pid namespace's init it ends
+  // only after every other process there has. False when timeout passed.
+  bool await_exit(std::chrono::milliseconds timeout) const;
   pid_t pid() const { return pid_; }
 
  private:
