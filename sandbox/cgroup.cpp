@@ -176,9 +176,6 @@ std::uint64_t cgroup::oom_kills() const {
   return read_keyed(memory_dir_ + "/memory.oom_control", "oom_kill");
 }
 
-std::uint64_t cgroup::memory_bytes() const {
-  return read_number(memory_dir_ + (v2_ ? "/memory.current" : "/memory.usage_in_bytes"));
-}
 
 void cgroup::kill_all() {
   if (v2_ && exists(pids_dir_ + "/cgroup.kill")) {

@@ -26,7 +26,6 @@ class cgroup {
   double cpu_secs() const;
   bool oom_killed() const { return oom_kills() > 0; }
   std::uint64_t oom_kills() const;
-  std::uint64_t memory_bytes() const;  // now
   void kill_all();
   const char* version() const { return v2_ ? "cgroup-v2" : "cgroup-v1"; }
 

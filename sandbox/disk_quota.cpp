@@ -1,54 +1,17 @@
 #include "sandbox/disk_quota.hpp"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
 
-extern char** environ;
+#include "sandbox/system_tool.hpp"
 
 namespace hearth::sandbox {
-namespace {
-
-std::string find_tool(const char* name) {
-  for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
-    std::string path = std::string(dir) + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return "";
-}
-
-// Runs a system tool to its end, its output discarded.
-result<void> run_tool(std::vector<std::string> argv) {
-  std::string path = find_tool(argv[0].c_str());
-  if (path.empty()) return fail("quota_unavailable", argv[0] + " is not installed");
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid;
-  int err = ::posix_spawn(&pid, path.c_str(), &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) return fail("quota_unavailable", "cannot start " + path + ": " + std::strerror(err));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return fail("quota_unavailable", argv[0] + " " + argv.back() + " failed (status " + std::to_string(status) + ")");
-  return {};
-}
-
-}  // namespace
 
 bool is_mount_point(const std::string& dir) {
   struct stat here {}, parent {};
@@ -67,7 +30,7 @@ result<void> mount_quota(const std::string& image, const std::string& dir, std::
     ::close(fd);
     if (!sized) return fail("quota_unavailable", "cannot size " + part);
     std::string owner_ids = std::to_string(owner) + ":" + std::to_string(owner);
-    if (auto made = run_tool({"mkfs.ext4", "-q", "-F", "-m", "0", "-E",
+    if (auto made = run_system_tool({"mkfs.ext4", "-q", "-F", "-m", "0", "-E",
                               "root_owner=" + owner_ids + ",lazy_itable_init=1,lazy_journal_init=1", part});
         !made) {
       ::unlink(part.c_str());
@@ -76,7 +39,7 @@ result<void> mount_quota(const std::string& image, const std::string& dir, std::
     if (::rename(part.c_str(), image.c_str()) != 0)
       return fail("quota_unavailable", "cannot rename " + part + ": " + std::strerror(errno));
   }
-  return run_tool({"mount", "-o", "loop,nosuid,nodev,noatime", image, dir});
+  return run_system_tool({"mount", "-o", "loop,nosuid,nodev,noatime", image, dir});
 }
 
 result<void> unmount(const std::string& dir) {

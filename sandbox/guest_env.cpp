@@ -38,7 +38,6 @@ struct local_environments::live_env {
   double cpu_unsampled = 0;       // without a group: commands' CPU not yet sampled
   std::uint64_t egress_reported = 0;  // bytes sent, in whole megabytes already sampled
   std::mutex mu;                  // the counters
-  bool quota = false;             // the home is its own filesystem
   std::unique_ptr<user_network> net;  // null: no network, or the host's (without slirp4netns)
 };
 
@@ -55,7 +54,7 @@ local_environments::~local_environments() {
   // Homes stay on disk; their quota images are mounted again on first use.
   std::error_code ec;
   for (fs::directory_iterator it(base_, ec), end; !ec && it != end; it.increment(ec))
-    if (is_mount_point(home(it->path().filename().string()))) (void)unmount(home(it->path().filename().string()));
+    (void)unmount(home(it->path().filename().string()));  // nothing to do where nothing is mounted
 }
 
 std::string local_environments::home(const std::string& id) const { return base_ + "/" + id + "/home"; }
@@ -91,7 +90,6 @@ result<std::shared_ptr<local_environments::live_env>> local_environments::ensure
   auto env = std::make_shared<live_env>();
   if (spec.disk_mb > 0) {
     auto quota = mount_quota(base_ + "/" + id + "/disk.img", home(id), spec.disk_mb, outside_uid());
-    env->quota = static_cast<bool>(quota);
     if (quota) ::rmdir((home(id) + "/lost+found").c_str());
     else spdlog::debug("guest {}: no disk quota ({}); disk use is measured", id, quota.error().message);
   }
@@ -228,13 +226,11 @@ environment_sample local_environments::sample(const std::string& id) {
     if (auto it = live_.find(id); it != live_.end()) env = it->second;
   }
   if (env) {
-    s.live = env->zygote->alive();
     std::lock_guard lock(env->mu);
     if (env->group) {
       double total = env->group->cpu_secs();
       s.cpu_secs = std::max(0.0, total - env->cpu_reported);
       env->cpu_reported = std::max(total, env->cpu_reported);
-      s.memory_bytes = env->group->memory_bytes();
       s.peak_memory_bytes = env->group->peak_memory_bytes();
     } else {
       s.cpu_secs = std::exchange(env->cpu_unsampled, 0.0);
@@ -265,15 +261,6 @@ std::vector<std::string> local_environments::running() const {
   std::vector<std::string> out;
   for (const auto& [id, env] : live_) out.push_back(id);
   return out;
-}
-
-std::string local_environments::enforcement(const std::string& id) const {
-  std::lock_guard lock(mu_);
-  auto it = live_.find(id);
-  if (it == live_.end()) return "";
-  std::string e = it->second->group ? it->second->group->version() : "rlimits";
-  if (it->second->net) e += ",user-network";
-  return e + (it->second->quota ? ",disk-quota" : ",disk-measured");
 }
 
 }  // namespace hearth::sandbox

@@ -51,10 +51,9 @@ struct guest_exec {
 // Usage read from the environment since the previous sample (CPU) or now.
 struct environment_sample {
   double cpu_secs = 0;  // used since the previous sample
-  std::uint64_t memory_bytes = 0, peak_memory_bytes = 0;
+  std::uint64_t peak_memory_bytes = 0;
   std::uint64_t disk_bytes = 0;
   std::uint64_t egress_mb = 0;  // whole megabytes sent since the previous sample
-  bool live = false;  // the environment's processes are running
 };
 
 class local_environments {
@@ -76,7 +75,6 @@ class local_environments {
   std::vector<std::string> running() const;
   bool exists(const std::string& guest_id) const;
   std::string home(const std::string& guest_id) const;
-  std::string enforcement(const std::string& guest_id) const;  // how its limits are enforced
 
  private:
   struct live_env;

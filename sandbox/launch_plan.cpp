@@ -334,13 +334,17 @@ void enter_root(const plan& p, int sync_fd, int err_fd) {
   ::close(exe);
 }
 
-void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, int out_fd, int errout_fd,
-             bool with_landlock) {
+void restrict_self(const plan& p, int err_fd) {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(err_fd, s_no_new_privs, 0);
-  if (int e = with_landlock ? apply_landlock(p.landlock) : 0; e != 0) {
+  if (int e = apply_landlock(p.landlock); e != 0) {
     errno = e;
     child_fail(err_fd, s_landlock, 0);
   }
+}
+
+void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, int out_fd, int errout_fd,
+             bool with_landlock) {
+  if (with_landlock) restrict_self(p, err_fd);
   // After Landlock, which opens descriptors: the node's own (many, closed
   // only later) may already exceed the run's RLIMIT_NOFILE.
   for (std::size_t i = 0; i < rlimit_count; ++i) {

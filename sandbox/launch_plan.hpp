@@ -146,6 +146,9 @@ result<void> await_exec(int errpipe_fd, const std::function<std::string(const ch
 void enter_root(const plan& p, int sync_fd, int err_fd);
 // Applies rlimits, no_new_privs, Landlock, the working directory, stdio and
 // seccomp to the calling process and everything it starts.
+// no_new_privs and the plan's Landlock domain, for the calling process and
+// everything it starts (a guest environment's zygote takes them once).
+void restrict_self(const plan& p, int err_fd);
 // with_landlock false: the caller is already in the domain it should share
 // (a guest environment's commands, which may signal one another).
 void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, int out_fd, int errout_fd,

@@ -56,8 +56,8 @@ struct sandboxed_process {
   std::shared_ptr<cgroup> shared_group;  // a guest environment's, which the run shares
   std::uint64_t oom_kills_before = 0;    // the shared group's OOM kills when the run started
   std::string enforcement;
-  bool own_child = false;
-  bool shared_tree = false;  // in a guest environment: stopping it stops its process group, not the tree  // a child of this process (reap it); a warm sandbox's runs are its zygote's
+  bool own_child = false;    // a child of this process (reap it); a warm sandbox's runs are its zygote's
+  bool shared_tree = false;  // in a guest environment: stopping it stops its process group, not the tree
   std::shared_ptr<void> keeps;  // what must outlive the run (its warm sandbox)
   ~sandboxed_process();
 };

@@ -14,27 +14,22 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/system_tool.hpp"
+
 extern char** environ;
 
 namespace hearth::sandbox {
 namespace {
 
-constexpr const char* tool_paths[] = {"/usr/bin/slirp4netns", "/usr/local/bin/slirp4netns"};
 constexpr int ready_timeout_ms = 10000;
-
-const char* tool() {
-  for (const char* p : tool_paths)
-    if (::access(p, X_OK) == 0) return p;
-  return nullptr;
-}
 
 }  // namespace
 
-bool user_network::available() { return tool() != nullptr; }
+bool user_network::available() { return !find_system_tool("slirp4netns").empty(); }
 
 result<std::unique_ptr<user_network>> user_network::attach(pid_t pid, bool host_loopback) {
-  const char* path = tool();
-  if (!path) return fail("network_unavailable", "slirp4netns is not installed");
+  std::string path = find_system_tool("slirp4netns");
+  if (path.empty()) return fail("network_unavailable", "slirp4netns is not installed");
   int ready[2], exit_pipe[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return fail("network_unavailable", std::string("pipe2: ") + std::strerror(errno));
   if (::pipe2(exit_pipe, O_CLOEXEC) != 0) {
@@ -60,7 +55,7 @@ result<std::unique_ptr<user_network>> user_network::attach(pid_t pid, bool host_
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   auto net = std::unique_ptr<user_network>(new user_network());
-  int err = ::posix_spawn(&net->helper_, path, &actions, nullptr, argv.data(), environ);
+  int err = ::posix_spawn(&net->helper_, path.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(ready[1]);
   ::close(exit_pipe[0]);

@@ -60,8 +60,6 @@ struct run_region {
   workload w;
   rlimit_item rlimits[rlimit_count];
   char tmpfs_options[64];
-  char** argv;
-  char** envp;
   int fds[fd_count];
   char* strings_area[max_strings + 3];
   char request[max_request];
@@ -220,13 +218,7 @@ int serve_request(const plan& p, bool shared_tree, int sock, run_region& r) {
   enter_root(p, sync_fd, err_fd);
   // A shared tree's commands share the zygote's Landlock domain, so signals
   // (scoped to a domain) reach the guest's other processes.
-  if (shared_tree) {
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(err_fd, s_no_new_privs, 0);
-    if (int e = apply_landlock(p.landlock); e != 0) {
-      errno = e;
-      child_fail(err_fd, s_landlock, 0);
-    }
-  }
+  if (shared_tree) restrict_self(p, err_fd);
   struct sigaction ign {};
   // Runs, and in a shared tree the orphans it inherits as pid 1, are reaped
   // by the kernel; the runs' pidfds say when they end.
@@ -356,10 +348,7 @@ bool warm_sandbox::await_exit(std::chrono::milliseconds timeout) const {
   return ::poll(&pfd, 1, static_cast<int>(timeout.count())) == 1;
 }
 
-bool warm_sandbox::alive() const {
-  pollfd pfd{pidfd_, POLLIN, 0};
-  return ::poll(&pfd, 1, 0) == 0;
-}
+bool warm_sandbox::alive() const { return !await_exit(std::chrono::milliseconds(0)); }
 
 result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spec& spec) {
   if (spec.lim.network != network_) return fail("sandbox_setup_failed", "warm sandbox network setting differs");
