@@ -182,7 +182,9 @@ result<std::unique_ptr<terminal>> local_environments::open_terminal(const std::s
   if (!pty) return pty.error();
   // A terminal lasts as long as the guest keeps it: no CPU or wall limit of its own.
   launch_spec shell = command_spec(spec, {"/bin/bash", "-l"}, 365ull * 24 * 3600);
-  if (::access("/bin/bash", X_OK) != 0) shell = command_spec(spec, {"/bin/sh", "-l"}, 365ull * 24 * 3600);
+  // bash where the environment's system has it (the host's or the golden rootfs's).
+  if (::access((rootfs_ + "/bin/bash").c_str(), X_OK) != 0)
+    shell = command_spec(spec, {"/bin/sh", "-l"}, 365ull * 24 * 3600);
   shell.env.push_back("TERM=xterm-256color");
   shell.terminal_fd = pty->slave;
   auto process = (*env)->zygote->launch(shell);

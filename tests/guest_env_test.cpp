@@ -282,4 +282,13 @@ TEST_CASE("--couch-rootfs gives environments a golden root filesystem instead of
                         "Authorization: Bearer " + g.token + "\r\n");
   CHECK(missing.status == 422);  // the rootfs has no cat
   CHECK(json::parse(missing.body)["error"]["code"] == "program_not_runnable");
+
+  // Its terminal is the rootfs's own shell (it has no bash).
+  auto ws = hearth::net::websocket_client::connect(c.n->url("/couch/guest/terminal"),
+                                                   {{"Authorization", "Bearer " + g.token}}, 10s);
+  REQUIRE(ws);
+  std::string out;
+  (*ws)->send("read line < /usr/share/golden; echo \"[$line]\"\n", true);
+  read_until(**ws, "[made by the test]", out);
+  CHECK(out.find("[made by the test]") != std::string::npos);
 }
