@@ -15,14 +15,6 @@
 
 namespace hearth::actors {
 
-// What an environment used: CPU since the previous sample, the rest now.
-struct environment_usage {
-  double cpu_secs = 0;
-  std::uint64_t memory_mb = 0;  // peak
-  std::uint64_t disk_mb = 0;
-  std::uint64_t network_egress_mb = 0;  // sent since the previous sample
-};
-
 class environment_backend {
  public:
   virtual ~environment_backend() = default;

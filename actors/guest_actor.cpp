@@ -98,10 +98,7 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
       return self->state.record;
     return check_limits(u);
   };
-  auto sampled = [backend](const std::string& id) {
-    auto u = backend->sample(id);
-    return caf::make_message(u.cpu_secs, u.memory_mb, u.disk_mb, u.network_egress_mb);
-  };
+  auto sampled = [backend](const std::string& id) { return caf::make_message(backend->sample(id)); };
   auto not_running = [self]() -> caf::error {
     const auto& r = self->state.record;
     return to_error(fail("guest_not_running", "the guest's environment is " +
@@ -166,10 +163,9 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
         auto rp = self->make_response_promise<exec_result>();
         self->request(worker, caf::infinite, get_atom::value)
             .then(
-                [=](exec_result& out, double cpu_secs, std::uint64_t memory_mb, std::uint64_t disk_mb,
-                    std::uint64_t egress_mb) mutable {
+                [=](exec_result& out, const environment_usage& used) mutable {
                   self->state.running->remove(flag);
-                  if (live(self->state.record)) (void)add_sample({cpu_secs, memory_mb, disk_mb, egress_mb});
+                  if (live(self->state.record)) (void)add_sample(used);
                   rp.deliver(std::move(out));
                 },
                 [=](caf::error& e) mutable {
@@ -184,9 +180,9 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
         st.sampling = true;
         auto worker = helper(self, [sampled, id = st.record.id]() { return sampled(id); });
         self->request(worker, caf::infinite, get_atom::value)
-            .then([=](double cpu_secs, std::uint64_t memory_mb, std::uint64_t disk_mb, std::uint64_t egress_mb) {
+            .then([=](const environment_usage& used) {
               self->state.sampling = false;
-              if (live(self->state.record)) (void)add_sample({cpu_secs, memory_mb, disk_mb, egress_mb});
+              if (live(self->state.record)) (void)add_sample(used);
             });
       },
       [=](terminal_atom, std::uint32_t cols, std::uint32_t rows) -> caf::result<terminal_handle> {
@@ -198,11 +194,8 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
           if (!t) return caf::make_message(to_error(t.error()));
           return caf::make_message(terminal_handle{std::move(*t)});
         });
-        auto rp = self->make_response_promise<terminal_handle>();
-        self->request(worker, caf::infinite, get_atom::value)
-            .then([=](terminal_handle& t) mutable { rp.deliver(std::move(t)); },
-                  [=](caf::error& e) mutable { rp.deliver(e); });
-        return rp;
+        self->delegate(worker, get_atom::value);
+        return caf::delegated<terminal_handle>{};
       },
       caf::after(idle_after) >> [self] {
         if (self->state.running->empty() && !self->state.provisioning && !self->state.sampling) self->quit();

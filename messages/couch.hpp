@@ -126,6 +126,15 @@ struct exec_sink {
   std::shared_ptr<std::function<void(int, std::string_view)>> emit;
 };
 
+// What a guest's environment used: CPU and egress since the previous
+// sample, peak memory and disk now.
+struct environment_usage {
+  double cpu_secs = 0;
+  std::uint64_t memory_mb = 0;
+  std::uint64_t disk_mb = 0;
+  std::uint64_t network_egress_mb = 0;
+};
+
 // A shell on a pty in a guest's environment, handed to the WebSocket edge.
 // In-process only, like exec_sink.
 struct terminal_handle {
@@ -186,6 +195,10 @@ typename Inspector::result_type inspect(Inspector& f, exec_result& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, exec_sink&) {
   return f(caf::meta::type_name("exec_sink"));
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, environment_usage& x) {
+  return f(caf::meta::type_name("environment_usage"), x.cpu_secs, x.memory_mb, x.disk_mb, x.network_egress_mb);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, terminal_handle&) {
