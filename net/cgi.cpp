@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <strings.h>
 #include <map>
 
 namespace hearth::net {
@@ -124,13 +123,6 @@ void cgi_streamer::write(const std::string& task_id, std::string_view data) {
     return;
   }
   http_response res = std::move(head->first);
-  // Its length is the chunking's business now.
-  res.headers.erase(std::remove_if(res.headers.begin(), res.headers.end(),
-                                   [](const auto& h) {
-                                     return ::strcasecmp(h.first.c_str(), "Content-Length") == 0 ||
-                                            ::strcasecmp(h.first.c_str(), "Transfer-Encoding") == 0;
-                                   }),
-                    res.headers.end());
   res.headers.emplace_back("X-Hearth-Task", "id=" + task_id + "; streamed");
   res.headers.insert(res.headers.end(), extra_.begin(), extra_.end());
   body_ = std::make_shared<body_stream>();

@@ -391,6 +391,9 @@ class session : public std::enable_shared_from_this<session> {
         spdlog::warn("http dropped an invalid response header name={}", token_safe(name) ? name : "<invalid>");
         continue;
       }
+      // The body's framing is the connection's: a handler's own length or
+      // transfer coding (a CGI program's, say) would contradict it.
+      if (beast::iequals(name, "Content-Length") || beast::iequals(name, "Transfer-Encoding")) continue;
       res_->insert(name, value);
     }
     res_->set(http::field::server, "hearth/" HEARTH_VERSION);
