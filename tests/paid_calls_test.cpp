@@ -12,6 +12,7 @@
 #include "crypto/keccak.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "crypto/sha256.hpp"
+#include "messages/clock.hpp"
 #include "payments/buyer.hpp"
 #include "payments/challenge.hpp"
 #include "support/raw_http.hpp"
@@ -25,11 +26,6 @@ namespace {
 
 const char* buyer_hex = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const char* buyer_address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
-
-std::uint64_t now_secs() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-}
 
 response call(const node& n, const std::string& path, const std::vector<std::string>& headers = {}) {
   raw_connection c(n.port);
@@ -72,8 +68,8 @@ std::string sign(const payments::offered& o, const tamper& t = {}) {
   a.from = key->to_address();
   a.to = t.to.empty() ? o.pay_to : *crypto::parse_address(t.to);
   a.value = t.value.empty() ? o.amount : *crypto::parse_uint256(t.value);
-  std::uint64_t after = static_cast<std::uint64_t>(static_cast<std::int64_t>(now_secs()) + t.after_delta);
-  std::uint64_t before = static_cast<std::uint64_t>(static_cast<std::int64_t>(now_secs()) + t.before_delta);
+  std::uint64_t after = static_cast<std::uint64_t>(static_cast<std::int64_t>(unix_secs()) + t.after_delta);
+  std::uint64_t before = static_cast<std::uint64_t>(static_cast<std::int64_t>(unix_secs()) + t.before_delta);
   a.valid_after = *crypto::parse_uint256(std::to_string(after));
   a.valid_before = *crypto::parse_uint256(std::to_string(before));
   auto random = crypto::private_key::generate();  // 32 fresh random bytes for the nonce
