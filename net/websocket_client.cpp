@@ -22,7 +22,11 @@ namespace asio = boost::asio;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
-struct websocket_client::impl : std::enable_shared_from_this<websocket_client::impl> {
+// Handlers hold a plain pointer: they run only on the io thread, which the
+// client joins before the impl goes, and the io_context (a member) destroys
+// whatever is still pending with it. (Holding the impl itself, they would
+// keep it, and so themselves, alive forever.)
+struct websocket_client::impl {
   asio::io_context ioc;
   websocket::stream<beast::tcp_stream> ws{ioc};
   beast::flat_buffer in;
@@ -36,7 +40,7 @@ struct websocket_client::impl : std::enable_shared_from_this<websocket_client::i
   bool ended = false;
 
   void do_read() {
-    ws.async_read(in, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    ws.async_read(in, [self = this](beast::error_code ec, std::size_t) {
       std::lock_guard lock(self->mu);
       if (ec) {
         self->ended = true;
@@ -53,7 +57,7 @@ struct websocket_client::impl : std::enable_shared_from_this<websocket_client::i
     if (out.empty() || writing) return;
     writing = true;
     ws.binary(out.front().binary);
-    ws.async_write(asio::buffer(out.front().data), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    ws.async_write(asio::buffer(out.front().data), [self = this](beast::error_code ec, std::size_t) {
       self->writing = false;
       self->out.pop_front();
       if (!ec) self->do_write();
@@ -104,7 +108,7 @@ websocket_client::~websocket_client() {
 }
 
 void websocket_client::send(std::string data, bool binary) {
-  asio::post(impl_->ioc, [p = impl_, data = std::move(data), binary]() mutable {
+  asio::post(impl_->ioc, [p = impl_.get(), data = std::move(data), binary]() mutable {
     p->out.push_back({std::move(data), binary});
     p->do_write();
   });
@@ -125,7 +129,7 @@ bool websocket_client::closed() const {
 }
 
 void websocket_client::close() {
-  asio::post(impl_->ioc, [p = impl_] { p->ws.async_close(websocket::close_code::normal, [p](beast::error_code) {}); });
+  asio::post(impl_->ioc, [p = impl_.get()] { p->ws.async_close(websocket::close_code::normal, [p](beast::error_code) {}); });
 }
 
 }  // namespace hearth::net
