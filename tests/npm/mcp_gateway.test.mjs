@@ -23,6 +23,10 @@ before(async () => {
   transport = new StdioClientTransport({
     command: hearthBin, args: ["mcp", "serve", "--@", node.url, "--key", "@" + keyFile, "--budget", "USDC:0.03"],
     stderr: "pipe",
+    // One malloc arena: otherwise a new thread may reserve a fresh 64 MiB
+    // arena, which VmSize counts, and the thread-stack check below would
+    // see allocator noise instead of stacks.
+    env: { ...process.env, MALLOC_ARENA_MAX: "1" },
   });
   await client.connect(transport);
 });
