@@ -109,7 +109,7 @@ struct task_job {
 void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_ptr<task_job> job) {
   auto& t = job->record;
   t.state = task_state::running;
-  if (auto saved = storage::save_task(*job->db, t); !saved)
+  if (auto saved = storage::save_task(*job->db, t, storage::store::sync::no); !saved)
     spdlog::error("task {}: record not saved: {}", t.id, saved.error().message);
   sandbox::run_io io;
   io.stdin_data = std::move(job->stdin_data);
@@ -163,6 +163,9 @@ struct registry_state {
   std::unordered_map<std::string, std::shared_ptr<std::atomic<bool>>> cancels;  // running tasks
   std::unordered_map<caf::actor_addr, std::string> running;                      // task actor -> id
   std::deque<std::shared_ptr<task_job>> queue;
+  // Tasks queued or started, as they were then: what a lookup answers
+  // until the task's own record is final (the queue is not stored).
+  std::unordered_map<std::string, task_record> unfinished;
   static inline const char* name = "task_registry";
 };
 
@@ -174,6 +177,7 @@ void start_next(registry* self) {
     auto job = st.queue.front();
     st.queue.pop_front();
     st.cancels[job->record.id] = job->cancel;
+    st.unfinished[job->record.id].state = task_state::running;
     auto a = self->spawn<caf::detached + caf::monitored>(task_actor, caf::actor_cast<caf::actor>(self), job);
     st.running.emplace(a.address(), job->record.id);
   }
@@ -188,6 +192,7 @@ void finish(registry* self, const std::string& id, const Reply& reply) {
     st.waiting.erase(it);
   }
   st.cancels.erase(id);
+  st.unfinished.erase(id);
 }
 
 caf::result<task_record> run_task(registry* self, stored_offer& offer, task_input& in) {
@@ -238,9 +243,10 @@ caf::result<task_record> run_task(registry* self, stored_offer& offer, task_inpu
   job->stdin_file = std::move(in.stdin_file);
   job->output_path = st.output_dir + "/" + id;
   job->sink = std::move(in.output_sink);
-  if (auto saved = storage::save_task(*st.db, job->record); !saved) return to_error(saved.error());
+  job->record.state = task_state::pending;  // stored when it starts; until then only here
   st.waiting[id].push_back(self->make_response_promise());
   auto promise = st.waiting[id].back();
+  st.unfinished[id] = job->record;
   st.queue.push_back(std::move(job));
   start_next(self);
   return promise;
@@ -283,6 +289,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
       [self](get_atom, const std::string& id) -> caf::result<task_record> {
         if (!crypto::is_hash_hex(id))
           return to_error(fail("task_not_found", "a task id is 64 lowercase hex digits"));
+        if (auto it = self->state.unfinished.find(id); it != self->state.unfinished.end()) return it->second;
         auto t = storage::load_task(*self->state.db, id);
         if (!t) return to_error(t.error());
         if (!*t) return to_error(fail("task_not_found", "no task " + id));

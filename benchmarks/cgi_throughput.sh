@@ -3,7 +3,9 @@
 # through hearth with full isolation (warm sandboxes, and cold: a sandbox
 # built per request) beside lighttpd mod_cgi and nginx + fcgiwrap serving
 # the same binary unsandboxed, measured in one run with the same load:
-# wrk -t2 -c32 -d10s on loopback. Prints one row per server.
+# wrk -t2 -c32 -d10s on loopback. Prints one row per server, and the
+# ceiling no exec-per-request server can pass on this machine (the handler
+# process's own CPU cost spread over the cores).
 #
 # Usage: benchmarks/cgi_throughput.sh [BUILD_DIR]   (make bench runs it)
 # Environment: DURATION (wrk seconds, default 10), CONNECTIONS (default 32).
@@ -80,6 +82,13 @@ EOF
 lighttpd -D -f "$work/lighttpd.conf" &
 pids+=($!)
 measure "lighttpd mod_cgi (unsandboxed)" "http://127.0.0.1:$port/cgi-bin/hello"
+
+# No server that starts a process per request can beat the handler's own
+# process cost: its CPU per exec, spread over every core, with zero overhead.
+read -r exec_ms ceiling <<< "$("$build/benchmarks/exec_ceiling" "$handler" 2000)"
+printf "%-40s %10.0f req/s %8s          %5.2fx lighttpd  (handler alone: %s ms CPU per exec)\n" \
+  "ceiling: exec per request, no server" "$ceiling" "-" \
+  "$(awk -v a="$ceiling" -v b="$lighttpd_rate" 'BEGIN {print a / b}')" "$exec_ms"
 
 # nginx + fcgiwrap: fcgiwrap forks and execs the handler per request.
 port=$(free_port)

@@ -2,7 +2,9 @@
 // on cgroup v2 when its controllers are available, else on the v1
 // hierarchies. Reads peak memory, CPU time and OOM kills; removes itself.
 // When the host allows neither (no permission), create() says why and the
-// run relies on rlimits alone.
+// run relies on rlimits alone. On v2 the files read or written per run stay
+// open, and the accounting can restart, so one group may serve run after
+// run (see cgroup_pool).
 #pragma once
 
 #include <sys/types.h>
@@ -18,10 +20,16 @@ namespace hearth::sandbox {
 
 class cgroup {
  public:
+  // Per-run groups are named "pool-<pid>-..." or "run-<pid>-..." after the
+  // process that made them, for remove_stale() to know whose they are.
   static result<std::unique_ptr<cgroup>> create(const std::string& name, const limits& lim);
+  // Removes the empty groups left by processes that are gone (a node that
+  // crashed or was killed), on every hierarchy.
+  static void remove_stale();
   ~cgroup();  // kills what is left inside and removes the directories
 
   result<void> add(pid_t pid);
+  // Usage since creation or the last restart_accounting().
   std::uint64_t peak_memory_bytes() const;
   double cpu_secs() const;
   bool oom_killed() const { return oom_kills() > 0; }
@@ -29,11 +37,32 @@ class cgroup {
   void kill_all();
   const char* version() const { return v2_ ? "cgroup-v2" : "cgroup-v1"; }
 
+  // Counts usage afresh from now: CPU time and OOM kills as differences,
+  // the memory peak reset (v1, or v2 on Linux 6.12+). False where that is
+  // not possible: such a group is used for one run only.
+  bool restart_accounting();
+  bool reusable() const { return restartable_; }  // restart_accounting() has not failed
+  bool populated() const;  // some process is still inside
+  const std::string& settings() const { return settings_; }  // the limits it enforces, as one key
+
  private:
   cgroup() = default;
   bool v2_ = false;
   std::vector<std::string> dirs_;  // v2: one; v1: memory, pids, cpu, cpuacct (those present)
   std::string memory_dir_, pids_dir_, cpu_dir_, cpuacct_dir_;
+  std::string settings_;
+  result<void> open_files();
+  // Open for the group's lifetime (-1 when the file is missing): cgroup.procs
+  // of each directory; cgroup.kill (v2); CPU usage; memory peak; OOM kills;
+  // who is inside (v2: cgroup.events; v1 reads its process list afresh,
+  // as a list read through an open file may come from the kernel's cache).
+  std::vector<int> procs_fds_;
+  int kill_fd_ = -1, usage_fd_ = -1, peak_fd_ = -1, oom_fd_ = -1, members_fd_ = -1;
+  std::uint64_t cpu_base_usec_ = 0, oom_base_ = 0;
+  bool restartable_ = true;
 };
+
+// The key a group made for these limits has (see cgroup::settings).
+std::string cgroup_settings(const limits& lim);
 
 }  // namespace hearth::sandbox

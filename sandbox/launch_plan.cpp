@@ -264,9 +264,9 @@ result<void> check_executable(const std::string& path) {
   return {};
 }
 
-result<std::unique_ptr<cgroup>> run_cgroup(const limits& lim) {
+result<std::unique_ptr<cgroup>> run_cgroup(const limits& lim, cgroup_pool* pool) {
   std::string name = "run-" + std::to_string(::getpid()) + "-" + std::to_string(++launch_counter);
-  auto group = cgroup::create(name, lim);
+  auto group = pool ? pool->acquire(lim) : cgroup::create(name, lim);
   if (!group) {
     static std::atomic<bool> warned{false};
     if (!warned.exchange(true))

@@ -17,6 +17,7 @@
 
 #include "messages/result.hpp"
 #include "sandbox/cgroup.hpp"
+#include "sandbox/cgroup_pool.hpp"
 #include "sandbox/landlock_rules.hpp"
 #include "sandbox/launcher.hpp"
 #include "sandbox/limits.hpp"
@@ -131,7 +132,7 @@ result<pid_t> clone_into_namespaces(bool network, int& pidfd);
 // The executable must exist, be readable and run on this host's architecture.
 result<void> check_executable(const std::string& path);
 // A fresh per-run cgroup, or why the host offers none (warned about once).
-result<std::unique_ptr<cgroup>> run_cgroup(const limits& lim);
+result<std::unique_ptr<cgroup>> run_cgroup(const limits& lim, cgroup_pool* pool = nullptr);
 std::string describe_enforcement(bool network, const cgroup* group, int landlock_abi);
 // Blocks until the workload has exec'd (the error pipe closes) or a child
 // step reports its failure.

@@ -21,6 +21,7 @@
 
 #include "messages/result.hpp"
 #include "sandbox/cgroup.hpp"
+#include "sandbox/cgroup_pool.hpp"
 #include "sandbox/limits.hpp"
 
 namespace hearth::sandbox {
@@ -53,6 +54,7 @@ struct sandboxed_process {
   int stderr_fd = -1;  // read end
   int status_fd = -1;  // read end: the sandbox init's report of the workload's end
   std::unique_ptr<cgroup> group;  // the run's own; null when the host gave none
+  std::shared_ptr<cgroup_pool> group_home;  // where group goes back when the run is over; null: removed
   std::shared_ptr<cgroup> shared_group;  // a guest environment's, which the run shares
   std::uint64_t oom_kills_before = 0;    // the shared group's OOM kills when the run started
   std::string enforcement;

@@ -282,12 +282,6 @@ std::string pool_key(const launch_spec& spec) { return spec.executable + (spec.l
 
 }  // namespace
 
-result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& executable, bool network) {
-  zygote_options o;
-  o.network = network;
-  return start(executable, o);
-}
-
 result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& executable, const zygote_options& o) {
   if (auto ok = check_executable(executable); !ok) return ok.error();
   limits lim;
@@ -320,6 +314,7 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   z->network_ = network;
   z->shared_tree_ = o.shared_tree;
   z->group_ = o.group;
+  z->run_groups_ = o.run_groups;
   if (auto r = map_ids(z->pid_); !r) return r.error();  // the destructor ends the zygote
   if (z->group_)
     if (auto r = z->group_->add(z->pid_); !r) return r.error();
@@ -381,8 +376,9 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
   if (shared_tree_) {  // bounded, with everything else in the environment, by the zygote's group
     proc->shared_group = group_;
     if (group_) proc->oom_kills_before = group_->oom_kills();
-  } else if (auto group = run_cgroup(spec.lim)) {
+  } else if (auto group = run_cgroup(spec.lim, run_groups_.get())) {
     proc->group = std::move(*group);
+    proc->group_home = run_groups_;
   } else {
     return fail("cgroup_unavailable", group.error().message);  // a warm run is bounded by its cgroup
   }
@@ -481,7 +477,10 @@ result<std::shared_ptr<warm_sandbox>> warm_pool::acquire(const std::string& key,
   }
   if (it != sandboxes_.end()) sandboxes_.erase(it);
   retire_idle();
-  auto started = warm_sandbox::start(spec.executable, spec.lim.network);
+  zygote_options o;
+  o.network = spec.lim.network;
+  o.run_groups = run_groups_;
+  auto started = warm_sandbox::start(spec.executable, o);
   if (!started) return started.error();
   sandboxes_[key] = {*started, std::chrono::steady_clock::now()};
   return *started;

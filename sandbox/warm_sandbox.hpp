@@ -46,11 +46,11 @@ struct zygote_options {
   std::uint64_t tmp_mb = 64;  // the zygote's /tmp (a shared tree's runs all use it)
   bool shared_tree = false;
   std::shared_ptr<cgroup> group;  // joined by the zygote before any run (shared trees)
+  std::shared_ptr<cgroup_pool> run_groups;  // where runs' own groups come from; null: one made per run
 };
 
 class warm_sandbox : public std::enable_shared_from_this<warm_sandbox> {
  public:
-  static result<std::shared_ptr<warm_sandbox>> start(const std::string& executable, bool network);
   static result<std::shared_ptr<warm_sandbox>> start(const std::string& executable, const zygote_options& options);
   ~warm_sandbox();  // ends the zygote; runs still in flight keep it until they end
 
@@ -73,6 +73,7 @@ class warm_sandbox : public std::enable_shared_from_this<warm_sandbox> {
   bool network_ = false;
   bool shared_tree_ = false;
   std::shared_ptr<cgroup> group_;
+  std::shared_ptr<cgroup_pool> run_groups_;
 };
 
 class warm_pool {
@@ -94,6 +95,7 @@ class warm_pool {
   std::map<std::string, entry> sandboxes_;
   std::size_t capacity_;
   std::chrono::seconds idle_;
+  std::shared_ptr<cgroup_pool> run_groups_ = std::make_shared<cgroup_pool>();
 };
 
 }  // namespace hearth::sandbox

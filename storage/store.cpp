@@ -97,13 +97,15 @@ result<void> store::put(column c, std::string_view key, std::string_view value) 
   return {};
 }
 
-result<void> store::write(const write_batch& batch) {
+result<void> store::write(const write_batch& batch, sync mode) {
   rocksdb::WriteBatch wb;
   for (const auto& op : batch.ops_) {
     auto s = op.value ? wb.Put(impl_->handle(op.col), op.key, *op.value) : wb.Delete(impl_->handle(op.col), op.key);
     if (!s.ok()) return from_status(s, "batch");
   }
-  auto s = impl_->db->Write(impl_->write_options, &wb);
+  rocksdb::WriteOptions wo = impl_->write_options;
+  if (mode == sync::no) wo.sync = false;
+  auto s = impl_->db->Write(wo, &wb);
   if (!s.ok()) return from_status(s, "write");
   return {};
 }

@@ -66,7 +66,10 @@ class store {
 
   result<std::optional<std::string>> get(column c, std::string_view key) const;
   result<void> put(column c, std::string_view key, std::string_view value);
-  result<void> write(const write_batch& batch);
+  // Unsynced, the batch reaches the log but not the disk: it survives the
+  // node's crash, not the machine's, until the next synced write.
+  enum class sync { yes, no };
+  result<void> write(const write_batch& batch, sync mode = sync::yes);
   // Keys starting with prefix, strictly after start_after (empty: from the
   // first), at most limit of them, in key order: the basis of paged listings.
   result<std::vector<key_value>> scan(column c, std::string_view prefix, std::string_view start_after,

@@ -37,7 +37,7 @@ result<task_record> decode_task(const std::string& raw) {
 
 }  // namespace
 
-result<void> save_task(store& db, const task_record& t) {
+result<void> save_task(store& db, const task_record& t, store::sync mode) {
   capnp::MallocMessageBuilder message;
   auto b = message.initRoot<StoredTask>();
   b.setId(t.id);
@@ -62,7 +62,7 @@ result<void> save_task(store& db, const task_record& t) {
   batch.put(column::tasks, t.id, encode_message(message));
   if (t.state == task_state::pending || t.state == task_state::running) batch.put(column::meta, running_prefix + t.id, "");
   else batch.erase(column::meta, running_prefix + t.id);
-  return db.write(batch);
+  return db.write(batch, mode);
 }
 
 result<sweep_step> sweep_finished_tasks(store& db, std::int64_t cutoff_ms, const std::string& cursor, std::size_t limit) {

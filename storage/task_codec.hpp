@@ -13,7 +13,9 @@ namespace hearth::storage {
 
 // Writes the record and, in the same batch, keeps the index of unfinished
 // tasks (column meta, "running/<id>") in step with its state.
-result<void> save_task(store& db, const task_record& t);
+// A task's record. A record of a task not yet finished need not be synced
+// (store::sync::no): until it finishes, no one has its answer.
+result<void> save_task(store& db, const task_record& t, store::sync mode = store::sync::yes);
 // Tasks a previous run of the node left pending or running: marked failed
 // with reason, all in one batch. Returns how many.
 result<std::size_t> fail_interrupted_tasks(store& db, const std::string& reason, std::int64_t now_ms);

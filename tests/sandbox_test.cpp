@@ -314,7 +314,7 @@ TEST_CASE("concurrent runs of one warm sandbox cannot see or reach each other", 
 }
 
 TEST_CASE("a warm sandbox that died is noticed, and the pool starts a fresh one", "[sandbox][warm]") {
-  auto sandbox = warm_sandbox::start(SANDBOX_PROBE, false);
+  auto sandbox = warm_sandbox::start(SANDBOX_PROBE, zygote_options{});
   REQUIRE(sandbox);
   REQUIRE((*sandbox)->alive());
   ::kill((*sandbox)->pid(), SIGKILL);
@@ -389,4 +389,86 @@ TEST_CASE("the cgroup caps CPU bandwidth at the limit's cores", "[sandbox]") {
   if (report->enforcement.find("cgroup") == std::string::npos) return;  // a host without cgroups: rlimits only
   INFO("cpu_secs=" << report->used.cpu_secs << " wall_secs=" << report->used.wall_secs);
   CHECK(report->used.cpu_secs < 0.5);  // a tenth of a core for ~2 s; unbounded it would be ~2 s
+}
+
+// ---- pooled cgroups ----
+
+#include <spawn.h>
+
+#include "sandbox/cgroup_pool.hpp"
+
+namespace {
+
+// Starts argv held at a pipe until it is in group, then lets it go.
+pid_t start_in(cgroup& group, std::vector<std::string> argv) {
+  int gate[2];
+  REQUIRE(::pipe(gate) == 0);
+  std::vector<std::string> full = {"/bin/sh", "-c", "read go; exec \"$@\"", "sh"};
+  full.insert(full.end(), argv.begin(), argv.end());
+  std::vector<char*> args;
+  for (auto& a : full) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, gate[0], 0);
+  posix_spawn_file_actions_addclose(&fa, gate[1]);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  int spawned = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(gate[0]);
+  REQUIRE(spawned == 0);
+  REQUIRE(group.add(pid));
+  REQUIRE(::write(gate[1], "\n", 1) == 1);
+  ::close(gate[1]);
+  return pid;
+}
+
+int wait_status(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+}  // namespace
+
+TEST_CASE("a pooled cgroup serves its next run emptied and counting afresh", "[sandbox][cgroup]") {
+  cgroup_pool pool;
+  limits lim;
+  lim.ram_mb = 256;
+  auto first = pool.acquire(lim);
+  if (!first) {
+    WARN("no cgroups on this host: " << first.error().message);
+    return;
+  }
+  cgroup* group = first->get();
+  CHECK(wait_status(start_in(*group, {SANDBOX_PROBE, "alloc", "48"})) == 0);
+  CHECK(wait_status(start_in(*group, {"/bin/sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"})) == 0);
+  CHECK(group->peak_memory_bytes() >= (48u << 20));
+  CHECK(group->cpu_secs() >= 0.1);
+  pid_t leftover = start_in(*group, {"/bin/sleep", "1000"});
+
+  pool.give_back(std::move(*first));
+  int status = wait_status(leftover);  // killed with the run it was part of
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+  if (pool.kept() == 0) {
+    WARN("this kernel cannot restart a cgroup's accounting: groups are used once");
+    return;
+  }
+  auto second = pool.acquire(lim);
+  REQUIRE(second);
+  CHECK(second->get() == group);  // the same group, reused
+  CHECK(pool.kept() == 0);
+  CHECK((*second)->peak_memory_bytes() < (16u << 20));
+  CHECK((*second)->cpu_secs() < 0.05);
+  CHECK((*second)->oom_kills() == 0);
+  CHECK_FALSE((*second)->populated());
+
+  limits other = lim;
+  other.ram_mb = 128;
+  pool.give_back(std::move(*second));
+  auto third = pool.acquire(other);  // other limits: another group
+  REQUIRE(third);
+  CHECK(third->get() != group);
 }
