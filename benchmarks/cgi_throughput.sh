@@ -50,6 +50,7 @@ await_ok() {
 }
 
 lighttpd_rate=""
+declare -A rates
 # Runs wrk against url; prints a row. The first argument names the server.
 measure() {
   local name=$1 url=$2
@@ -60,6 +61,7 @@ measure() {
   rate=$(awk '/Requests\/sec:/ {print $2}' <<< "$out")
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<< "$out")
   [ -n "$lighttpd_rate" ] || lighttpd_rate=$rate
+  rates[$name]=$rate
   printf "%-40s %10.0f req/s %8s non-2xx  %5.2fx lighttpd\n" "$name" "$rate" "${errors:-0}" \
     "$(awk -v a="$rate" -v b="$lighttpd_rate" 'BEGIN {print a / b}')"
 }
@@ -135,4 +137,15 @@ for mode in true false; do
   kill "${pids[-1]}"
   wait "${pids[-1]}" 2> /dev/null || true
   unset 'pids[-1]'
+done
+
+# What a server may spend per request beyond the handler's own process, all
+# cores busy: cores / rate - the handler's CPU per exec.
+cores=$(nproc)
+beyond() { awk -v c="$cores" -v r="$1" -v h="$exec_ms" 'BEGIN {printf "%.3f", 1000 * c / r - h}'; }
+echo
+echo "CPU per request beyond the handler's own ${exec_ms} ms (cores / rate - handler):"
+printf "  %-38s %s ms\n" "allowed for 1.5x lighttpd" "$(beyond "$(awk -v r="$lighttpd_rate" 'BEGIN {print 1.5 * r}')")"
+for name in "lighttpd mod_cgi (unsandboxed)" "nginx + fcgiwrap (unsandboxed)" "hearth, warm sandbox (full isolation)"; do
+  printf "  %-38s %s ms\n" "$name" "$(beyond "${rates[$name]}")"
 done
