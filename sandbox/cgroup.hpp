@@ -2,9 +2,9 @@
 // on cgroup v2 when its controllers are available, else on the v1
 // hierarchies. Reads peak memory, CPU time and OOM kills; removes itself.
 // When the host allows neither (no permission), create() says why and the
-// run relies on rlimits alone. On v2 the files read or written per run stay
-// open, and the accounting can restart, so one group may serve run after
-// run (see cgroup_pool).
+// run relies on rlimits alone. The files read or written per run stay open
+// and the accounting can restart, so one group may serve run after run
+// (see cgroup_pool).
 #pragma once
 
 #include <sys/types.h>
