@@ -241,7 +241,7 @@ caf::result<task_record> run_task(registry* self, stored_offer& offer, task_inpu
   job->spec.lim.max_output_bytes = l.max_output_bytes;
   job->stdin_data = std::move(in.stdin_data);
   job->stdin_file = std::move(in.stdin_file);
-  job->output_path = st.output_dir + "/" + id;
+  job->output_path = storage::task_output_file(st.output_dir, id);
   job->sink = std::move(in.output_sink);
   job->record.state = task_state::pending;  // stored when it starts; until then only here
   st.waiting[id].push_back(self->make_response_promise());
@@ -308,7 +308,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
         if (!step) spdlog::warn("task retention sweep: {}", step.error().message);
         else {
           st.sweep_cursor = step->next_cursor;
-          for (const auto& id : step->spilled) std::remove((st.output_dir + "/" + id).c_str());
+          for (const auto& id : step->spilled) std::remove(storage::task_output_file(st.output_dir, id).c_str());
           if (step->deleted > 0) spdlog::debug("task retention: deleted {} finished task(s)", step->deleted);
         }
         self->delayed_send(self, sweep_interval, sweep_atom::value);

@@ -53,7 +53,7 @@ struct task_registry_config {
 };
 
 // A task's stdout up to this size stays in its record; beyond, the whole of
-// it is in its output file (see storage::task_output_dir).
+// it is in its output file (see storage::task_output_file).
 inline constexpr std::size_t inline_output_bytes = 1u << 20;
 
 result<caf::actor> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,

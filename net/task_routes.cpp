@@ -40,7 +40,7 @@ const header_list cors_headers = {
 };
 
 std::string output_path(const task_record& t, const node_info& info) {
-  return storage::task_output_dir(info.data_dir) + "/" + t.id;
+  return storage::task_output_file(storage::task_output_dir(info.data_dir), t.id);
 }
 
 // A file's content from offset on as a chunked body, read a slice at a time

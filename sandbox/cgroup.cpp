@@ -113,6 +113,11 @@ std::string cpu_quota(const limits& lim) {
 
 }  // namespace
 
+std::string run_group_name() {
+  static std::atomic<unsigned> made{0};
+  return "run-" + std::to_string(::getpid()) + "-" + std::to_string(++made);
+}
+
 std::string cgroup_settings(const limits& lim) {
   return std::to_string(lim.ram_mb) + "M " + std::to_string(lim.max_processes) + "p " + cpu_quota(lim) + "q";
 }
@@ -212,9 +217,8 @@ void cgroup::remove_stale() {
     if (!dir) continue;
     while (dirent* e = ::readdir(dir)) {
       std::string name = e->d_name;
-      std::size_t after = name.rfind("pool-", 0) == 0 ? 5 : name.rfind("run-", 0) == 0 ? 4 : 0;
-      if (after == 0 || e->d_type != DT_DIR) continue;
-      pid_t owner = static_cast<pid_t>(std::atol(name.c_str() + after));
+      if (name.rfind("run-", 0) != 0 || e->d_type != DT_DIR) continue;
+      pid_t owner = static_cast<pid_t>(std::atol(name.c_str() + 4));
       if (owner > 0 && ::kill(owner, 0) != 0 && errno == ESRCH) (void)::rmdir((base + "/" + name).c_str());
     }
     ::closedir(dir);

@@ -20,8 +20,8 @@ namespace hearth::sandbox {
 
 class cgroup {
  public:
-  // Per-run groups are named "pool-<pid>-..." or "run-<pid>-..." after the
-  // process that made them, for remove_stale() to know whose they are.
+  // A per-run group is named by run_group_name(), for remove_stale() to
+  // know whose it is.
   static result<std::unique_ptr<cgroup>> create(const std::string& name, const limits& lim);
   // Removes the empty groups left by processes that are gone (a node that
   // crashed or was killed), on every hierarchy.
@@ -64,5 +64,7 @@ class cgroup {
 
 // The key a group made for these limits has (see cgroup::settings).
 std::string cgroup_settings(const limits& lim);
+// A new per-run group's name: "run-<this process's pid>-<count>".
+std::string run_group_name();
 
 }  // namespace hearth::sandbox

@@ -1,7 +1,5 @@
 #include "sandbox/cgroup_pool.hpp"
 
-#include <unistd.h>
-
 namespace hearth::sandbox {
 
 cgroup_pool::cgroup_pool(std::size_t max_kept) : max_kept_(max_kept) {
@@ -25,7 +23,6 @@ void cgroup_pool::sweep_draining() {
 
 result<std::unique_ptr<cgroup>> cgroup_pool::acquire(const limits& lim) {
   std::unique_ptr<cgroup> group;
-  unsigned number;
   {
     std::lock_guard lock(mu_);
     sweep_draining();
@@ -35,10 +32,9 @@ result<std::unique_ptr<cgroup>> cgroup_pool::acquire(const limits& lim) {
       it->second.pop_back();
       --idle_count_;
     }
-    number = ++created_;
   }
   if (!group) {
-    auto made = cgroup::create("pool-" + std::to_string(::getpid()) + "-" + std::to_string(number), lim);
+    auto made = cgroup::create(run_group_name(), lim);
     if (!made) return made.error();
     group = std::move(*made);
   }

@@ -35,7 +35,6 @@ class cgroup_pool {
   std::vector<std::unique_ptr<cgroup>> draining_;                     // killed, not yet empty
   std::size_t idle_count_ = 0;
   std::size_t max_kept_;
-  unsigned created_ = 0;
 };
 
 }  // namespace hearth::sandbox

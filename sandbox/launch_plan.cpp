@@ -225,10 +225,6 @@ result<void> map_ids(pid_t pid) {
 
 // ---- parent side ----
 
-namespace {
-std::atomic<unsigned> launch_counter{0};
-}  // namespace
-
 fd_list::~fd_list() {
   for (int fd : fds)
     if (fd >= 0) ::close(fd);
@@ -265,8 +261,7 @@ result<void> check_executable(const std::string& path) {
 }
 
 result<std::unique_ptr<cgroup>> run_cgroup(const limits& lim, cgroup_pool* pool) {
-  std::string name = "run-" + std::to_string(::getpid()) + "-" + std::to_string(++launch_counter);
-  auto group = pool ? pool->acquire(lim) : cgroup::create(name, lim);
+  auto group = pool ? pool->acquire(lim) : cgroup::create(run_group_name(), lim);
   if (!group) {
     static std::atomic<bool> warned{false};
     if (!warned.exchange(true))

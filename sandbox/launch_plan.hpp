@@ -131,7 +131,8 @@ result<void> make_pipes(fd_list& guard, std::initializer_list<int*> pairs);
 result<pid_t> clone_into_namespaces(bool network, int& pidfd);
 // The executable must exist, be readable and run on this host's architecture.
 result<void> check_executable(const std::string& path);
-// A fresh per-run cgroup, or why the host offers none (warned about once).
+// A per-run cgroup, new or (from pool) emptied and counting afresh, or why
+// the host offers none (warned about once).
 result<std::unique_ptr<cgroup>> run_cgroup(const limits& lim, cgroup_pool* pool = nullptr);
 std::string describe_enforcement(bool network, const cgroup* group, int landlock_abi);
 // Blocks until the workload has exec'd (the error pipe closes) or a child
@@ -145,13 +146,13 @@ result<void> await_exec(int errpipe_fd, const std::function<std::string(const ch
 // Waits for the parent's go, takes the unprivileged ids, builds the root,
 // pivots into it and makes it read-only.
 void enter_root(const plan& p, int sync_fd, int err_fd);
-// Applies rlimits, no_new_privs, Landlock, the working directory, stdio and
-// seccomp to the calling process and everything it starts.
 // no_new_privs and the plan's Landlock domain, for the calling process and
 // everything it starts (a guest environment's zygote takes them once).
 void restrict_self(const plan& p, int err_fd);
-// with_landlock false: the caller is already in the domain it should share
-// (a guest environment's commands, which may signal one another).
+// Applies rlimits, no_new_privs, Landlock, the working directory, stdio and
+// seccomp to the calling process and everything it starts. with_landlock
+// false: the caller is already in the domain it should share (a guest
+// environment's commands, which may signal one another).
 void confine(const plan& p, const rlimit_item* rlimits, int err_fd, int in_fd, int out_fd, int errout_fd,
              bool with_landlock = true);
 // What run_init starts: path is inside the sandbox; with terminal, stdin
