@@ -1,12 +1,12 @@
 #include "actors/couch_registry.hpp"
 
 #include <caf/all.hpp>
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <unordered_map>
 
 #include "crypto/bytes.hpp"
+#include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
@@ -29,16 +29,12 @@ struct couch_data {
 };
 using couch_self = caf::stateful_actor<couch_data>;
 
-std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> b(bytes);
-  RAND_bytes(b.data(), static_cast<int>(b.size()));
-  return crypto::to_hex(b.data(), b.size());
-}
-
-std::string time_ordered_id(std::int64_t now_ms) {
+result<std::string> time_ordered_id(std::int64_t now_ms) {
+  auto suffix = crypto::random_hex(8);
+  if (!suffix) return suffix.error();
   char prefix[17];
   std::snprintf(prefix, sizeof prefix, "%012llx", static_cast<unsigned long long>(now_ms));
-  return prefix + random_hex(8);
+  return prefix + *suffix;
 }
 
 // The live guest actor of id, activated from storage when needed.
@@ -75,8 +71,12 @@ caf::result<invite_record> create(couch_self* self, const invite_request& req) {
   auto& st = self->state;
   invite_record inv;
   std::int64_t now = st.config.now();
-  inv.id = time_ordered_id(now);
-  inv.code = new_invite_code();
+  auto id = time_ordered_id(now);
+  auto code = new_invite_code();
+  if (!id) return to_error(id.error());
+  if (!code) return to_error(code.error());
+  inv.id = std::move(*id);
+  inv.code = std::move(*code);
   inv.code_hash = secret_hash(inv.code);
   inv.created_by = req.created_by;
   inv.label = req.label;
@@ -106,8 +106,12 @@ result<guest_record> redeem(couch_self* self, const redeem_request& req) {
     return fail("invite_" + std::string(state_name(inv.state)), std::string("this invite is ") +
                                                                          state_name(inv.state));
   guest_record g;
-  g.id = time_ordered_id(now);
-  g.token = new_guest_token();
+  auto id = time_ordered_id(now);
+  auto token = new_guest_token();
+  if (!id) return id.error();
+  if (!token) return token.error();
+  g.id = std::move(*id);
+  g.token = std::move(*token);
   g.token_hash = secret_hash(g.token);
   g.name = req.name;
   g.public_key = req.public_key;
@@ -250,8 +254,17 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
 
 }  // namespace
 
-std::string new_invite_code() { return "inv_" + random_hex(16); }
-std::string new_guest_token() { return "guest_" + random_hex(32); }
+result<std::string> new_invite_code() {
+  auto hex = crypto::random_hex(16);
+  if (!hex) return hex.error();
+  return "inv_" + *hex;
+}
+
+result<std::string> new_guest_token() {
+  auto hex = crypto::random_hex(32);
+  if (!hex) return hex.error();
+  return "guest_" + *hex;
+}
 std::string secret_hash(const std::string& secret) { return crypto::to_hex(crypto::sha256(secret)); }
 
 result<caf::actor> spawn_couch_registry(caf::actor_system& sys, storage::store& db, couch_config config) {

@@ -49,9 +49,10 @@ struct couch_config {
 
 result<caf::actor> spawn_couch_registry(caf::actor_system& sys, storage::store& db, couch_config config);
 
-// "inv_" + 32 hex (128 random bits) and "guest_" + 64 hex (256 bits).
-std::string new_invite_code();
-std::string new_guest_token();
+// "inv_" + 32 hex (128 random bits) and "guest_" + 64 hex (256 bits);
+// rng_failure when the random generator fails.
+result<std::string> new_invite_code();
+result<std::string> new_guest_token();
 std::string secret_hash(const std::string& secret);  // hex sha256
 
 }  // namespace hearth::actors

@@ -120,10 +120,22 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
                   [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
         return rp;
       },
+      // Offers past their expiry are left out: pages of storage are read
+      // until limit live offers are found or none are left.
       [self](list_atom, const std::string& after, std::uint32_t limit) -> caf::result<std::vector<stored_offer>> {
-        auto rows = storage::list_offers(*self->state.db, after, std::min<std::uint32_t>(limit, 1000));
-        if (!rows) return to_error(rows.error());
-        return std::move(*rows);
+        limit = std::min<std::uint32_t>(limit, 1000);
+        std::vector<stored_offer> live;
+        auto now = static_cast<std::int64_t>(unix_secs());
+        for (std::string cursor = after; live.size() < limit;) {
+          auto rows = storage::list_offers(*self->state.db, cursor, limit);
+          if (!rows) return to_error(rows.error());
+          if (rows->empty()) break;
+          cursor = rows->back().hash;
+          for (auto& o : *rows)
+            if (!is_expired(o.body, now) && live.size() < limit) live.push_back(std::move(o));
+          if (rows->size() < limit) break;
+        }
+        return live;
       },
       [self](health_atom) { return static_cast<std::uint64_t>(self->state.active.size()); },
   };

@@ -53,7 +53,7 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
     return fail("limits_exceed_node", "the offer's limits exceed this node's maxima (ram " + std::to_string(m.ram_mb) +
                                           " MB, cpu " + std::to_string(m.cpu_secs) + " s, wall " +
                                           std::to_string(m.wall_secs) + " s" + (m.network ? "" : ", no network") + ")");
-  if (o.expires_at != 0 && o.expires_at <= policy.now) return fail("offer_expired", "the offer has expired");
+  if (is_expired(o, policy.now)) return fail("offer_expired", "the offer has expired");
   return stored_offer{hash, canonical, signature, 0, o};
 }
 

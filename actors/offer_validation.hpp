@@ -30,6 +30,9 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
 // schema, and (optionally) an output_schema likewise ("bad_manifest" otherwise).
 result<void> check_tool_manifest(const std::string& manifest);
 
+// Whether an offer is past its expires_at (0: never expires) at unix second now.
+inline bool is_expired(const offer& o, std::int64_t now_secs) { return o.expires_at != 0 && o.expires_at <= now_secs; }
+
 // The signing side (hearth offer): hash of the canonical bytes and the digest signed.
 std::string offer_hash_hex(const std::string& canonical);
 

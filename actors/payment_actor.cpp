@@ -101,9 +101,11 @@ result<payment_record> ledger_settle(payment_self* self, const std::string& task
   payment_record next = self->state.record;
   next.state = payment_state::settled;
   next.task_id = task_id;
-  next.transaction = "0x" + next.id;  // the ledger entry's id
+  next.transaction.clear();  // no chain transaction: a receivable in this node's ledger
+  next.ledger_entry = next.id;
   next.updated_at_ms = unix_ms();
-  ledger_entry e{next.id, next.payer, next.network, next.asset, next.amount, next.updated_at_ms, next.offer_hash, task_id};
+  ledger_entry e{next.id,     next.payer,         next.pay_to,       next.network, next.asset,
+                 next.amount, next.updated_at_ms, next.offer_hash, task_id};
   if (auto ok = storage::settle_into_ledger(*self->state.db, next, e); !ok) return ok.error();
   self->state.record = next;
   spdlog::info("payment settled id={} payer={} amount={} network={} backend=ledger", next.id, next.payer, next.amount,
@@ -186,6 +188,12 @@ caf::behavior payment_behavior(payment_self* self, caf::actor registry, storage:
         });
       },
       [=](facilitate_atom, payment_claim& c, bool settle) -> caf::result<payment_record> {
+        auto pay_to = crypto::parse_address(c.pay_to);
+        const auto& served = settings->facilitator_pay_to;
+        if (!pay_to || std::none_of(served.begin(), served.end(), [&](const crypto::address& a) { return a == *pay_to; })) {
+          self->quit();
+          return to_error(fail("payment_invalid", "pay_to_not_served"));
+        }
         if (!settle) {  // /facilitator/verify: checks only, records nothing
           auto rec = verified(c, *settings, false);
           self->quit();

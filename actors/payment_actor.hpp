@@ -6,8 +6,9 @@
 //        decode, verify in-process (and at the facilitator, with that backend),
 //        then ask the registry to record the nonce; the task may run after it.
 //   (facilitate_atom, payment_claim, bool settle) -> payment_record
-//        the node as a facilitator: verify only (nonce unused), or verify,
-//        claim and settle into the ledger at once.
+//        the node as a facilitator, for the payTo it serves only: verify
+//        only (nonce unused), or verify, claim and settle into the ledger at
+//        once (a settle is always verified first, never taken on trust).
 //   (settle_atom, payment_outcome) -> payment_record
 //        charge it (ledger entry, or the facilitator's /settle) or leave it
 //        unsettled with the reason; then the actor passivates.
@@ -26,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "crypto/address.hpp"
 #include "messages/payment.hpp"
 #include "messages/result.hpp"
 
@@ -47,6 +49,9 @@ struct payment_settings {
   facilitator_call facilitator;
   std::chrono::milliseconds hold_limit{std::chrono::hours(2)};
   std::chrono::milliseconds retry_first{2000};
+  // The payTo addresses the node's own /facilitator verifies and settles for
+  // (its owner by default): anyone else's authorizations are refused.
+  std::vector<crypto::address> facilitator_pay_to;
 };
 
 // A fresh payment (activated empty; first message hold or facilitate), or

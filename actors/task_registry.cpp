@@ -1,9 +1,9 @@
 #include "actors/task_registry.hpp"
+#include "actors/offer_validation.hpp"
 
 #include <caf/all.hpp>
 
 #include "messages/clock.hpp"
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "crypto/keccak.hpp"
+#include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
 #include "messages/failure_error.hpp"
 #include "messages/node_messages.hpp"
@@ -123,7 +124,9 @@ void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_p
   if (!report) {
     t.state = task_state::failed;
     t.ending = static_cast<std::uint8_t>(sandbox::ending::setup_failed);
-    t.error = report.error().message;
+    // A refusal for want of isolation keeps its code: callers are told why, not just "failed".
+    t.error = report.error().code == "isolation_unavailable" ? "isolation_unavailable: " + report.error().message
+                                                            : report.error().message;
   } else {
     t.state = report->how == sandbox::ending::cancelled ? task_state::failed : task_state::completed;
     t.ending = static_cast<std::uint8_t>(report->how);
@@ -197,11 +200,13 @@ void finish(registry* self, const std::string& id, const Reply& reply) {
 
 caf::result<task_record> run_task(registry* self, stored_offer& offer, task_input& in) {
   auto& st = self->state;
+  if (is_expired(offer.body, static_cast<std::int64_t>(unix_secs())))
+    return to_error(fail("offer_expired", "offer " + offer.hash + " has expired"));
   std::string input_hash = task_input_hash(in);
   std::string material = hex_bytes(offer.hash) + hex_bytes(input_hash);
   if (!offer.body.deterministic) {
     unsigned char salt[16];
-    RAND_bytes(salt, sizeof salt);
+    if (auto drawn = crypto::random_fill(salt, sizeof salt); !drawn) return to_error(drawn.error());
     material.append(reinterpret_cast<const char*>(salt), sizeof salt);
   }
   std::string id = crypto::to_hex(crypto::sha256(material));
@@ -228,6 +233,7 @@ caf::result<task_record> run_task(registry* self, stored_offer& offer, task_inpu
   job->record.offer_hash = offer.hash;
   job->record.input_hash = input_hash;
   job->record.created_at_ms = unix_ms();
+  job->record.read_token_hash = in.read_token_hash;
   const auto& l = offer.body.limits;
   job->spec.executable = st.blobs->path(sha);
   job->spec.args = offer.body.args;

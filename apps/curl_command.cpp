@@ -1,6 +1,5 @@
 #include "apps/curl_command.hpp"
 
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <optional>
@@ -12,6 +11,7 @@
 #include <sstream>
 
 #include "crypto/base64.hpp"
+#include "crypto/random.hpp"
 #include "messages/clock.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "net/http_client.hpp"
@@ -56,9 +56,9 @@ struct built_body {
 
 bool build_body(const curl_args& a, built_body& b, std::string& error) {
   if (!a.forms.empty()) {
-    unsigned char rnd[12];
-    RAND_bytes(rnd, sizeof rnd);
-    std::string boundary = "hearth-" + crypto::to_hex(rnd, sizeof rnd);
+    auto rnd = crypto::random_hex(12);
+    if (!rnd) return error = rnd.error().message, false;
+    std::string boundary = "hearth-" + *rnd;
     for (const auto& f : a.forms) {
       auto eq = f.find('=');
       if (eq == std::string::npos) return error = "-F takes name=value or name=@file", false;
@@ -130,8 +130,12 @@ void print_receipt(const net::http_response& res, const payments::offered& paid)
     std::cerr << "* unreadable payment receipt\n";
     return;
   }
+  // No transaction: the seller recorded it in its own ledger, nothing moved on a chain yet.
+  std::string transaction = j.value("transaction", std::string());
+  std::string entry = j.contains("ledgerEntry") && j["ledgerEntry"].is_string() ? j["ledgerEntry"].get<std::string>() : "";
   std::cerr << "* receipt: success=" << (j.value("success", false) ? "true" : "false")
-            << " transaction=" << j.value("transaction", std::string()) << " network=" << j.value("network", std::string())
+            << " transaction=" << (transaction.empty() ? "none" : transaction)
+            << (entry.empty() ? "" : " ledger_entry=" + entry) << " network=" << j.value("network", std::string())
             << " payer=" << j.value("payer", std::string()) << "\n";
 }
 
@@ -178,7 +182,9 @@ int run_curl(const curl_args& a) {
       }
       auto key = crypto::private_key::load(a.key);
       if (!key) return say(key.error().message, key.error().code.c_str()), 2;
-      req.headers.emplace_back(payments::payment_header_name(*chosen), payments::sign_payment(*chosen, *key, unix_secs()));
+      auto signed_payment = payments::sign_payment(*chosen, *key, unix_secs());
+      if (!signed_payment) return say(signed_payment.error().message, signed_payment.error().code.c_str()), 2;
+      req.headers.emplace_back(payments::payment_header_name(*chosen), std::move(*signed_payment));
       if (a.verbose)
         std::cerr << "* paying " << payments::token_amount(chosen->amount) << " USDC on " << chosen->network_name
                   << " (x402 v" << chosen->x402_version << ")\n";

@@ -85,7 +85,9 @@ int call_tool(const mcp_args& a) {
                                               chosen->network_name + "; give --key @FILE to pay"));
     auto key = crypto::private_key::load(a.key);
     if (!key) return say(key.error());
-    params["_meta"] = {{"x402/payment", payments::payment_payload(*chosen, *key, unix_secs())}};
+    auto payment = payments::payment_payload(*chosen, *key, unix_secs());
+    if (!payment) return say(payment.error());
+    params["_meta"] = {{"x402/payment", std::move(*payment)}};
     if (a.verbose)
       std::cerr << "* paying " << payments::token_amount(chosen->amount) << " USDC on " << chosen->network_name << "\n";
     r = s.call("tools/call", params);

@@ -69,6 +69,14 @@ void add_node_options(CLI::App& app, node_config& c) {
   add("--facilitator-timeout-secs", c.facilitator_timeout_secs, "HEARTH_FACILITATOR_TIMEOUT_SECS",
       "Deadline of one facilitator request, s (a settle without answer stays pending and is retried)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{600}));
+  add("--facilitator-pay-to", c.facilitator_pay_to, "HEARTH_FACILITATOR_PAY_TO",
+      "Addresses (comma-separated) the node's own /facilitator settles payments to; unset: the owner only");
+  add("--facilitator-rate", c.facilitator_rate, "HEARTH_FACILITATOR_RATE",
+      "Requests per second (burst: twice that) one client address may make to /facilitator/verify and /settle")
+      ->check(CLI::Range(0.1, 100000.0));
+  add("--sandbox-allow-weaker", c.sandbox_allow_weaker, "HEARTH_SANDBOX_ALLOW_WEAKER",
+      "Isolation steps runs and guests may start without when this host lacks them (comma-separated: cgroup, "
+      "landlock, user-network, disk-quota); unset: a run or guest that cannot have one refuses to start");
   add("--couch-host-token", c.couch_host_token, "HEARTH_HOST_TOKEN",
       "Bearer token of the couch's host endpoints; unset: generated at first start into DATA_DIR/couch-host.token (0600)");
   add("--couch-backend", c.couch_backend, "HEARTH_COUCH_BACKEND",

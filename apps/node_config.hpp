@@ -30,6 +30,9 @@ struct node_config {
   std::string settlement = "ledger";         // ledger | facilitator
   std::string facilitator_url;               // with settlement = facilitator
   std::uint64_t facilitator_timeout_secs = 10;
+  std::string facilitator_pay_to;               // comma-separated payTo the node's /facilitator settles for; empty: the owner
+  double facilitator_rate = 10;                 // /facilitator/verify|settle requests per second per client address
+  std::string sandbox_allow_weaker;             // isolation steps the operator lets go missing, comma-separated
   std::string couch_host_token;  // empty: DATA_DIR/couch-host.token, generated at first start
   std::string couch_backend = "local";  // local | none (guests wait for the host's activate)
   std::string couch_rootfs;             // a golden root filesystem for guests; empty: the host's system dirs

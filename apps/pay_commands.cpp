@@ -2,6 +2,8 @@
 
 #include <iostream>
 #include <map>
+#include <set>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "crypto/uint256.hpp"
@@ -71,37 +73,39 @@ int ledger(const pay_args& a) {
     return 0;
   }
   if (a.format == "csv") {
-    std::cout << "payment,payer,network,asset,amount_atomic,amount_usdc,settled_at_ms,offer,task\n";
+    std::cout << "payment,pay_to,payer,network,asset,amount_atomic,amount_usdc,settled_at_ms,offer,task\n";
     for (const auto& e : entries) {
       std::string amount = e.value("amount", "0");
-      std::cout << e.value("payment", "") << "," << e.value("payer", "") << "," << network_name(e.value("network", ""))
+      std::cout << e.value("payment", "") << "," << e.value("pay_to", "") << "," << e.value("payer", "") << ","
+                << network_name(e.value("network", ""))
                 << "," << e.value("asset", "") << "," << amount << ","
                 << payments::token_amount(*crypto::parse_uint256(amount)) << "," << e.value("settled_at_ms", 0ll) << ","
                 << e.value("offer", "") << "," << e.value("task", "") << "\n";
     }
     return 0;
   }
+  // Receivables: what is owed to each payTo, per network and asset, and by how many payers.
   struct total {
     std::string atomic = "0";
     std::size_t count = 0;
+    std::set<std::string> payers;
   };
-  std::map<std::string, total> totals;  // payer network asset
+  std::map<std::tuple<std::string, std::string, std::string>, total> totals;  // pay_to, network, asset
   for (const auto& e : entries) {
-    auto& t = totals[e.value("payer", "") + " " + network_name(e.value("network", "")) + " " + e.value("asset", "")];
+    auto& t = totals[{e.value("pay_to", ""), network_name(e.value("network", "")), e.value("asset", "")}];
     t.atomic = add_decimal(t.atomic, e.value("amount", "0"));
     ++t.count;
+    t.payers.insert(e.value("payer", ""));
   }
   if (totals.empty()) {
     std::cout << "no settled payments\n";
     return 0;
   }
-  std::cout << "payer                                       network       payments  USDC\n";
+  std::cout << "receivable to (payTo)                       network       payments  payers  USDC\n";
   for (const auto& [k, t] : totals) {
-    std::string payer = k.substr(0, k.find(' '));
-    std::string rest = k.substr(k.find(' ') + 1);
-    std::string net = rest.substr(0, rest.find(' '));
-    std::printf("%-43s %-13s %8zu  %s\n", payer.c_str(), net.c_str(), t.count,
-                payments::token_amount(*crypto::parse_uint256(t.atomic)).c_str());
+    const auto& [pay_to, net, asset] = k;
+    std::printf("%-43s %-13s %8zu %7zu  %s\n", pay_to.empty() ? "(unrecorded)" : pay_to.c_str(), net.c_str(), t.count,
+                t.payers.size(), payments::token_amount(*crypto::parse_uint256(t.atomic)).c_str());
   }
   return 0;
 }
@@ -121,7 +125,7 @@ int status(const pay_args& a) {
 void add_pay_commands(CLI::App& app, int& exit_code) {
   auto a = std::make_shared<pay_args>();
   auto* pay = app.add_subcommand("pay", "The node's payments: receivables ledger and payment records")->require_subcommand(1);
-  auto* led = pay->add_subcommand("ledger", "Settled receivables per payer and network (or every entry with --export)");
+  auto* led = pay->add_subcommand("ledger", "Settled receivables per payTo and network (or every entry with --export)");
   led->add_option("--node", a->node, "Node URL (loopback)")->envname("HEARTH_NODE")->capture_default_str();
   led->add_option("--export", a->format, "Every entry as csv or json")->check(CLI::IsMember({"csv", "json"}));
   led->callback([a, &exit_code] { exit_code = ledger(*a); });

@@ -21,6 +21,7 @@
 #include "actors/offer_registry.hpp"
 #include "actors/couch_registry.hpp"
 #include "actors/payment_registry.hpp"
+#include "apps/couch_clock.hpp"
 #include "apps/facilitator_client.hpp"
 #include "messages/couch.hpp"
 #include "messages/payment.hpp"
@@ -28,11 +29,14 @@
 #include "actors/task_registry.hpp"
 #include "storage/task_codec.hpp"
 #include "actors/root_supervisor.hpp"
+#include "crypto/random.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "messages/node_messages.hpp"
 #include "messages/offer.hpp"
 #include "messages/task.hpp"
 #include "net/http_edge.hpp"
+#include "net/rate_limiter.hpp"
+#include "sandbox/isolation.hpp"
 #include "net/task_routes.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/store.hpp"
@@ -70,7 +74,9 @@ result<std::string> couch_host_token_hash(const node_config& config) {
   if (std::ifstream in(path); in) {
     std::getline(in, token);
   } else {
-    token = "host_" + actors::new_guest_token().substr(6);
+    auto hex = crypto::random_hex(32);
+    if (!hex) return hex.error();
+    token = "host_" + *hex;
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return fail("data_dir_unwritable", "cannot create " + path + ": " + std::strerror(errno));
     std::string line = token + "\n";
@@ -81,20 +87,6 @@ result<std::string> couch_host_token_hash(const node_config& config) {
   }
   if (token.empty()) return fail("bad_host_token", path + " is empty");
   return actors::secret_hash(token);
-}
-
-// Tests move the couch's clock: HEARTH_TEST_CLOCK_OFFSET_FILE names a file
-// holding milliseconds to add to the wall clock.
-actors::clock_fn couch_clock() {
-  const char* file = std::getenv("HEARTH_TEST_CLOCK_OFFSET_FILE");
-  if (!file) return [] { return unix_ms(); };
-  std::string path = file;
-  return [path] {
-    std::ifstream in(path);
-    long long offset = 0;
-    in >> offset;
-    return unix_ms() + offset;
-  };
 }
 
 int fatal(const failure& f) {
@@ -222,6 +214,23 @@ int run_serve(const node_config& config) {
     payment_settings.facilitator =
         make_facilitator_call(config.facilitator_url, std::chrono::seconds(config.facilitator_timeout_secs));
   }
+  auto served = address_list(config.facilitator_pay_to);
+  if (!served) return fatal(fail(served.error().code, "--facilitator-pay-to: " + served.error().message));
+  payment_settings.facilitator_pay_to = served->empty() ? std::vector<crypto::address>{owner} : *served;
+
+  if (auto waived = sandbox::waive_isolation_steps(config.sandbox_allow_weaker); !waived)
+    return fatal(fail(waived.error().code, "--sandbox-allow-weaker: " + waived.error().message));
+  auto isolation = sandbox::probe_host_isolation();
+  auto joined = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+    return s.empty() ? std::string("none") : s;
+  };
+  spdlog::info("sandbox isolation enforced={} waived={}", joined(isolation.enforced),
+               joined(sandbox::waived_isolation_steps()));
+  if (!isolation.missing.empty())
+    spdlog::warn("sandbox isolation missing={}: runs and guests that need a missing step refuse to start unless it "
+                 "is waived (--sandbox-allow-weaker)", joined(isolation.missing));
 
   auto host_token_hash = couch_host_token_hash(config);
   if (!host_token_hash) return fatal(host_token_hash.error());
@@ -260,6 +269,10 @@ int run_serve(const node_config& config) {
     info.payment_networks = networks;
     info.payment_max_timeout_secs = config.payment_timeout_secs;
     info.couch_host_token_hash = *host_token_hash;
+    info.isolation = isolation.enforced;
+    info.isolation_missing = isolation.missing;
+    info.isolation_waived = sandbox::waived_isolation_steps();
+    info.facilitator_limit = std::make_shared<net::rate_limiter>(config.facilitator_rate, 2 * config.facilitator_rate);
     net::http_edge_config edge{config.listen, config.http, config.http_threads};
     edge.limits.spool_dir = spool_dir.string();
     edge.limits.spooled_route = net::is_cgi_path;

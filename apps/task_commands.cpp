@@ -2,12 +2,18 @@
 
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "crypto/base64.hpp"
+#include "crypto/personal_sign.hpp"
+#include "crypto/secp256k1_key.hpp"
+#include "messages/clock.hpp"
 #include "net/http_client.hpp"
+#include "net/owner_auth.hpp"
+#include "net/task_routes.hpp"
 
 namespace hearth::app {
 namespace {
@@ -17,26 +23,75 @@ using nlohmann::json;
 struct node_target {
   std::string url = "http://127.0.0.1:3000";
   bool json_out = false;
+  // Who asks: a task's read token, or the owner (host token, or a signature by the owner key).
+  std::string task_token, host_token, host_token_file = "hearth-data/couch-host.token", owner_key;
 };
 
-void add_target(CLI::App* cmd, node_target& t) {
+void add_target(CLI::App* cmd, node_target& t, bool reads_tasks = false) {
   cmd->add_option("--node", t.url, "Node URL")->envname("HEARTH_NODE")->capture_default_str();
   cmd->add_flag("--json", t.json_out, "Print JSON");
+  if (!reads_tasks) return;
+  cmd->add_option("--token", t.task_token, "The task's read token (X-Hearth-Task-Token of the call that ran it)")
+      ->envname("HEARTH_TASK_TOKEN");
+  cmd->add_option("--host-token", t.host_token, "The node's host token (the owner)")->envname("HEARTH_HOST_TOKEN");
+  cmd->add_option("--host-token-file", t.host_token_file, "File holding it (when --host-token is not given)")
+      ->capture_default_str();
+  cmd->add_option("--key", t.owner_key, "Sign as the owner instead: the owner key (@FILE, or 0x hex in HEARTH_KEY)")
+      ->envname("HEARTH_KEY");
+}
+
+std::string base_url(const node_target& t) {
+  std::string base = t.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base;
+}
+
+// The credentials a task read sends: the task token if given, else an
+// owner signature (with --key), else the host token (given or from its file).
+result<net::header_list> credentials(const node_target& t, const std::string& method, const std::string& path) {
+  if (!t.task_token.empty()) return net::header_list{{net::task_token_header, t.task_token}};
+  if (!t.owner_key.empty()) {
+    auto key = crypto::private_key::load(t.owner_key);
+    if (!key) return key.error();
+    net::client_request health{"GET", base_url(t) + "/health", {{"Accept", "application/json"}}, "",
+                               std::chrono::seconds(30), nullptr};
+    auto res = net::send_request(health);
+    if (!res) return res.error();
+    auto j = json::parse(res->body, nullptr, false);
+    if (!j.is_object() || !j.contains("node") || !j["node"].contains("address"))
+      return fail("bad_node", "the node's /health does not name its address");
+    std::uint64_t now = unix_secs();
+    std::string message = net::owner_request_message(j["node"]["address"], method, path, now);
+    auto digest =
+        crypto::personal_message_digest(reinterpret_cast<const std::uint8_t*>(message.data()), message.size());
+    return net::header_list{{net::owner_signature_header, std::to_string(now) + ":" + key->sign_digest(digest).to_0x()}};
+  }
+  std::string token = t.host_token;
+  if (token.empty()) std::getline(std::ifstream(t.host_token_file), token);
+  if (token.empty()) return net::header_list{};
+  return net::header_list{{"Authorization", "Bearer " + token}};
 }
 
 // GET or POST; prints the node's error and returns 1 when the answer is not 2xx.
 int fetch(const node_target& t, const std::string& method, const std::string& path, const std::string& body,
-          std::string& out) {
-  std::string base = t.url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  net::client_request req{method, base + path, {}, body, std::chrono::seconds(3700), nullptr};
+          std::string& out, bool reads_tasks = false, net::header_list* answer_headers = nullptr) {
+  net::client_request req{method, base_url(t) + path, {}, body, std::chrono::seconds(3700), nullptr};
   if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+  if (reads_tasks) {
+    auto creds = credentials(t, method, path);
+    if (!creds) {
+      std::cerr << "hearth: " << creds.error().message << " [" << creds.error().code << "]\n";
+      return 1;
+    }
+    req.headers.insert(req.headers.end(), creds->begin(), creds->end());
+  }
   auto res = net::send_request(req);
   if (!res) {
     std::cerr << "hearth: " << res.error().message << " [" << res.error().code << "]\n";
     return 1;
   }
   out = res->body;
+  if (answer_headers) *answer_headers = res->headers;
   if (res->status >= 200 && res->status < 300) return 0;
   auto j = json::parse(res->body, nullptr, false);
   if (j.is_object() && j.contains("error") && j["error"].is_object())
@@ -57,11 +112,11 @@ void add_task_commands(CLI::App& app, int& exit_code) {
   auto t = std::make_shared<node_target>();
   auto id = std::make_shared<std::string>();
 
-  auto* list = task->add_subcommand("list", "List tasks");
-  add_target(list, *t);
+  auto* list = task->add_subcommand("list", "List tasks (the owner's: host token or --key)");
+  add_target(list, *t, true);
   list->callback([t, &exit_code] {
     std::string body;
-    if ((exit_code = fetch(*t, "GET", "/tasks?limit=100", "", body)) != 0) return;
+    if ((exit_code = fetch(*t, "GET", "/tasks?limit=100", "", body, true)) != 0) return;
     if (t->json_out) return void(std::cout << body);
     json listing = json::parse(body);
     for (const auto& item : listing["tasks"]) print_task_line(item);
@@ -69,10 +124,10 @@ void add_task_commands(CLI::App& app, int& exit_code) {
 
   auto* status = task->add_subcommand("status", "A task's state, ending and usage");
   status->add_option("id", *id, "Task id")->required();
-  add_target(status, *t);
+  add_target(status, *t, true);
   status->callback([t, id, &exit_code] {
     std::string body;
-    if ((exit_code = fetch(*t, "GET", "/tasks/" + *id, "", body)) != 0) return;
+    if ((exit_code = fetch(*t, "GET", "/tasks/" + *id, "", body, true)) != 0) return;
     if (t->json_out) return void(std::cout << body);
     std::cout << json::parse(body).dump(2) << "\n";
   });
@@ -80,10 +135,10 @@ void add_task_commands(CLI::App& app, int& exit_code) {
   for (const char* stream : {"stdout", "stderr"}) {
     auto* cmd = task->add_subcommand(stream, std::string("A task's ") + stream);
     cmd->add_option("id", *id, "Task id")->required();
-    add_target(cmd, *t);
+    add_target(cmd, *t, true);
     cmd->callback([t, id, stream, &exit_code] {
       std::string body;
-      if ((exit_code = fetch(*t, "GET", "/tasks/" + *id + "/" + stream, "", body)) == 0) std::cout << body;
+      if ((exit_code = fetch(*t, "GET", "/tasks/" + *id + "/" + stream, "", body, true)) == 0) std::cout << body;
     });
   }
 
@@ -105,15 +160,19 @@ void add_task_commands(CLI::App& app, int& exit_code) {
     json req = {{"offer", *offer}, {"args", *args}};
     if (!::isatty(0)) req["stdin_base64"] = crypto::base64_encode(std::string(std::istreambuf_iterator<char>(std::cin), {}));
     std::string body;
-    int rc = fetch(*r, "POST", "/tasks", req.dump(), body);
+    net::header_list headers;
+    int rc = fetch(*r, "POST", "/tasks", req.dump(), body, false, &headers);
     auto j = json::parse(body, nullptr, false);
     if (rc != 0 && !j.contains("id")) return void(exit_code = rc);
+    std::string token(net::find_header(headers, net::task_token_header));
+    if (!token.empty()) j["read_token"] = token;
     if (r->json_out) {
-      std::cout << body;
+      std::cout << j.dump() << "\n";
     } else {
       std::cout << *crypto::base64_decode(j.value("stdout_base64", ""));
       std::cerr << *crypto::base64_decode(j.value("stderr_base64", ""));
-      std::cerr << "task " << j.value("id", "") << " " << j.value("ending", "") << " exit=" << j.value("exit_code", 0) << "\n";
+      std::cerr << "task " << j.value("id", "") << " " << j.value("ending", "") << " exit=" << j.value("exit_code", 0)
+                << (token.empty() ? "" : " token=" + token) << "\n";
     }
     exit_code = j.value("ending", "") == "exited" ? j.value("exit_code", 0) : 1;
   });

@@ -33,6 +33,7 @@ struct payment_record {
   std::string note;
   std::string payload;      // the payment header's JSON
   std::string requirement;  // the requirement JSON (the payment's generation)
+  std::string ledger_entry;  // set when settled into this node's ledger (no chain transaction)
 };
 
 // What the edge asks to hold: the header as sent and what the node asked for.
@@ -60,6 +61,7 @@ struct payment_outcome {
 struct ledger_entry {
   std::string payment_id;
   std::string payer;
+  std::string pay_to;  // EIP-55: whom it is owed to
   std::string network;
   std::string asset;
   std::string amount;
@@ -77,7 +79,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payment_record& x) {
   return f(caf::meta::type_name("payment_record"), x.id, x.payer, x.pay_to, x.network, x.asset, x.amount, x.nonce,
            x.valid_before, x.x402_version, x.state, x.offer_hash, x.task_id, x.resource, x.created_at_ms,
-           x.updated_at_ms, x.transaction, x.note, x.payload, x.requirement);
+           x.updated_at_ms, x.transaction, x.note, x.payload, x.requirement, x.ledger_entry);
 }
 
 template <class Inspector>
@@ -93,7 +95,7 @@ typename Inspector::result_type inspect(Inspector& f, payment_outcome& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ledger_entry& x) {
-  return f(caf::meta::type_name("ledger_entry"), x.payment_id, x.payer, x.network, x.asset, x.amount,
+  return f(caf::meta::type_name("ledger_entry"), x.payment_id, x.payer, x.pay_to, x.network, x.asset, x.amount,
            x.settled_at_ms, x.offer_hash, x.task_id);
 }
 

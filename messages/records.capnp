@@ -87,6 +87,7 @@ struct StoredTask {
   error @15 :Text;               # why it failed, when it did
   stdoutSize @16 :UInt64;        # bytes the program wrote on stdout
   stdoutSpilled @17 :Bool;       # stdout is in the node's output file for the task, not in stdout
+  readTokenHash @18 :Text;       # hex sha256 of the read capability given to whoever started the task
 }
 
 enum PaymentState {
@@ -116,10 +117,11 @@ struct StoredPayment {
   resource @12 :Text;
   createdAtMs @13 :Int64;
   updatedAtMs @14 :Int64;
-  transaction @15 :Text;    # ledger entry id or the facilitator's transaction hash
+  transaction @15 :Text;    # the chain transaction hash when one settled it; empty otherwise
   note @16 :Text;           # why it is unsettled or failed
   payload @17 :Text;        # the payment header's JSON, for a facilitator's /settle
   requirement @18 :Text;    # the requirement JSON it paid, for a facilitator's /settle
+  ledgerEntry @19 :Text;    # the node's own ledger entry (payment id) when it settled into the ledger
 }
 
 struct LedgerEntry {
@@ -133,6 +135,7 @@ struct LedgerEntry {
   settledAtMs @5 :Int64;
   offerHash @6 :Text;
   taskId @7 :Text;
+  payTo @8 :Data;           # 20 bytes: whom the payment is owed to
 }
 
 struct ResourceLimits {

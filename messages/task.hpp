@@ -38,6 +38,7 @@ struct task_record {
   std::string stderr_data;
   std::string output_signature;  // 65 raw bytes
   std::string error;
+  std::string read_token_hash;  // hex sha256 of the read capability of whoever started it (task_input's)
   bool cache_hit = false;  // set on replies answered from storage; not stored
 };
 
@@ -50,6 +51,10 @@ struct task_input {
   std::vector<std::string> private_env;  // passed to the program, left out of the task id (REMOTE_ADDR, ...)
   std::string stdin_file;    // when set, stdin streams from this file (a spooled request body), not stdin_data
   std::string stdin_sha256;  // hex sha256 of stdin_file's content, for the task id
+  // hex sha256 of the caller's read capability: kept in the record when this
+  // request starts the task (not when it joins one or hits the cache); not
+  // part of the task's id.
+  std::string read_token_hash;
   // Gets stdout as the program writes it (in-process only; not part of the
   // task's id, not serialized). It may block: the program then waits too.
   std::shared_ptr<std::function<void(const std::string& task_id, std::string_view data)>> output_sink;
@@ -62,13 +67,14 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_record& x) {
   return f(caf::meta::type_name("task_record"), x.id, x.offer_hash, x.input_hash, x.state, x.ending, x.exit_code,
            x.signal, x.cpu_secs, x.wall_secs, x.peak_memory_bytes, x.created_at_ms, x.finished_at_ms, x.stdout_data,
-           x.stdout_size, x.stdout_spilled, x.stderr_data, x.output_signature, x.error, x.cache_hit);
+           x.stdout_size, x.stdout_spilled, x.stderr_data, x.output_signature, x.error, x.read_token_hash,
+           x.cache_hit);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_input& x) {
   return f(caf::meta::type_name("task_input"), x.args, x.env, x.stdin_data, x.private_env, x.stdin_file,
-           x.stdin_sha256);
+           x.stdin_sha256, x.read_token_hash);
 }
 
 }  // namespace hearth

@@ -2,8 +2,6 @@
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
-#include <openssl/crypto.h>
-#include <strings.h>
 
 #include <ctime>
 
@@ -13,6 +11,7 @@
 #include "messages/offer.hpp"
 #include "net/actor_ask.hpp"
 #include "net/couch_terminal.hpp"
+#include "net/owner_auth.hpp"
 
 namespace hearth::net {
 namespace {
@@ -101,19 +100,6 @@ json status_json(const guest_record& g, const std::string& base) {
   j["limitChecks"] = checks;
   j["withinLimits"] = within;
   return j;
-}
-
-std::string bearer(const http_request& req) {
-  std::string auth(req.header("Authorization"));
-  if (auth.size() > 7 && strncasecmp(auth.c_str(), "Bearer ", 7) == 0) return auth.substr(7);
-  return "";
-}
-
-bool host_authorized(const http_request& req, const node_info& info) {
-  std::string given = actors::secret_hash(bearer(req));
-  const std::string& expected = info.couch_host_token_hash;
-  return !expected.empty() && given.size() == expected.size() &&
-         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
 }
 
 // An optional non-negative number field of obj into field; false when it is something else.
@@ -372,7 +358,7 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
       return true;
     }
     std::string token = query_param(req.query, "token");
-    if (token.empty()) token = bearer(req);
+    if (token.empty()) token = bearer_token(req);
     if (token.empty()) {
       respond(json_error(401, "unauthorized", "give the guest token as ?token= or Authorization: Bearer"));
       return true;
@@ -389,7 +375,7 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
   }
   if (req.path == "/couch/guest/terminal") {
     std::string token = query_param(req.query, "token");
-    if (token.empty()) token = bearer(req);
+    if (token.empty()) token = bearer_token(req);
     if (token.empty()) {
       respond(json_error(401, "unauthorized", "give the guest token as ?token= or Authorization: Bearer"));
       return true;
@@ -402,7 +388,7 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
       respond(method_not_allowed(req, "POST"));
       return true;
     }
-    std::string token = bearer(req);
+    std::string token = bearer_token(req);
     if (token.empty()) {
       respond(json_error(401, "unauthorized", "give the guest token as Authorization: Bearer"));
       return true;
@@ -423,7 +409,7 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
         [](exec_result& r) { return json_response(200, exec_json(r)); }, exec_atom::value, token, er, exec_sink{});
     return true;
   }
-  if (!host_authorized(req, info)) {
+  if (!is_owner(req, info)) {
     respond(json_error(401, "unauthorized", "host endpoints need Authorization: Bearer <host token>"));
     return true;
   }

@@ -1,6 +1,7 @@
 // The couch's HTTP API with seed-couch's paths and JSON field names.
 // Public: POST /couch/redeem, GET /couch/status (?token= or Bearer).
-// Host (Authorization: Bearer <host token>, compared in constant time):
+// Host (the owner: Authorization: Bearer <host token>, or an owner
+// signature, see net/owner_auth.hpp):
 // POST/GET /couch/invites, DELETE /couch/invites/:id, GET /couch/guests,
 // GET /couch/guests/:id/status, DELETE /couch/guests/:id (kill switch),
 // POST /couch/guests/:id/activate, PUT /couch/guests/:id/usage.

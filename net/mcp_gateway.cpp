@@ -161,6 +161,7 @@ class gateway {
                {{"budget_usdc", {{"type", "string"}}},
                 {"spent_usdc", {{"type", "string"}}},
                 {"remaining_usdc", {{"type", "string"}}},
+                {"reserved_usdc", {{"type", "string"}}},
                 {"payer", {{"type", json::array({"string", "null"})}}},
                 {"calls", {{"type", "array"}}}}},
               {"required", {"budget_usdc", "spent_usdc", "remaining_usdc", "calls"}}}}};
@@ -175,6 +176,7 @@ class gateway {
     json out = {{"budget_usdc", usdc(budget_)},
                 {"spent_usdc", usdc(spent_)},
                 {"remaining_usdc", usdc(budget_ - spent_)},
+                {"reserved_usdc", usdc(reserved_)},
                 {"payer", config_.key ? json(config_.key->to_address().checksummed()) : json(nullptr)},
                 {"calls", calls}};
     json result = text_result(out.dump(), false);
@@ -280,29 +282,32 @@ class gateway {
     answer(id, result);
   }
 
-  // How much may still be spent, as a --max cap for the buyer's choice.
-  std::vector<payments::spend_cap> remaining_cap() {
-    std::lock_guard<std::mutex> lock(spend_mutex_);
-    payments::spend_cap cap;
-    cap.amount = *crypto::parse_uint256(std::to_string(budget_ - spent_));
-    return {cap};
-  }
-
-  // Chooses and signs a payment for one of entries within the budget; the
+  // Chooses a payment for one of entries within what is left of the budget
+  // and reserves its amount at once (the choice and the reservation under
+  // one lock), so concurrent calls never sign more than the budget; the
   // reason as an isError result otherwise.
-  result<payments::offered> choose_payment(const std::vector<payments::offered>& entries) {
+  result<payments::offered> reserve_payment(const std::vector<payments::offered>& entries) {
     if (!config_.key) return fail("no_key", "this tool is priced and the gateway has no payer key (--key)");
-    auto chosen = payments::choose(entries, config_.prefs, remaining_cap());
+    std::lock_guard<std::mutex> lock(spend_mutex_);
+    std::uint64_t left = budget_ - spent_ - reserved_;
+    payments::spend_cap cap;
+    cap.amount = *crypto::parse_uint256(std::to_string(left));
+    auto chosen = payments::choose(entries, config_.prefs, {cap});
     if (!chosen && chosen.error().code == "over_max")
       return fail("over_budget", "not paid: " + chosen.error().message.substr(0, chosen.error().message.find(" is above")) +
-                                     " is more than the " + usdc(budget_ - spent_) + " USDC left of this session's budget");
+                                     " is more than the " + usdc(left) + " USDC left of this session's budget");
+    if (chosen) reserved_ += std::min(atomic_u64(chosen->amount), left);
     return chosen;
   }
 
-  void record_spend(const std::string& tool, const payments::offered& o, const json& receipt) {
+  // Ends a reservation: charged, it becomes spend (with the receipt's
+  // transaction); not charged, its amount is free again.
+  void settle_reservation(const std::string& tool, const payments::offered& o, bool charged, const json& receipt) {
     std::lock_guard<std::mutex> lock(spend_mutex_);
-    std::uint64_t amount = atomic_u64(o.amount);
-    spent_ += std::min(amount, budget_ - spent_);
+    std::uint64_t amount = std::min(atomic_u64(o.amount), reserved_);
+    reserved_ -= amount;
+    if (!charged) return;
+    spent_ += amount;
     history_.push_back({tool, usdc(amount), o.network_name, receipt.value("transaction", std::string()), unix_secs()});
   }
 
@@ -333,13 +338,22 @@ class gateway {
     if (!(r->value("isError", false) && meta.contains("x402/payment-required"))) return checked(tool, *r);
     auto entries = payments::parse_challenge(payments::encode_header(meta["x402/payment-required"]), "");
     if (!entries) return text_result(entries.error().message, true);
-    auto chosen = choose_payment(*entries);
+    auto chosen = reserve_payment(*entries);
     if (!chosen) return text_result(chosen.error().message, true);
-    params["_meta"] = {{"x402/payment", payments::payment_payload(*chosen, *config_.key, unix_secs())}};
+    const std::string& name = tool.definition["name"];
+    auto payment = payments::payment_payload(*chosen, *config_.key, unix_secs());
+    if (!payment) {
+      settle_reservation(name, *chosen, false, {});
+      return text_result(payment.error().message, true);
+    }
+    params["_meta"] = {{"x402/payment", std::move(*payment)}};
     r = s.call("tools/call", params);
-    if (!r) return text_result("the server failed after payment was offered: " + r.error().message, true);
+    if (!r) {  // the payment was sent and no answer came: it may have been charged, so it stays spent
+      settle_reservation(name, *chosen, true, {});
+      return text_result("the server failed after payment was offered: " + r.error().message, true);
+    }
     json receipt = r->value("_meta", json::object()).value("x402/payment-response", json::object());
-    if (receipt.value("success", false)) record_spend(tool.definition["name"], *chosen, receipt);
+    settle_reservation(name, *chosen, receipt.value("success", false), receipt);
     return checked(tool, *r);
   }
 
@@ -352,21 +366,31 @@ class gateway {
     if (res->status == 402) {
       auto entries = payments::parse_challenge(res->header("PAYMENT-REQUIRED"), res->body);
       if (!entries) return text_result(entries.error().message, true);
-      auto chosen = choose_payment(*entries);
+      auto chosen = reserve_payment(*entries);
       if (!chosen) return text_result(chosen.error().message, true);
-      req.headers.emplace_back(payments::payment_header_name(*chosen), payments::sign_payment(*chosen, *config_.key, unix_secs()));
+      auto signed_payment = payments::sign_payment(*chosen, *config_.key, unix_secs());
+      if (!signed_payment) {
+        settle_reservation(tool.definition["name"], *chosen, false, {});
+        return text_result(signed_payment.error().message, true);
+      }
+      req.headers.emplace_back(payments::payment_header_name(*chosen), std::move(*signed_payment));
       res = send_request(req);
-      if (!res) return text_result("the tool's server failed after payment was offered: " + res.error().message, true);
+      if (!res) {  // sent without an answer: it may have been charged
+        settle_reservation(tool.definition["name"], *chosen, true, {});
+        return text_result("the tool's server failed after payment was offered: " + res.error().message, true);
+      }
       paid = *chosen;
     }
-    if (res->status >= 400) return text_result("the tool's server answered " + std::to_string(res->status) + ": " + res->body.substr(0, 2000), true);
-    if (paid) {
+    if (paid) {  // a receipt, or a success without one, is a charge; an error without a receipt is not
       json receipt = json::object();
       std::string_view header = res->header("PAYMENT-RESPONSE");
       if (header.empty()) header = res->header("X-PAYMENT-RESPONSE");
       if (auto d = crypto::base64_decode(header)) receipt = json::parse(*d, nullptr, false);
-      record_spend(tool.definition["name"], *paid, receipt.is_object() ? receipt : json::object());
+      if (!receipt.is_object()) receipt = json::object();
+      bool charged = receipt.empty() ? res->status < 400 : receipt.value("success", false);
+      settle_reservation(tool.definition["name"], *paid, charged, receipt);
     }
+    if (res->status >= 400) return text_result("the tool's server answered " + std::to_string(res->status) + ": " + res->body.substr(0, 2000), true);
     auto body = json::parse(res->body, nullptr, false);
     json result = text_result(body.is_discarded() ? res->body : body.dump(), false);
     if (body.is_object()) result["structuredContent"] = body;
@@ -385,6 +409,7 @@ class gateway {
   std::vector<worker> workers_;
   std::set<std::string> cancelled_;
   std::uint64_t budget_ = 0, spent_ = 0;
+  std::uint64_t reserved_ = 0;  // signed for calls in flight; spent_ + reserved_ <= budget_
   std::vector<spend> history_;
 };
 

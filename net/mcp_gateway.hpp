@@ -9,7 +9,9 @@
 // outputSchema only when its root is an object), and results are checked
 // against them (structuredContent valid, none on errors), since one bad
 // tool or result breaks a strict client. Over-budget calls are isError
-// results, never silent charges. The session tool `hearth_session` reports
+// results, never silent charges: a call reserves its price before it signs
+// (so calls in flight together never exceed the budget) and gives it back
+// when the server did not charge. The session tool `hearth_session` reports
 // budget, spend history and limits.
 #pragma once
 

@@ -127,6 +127,13 @@ http_response to_rpc(const json& id, const http_response& res) {
     if (!receipt.empty())
       if (auto decoded = crypto::base64_decode(receipt))
         body["_meta"]["x402/payment-response"] = json::parse(*decoded, nullptr, false);
+    // The task behind the result, and its read capability when this call ran it.
+    std::string task = header("X-Hearth-Task");
+    if (task.rfind("id=", 0) == 0) {
+      json t = {{"id", task.substr(3, task.find(';') == std::string::npos ? std::string::npos : task.find(';') - 3)}};
+      if (std::string token = header(task_token_header); !token.empty()) t["read_token"] = token;
+      body["_meta"]["hearth/task"] = t;
+    }
     return rpc_answer(id, body);
   }
   // A node-side refusal (malformed payment, busy node, ...): a tool error the model can read.

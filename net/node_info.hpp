@@ -3,10 +3,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace hearth::net {
+
+class rate_limiter;
 
 struct node_info {
   std::string version;
@@ -16,6 +19,10 @@ struct node_info {
   std::vector<std::string> payment_networks = {"base"};  // x402 v1 names, in the order offered
   std::uint64_t payment_max_timeout_secs = 300;
   std::string couch_host_token_hash = {};  // hex sha256 of the couch host token
+  std::shared_ptr<rate_limiter> facilitator_limit = {};  // null: unbounded (tests of the library)
+  std::vector<std::string> isolation = {};  // isolation steps this host enforces, for /health
+  std::vector<std::string> isolation_missing = {};  // steps it lacks (runs needing them refuse unless waived)
+  std::vector<std::string> isolation_waived = {};  // steps the operator let go missing (--sandbox-allow-weaker)
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

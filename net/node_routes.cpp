@@ -55,6 +55,7 @@ json health_json(const node_info& info, const supervisor_report& report, const n
         {"previous_stop", meta.previous_stop_clean ? "clean" : "unclean"},
         {"unclean_stops", meta.unclean_stops}}},
       {"actors", {{"running", report.running_actors}, {"children", children}}},
+      {"isolation", {{"enforced", info.isolation}, {"missing", info.isolation_missing}, {"waived", info.isolation_waived}}},
   };
 }
 

@@ -6,6 +6,7 @@
 #include "actors/payment_registry.hpp"
 #include "messages/node_messages.hpp"
 #include "net/actor_ask.hpp"
+#include "net/rate_limiter.hpp"
 #include "payments/challenge.hpp"
 #include "payments/networks.hpp"
 #include "storage/payment_codec.hpp"
@@ -89,10 +90,12 @@ void facilitate(caf::actor_system& sys, const http_request& req, bool settle, re
         .then(
             [=](payment_record& p) {
               if (!settle) return respond(json_response(200, {{"isValid", true}, {"payer", p.payer}}));
+              // Settled into this node's ledger, not on a chain: no transaction to name.
               respond(json_response(200, {{"success", true},
                                           {"transaction", p.transaction},
                                           {"network", network},
-                                          {"payer", p.payer}}));
+                                          {"payer", p.payer},
+                                          {"ledgerEntry", p.ledger_entry}}));
             },
             [=](caf::error& e) {
               auto f = to_failure(e, self->system().render(e));
@@ -126,6 +129,7 @@ json payment_to_json(const payment_record& p) {
           {"created_at_ms", p.created_at_ms},
           {"updated_at_ms", p.updated_at_ms},
           {"transaction", p.transaction},
+          {"ledger_entry", p.ledger_entry},
           {"note", p.note}};
 }
 
@@ -133,6 +137,7 @@ json ledger_entry_to_json(const ledger_entry& e) {
   return {{"key", storage::ledger_key(e)},
           {"payment", e.payment_id},
           {"payer", e.payer},
+          {"pay_to", e.pay_to},
           {"network", e.network},
           {"asset", e.asset},
           {"amount", e.amount},
@@ -141,15 +146,23 @@ json ledger_entry_to_json(const ledger_entry& e) {
           {"task", e.task_id}};
 }
 
-bool route_payments(caf::actor_system& sys, const node_info&, http_request& req, responder& respond) {
+bool route_payments(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond) {
   if (req.path == "/facilitator/supported") {
     if (req.method != "GET" && req.method != "HEAD") respond(method_not_allowed(req, "GET, HEAD"));
     else respond(json_response(200, supported()));
     return true;
   }
   if (req.path == "/facilitator/verify" || req.path == "/facilitator/settle") {
-    if (req.method != "POST") respond(method_not_allowed(req, "POST"));
-    else facilitate(sys, req, req.path == "/facilitator/settle", std::move(respond));
+    std::chrono::milliseconds wait{0};
+    if (req.method != "POST") {
+      respond(method_not_allowed(req, "POST"));
+    } else if (info.facilitator_limit && !info.facilitator_limit->allow(req.remote_address, &wait)) {
+      auto r = json_error(429, "rate_limited", "too many facilitator requests from this address; slow down");
+      r.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, (wait.count() + 999) / 1000)));
+      respond(std::move(r));
+    } else {
+      facilitate(sys, req, req.path == "/facilitator/settle", std::move(respond));
+    }
     return true;
   }
   if (req.path.rfind("/payments/", 0) != 0) return false;

@@ -41,6 +41,7 @@ void add_receipt(http_response& res, const payment_record& p) {
   payments::settlement s;
   s.success = true;
   s.transaction = p.transaction;
+  s.ledger_entry = p.ledger_entry;
   s.network = p.x402_version == 1 && net ? net->name : p.network;
   s.payer = *crypto::parse_address(p.payer);
   res.headers.emplace_back(p.x402_version == 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE",

@@ -3,14 +3,18 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/offer_registry.hpp"
+#include "actors/offer_validation.hpp"
 #include "actors/task_registry.hpp"
+#include "messages/clock.hpp"
 #include "messages/node_messages.hpp"
 #include "net/actor_ask.hpp"
 #include "net/cgi.hpp"
 #include "net/offer_json.hpp"
+#include "net/owner_auth.hpp"
 #include "net/paywall.hpp"
 #include "payments/challenge.hpp"
 #include "crypto/base64.hpp"
+#include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
 #include "sandbox/limits.hpp"
 #include "storage/task_codec.hpp"
@@ -36,7 +40,7 @@ const char* state_name(task_state s) {
 
 const header_list cors_headers = {
     {"Access-Control-Allow-Origin", "*"},
-    {"Access-Control-Expose-Headers", "X-Hearth-Task, X-Hearth-Output-Signature, PAYMENT-REQUIRED, PAYMENT-RESPONSE, X-PAYMENT-RESPONSE"},
+    {"Access-Control-Expose-Headers", "X-Hearth-Task, X-Hearth-Task-Token, X-Hearth-Output-Signature, PAYMENT-REQUIRED, PAYMENT-RESPONSE, X-PAYMENT-RESPONSE"},
 };
 
 std::string output_path(const task_record& t, const node_info& info) {
@@ -67,8 +71,10 @@ http_response cgi_response(const task_record& t, const node_info& info) {
   auto ending = static_cast<sandbox::ending>(t.ending);
   http_response res;
   if (t.state == task_state::failed) {
-    res = ending == sandbox::ending::cancelled ? json_error(503, "task_cancelled", t.error)
-                                              : json_error(502, "sandbox_failed", "the sandbox could not start the handler");
+    if (ending == sandbox::ending::cancelled) res = json_error(503, "task_cancelled", t.error);
+    else if (t.error.rfind("isolation_unavailable: ", 0) == 0)
+      res = json_error(503, "isolation_unavailable", t.error.substr(23));
+    else res = json_error(502, "sandbox_failed", "the sandbox could not start the handler");
   } else if (ending == sandbox::ending::wall_limit) {
     res = json_error(504, "wall_limit", "the handler ran out of wall-clock time");
   } else if (ending != sandbox::ending::exited && ending != sandbox::ending::signaled) {
@@ -100,6 +106,12 @@ http_response cgi_response(const task_record& t, const node_info& info) {
                              "0x" + crypto::to_hex(std::string_view(t.output_signature)));
   res.headers.insert(res.headers.end(), cors_headers.begin(), cors_headers.end());
   return res;
+}
+
+http_response unauthorized_task() {
+  return json_error(401, "unauthorized",
+                    "a task is readable by the owner (host token or owner signature) and by whoever started it "
+                    "(its X-Hearth-Task-Token)");
 }
 
 // POST /tasks {"offer": HASH, "args": [...], "stdin_base64": "..."}: runs a batch offer.
@@ -147,10 +159,24 @@ void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode m
     if (!digest) return respond(json_error(500, "spool_failed", "the request body could not be read back"));
     in.stdin_sha256 = crypto::to_hex(digest->data(), digest->size());
   }
+  auto token = crypto::random_hex(32);
+  if (!token) return respond(failure_response(token.error()));
+  std::string token_hash = crypto::to_hex(crypto::sha256(*token));
+  in.read_token_hash = token_hash;
+  // The capability goes to this caller only when its request started the
+  // task: never with a cache hit or a joined run (someone else's).
+  answer = [answer = std::move(answer), token = *token, token_hash](const task_record& t) {
+    http_response res = answer(t);
+    if (res.header("X-Hearth-Task").empty()) res.headers.emplace_back("X-Hearth-Task", task_header(t));
+    if (!t.cache_hit && t.read_token_hash == token_hash) res.headers.emplace_back(task_token_header, token);
+    return res;
+  };
   auto on_error = [=](caf::error& e) { respond(failure_response(to_failure(e, self->system().render(e)))); };
   self->request(offers, ask_timeout, get_atom::value, hash)
       .then(
           [=](stored_offer& offer) {
+            if (actors::is_expired(offer.body, static_cast<std::int64_t>(unix_secs())))
+              return respond(json_error(410, "offer_expired", "offer " + hash + " has expired; nothing was charged"));
             if (offer.body.mode != mode)
               return respond(json_error(409, "wrong_offer_mode", "offer " + hash + " is a " +
                                                                      mode_name(offer.body.mode) + " offer, not " +
@@ -162,7 +188,9 @@ void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode m
                         [=](caf::error& e) { on_fail(to_failure(e, self->system().render(e))); });
             };
             if (payments::is_free(offer.body) && mode == offer_mode::cgi) {
-              auto streamer = std::make_shared<cgi_streamer>(respond, cors_headers);
+              header_list streamed_headers = cors_headers;
+              streamed_headers.emplace_back(task_token_header, *token);  // only the starter's run streams
+              auto streamer = std::make_shared<cgi_streamer>(respond, streamed_headers);
               task_input streamed = in;
               streamed.output_sink = std::make_shared<std::function<void(const std::string&, std::string_view)>>(
                   [streamer](const std::string& id, std::string_view data) { streamer->write(id, data); });
@@ -233,7 +261,12 @@ bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& re
     respond(method_not_allowed(req, "GET, HEAD"));
     return true;
   }
+  bool owner = is_owner(req, info);
   if (req.path == "/tasks") {
+    if (!owner) {
+      respond(json_error(401, "unauthorized", "listing tasks is the owner's: send the host token or an owner signature"));
+      return true;
+    }
     auto page = page_limit(req.query);
     if (!page) {
       respond(json_error(400, "bad_query", "limit is a number from 1 to 1000"));
@@ -258,9 +291,21 @@ bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& re
     respond(json_error(404, "not_found", "no such endpoint"));
     return true;
   }
+  std::string token(req.header(task_token_header));
+  if (token.empty()) token = query_param(req.query, "token");
+  if (!owner && token.empty()) {
+    respond(unauthorized_task());
+    return true;
+  }
+  // Anyone but the owner learns nothing of a task without its token, not
+  // even whether it exists (a deterministic offer's task id can be computed).
+  responder guarded = [respond = std::move(respond), owner](http_response r) {
+    respond(!owner && r.status == 404 ? unauthorized_task() : std::move(r));
+  };
   ask_actor<task_record>(
-      sys, actors::task_registry_key, std::move(respond),
-      [info, part](task_record& t) {
+      sys, actors::task_registry_key, std::move(guarded),
+      [info, part, owner, token](task_record& t) {
+        if (!owner && !secret_matches(token, t.read_token_hash)) return unauthorized_task();
         if (part.empty()) return json_response(200, task_to_json(t, info));
         http_response r{200,
                         {{"Content-Type", "application/octet-stream"}, {"X-Hearth-Task", task_header(t)}},

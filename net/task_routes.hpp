@@ -1,5 +1,6 @@
 // Translates the task endpoints into task_registry messages:
-//   GET /tasks?after=ID&limit=N, GET /tasks/ID, GET /tasks/ID/stdout, GET /tasks/ID/stderr,
+//   GET /tasks?after=ID&limit=N (the owner's), GET /tasks/ID, GET /tasks/ID/stdout,
+//   GET /tasks/ID/stderr (the owner, or whoever shows the task's read token),
 //   POST /tasks {"offer", "args", "stdin_base64"} (runs a batch offer; the
 //   answer adds stdout_base64 and stderr_base64)
 // and the CGI endpoint: ANY /{offer_hash}.cgi[/path_info] runs the offer as a
@@ -20,6 +21,11 @@ namespace hearth::net {
 
 bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond);
 bool route_cgi(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond);
+// The header carrying a task's read capability: in the answer to the
+// request that started the task, and back on GET /tasks/ID[/stdout|stderr]
+// (or as ?token=). Only its sha256 is stored, in the task's record.
+inline constexpr const char* task_token_header = "X-Hearth-Task-Token";
+
 // Whether path is a CGI endpoint (their request bodies are spooled to disk).
 bool is_cgi_path(std::string_view path);
 

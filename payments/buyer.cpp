@@ -1,10 +1,10 @@
 #include "payments/buyer.hpp"
 
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <cctype>
 
+#include "crypto/random.hpp"
 #include "crypto/base64.hpp"
 #include "payments/challenge.hpp"
 
@@ -184,12 +184,12 @@ result<offered> choose(const std::vector<offered>& entries, std::string_view pay
   return choose(entries, *prefs, *caps);
 }
 
-json payment_payload(const offered& o, const crypto::private_key& key, std::uint64_t now) {
+result<json> payment_payload(const offered& o, const crypto::private_key& key, std::uint64_t now) {
   authorization a;
   a.from = key.to_address();
   a.to = o.pay_to;
   a.value = o.amount;
-  RAND_bytes(a.nonce.data(), static_cast<int>(a.nonce.size()));
+  if (auto drawn = crypto::random_fill(a.nonce.data(), a.nonce.size()); !drawn) return drawn.error();
   // v1 clients backdate validAfter by ten minutes for clock skew; v2 clients send 0.
   std::uint64_t after = o.x402_version == 1 && now > 600 ? now - 600 : 0;
   std::uint64_t before = now + o.max_timeout_seconds;
@@ -206,12 +206,15 @@ json payment_payload(const offered& o, const crypto::private_key& key, std::uint
                {"validBefore", std::to_string(before)},
                {"nonce", hex32(a.nonce.data())}};
   json payload = {{"signature", sig.to_0x()}, {"authorization", auth}};
-  if (o.x402_version == 2) return {{"x402Version", 2}, {"payload", payload}, {"resource", o.resource}, {"accepted", o.entry}};
-  return {{"x402Version", 1}, {"scheme", o.scheme}, {"network", o.network_name}, {"payload", payload}};
+  if (o.x402_version == 2)
+    return json{{"x402Version", 2}, {"payload", payload}, {"resource", o.resource}, {"accepted", o.entry}};
+  return json{{"x402Version", 1}, {"scheme", o.scheme}, {"network", o.network_name}, {"payload", payload}};
 }
 
-std::string sign_payment(const offered& o, const crypto::private_key& key, std::uint64_t now) {
-  return encode_header(payment_payload(o, key, now));
+result<std::string> sign_payment(const offered& o, const crypto::private_key& key, std::uint64_t now) {
+  auto payload = payment_payload(o, key, now);
+  if (!payload) return payload.error();
+  return encode_header(*payload);
 }
 
 }  // namespace hearth::payments

@@ -63,10 +63,11 @@ result<offered> choose(const std::vector<offered>& entries, std::string_view pay
 // What hearth's commands pay at most when the user gives no --max.
 inline constexpr const char* default_max = "USDC:1.0";
 
-// The PaymentPayload paying o (what MCP carries in _meta["x402/payment"]).
-nlohmann::json payment_payload(const offered& o, const crypto::private_key& key, std::uint64_t now_secs);
+// The PaymentPayload paying o (what MCP carries in _meta["x402/payment"]);
+// rng_failure when no nonce could be drawn (nothing is signed then).
+result<nlohmann::json> payment_payload(const offered& o, const crypto::private_key& key, std::uint64_t now_secs);
 // The same as a header value (PAYMENT-SIGNATURE for v2, X-PAYMENT for v1).
-std::string sign_payment(const offered& o, const crypto::private_key& key, std::uint64_t now_secs);
+result<std::string> sign_payment(const offered& o, const crypto::private_key& key, std::uint64_t now_secs);
 inline const char* payment_header_name(const offered& o) { return o.x402_version == 2 ? "PAYMENT-SIGNATURE" : "X-PAYMENT"; }
 
 }  // namespace hearth::payments

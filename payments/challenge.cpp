@@ -41,6 +41,7 @@ json settle_response(const settlement& s) {
             {"network", s.network},
             {"payer", s.payer.checksummed()}};
   if (!s.success) j["errorReason"] = s.error_reason;
+  if (!s.ledger_entry.empty()) j["ledgerEntry"] = s.ledger_entry;
   return j;
 }
 

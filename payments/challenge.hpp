@@ -28,6 +28,7 @@ struct settlement {
   std::string network;      // as the payment named it (v1 name or CAIP-2)
   crypto::address payer;
   std::string error_reason;  // when !success
+  std::string ledger_entry;  // hearth's own ledger entry when no chain transaction settled it ("ledgerEntry")
 };
 nlohmann::json settle_response(const settlement& s);
 

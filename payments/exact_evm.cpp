@@ -202,9 +202,10 @@ verdict verify(const payment& p, const requirement& r, std::uint64_t now) {
   if (a.value != r.amount) return invalid("invalid_exact_evm_payload_authorization_value");
   std::uint64_t after = to_u64(a.valid_after), before = to_u64(a.valid_before);
   if (after > now) return invalid("invalid_exact_evm_payload_authorization_valid_after");
-  // At least 6 s left to settle; at most maxTimeoutSeconds (plus a minute of
-  // clock skew) ahead, so a payment cannot be held for later.
-  if (before < now + 6 || before > now + r.max_timeout_seconds + 60)
+  // At least 6 s left to settle (the reference facilitator's rule); at most
+  // maxTimeoutSeconds ahead, plus the clock skew allowed, so a payment
+  // cannot be held for later (the reference sets no upper bound).
+  if (before < now + 6 || before > now + r.max_timeout_seconds + max_clock_skew_secs)
     return invalid("invalid_exact_evm_payload_authorization_valid_before");
   auto sig = crypto::signature::from_bytes(p.signature.data(), p.signature.size());
   if (!sig) return invalid("invalid_exact_evm_payload_signature");

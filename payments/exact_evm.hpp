@@ -71,9 +71,14 @@ struct verdict {
   crypto::address payer;
 };
 
+// How far ahead of the node's clock a payer's may run: validBefore may be
+// up to maxTimeoutSeconds + this past now (x402's clients set it to their
+// now + maxTimeoutSeconds).
+inline constexpr std::uint64_t max_clock_skew_secs = 60;
+
 // Everything but the nonce's single use: scheme, network, (v2) the echoed
-// requirement, recipient, exact value, time window (validBefore bounded by
-// maxTimeoutSeconds), and the signature (v 27/28 or 0/1, low-s, recovering
+// requirement, recipient, exact value, time window (now + 6 s <= validBefore
+// <= now + maxTimeoutSeconds + max_clock_skew_secs), and the signature (v 27/28 or 0/1, low-s, recovering
 // to authorization.from).
 verdict verify(const payment& p, const requirement& r, std::uint64_t now_secs);
 

@@ -9,6 +9,7 @@
 
 #include "sandbox/cgroup.hpp"
 #include "sandbox/disk_quota.hpp"
+#include "sandbox/isolation.hpp"
 #include "sandbox/runner.hpp"
 #include "sandbox/user_network.hpp"
 #include "sandbox/warm_sandbox.hpp"
@@ -38,7 +39,7 @@ struct local_environments::live_env {
   double cpu_unsampled = 0;       // without a group: commands' CPU not yet sampled
   std::uint64_t egress_reported = 0;  // bytes sent, in whole megabytes already sampled
   std::mutex mu;                  // the counters
-  std::unique_ptr<user_network> net;  // null: no network, or the host's (without slirp4netns)
+  std::unique_ptr<user_network> net;  // null: no network (loopback only)
 };
 
 local_environments::local_environments(std::string base_dir, std::string rootfs)
@@ -88,25 +89,26 @@ result<std::shared_ptr<local_environments::live_env>> local_environments::ensure
     live_.erase(it);
   }
   auto env = std::make_shared<live_env>();
+  // Internet only through a network namespace of the environment's own: never the host's.
+  if (spec.network && !user_network::available())
+    return fail("isolation_unavailable", "user-network: slirp4netns is not installed, and a guest with internet "
+                                         "never shares the host's network namespace");
   if (spec.disk_mb > 0) {
     auto quota = mount_quota(base_ + "/" + id + "/disk.img", home(id), spec.disk_mb, outside_uid());
     if (quota) ::rmdir((home(id) + "/lost+found").c_str());
-    else spdlog::debug("guest {}: no disk quota ({}); disk use is measured", id, quota.error().message);
+    else if (auto waived = step_missing(isolation_step::disk_quota, quota.error().message); !waived)
+      return waived.error();
+    else spdlog::info("guest {}: no disk quota ({}); disk use is measured instead", id, quota.error().message);
   }
   limits lim;
   lim.ram_mb = spec.ram_mb;
   lim.cpu_cores = spec.cpu_cores;
   lim.max_processes = spec.max_processes;
   if (auto group = cgroup::create("guest-" + id, lim)) env->group = std::move(*group);
+  else if (auto waived = step_missing(isolation_step::cgroup, group.error().message); !waived) return waived.error();
   zygote_options o;
   o.network = spec.network;
-  o.private_network = spec.network && user_network::available();
-  if (spec.network && !o.private_network) {
-    static std::atomic<bool> warned{false};
-    if (!warned.exchange(true))
-      spdlog::warn("couch: slirp4netns is not installed; guests with internet share the host's network and their "
-                   "egress is not measured");
-  }
+  o.private_network = spec.network;
   o.writable = {{home(id), inside_home}};
   o.workdir = inside_home;
   o.tmp_mb = spec.tmp_mb;

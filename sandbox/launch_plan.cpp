@@ -273,7 +273,7 @@ result<std::unique_ptr<cgroup>> run_cgroup(const limits& lim, cgroup_pool* pool)
 
 std::string describe_enforcement(bool network, const cgroup* group, int landlock_abi) {
   std::string e = "userns,pidns,mountns,ipcns,utsns";
-  if (!network) e += ",netns";
+  e += network ? ",netns,user-network" : ",netns";
   if (group) e += std::string(",") + group->version();
   e += ",rlimits,no_new_privs";
   if (landlock_abi > 0) e += ",landlock-v" + std::to_string(landlock_abi);

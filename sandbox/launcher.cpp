@@ -12,7 +12,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sandbox/isolation.hpp"
 #include "sandbox/launch_plan.hpp"
+#include "sandbox/user_network.hpp"
 
 namespace hearth::sandbox {
 namespace {
@@ -41,17 +43,25 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
   auto proc = std::make_unique<sandboxed_process>();
   proc->own_child = true;
   if (auto group = run_cgroup(spec.lim)) proc->group = std::move(*group);
+  else if (auto waived = step_missing(isolation_step::cgroup, group.error().message); !waived) return waived.error();
+  // A run with network gets internet through a namespace of its own, never the host's (and its loopback).
+  if (spec.lim.network && !user_network::available())
+    return fail("isolation_unavailable", "user-network: slirp4netns is not installed, and a run with network "
+                                         "never shares the host's network namespace");
 
   std::vector<std::string> argv{spec.argv0};
   argv.insert(argv.end(), spec.args.begin(), spec.args.end());
   plan p = make_plan({spec.executable, std::move(argv), spec.env, spec.lim, spec.writable, spec.workdir, ""});
+  if (p.landlock.abi <= 0)
+    if (auto waived = step_missing(isolation_step::landlock, "the kernel has no Landlock"); !waived)
+      return waived.error();
   std::string enforcement = describe_enforcement(spec.lim.network, proc->group.get(), p.landlock.abi);
 
   fd_list guard;
   int in[2], out[2], err[2], sync[2], errpipe[2], status[2];
   if (auto piped = make_pipes(guard, {in, out, err, sync, errpipe, status}); !piped) return piped.error();
   int pidfd = -1;
-  auto cloned = clone_into_namespaces(spec.lim.network, pidfd);
+  auto cloned = clone_into_namespaces(false, pidfd);  // always a network namespace of its own
   if (!cloned) return cloned.error();
   pid_t pid = *cloned;
   if (pid == 0) child_main(p, sync[0], errpipe[1], status[1], in[0], out[1], err[1]);
@@ -67,6 +77,11 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
   if (auto r = map_ids(proc->pid); !r) return abort_child(r.error());
   if (proc->group)
     if (auto r = proc->group->add(proc->pid); !r) return abort_child(r.error());
+  if (spec.lim.network) {
+    auto net = user_network::attach(proc->pid, false);
+    if (!net) return abort_child(net.error());
+    proc->net = std::move(*net);
+  }
   if (::write(sync[1], "g", 1) != 1) return abort_child(fail("sandbox_setup_failed", "write(sync pipe) failed"));
   ::close(errpipe[1]);
   guard.fds = {in[0], out[1], err[1], sync[0], sync[1], status[1], errpipe[0]};  // no longer ours to keep

@@ -2,13 +2,15 @@
 // that fails closed: any step that fails stops the launch, and the error
 // names the step and the exact call (e.g. "mount bind /usr -> /usr: EPERM").
 //
-// The child gets new user, pid, mount, ipc and uts namespaces (and a network
-// namespace with no interface unless the limits allow network); a minimal
+// The child gets new user, pid, mount, ipc, uts and network namespaces (the
+// network one with no interface, or, when the limits allow network, joined
+// to the internet by slirp4netns without the host's loopback); a minimal
 // root: system directories read-only, a few /etc files, /dev with null, zero,
 // full, random, urandom, a private /proc, a size-capped writable /tmp and the
 // executable at /sandbox/exe; an unprivileged uid (1000 inside; nobody
-// outside when hearth runs as root); rlimits; a cgroup when the host allows;
-// no_new_privs; Landlock; seccomp. Everything the child needs is prepared
+// outside when hearth runs as root); rlimits; a cgroup; no_new_privs;
+// Landlock; seccomp. A host lacking cgroups or Landlock refuses the run
+// unless the operator waived that step (sandbox/isolation.hpp). Everything the child needs is prepared
 // before clone, so the child only makes system calls. The child then stays
 // as the namespace's init (pid 1) and runs the executable as its child.
 #pragma once
@@ -23,6 +25,7 @@
 #include "sandbox/cgroup.hpp"
 #include "sandbox/cgroup_pool.hpp"
 #include "sandbox/limits.hpp"
+#include "sandbox/user_network.hpp"
 
 namespace hearth::sandbox {
 
@@ -61,6 +64,7 @@ struct sandboxed_process {
   bool own_child = false;    // a child of this process (reap it); a warm sandbox's runs are its zygote's
   bool shared_tree = false;  // in a guest environment: stopping it stops its process group, not the tree
   std::shared_ptr<void> keeps;  // what must outlive the run (its warm sandbox)
+  std::unique_ptr<user_network> net;  // a cold run's internet (slirp4netns), when it has network
   ~sandboxed_process();
 };
 

@@ -21,6 +21,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "sandbox/isolation.hpp"
 #include "sandbox/launch_plan.hpp"
 
 namespace hearth::sandbox {
@@ -34,6 +35,7 @@ using namespace detail;
 struct request_header {
   std::uint32_t argc, envc;
   std::uint32_t terminal;  // 1: stdin is a pty's slave, to become the controlling terminal
+  std::uint32_t own_netns;  // 1: the run gets a network namespace of its own
   std::uint64_t rlimits[rlimit_count][2];  // soft, hard
   char tmpfs_options[64];  // NUL-terminated
 };
@@ -207,6 +209,7 @@ int serve_request(const plan& p, bool shared_tree, int sock, run_region& r) {
   int pidfd = -1;
   int flags = CLONE_VM | CLONE_PIDFD | SIGCHLD;
   if (!shared_tree) flags |= CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC;
+  if (!shared_tree && h.own_netns == 1) flags |= CLONE_NEWNET;
   pid_t pid = ::clone(run_main, r.run_stack + sizeof r.run_stack, flags, &r, &pidfd);
   int err = pid < 0 ? errno : 0;
   close_fds();
@@ -289,6 +292,9 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   lim.tmp_mb = o.tmp_mb;
   bool network = o.network;
   plan p = make_plan({executable, {"/sandbox/exe"}, {}, lim, o.writable, o.workdir, o.system_root});
+  if (p.landlock.abi <= 0)
+    if (auto waived = step_missing(isolation_step::landlock, "the kernel has no Landlock"); !waived)
+      return waived.error();
 
   fd_list guard;
   int sync[2], errpipe[2], sv[2];
@@ -313,6 +319,10 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   z->landlock_abi_ = p.landlock.abi;
   z->network_ = network;
   z->shared_tree_ = o.shared_tree;
+  // Runs of one zygote share its network namespace, and with it the abstract
+  // unix socket namespace: below Landlock ABI 6 only a namespace per run
+  // keeps concurrent buyers' runs apart (runs with network start cold there).
+  z->own_netns_ = !o.shared_tree && !network && runs_need_own_netns();
   z->group_ = o.group;
   z->run_groups_ = o.run_groups;
   if (auto r = map_ids(z->pid_); !r) return r.error();  // the destructor ends the zygote
@@ -352,6 +362,7 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
   h.argc = static_cast<std::uint32_t>(1 + spec.args.size());
   h.envc = static_cast<std::uint32_t>(spec.env.size());
   h.terminal = spec.terminal_fd >= 0 ? 1 : 0;
+  h.own_netns = own_netns_ ? 1 : 0;
   rlimit_item items[rlimit_count];
   // A shared tree is one user's processes, all counted by RLIMIT_NPROC.
   fill_rlimits(items, spec.lim, shared_tree_ ? spec.lim.max_processes : shared_nproc);
@@ -439,7 +450,7 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
   if (auto exec = await_exec(errpipe[0], [](const child_error& e) { return describe(e); }); !exec)
     return exec.error();
   proc->enforcement = describe_enforcement(network_, proc->group ? proc->group.get() : group_.get(), landlock_abi_) +
-                     (shared_tree_ ? ",environment" : ",warm");
+                     (own_netns_ ? ",netns-per-run" : "") + (shared_tree_ ? ",environment" : ",warm");
   return proc;
 }
 
@@ -479,15 +490,25 @@ result<std::shared_ptr<warm_sandbox>> warm_pool::acquire(const std::string& key,
   retire_idle();
   zygote_options o;
   o.network = spec.lim.network;
+  o.private_network = spec.lim.network;  // never the host's network namespace
   o.run_groups = run_groups_;
   auto started = warm_sandbox::start(spec.executable, o);
   if (!started) return started.error();
+  if (o.private_network) {
+    auto net = user_network::attach((*started)->pid(), false);
+    if (!net) return net.error();
+    (*started)->keep_network(std::move(*net));
+  }
   sandboxes_[key] = {*started, std::chrono::steady_clock::now()};
   return *started;
 }
 
 result<std::unique_ptr<sandboxed_process>> warm_pool::launch(const launch_spec& spec) {
   if (!spec.writable.empty() || spec.workdir != "/tmp") return sandbox::launch(spec);  // warm runs have no persistent dirs
+  // Runs with network share their zygote's namespace; only Landlock's
+  // abstract-socket scope keeps them apart, so without it they start cold.
+  if (spec.lim.network && runs_need_own_netns()) return sandbox::launch(spec);
+  if (spec.lim.network && !user_network::available()) return sandbox::launch(spec);  // which refuses, naming why
   auto key = pool_key(spec);
   for (bool fresh : {false, true}) {
     auto sandbox = acquire(key, spec, fresh);

@@ -62,6 +62,8 @@ class warm_sandbox : public std::enable_shared_from_this<warm_sandbox> {
   // only after every other process there has. False when timeout passed.
   bool await_exit(std::chrono::milliseconds timeout) const;
   pid_t pid() const { return pid_; }
+  // Keeps the zygote's internet (its network namespace's slirp4netns) for as long as it lives.
+  void keep_network(std::unique_ptr<user_network> net) { net_ = std::move(net); }
 
  private:
   warm_sandbox() = default;
@@ -74,6 +76,8 @@ class warm_sandbox : public std::enable_shared_from_this<warm_sandbox> {
   bool shared_tree_ = false;
   std::shared_ptr<cgroup> group_;
   std::shared_ptr<cgroup_pool> run_groups_;
+  std::unique_ptr<user_network> net_;
+  bool own_netns_ = false;  // each run in a network namespace of its own (abstract sockets, Landlock < 6)
 };
 
 class warm_pool {

@@ -57,6 +57,7 @@ std::string encode_payment(const payment_record& p) {
   b.setNote(p.note);
   b.setPayload(p.payload);
   b.setRequirement(p.requirement);
+  b.setLedgerEntry(p.ledger_entry);
   return encode_message(message);
 }
 
@@ -82,6 +83,7 @@ result<payment_record> decode_payment(const std::string& raw) {
     p.note = r.getNote().cStr();
     p.payload = r.getPayload().cStr();
     p.requirement = r.getRequirement().cStr();
+    p.ledger_entry = r.getLedgerEntry().cStr();
     return p;
   });
 }
@@ -103,6 +105,7 @@ result<ledger_entry> decode_ledger(const std::string& raw) {
     e.settled_at_ms = r.getSettledAtMs();
     e.offer_hash = r.getOfferHash().cStr();
     e.task_id = r.getTaskId().cStr();
+    if (r.hasPayTo()) e.pay_to = address_text(bytes_of(r.getPayTo()));
     return e;
   });
 }
@@ -150,6 +153,7 @@ result<void> settle_into_ledger(store& db, const payment_record& settled, const 
   b.setSettledAtMs(e.settled_at_ms);
   b.setOfferHash(e.offer_hash);
   b.setTaskId(e.task_id);
+  b.setPayTo(data_of(address_raw(e.pay_to)));
   write_batch batch;
   put_payment(batch, settled);
   batch.put(column::ledger, ledger_key(e), encode_message(message));

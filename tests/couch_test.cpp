@@ -149,6 +149,13 @@ TEST_CASE("invites and guests expire on time, across a restart", "[couch]") {
   CHECK(c.call("POST", "/couch/redeem", json{{"code", later["code"]}, {"name", "ok"}}.dump(), false).status == 201);
 }
 
+TEST_CASE("the hearth binary's couch clock is the wall clock, whatever its environment says", "[couch][security]") {
+  couch_node c({"--couch-backend", "none"}, hearth_bin);  // the production binary
+  auto inv = c.ok("POST", "/couch/invites", invite_body, 201);  // expires in 1 h
+  c.set_clock_offset_hours(3);  // the test build would now see it expired (the test above)
+  CHECK(c.call("POST", "/couch/redeem", json{{"code", inv["code"]}, {"name", "on time"}}.dump(), false).status == 201);
+}
+
 TEST_CASE("local environments: redeem, running, exec, usage, kill switch", "[couch][env]") {
   couch_node c(std::vector<std::string>{"--couch-backend", "local"});
   auto g = c.redeem(c.ok("POST", "/couch/invites", invite_body, 201)["code"]);

@@ -269,3 +269,21 @@ TEST_CASE("key derivation is deterministic and namespaced", "[derive]") {
   CHECK(p1->secret() == p2->secret());
   CHECK_FALSE(derive_from_passphrase("", "hearth").ok());
 }
+
+#include "crypto/random.hpp"
+#include "support/failing_rng.hpp"
+
+TEST_CASE("random bytes are drawn or the draw fails: a failed generator's buffer is never used", "[crypto][rng]") {
+  auto a = hearth::crypto::random_hex(16), b = hearth::crypto::random_hex(16);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->size() == 32);
+  CHECK(*a != *b);
+  hearth::test::failing_rng broken;
+  auto failed = hearth::crypto::random_hex(16);
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().code == "rng_failure");
+  unsigned char buf[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  CHECK_FALSE(hearth::crypto::random_fill(buf, sizeof buf));
+  for (unsigned char c : buf) CHECK(c == 0);  // wiped, not left half-random
+}

@@ -242,17 +242,20 @@ TEST_CASE("CGI offers run as sandboxed tasks", "[node][cgi]") {
   std::string task_header = r->header("x-hearth-task");
   REQUIRE(task_header.rfind("id=", 0) == 0);
   std::string id = task_header.substr(3, 64);
+  std::string token = r->header("x-hearth-task-token");
+  REQUIRE(token.size() == 64);
+  const std::string with_token = "X-Hearth-Task-Token: " + token;
 
-  json t = json::parse(run({"curl", "-sS", n.url("/tasks/" + id)}).out);
+  json t = json::parse(run({"curl", "-sS", "-H", with_token, n.url("/tasks/" + id)}).out);
   CHECK(t["state"] == "completed");
   CHECK(t["ending"] == "exited");
-  CHECK(run({"curl", "-sS", n.url("/tasks/" + id + "/stderr")}).out == "to stderr\n");
+  CHECK(run({"curl", "-sS", "-H", with_token, n.url("/tasks/" + id + "/stderr")}).out == "to stderr\n");
   // The node's signature over the output recovers to the node's address.
   auto sig_bytes = *hearth::crypto::from_hex(t["output_signature"].get<std::string>());
   auto sig = hearth::crypto::signature::from_bytes(sig_bytes.data(), sig_bytes.size());
   REQUIRE(sig);
   auto owner = *hearth::crypto::parse_address(n.health()["node"]["owner"].get<std::string>());
-  std::string stdout_data = run({"curl", "-sS", n.url("/tasks/" + id + "/stdout")}).out;
+  std::string stdout_data = run({"curl", "-sS", n.url("/tasks/" + id + "/stdout?token=" + token)}).out;
   auto signer = hearth::crypto::recover_address(hearth::actors::task_output_digest(owner, id, stdout_data), *sig);
   REQUIRE(signer);
   CHECK(signer->checksummed() == t["signer"]);
@@ -326,16 +329,24 @@ TEST_CASE("hearth run runs batch offers; hearth task inspects tasks", "[node][ba
   CHECK(r.out == "args: fixed one two\nSHOUT\n");
   CHECK(r.err.find("oops") != std::string::npos);
   std::smatch m;
-  REQUIRE(std::regex_search(r.err, m, std::regex("task ([0-9a-f]{64}) exited")));
-  std::string id = m[1];
+  REQUIRE(std::regex_search(r.err, m, std::regex("task ([0-9a-f]{64}) exited exit=3 token=([0-9a-f]{64})")));
+  std::string id = m[1], token = m[2];
 
-  auto status = run({hearth_bin, "task", "status", id, "--node", n.url(""), "--json"});
+  // The caller reads its task with its token; the owner with the host token or its key; nobody else.
+  auto status = run({hearth_bin, "task", "status", id, "--token", token, "--node", n.url(""), "--json"});
   REQUIRE(status.status == 0);
   CHECK(json::parse(status.out)["exit_code"] == 3);
-  CHECK(run({hearth_bin, "task", "stdout", id, "--node", n.url("")}).out == "args: fixed one two\nSHOUT\n");
-  CHECK(run({hearth_bin, "task", "stderr", id, "--node", n.url("")}).out == "oops\n");
-  CHECK(run({hearth_bin, "task", "list", "--node", n.url("")}).out.find(id) != std::string::npos);
-  auto missing = run({hearth_bin, "task", "status", std::string(64, '0'), "--node", n.url("")});
+  CHECK(run({hearth_bin, "task", "stdout", id, "--token", token, "--node", n.url("")}).out == "args: fixed one two\nSHOUT\n");
+  const std::string token_file = dir.path() + "/couch-host.token";
+  CHECK(run({hearth_bin, "task", "stderr", id, "--host-token-file", token_file, "--node", n.url("")}).out == "oops\n");
+  CHECK(run({hearth_bin, "task", "list", "--host-token-file", token_file, "--node", n.url("")}).out.find(id) !=
+        std::string::npos);
+  CHECK(run({hearth_bin, "task", "list", "--key", key, "--node", n.url("")}).out.find(id) != std::string::npos);
+  auto stranger = run({hearth_bin, "task", "stdout", id, "--host-token-file", dir.file("none"), "--node", n.url("")});
+  CHECK(stranger.status == 1);
+  CHECK(stranger.err.find("[unauthorized]") != std::string::npos);
+  auto missing = run({hearth_bin, "task", "status", std::string(64, '0'), "--host-token-file", token_file,
+                      "--node", n.url("")});
   CHECK(missing.status == 1);
   CHECK(missing.err.find("task_not_found") != std::string::npos);
 
@@ -455,13 +466,14 @@ TEST_CASE("large CGI responses stream to the client as the program writes, never
   std::string id = m[1];
   json task;
   for (int i = 0; i < 100; ++i) {  // bounded: the record is final right after the body's end
-    task = json::parse(run({"curl", "-sS", n.url("/tasks/" + id)}).out);
+    task = json::parse(run({"curl", "-sS", "-H", n.owner_header(), n.url("/tasks/" + id)}).out);
     if (task["state"] == "completed") break;
     std::this_thread::sleep_for(50ms);
   }
   CHECK(task["stdout_bytes"].get<std::size_t>() > size);
   CHECK(std::filesystem::file_size(dir.path() + "/outputs/" + id) == task["stdout_bytes"].get<std::size_t>());
-  auto stored = run({"curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", n.url("/tasks/" + id + "/stdout")});
+  auto stored = run({"curl", "-sS", "-H", n.owner_header(), "-o", "/dev/null", "-w", "%{size_download}",
+                     n.url("/tasks/" + id + "/stdout")});
   CHECK(stored.out == std::to_string(task["stdout_bytes"].get<std::size_t>()));
 
   // The first bytes arrive while the program still runs.
@@ -477,11 +489,135 @@ TEST_CASE("large CGI responses stream to the client as the program writes, never
     seen += *piece;
   }
   REQUIRE(std::regex_search(seen, m, std::regex("X-Hearth-Task: id=([0-9a-f]{64})")));
-  CHECK(json::parse(run({"curl", "-sS", n.url("/tasks/" + std::string(m[1]))}).out)["state"] == "running");
+  std::smatch streamed_token;  // a streamed answer carries the caller's read token too
+  REQUIRE(std::regex_search(seen, streamed_token, std::regex("X-Hearth-Task-Token: ([0-9a-f]{64})")));
+  CHECK(json::parse(run({"curl", "-sS", "-H", "X-Hearth-Task-Token: " + std::string(streamed_token[1]),
+                         n.url("/tasks/" + std::string(m[1]))}).out)["state"] == "running");
 
   // A program killed after its head: the body is cut, not ended (no last chunk).
   auto cut = offer_script(n, key, write_script(dir, "cut.cgi",
       "printf 'Content-Type: text/plain\\n\\n'\nhead -c 200000 /dev/zero\nkill -9 $$\n"), {"--wall-secs", "30"});
   auto partial = run({"curl", "-sS", "-o", "/dev/null", "--max-time", "30", n.url("/" + cut + ".cgi/")});
   CHECK(partial.status == 18);  // curl: partial file
+}
+
+#include <ctime>
+#include <optional>
+#include <thread>
+
+#include "crypto/personal_sign.hpp"
+#include "net/owner_auth.hpp"
+
+namespace {
+
+// GET path with extra header lines; the status and the parsed body.
+std::pair<unsigned, json> get_with(const node& n, const std::string& path, const std::string& headers = "") {
+  auto r = http_exchange(n.port, "GET " + path + " HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n");
+  REQUIRE(r);
+  return {r->status, json::parse(r->body, nullptr, false)};
+}
+
+std::string owner_signature(const std::string& key_file, const node& n, const std::string& target, std::uint64_t at) {
+  auto key = hearth::crypto::private_key::load("@" + key_file);
+  REQUIRE(key);
+  std::string message = hearth::net::owner_request_message(n.health()["node"]["address"], "GET", target, at);
+  auto digest = hearth::crypto::personal_message_digest(reinterpret_cast<const std::uint8_t*>(message.data()),
+                                                        message.size());
+  return std::string(hearth::net::owner_signature_header) + ": " + std::to_string(at) + ":" +
+         key->sign_digest(digest).to_0x() + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("a task's record and output are the owner's and its caller's only", "[node][security]") {
+  temp_dir dir;
+  node n(dir.path());
+  std::string key = "@" + dir.path() + "/node.key";
+  auto det = offer_script(n, key, write_script(dir, "det.cgi", "echo\necho \"secret for $QUERY_STRING\"\n"),
+                          {"--deterministic"});
+  auto first = http_exchange(n.port, "GET /" + det + ".cgi/?alice HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(first);
+  REQUIRE(first->status == 200);
+  std::string id = first->header("x-hearth-task").substr(3, 64);
+  std::string token = first->header("x-hearth-task-token");
+  REQUIRE(token.size() == 64);
+
+  // Nobody without a credential reads, lists or even learns whether a task exists.
+  for (const auto& path : std::vector<std::string>{"/tasks", "/tasks/" + id, "/tasks/" + id + "/stdout", "/tasks/" + id + "/stderr",
+                           "/tasks/" + std::string(64, '0')}) {
+    auto [status, body] = get_with(n, path);
+    INFO(path);
+    CHECK(status == 401);
+    CHECK(body["error"]["code"] == "unauthorized");
+  }
+  CHECK(get_with(n, "/tasks/" + id, "X-Hearth-Task-Token: " + std::string(64, 'f') + "\r\n").first == 401);
+  CHECK(get_with(n, "/tasks/" + std::string(64, '0'), "X-Hearth-Task-Token: " + token + "\r\n").first == 401);
+  CHECK(get_with(n, "/tasks", "X-Hearth-Task-Token: " + token + "\r\n").first == 401);  // listing is the owner's
+  CHECK(get_with(n, "/tasks", "Authorization: Bearer not-the-host-token\r\n").first == 401);
+
+  // The caller, with its token.
+  auto mine = http_exchange(n.port, "GET /tasks/" + id + "/stdout HTTP/1.1\r\nHost: x\r\nX-Hearth-Task-Token: " + token +
+                                        "\r\n\r\n");
+  REQUIRE(mine);
+  CHECK(mine->status == 200);
+  CHECK(mine->body == "\nsecret for alice\n");  // the program's whole stdout, CGI head included
+
+  // A second caller with the same input gets the cached answer, but no
+  // capability for the first caller's run (whose id anyone can compute).
+  auto second = http_exchange(n.port, "GET /" + det + ".cgi/?alice HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(second);
+  CHECK(second->body == "secret for alice\n");
+  CHECK(second->header("x-hearth-task").find("cache=hit") != std::string::npos);
+  CHECK(second->header("x-hearth-task-token").empty());
+
+  // The owner: the host token, or a fresh signature by the owner key for this very request.
+  CHECK(get_with(n, "/tasks", n.owner_header() + "\r\n").second["tasks"].size() == 1);
+  CHECK(get_with(n, "/tasks/" + std::string(64, '0'), n.owner_header() + "\r\n").first == 404);
+  std::string key_file = dir.path() + "/node.key";
+  auto now = static_cast<std::uint64_t>(std::time(nullptr));
+  CHECK(get_with(n, "/tasks/" + id, owner_signature(key_file, n, "/tasks/" + id, now)).first == 200);
+  CHECK(get_with(n, "/tasks", owner_signature(key_file, n, "/tasks/" + id, now)).first == 401);  // another target
+  CHECK(get_with(n, "/tasks/" + id, owner_signature(key_file, n, "/tasks/" + id, now - 3600)).first == 401);  // stale
+  std::string stranger = dir.file("stranger.key");
+  std::ofstream(stranger) << "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d\n";
+  CHECK(get_with(n, "/tasks/" + id, owner_signature(stranger, n, "/tasks/" + id, now)).first == 401);
+  CHECK(n.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("an expired offer stops answering, and drops out of listings", "[node][security]") {
+  temp_dir dir;
+  node n(dir.path());
+  std::string key = "@" + dir.path() + "/node.key";
+  // Expires two seconds after it is signed (expires_at is in whole seconds).
+  auto brief = offer_script(n, key, write_script(dir, "brief.cgi", "echo\necho alive\n"),
+                            {"--expires-in-hours", "0.0006"});
+  auto priced = offer_script(n, key, write_script(dir, "priced.cgi", "echo\necho paid\n"),
+                             {"--expires-in-hours", "0.0006", "--price", "0.01"});
+  auto lasting = offer_script(n, key, write_script(dir, "lasting.cgi", "echo\necho still\n"));
+  auto call = [&] { return http_exchange(n.port, "GET /" + brief + ".cgi/ HTTP/1.1\r\nHost: x\r\n\r\n"); };
+  auto listed = [&](const std::string& hash) {
+    json listing = json::parse(run({"curl", "-sS", n.url("/offers")}).out);
+    for (const auto& o : listing["offers"])
+      if (o["hash"].get<std::string>() == hash) return true;
+    return false;
+  };
+  auto alive = call();
+  REQUIRE(alive);
+  if (alive->status == 200) CHECK(listed(brief));  // (a slow machine may already be past the two seconds)
+  std::optional<response> gone;
+  for (int i = 0; i < 100; ++i) {  // bounded: 10 s for a 2 s expiry
+    gone = call();
+    REQUIRE(gone);
+    if (gone->status != 200) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(gone->status == 410);
+  CHECK(json::parse(gone->body)["error"]["code"] == "offer_expired");
+  CHECK_FALSE(listed(brief));
+  CHECK(listed(lasting));
+  // A priced one asks for no payment once expired: nothing can be paid for it.
+  auto unpaid = http_exchange(n.port, "GET /" + priced + ".cgi/ HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(unpaid);
+  CHECK(unpaid->status == 410);
+  CHECK(n.stop(SIGTERM) == 0);
 }

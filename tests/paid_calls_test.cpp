@@ -121,7 +121,7 @@ std::string refusal_reason(const response& r) {
 }
 
 json get_json(const node& n, const std::string& path) {
-  auto r = call(n, path);
+  auto r = call(n, path, {n.owner_header()});  // task listings are the owner's
   INFO(r.body);
   REQUIRE(r.status == 200);
   return json::parse(r.body);
@@ -216,11 +216,17 @@ TEST_CASE("payments are verified before the handler runs, and refused with the r
     CHECK(ledger_size(*p.n) == ledger_before + 2);
     auto table = run({hearth_bin, "pay", "ledger", "--node", p.n->url("")});
     CHECK(table.status == 0);
-    CHECK(table.out.find(std::string(buyer_address) + "  base-sepolia         2  0.02") != std::string::npos);
+    std::string pay_to = p.n->health()["node"]["owner"];  // receivables are per payTo
+    INFO(table.out);
+    CHECK(table.out.find(pay_to + "  base-sepolia         2       1  0.02") != std::string::npos);
     auto csv = run({hearth_bin, "pay", "ledger", "--node", p.n->url(""), "--export", "csv"});
-    CHECK(csv.out.rfind("payment,payer,network,asset,amount_atomic,amount_usdc", 0) == 0);
+    CHECK(csv.out.rfind("payment,pay_to,payer,network,asset,amount_atomic,amount_usdc", 0) == 0);
     CHECK(std::count(csv.out.begin(), csv.out.end(), '\n') == 3);
-    CHECK(csv.out.find(",base-sepolia,0x036CbD53842c5426634e7929541eC2318f3dCF7e,10000,0.01,") != std::string::npos);
+    CHECK(csv.out.find("," + pay_to + "," + buyer_address +
+                       ",base-sepolia,0x036CbD53842c5426634e7929541eC2318f3dCF7e,10000,0.01,") != std::string::npos);
+    // No chain moved the money: the receipt names the ledger entry, not a made-up transaction.
+    CHECK(receipt["transaction"] == "");
+    CHECK(receipt["ledgerEntry"] == payment_id_of(ok_header));
     auto status = run({hearth_bin, "pay", "status", "--node", p.n->url(""), payment_id_of(ok_header)});
     CHECK(json::parse(status.out)["state"] == "settled");
   }

@@ -130,8 +130,12 @@ TEST_CASE("amount, recipient, window and network mismatches are refused with the
         "invalid_exact_evm_payload_recipient_mismatch");
   CHECK(check(signed_payload(1), vector_after - 1).reason == "invalid_exact_evm_payload_authorization_valid_after");
   CHECK(check(signed_payload(1), vector_before - 3).reason == "invalid_exact_evm_payload_authorization_valid_before");
-  // A window longer than maxTimeoutSeconds (+1 min of skew) could be held for later.
+  // A window longer than maxTimeoutSeconds (+ the clock skew allowed) could be held for later.
   CHECK(check(signed_payload(1, {{"validBefore", std::to_string(now + 3600)}})).reason ==
+        "invalid_exact_evm_payload_authorization_valid_before");
+  std::uint64_t latest = now + vector_requirement().max_timeout_seconds + max_clock_skew_secs;
+  CHECK(check(signed_payload(1, {{"validBefore", std::to_string(latest)}})).valid);
+  CHECK(check(signed_payload(1, {{"validBefore", std::to_string(latest + 1)}})).reason ==
         "invalid_exact_evm_payload_authorization_valid_before");
   auto wrong_net = signed_payload(1);
   wrong_net["network"] = "base";
@@ -167,4 +171,25 @@ TEST_CASE("malformed payment headers are refused before any check", "[x402]") {
   auto bad_checksum = signed_payload(1);
   bad_checksum["payload"]["authorization"]["to"] = "0x209693bc6afc0c5328ba36faf03c514ef312287C";
   CHECK_FALSE(decode_payment(header_of(bad_checksum)));
+}
+
+#include "payments/buyer.hpp"
+#include "support/failing_rng.hpp"
+
+TEST_CASE("a buyer signs nothing when no nonce can be drawn", "[x402][rng]") {
+  auto key = crypto::private_key::from_hex(payer_key);
+  REQUIRE(key);
+  offered o;
+  o.x402_version = 2;
+  o.net = find_network("base-sepolia");
+  o.amount = *crypto::parse_uint256("10000");
+  o.pay_to = *crypto::parse_address(pay_to);
+  o.asset = o.net->usdc;
+  o.max_timeout_seconds = 60;
+  REQUIRE(payment_payload(o, *key, now));
+  hearth::test::failing_rng broken;
+  auto payload = payment_payload(o, *key, now);
+  REQUIRE_FALSE(payload);
+  CHECK(payload.error().code == "rng_failure");
+  CHECK_FALSE(sign_payment(o, *key, now));
 }

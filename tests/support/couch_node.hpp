@@ -21,9 +21,11 @@ struct couch_node {
   std::vector<std::string> args;
   std::unique_ptr<node> n;
   std::string host_token;
+  std::string bin = HEARTH_TEST_CLOCK_BIN;  // the CLI whose couch clock follows clock_file
 
   // Without an environment backend (the seed's behaviour): guests wait for activate.
-  explicit couch_node(std::vector<std::string> extra = {"--couch-backend", "none"}) : args(std::move(extra)) {
+  explicit couch_node(std::vector<std::string> extra = {"--couch-backend", "none"}, std::string binary = HEARTH_TEST_CLOCK_BIN)
+      : args(std::move(extra)), bin(std::move(binary)) {
     set_clock_offset_hours(0);
     start();
   }
@@ -35,7 +37,7 @@ struct couch_node {
   }
   void start() {
     ::setenv("HEARTH_TEST_CLOCK_OFFSET_FILE", clock_file.c_str(), 1);
-    n = std::make_unique<node>(dir.path() + "/data", args);
+    n = std::make_unique<node>(dir.path() + "/data", args, bin);
     std::ifstream in(dir.path() + "/data/couch-host.token");
     std::getline(in, host_token);
     REQUIRE(host_token.size() >= 40);

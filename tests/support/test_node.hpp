@@ -23,9 +23,11 @@ inline const std::string hearth_bin = HEARTH_BIN;
 struct node {
   std::unique_ptr<child_process> proc;
   std::uint16_t port = 0;
+  std::string data_dir;
 
-  explicit node(const std::string& data_dir, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{hearth_bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir};
+  explicit node(const std::string& data_dir, std::vector<std::string> extra = {}, const std::string& bin = hearth_bin) {
+    this->data_dir = data_dir;
+    std::vector<std::string> argv{bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir};
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc = std::make_unique<child_process>(argv);
     auto line = proc->wait_for_line("hearth serving", 30s);
@@ -37,6 +39,14 @@ struct node {
   }
 
   std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+
+  // The owner's credential (the host token the node generated) as a header line.
+  std::string host_token() const {
+    std::string token;
+    std::getline(std::ifstream(data_dir + "/couch-host.token"), token);
+    return token;
+  }
+  std::string owner_header() const { return "Authorization: Bearer " + host_token(); }
 
   json health() const {
     auto r = run({"curl", "-sS", "--max-time", "10", "-H", "Accept: application/json", url("/health")});

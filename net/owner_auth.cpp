@@ -1,0 +1,64 @@
+#include "net/owner_auth.hpp"
+
+#include <openssl/crypto.h>
+#include <strings.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "crypto/bytes.hpp"
+#include "crypto/personal_sign.hpp"
+#include "crypto/secp256k1_key.hpp"
+#include "crypto/sha256.hpp"
+#include "messages/clock.hpp"
+
+namespace hearth::net {
+
+std::string owner_request_message(const std::string& node_address, const std::string& method,
+                                  const std::string& target, std::uint64_t unix_secs) {
+  std::string address = node_address;
+  std::transform(address.begin(), address.end(), address.begin(), [](unsigned char c) { return std::tolower(c); });
+  return "hearth owner request v1\n" + address + "\n" + method + " " + target + "\n" + std::to_string(unix_secs);
+}
+
+std::string bearer_token(const http_request& req) {
+  std::string auth(req.header("Authorization"));
+  if (auth.size() > 7 && strncasecmp(auth.c_str(), "Bearer ", 7) == 0) return auth.substr(7);
+  return "";
+}
+
+bool secret_matches(const std::string& secret, const std::string& expected_hash) {
+  if (secret.empty() || expected_hash.empty()) return false;
+  std::string given = crypto::to_hex(crypto::sha256(secret));
+  return given.size() == expected_hash.size() &&
+         CRYPTO_memcmp(given.data(), expected_hash.data(), given.size()) == 0;
+}
+
+bool host_token_matches(const http_request& req, const node_info& info) {
+  return secret_matches(bearer_token(req), info.couch_host_token_hash);
+}
+
+bool owner_signed(const http_request& req, const node_info& info, std::uint64_t now_secs) {
+  std::string value(req.header(owner_signature_header));
+  auto colon = value.find(':');
+  if (colon == std::string::npos || colon == 0 || colon > 12) return false;
+  std::string secs = value.substr(0, colon);
+  if (secs.find_first_not_of("0123456789") != std::string::npos) return false;
+  std::uint64_t at = std::stoull(secs);
+  if (at + max_owner_signature_age < now_secs || at > now_secs + max_owner_signature_age) return false;
+  auto raw = crypto::from_hex(value.substr(colon + 1));
+  if (!raw || raw->size() != 65) return false;
+  auto sig = crypto::signature::from_bytes(raw->data(), raw->size());
+  if (!sig) return false;
+  std::string message = owner_request_message(info.node_address, req.method, req.target, at);
+  auto digest = crypto::personal_message_digest(reinterpret_cast<const std::uint8_t*>(message.data()), message.size());
+  auto signer = crypto::recover_address(digest, *sig);
+  auto owner = crypto::parse_address(info.owner);
+  return signer && owner && signer->bytes == owner->bytes;
+}
+
+bool is_owner(const http_request& req, const node_info& info) {
+  return host_token_matches(req, info) || owner_signed(req, info, unix_secs());
+}
+
+}  // namespace hearth::net
