@@ -124,9 +124,8 @@ void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_p
   if (!report) {
     t.state = task_state::failed;
     t.ending = static_cast<std::uint8_t>(sandbox::ending::setup_failed);
-    // A refusal for want of isolation keeps its code: callers are told why, not just "failed".
-    t.error = report.error().code == "isolation_unavailable" ? "isolation_unavailable: " + report.error().message
-                                                            : report.error().message;
+    t.error = report.error().message;
+    t.error_code = report.error().code;
   } else {
     t.state = report->how == sandbox::ending::cancelled ? task_state::failed : task_state::completed;
     t.ending = static_cast<std::uint8_t>(report->how);

@@ -76,7 +76,7 @@ void add_node_options(CLI::App& app, node_config& c) {
       ->check(CLI::Range(0.1, 100000.0));
   add("--sandbox-allow-weaker", c.sandbox_allow_weaker, "HEARTH_SANDBOX_ALLOW_WEAKER",
       "Isolation steps runs and guests may start without when this host lacks them (comma-separated: cgroup, "
-      "landlock, user-network, disk-quota); unset: a run or guest that cannot have one refuses to start");
+      "landlock, disk-quota); unset: a run or guest that cannot have one refuses to start");
   add("--couch-host-token", c.couch_host_token, "HEARTH_HOST_TOKEN",
       "Bearer token of the couch's host endpoints; unset: generated at first start into DATA_DIR/couch-host.token (0600)");
   add("--couch-backend", c.couch_backend, "HEARTH_COUCH_BACKEND",

@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/base64.hpp"
-#include "crypto/personal_sign.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "messages/clock.hpp"
 #include "net/http_client.hpp"
@@ -60,11 +59,8 @@ result<net::header_list> credentials(const node_target& t, const std::string& me
     auto j = json::parse(res->body, nullptr, false);
     if (!j.is_object() || !j.contains("node") || !j["node"].contains("address"))
       return fail("bad_node", "the node's /health does not name its address");
-    std::uint64_t now = unix_secs();
-    std::string message = net::owner_request_message(j["node"]["address"], method, path, now);
-    auto digest =
-        crypto::personal_message_digest(reinterpret_cast<const std::uint8_t*>(message.data()), message.size());
-    return net::header_list{{net::owner_signature_header, std::to_string(now) + ":" + key->sign_digest(digest).to_0x()}};
+    return net::header_list{
+        {net::owner_signature_header, net::owner_signature_value(*key, j["node"]["address"], method, path, unix_secs())}};
   }
   std::string token = t.host_token;
   if (token.empty()) std::getline(std::ifstream(t.host_token_file), token);

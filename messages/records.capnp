@@ -88,6 +88,7 @@ struct StoredTask {
   stdoutSize @16 :UInt64;        # bytes the program wrote on stdout
   stdoutSpilled @17 :Bool;       # stdout is in the node's output file for the task, not in stdout
   readTokenHash @18 :Text;       # hex sha256 of the read capability given to whoever started the task
+  errorCode @19 :Text;           # the failure's stable code when the sandbox refused to start it
 }
 
 enum PaymentState {

@@ -38,6 +38,7 @@ struct task_record {
   std::string stderr_data;
   std::string output_signature;  // 65 raw bytes
   std::string error;
+  std::string error_code;       // the sandbox's failure code when it could not start the run
   std::string read_token_hash;  // hex sha256 of the read capability of whoever started it (task_input's)
   bool cache_hit = false;  // set on replies answered from storage; not stored
 };
@@ -67,7 +68,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_record& x) {
   return f(caf::meta::type_name("task_record"), x.id, x.offer_hash, x.input_hash, x.state, x.ending, x.exit_code,
            x.signal, x.cpu_secs, x.wall_secs, x.peak_memory_bytes, x.created_at_ms, x.finished_at_ms, x.stdout_data,
-           x.stdout_size, x.stdout_spilled, x.stderr_data, x.output_signature, x.error, x.read_token_hash,
+           x.stdout_size, x.stdout_spilled, x.stderr_data, x.output_signature, x.error, x.error_code, x.read_token_hash,
            x.cache_hit);
 }
 

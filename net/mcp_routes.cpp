@@ -130,7 +130,7 @@ http_response to_rpc(const json& id, const http_response& res) {
     // The task behind the result, and its read capability when this call ran it.
     std::string task = header("X-Hearth-Task");
     if (task.rfind("id=", 0) == 0) {
-      json t = {{"id", task.substr(3, task.find(';') == std::string::npos ? std::string::npos : task.find(';') - 3)}};
+      json t = {{"id", task.substr(3, task.find(';') - 3)}};  // up to the usage fields (all of it without them)
       if (std::string token = header(task_token_header); !token.empty()) t["read_token"] = token;
       body["_meta"]["hearth/task"] = t;
     }

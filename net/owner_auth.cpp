@@ -8,7 +8,6 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/personal_sign.hpp"
-#include "crypto/secp256k1_key.hpp"
 #include "crypto/sha256.hpp"
 #include "messages/clock.hpp"
 
@@ -19,6 +18,18 @@ std::string owner_request_message(const std::string& node_address, const std::st
   std::string address = node_address;
   std::transform(address.begin(), address.end(), address.begin(), [](unsigned char c) { return std::tolower(c); });
   return "hearth owner request v1\n" + address + "\n" + method + " " + target + "\n" + std::to_string(unix_secs);
+}
+
+crypto::hash256 owner_request_digest(const std::string& node_address, const std::string& method,
+                                     const std::string& target, std::uint64_t unix_secs) {
+  std::string message = owner_request_message(node_address, method, target, unix_secs);
+  return crypto::personal_message_digest(reinterpret_cast<const std::uint8_t*>(message.data()), message.size());
+}
+
+std::string owner_signature_value(const crypto::private_key& key, const std::string& node_address,
+                                  const std::string& method, const std::string& target, std::uint64_t unix_secs) {
+  return std::to_string(unix_secs) + ":" +
+         key.sign_digest(owner_request_digest(node_address, method, target, unix_secs)).to_0x();
 }
 
 std::string bearer_token(const http_request& req) {
@@ -50,9 +61,7 @@ bool owner_signed(const http_request& req, const node_info& info, std::uint64_t 
   if (!raw || raw->size() != 65) return false;
   auto sig = crypto::signature::from_bytes(raw->data(), raw->size());
   if (!sig) return false;
-  std::string message = owner_request_message(info.node_address, req.method, req.target, at);
-  auto digest = crypto::personal_message_digest(reinterpret_cast<const std::uint8_t*>(message.data()), message.size());
-  auto signer = crypto::recover_address(digest, *sig);
+  auto signer = crypto::recover_address(owner_request_digest(info.node_address, req.method, req.target, at), *sig);
   auto owner = crypto::parse_address(info.owner);
   return signer && owner && signer->bytes == owner->bytes;
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "crypto/secp256k1_key.hpp"
 #include "net/http_types.hpp"
 #include "net/node_info.hpp"
 
@@ -22,6 +23,12 @@ inline constexpr const char* owner_signature_header = "X-Hearth-Owner-Signature"
 // "hearth owner request v1\n<node address, lowercase>\n<METHOD> <target>\n<unix secs>"
 std::string owner_request_message(const std::string& node_address, const std::string& method,
                                   const std::string& target, std::uint64_t unix_secs);
+// The EIP-191 digest of that message, which the owner key signs.
+crypto::hash256 owner_request_digest(const std::string& node_address, const std::string& method,
+                                     const std::string& target, std::uint64_t unix_secs);
+// The X-Hearth-Owner-Signature value of a request signed with key at unix_secs.
+std::string owner_signature_value(const crypto::private_key& key, const std::string& node_address,
+                                  const std::string& method, const std::string& target, std::uint64_t unix_secs);
 
 // The Bearer credential of req ("" when none).
 std::string bearer_token(const http_request& req);

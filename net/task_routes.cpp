@@ -72,8 +72,8 @@ http_response cgi_response(const task_record& t, const node_info& info) {
   http_response res;
   if (t.state == task_state::failed) {
     if (ending == sandbox::ending::cancelled) res = json_error(503, "task_cancelled", t.error);
-    else if (t.error.rfind("isolation_unavailable: ", 0) == 0)
-      res = json_error(503, "isolation_unavailable", t.error.substr(23));
+    else if (t.error_code == "isolation_unavailable")  // the host's refusal is the caller's to know
+      res = json_error(status_for(t.error_code), t.error_code, t.error);
     else res = json_error(502, "sandbox_failed", "the sandbox could not start the handler");
   } else if (ending == sandbox::ending::wall_limit) {
     res = json_error(504, "wall_limit", "the handler ran out of wall-clock time");

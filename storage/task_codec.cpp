@@ -31,6 +31,7 @@ result<task_record> decode_task(const std::string& raw) {
     t.stderr_data = bytes_of(r.getStderr());
     t.output_signature = bytes_of(r.getOutputSignature());
     t.error = r.getError().cStr();
+    t.error_code = r.getErrorCode().cStr();
     t.read_token_hash = r.getReadTokenHash().cStr();
     return t;
   });
@@ -59,6 +60,7 @@ result<void> save_task(store& db, const task_record& t, store::sync mode) {
   b.setStderr(data_of(t.stderr_data));
   b.setOutputSignature(data_of(t.output_signature));
   b.setError(t.error);
+  b.setErrorCode(t.error_code);
   b.setReadTokenHash(t.read_token_hash);
   write_batch batch;
   batch.put(column::tasks, t.id, encode_message(message));

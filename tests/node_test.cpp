@@ -505,7 +505,6 @@ TEST_CASE("large CGI responses stream to the client as the program writes, never
 #include <optional>
 #include <thread>
 
-#include "crypto/personal_sign.hpp"
 #include "net/owner_auth.hpp"
 
 namespace {
@@ -520,11 +519,8 @@ std::pair<unsigned, json> get_with(const node& n, const std::string& path, const
 std::string owner_signature(const std::string& key_file, const node& n, const std::string& target, std::uint64_t at) {
   auto key = hearth::crypto::private_key::load("@" + key_file);
   REQUIRE(key);
-  std::string message = hearth::net::owner_request_message(n.health()["node"]["address"], "GET", target, at);
-  auto digest = hearth::crypto::personal_message_digest(reinterpret_cast<const std::uint8_t*>(message.data()),
-                                                        message.size());
-  return std::string(hearth::net::owner_signature_header) + ": " + std::to_string(at) + ":" +
-         key->sign_digest(digest).to_0x() + "\r\n";
+  return std::string(hearth::net::owner_signature_header) + ": " +
+         hearth::net::owner_signature_value(*key, n.health()["node"]["address"], "GET", target, at) + "\r\n";
 }
 
 }  // namespace
