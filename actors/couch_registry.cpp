@@ -43,7 +43,7 @@ result<caf::actor> guest_actor_of(couch_self* self, const std::string& id) {
   if (auto it = st.guests.find(id); it != st.guests.end()) return it->second;
   auto stored = storage::load_guest(*st.db, id);
   if (!stored) return stored.error();
-  if (!*stored) return fail("guest_not_found", "no guest " + id);
+  if (!*stored) return fail(couch_errc::guest_not_found, "no guest " + id);
   auto a = spawn_guest_actor(self, st.db, std::move(**stored), st.config.now, st.config.guest_idle, st.config.backend);
   st.guests[id] = a;
   st.guest_ids[a.address()] = id;
@@ -54,8 +54,8 @@ result<caf::actor> guest_actor_of(couch_self* self, const std::string& id) {
 result<caf::actor> guest_of_token(couch_self* self, const std::string& token) {
   auto g = storage::find_guest_by_token(*self->state.db, secret_hash(token));
   if (!g) return g.error();
-  if (!*g) return fail("unauthorized", "unknown guest token");
-  if ((*g)->state == guest_state::revoked) return fail("guest_revoked", "this guest was revoked");
+  if (!*g) return fail(http_errc::unauthorized, "unknown guest token");
+  if ((*g)->state == guest_state::revoked) return fail(couch_errc::guest_revoked, "this guest was revoked");
   return guest_actor_of(self, (*g)->id);
 }
 
@@ -93,7 +93,7 @@ result<guest_record> redeem(couch_self* self, const redeem_request& req) {
   auto& st = self->state;
   auto found = storage::find_invite_by_code(*st.db, secret_hash(req.code));
   if (!found) return found.error();
-  if (!*found) return fail("invite_not_found", "no invite has this code");
+  if (!*found) return fail(couch_errc::invite_not_found, "no invite has this code");
   invite_record inv = std::move(**found);
   std::int64_t now = st.config.now();
   if (inv.state == invite_state::active && inv.expires_at_ms <= now) {
@@ -101,10 +101,10 @@ result<guest_record> redeem(couch_self* self, const redeem_request& req) {
     inv.ended_at_ms = now;
     (void)storage::save_invite(*st.db, inv);
   }
-  if (inv.state == invite_state::redeemed) return fail("invite_redeemed", "this invite has already been redeemed");
+  if (inv.state == invite_state::redeemed) return fail(couch_errc::invite_redeemed, "this invite has already been redeemed");
   if (inv.state != invite_state::active)
-    return fail("invite_" + std::string(state_name(inv.state)), std::string("this invite is ") +
-                                                                         state_name(inv.state));
+    return fail(inv.state == invite_state::revoked ? couch_errc::invite_revoked : couch_errc::invite_expired,
+                std::string("this invite is ") + state_name(inv.state));
   guest_record g;
   auto id = time_ordered_id(now);
   auto token = new_guest_token();
@@ -192,10 +192,10 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
       [self](revoke_atom, invites_atom, const std::string& id) -> caf::result<invite_record> {
         auto inv = storage::load_invite(*self->state.db, id);
         if (!inv) return to_error(inv.error());
-        if (!*inv) return to_error(fail("invite_not_found", "no invite " + id));
+        if (!*inv) return to_error(fail(couch_errc::invite_not_found, "no invite " + id));
         invite_record v = std::move(**inv);
         if (v.state != invite_state::active)
-          return to_error(fail("invite_not_active", std::string("the invite is ") + state_name(v.state)));
+          return to_error(fail(couch_errc::invite_not_active, std::string("the invite is ") + state_name(v.state)));
         v.state = invite_state::revoked;
         v.ended_at_ms = self->state.config.now();
         if (auto ok = storage::save_invite(*self->state.db, v); !ok) return to_error(ok.error());
@@ -224,7 +224,7 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
       [self](token_atom, const std::string& token) -> caf::result<guest_record> {
         auto g = storage::find_guest_by_token(*self->state.db, secret_hash(token));
         if (!g) return to_error(g.error());
-        if (!*g) return to_error(fail("unauthorized", "unknown guest token"));
+        if (!*g) return to_error(fail(http_errc::unauthorized, "unknown guest token"));
         return to_guest(self, (*g)->id, get_atom::value);
       },
       [self](guests_atom, const std::string& after, std::uint32_t limit) -> caf::result<std::vector<guest_record>> {

@@ -71,7 +71,7 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
   };
   auto activate = [=](const std::string& endpoint) -> result<guest_record> {
     guest_record next = self->state.record;
-    if (!live(next)) return fail("guest_ended", "the guest has ended: " + next.reason);
+    if (!live(next)) return fail(couch_errc::guest_ended, "the guest has ended: " + next.reason);
     next.state = guest_state::running;
     if (next.activated_at_ms == 0) next.activated_at_ms = now();
     next.agent_endpoint = endpoint;
@@ -101,7 +101,7 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
   auto sampled = [backend](const std::string& id) { return caf::make_message(backend->sample(id)); };
   auto not_running = [self]() -> caf::error {
     const auto& r = self->state.record;
-    return to_error(fail("guest_not_running", "the guest's environment is " +
+    return to_error(fail(couch_errc::guest_not_running, "the guest's environment is " +
                                                   std::string(r.state == guest_state::provisioning ? "still provisioning"
                                                                                                    : "gone: " + r.reason)));
   };
@@ -109,7 +109,7 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
       [=](get_atom) { return self->state.record; },
       [=](activate_atom, const std::string& endpoint) { return reply(activate(endpoint)); },
       [=](usage_atom, const guest_usage& u) -> caf::result<guest_record> {
-        if (!live(self->state.record)) return to_error(fail("guest_ended", "the guest has ended: " + self->state.record.reason));
+        if (!live(self->state.record)) return to_error(fail(couch_errc::guest_ended, "the guest has ended: " + self->state.record.reason));
         guest_usage merged = u;
         if (backend) {  // what the environment measures is not the agent's to report
           const auto& measured = self->state.record.usage;
@@ -151,7 +151,7 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
       [=](exec_atom, exec_request& req, exec_sink& sink) -> caf::result<exec_result> {
         auto& st = self->state;
         if (st.record.state != guest_state::running) return not_running();
-        if (!backend) return to_error(fail("no_environment", "this node provisions no environments"));
+        if (!backend) return to_error(fail(couch_errc::no_environment, "this node provisions no environments"));
         auto flag = std::make_shared<std::atomic<bool>>(false);
         st.running->push_back(flag);
         guest_record g = st.record;
@@ -187,7 +187,7 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
       },
       [=](terminal_atom, std::uint32_t cols, std::uint32_t rows) -> caf::result<terminal_handle> {
         if (self->state.record.state != guest_state::running) return not_running();
-        if (!backend) return to_error(fail("no_environment", "this node provisions no environments"));
+        if (!backend) return to_error(fail(couch_errc::no_environment, "this node provisions no environments"));
         guest_record g = self->state.record;
         auto worker = helper(self, [backend, g, cols, rows]() -> caf::message {
           auto t = backend->open_terminal(g, static_cast<std::uint16_t>(cols), static_cast<std::uint16_t>(rows));

@@ -44,19 +44,19 @@ result<void> check_executable(const stored_offer& o, const offer_upload& up, sto
   std::string sha = crypto::to_hex(std::string_view(o.body.executable_sha256));
   if (up.executable.empty()) {
     if (blobs.contains(sha)) return {};
-    return fail("executable_missing", "this node does not have executable " + sha + "; upload it with the offer");
+    return fail(offer_errc::executable_missing, "this node does not have executable " + sha + "; upload it with the offer");
   }
   if (up.executable.size() != o.body.executable_size)
-    return fail("executable_size_mismatch", "the executable has " + std::to_string(up.executable.size()) +
+    return fail(offer_errc::executable_size_mismatch, "the executable has " + std::to_string(up.executable.size()) +
                                                 " bytes; the offer says " + std::to_string(o.body.executable_size));
   auto elf = sandbox::read_elf_header(up.executable);
   if (elf) {
     if (elf->arch != o.body.arch)
-      return fail("arch_mismatch", "the executable is " + elf->arch + "; the offer says " + o.body.arch);
+      return fail(offer_errc::arch_mismatch, "the executable is " + elf->arch + "; the offer says " + o.body.arch);
     if (!sandbox::host_can_run(*elf))
-      return fail("unsupported_architecture", "this node runs " + sandbox::host_arch() + ", not " + elf->arch);
+      return fail(offer_errc::unsupported_architecture, "this node runs " + sandbox::host_arch() + ", not " + elf->arch);
   } else if (up.executable.rfind("#!", 0) != 0 || o.body.arch != "script") {
-    return fail("not_executable", "the executable is neither ELF nor a #! script declared with arch \"script\"");
+    return fail(offer_errc::not_executable, "the executable is neither ELF nor a #! script declared with arch \"script\"");
   }
   return blobs.put(sha, up.executable);
 }
@@ -83,7 +83,7 @@ result<caf::actor> activate(registry* self, const std::string& hash) {
   if (auto it = st.active.find(hash); it != st.active.end()) return it->second;
   auto loaded = storage::load_offer(*st.db, hash);
   if (!loaded) return loaded.error();
-  if (!*loaded) return fail("offer_not_found", "no offer " + hash);
+  if (!*loaded) return fail(offer_errc::offer_not_found, "no offer " + hash);
   // Linked: offer actors stop with the registry (never outliving a node stop).
   auto a = self->spawn<caf::linked>(offer_actor, std::move(**loaded), st.config.idle_timeout);
   self->monitor(a);
@@ -111,7 +111,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
   return {
       [self](put_atom, offer_upload& up) { return put_offer(self, up); },
       [self](get_atom, const std::string& hash) -> caf::result<stored_offer> {
-        if (!crypto::is_hash_hex(hash)) return to_error(fail("offer_not_found", "an offer hash is 64 lowercase hex digits"));
+        if (!crypto::is_hash_hex(hash)) return to_error(fail(offer_errc::offer_not_found, "an offer hash is 64 lowercase hex digits"));
         auto a = activate(self, hash);
         if (!a) return to_error(a.error());
         auto rp = self->make_response_promise<stored_offer>();

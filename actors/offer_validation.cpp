@@ -19,60 +19,60 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
   auto body = storage::decode_canonical_offer(canonical);
   if (!body) return body.error();
   const offer& o = *body;
-  if (o.version != 1) return fail("bad_offer", "unsupported offer version " + std::to_string(o.version));
+  if (o.version != 1) return fail(offer_errc::bad_offer, "unsupported offer version " + std::to_string(o.version));
   if (o.executable_sha256.size() != 32 || o.owner.size() != 20 || o.pay_to.size() != 20)
-    return fail("bad_offer", "executableSha256 is 32 bytes, owner and payTo 20 bytes each");
+    return fail(offer_errc::bad_offer, "executableSha256 is 32 bytes, owner and payTo 20 bytes each");
   if (o.mode != offer_mode::cgi && o.mode != offer_mode::mcp && o.mode != offer_mode::batch)
-    return fail("bad_offer", "unknown offer mode");
-  if (o.pay_to == std::string(20, '\0')) return fail("bad_offer", "payTo is the zero address");
+    return fail(offer_errc::bad_offer, "unknown offer mode");
+  if (o.pay_to == std::string(20, '\0')) return fail(offer_errc::bad_offer, "payTo is the zero address");
   if (o.price_per_call != 0 && o.price_per_second != 0)
-    return fail("bad_offer", "an offer is priced per call or per second, not both");
+    return fail(offer_errc::bad_offer, "an offer is priced per call or per second, not both");
   if (o.mode == offer_mode::mcp)
     if (auto bad = check_tool_manifest(o.manifest); !bad) return bad.error();
 
   std::string hash = offer_hash_hex(canonical);
   auto sig = crypto::signature::from_bytes(reinterpret_cast<const std::uint8_t*>(signature.data()), signature.size());
-  if (!sig) return fail("bad_offer_signature", sig.error().message);
+  if (!sig) return fail(offer_errc::bad_offer_signature, sig.error().message);
   auto digest = crypto::personal_message_digest(crypto::sha256(canonical));
   auto signer = crypto::recover_address(digest, *sig);
-  if (!signer) return fail("bad_offer_signature", signer.error().message);
+  if (!signer) return fail(offer_errc::bad_offer_signature, signer.error().message);
   crypto::address owner;
   std::copy(o.owner.begin(), o.owner.end(), owner.bytes.begin());
   if (*signer != owner)
-    return fail("bad_offer_signature", "the signature recovers to " + signer->checksummed() + ", not the offer's owner " +
+    return fail(offer_errc::bad_offer_signature, "the signature recovers to " + signer->checksummed() + ", not the offer's owner " +
                                            owner.checksummed() + " (tampered offer?)");
   if (std::find(policy.accepted_owners.begin(), policy.accepted_owners.end(), owner) == policy.accepted_owners.end())
-    return fail("owner_not_accepted", "this node accepts offers only from its owner; " + owner.checksummed() + " is not");
+    return fail(offer_errc::owner_not_accepted, "this node accepts offers only from its owner; " + owner.checksummed() + " is not");
 
   const auto& m = policy.max_limits;
   const auto& l = o.limits;
   if (l.ram_mb == 0 || l.cpu_secs == 0 || l.wall_secs == 0 || l.max_output_bytes == 0)
-    return fail("bad_limits", "every limit must be positive");
+    return fail(offer_errc::bad_limits, "every limit must be positive");
   if (l.ram_mb > m.ram_mb || l.cpu_secs > m.cpu_secs || l.wall_secs > m.wall_secs ||
       l.max_output_bytes > m.max_output_bytes || (l.network && !m.network))
-    return fail("limits_exceed_node", "the offer's limits exceed this node's maxima (ram " + std::to_string(m.ram_mb) +
+    return fail(offer_errc::limits_exceed_node, "the offer's limits exceed this node's maxima (ram " + std::to_string(m.ram_mb) +
                                           " MB, cpu " + std::to_string(m.cpu_secs) + " s, wall " +
                                           std::to_string(m.wall_secs) + " s" + (m.network ? "" : ", no network") + ")");
-  if (is_expired(o, policy.now)) return fail("offer_expired", "the offer has expired");
+  if (is_expired(o, policy.now)) return fail(offer_errc::offer_expired, "the offer has expired");
   return stored_offer{hash, canonical, signature, 0, o};
 }
 
 result<void> check_tool_manifest(const std::string& manifest) {
   auto m = nlohmann::json::parse(manifest, nullptr, false);
-  if (!m.is_object()) return fail("bad_manifest", "an MCP offer carries its tool's manifest (JSON object)");
+  if (!m.is_object()) return fail(offer_errc::bad_manifest, "an MCP offer carries its tool's manifest (JSON object)");
   auto name = m.value("name", std::string());
   bool name_ok = !name.empty() && name.size() <= 64 &&
                  std::all_of(name.begin(), name.end(), [](char c) {
                    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
                  });
-  if (!name_ok) return fail("bad_manifest", "the tool name is 1-64 of A-Z a-z 0-9 _ . -");
+  if (!name_ok) return fail(offer_errc::bad_manifest, "the tool name is 1-64 of A-Z a-z 0-9 _ . -");
   if (!m.contains("description") || !m["description"].is_string())
-    return fail("bad_manifest", "the manifest's description is a string");
+    return fail(offer_errc::bad_manifest, "the manifest's description is a string");
   for (const char* key : {"input_schema", "output_schema"}) {
     if (!m.contains(key) && std::string(key) == "output_schema") continue;
     const auto& s = m[key];
     if (!s.is_object() || s.value("type", std::string()) != "object")
-      return fail("bad_manifest", std::string(key) + " must be a JSON Schema of type object");
+      return fail(offer_errc::bad_manifest, std::string(key) + " must be a JSON Schema of type object");
   }
   return {};
 }

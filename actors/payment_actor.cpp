@@ -33,7 +33,7 @@ result<payments::requirement> requirement_of(const payment_claim& c) {
   r.net = payments::find_network(c.network);
   auto amount = crypto::parse_uint256(c.amount);
   auto pay_to = crypto::parse_address(c.pay_to);
-  if (!r.net || !amount || !pay_to) return fail("invalid_payment_requirements", "the requirement is incomplete");
+  if (!r.net || !amount || !pay_to) return fail(payment_errc::invalid_payment_requirements, "the requirement is incomplete");
   r.amount = *amount;
   r.pay_to = *pay_to;
   r.max_timeout_seconds = c.max_timeout_seconds;
@@ -54,16 +54,16 @@ result<payment_record> verified(const payment_claim& c, const payment_settings& 
   auto r = requirement_of(c);
   if (!r) return r.error();
   auto v = payments::verify(*p, *r, unix_secs());
-  if (!v.valid) return fail("payment_invalid", v.reason);
+  if (!v.valid) return fail(payment_errc::payment_invalid, v.reason);
   json requirement = p->x402_version == 2 ? (r->v2_entry.is_null() ? payments::requirement_v2(*r) : r->v2_entry)
                                            : payments::requirement_v1(*r);
   if (ask_facilitator) {
     auto answer = settings.facilitator("/verify", {{"x402Version", p->x402_version},
                                                    {"paymentPayload", json::parse(p->json)},
                                                    {"paymentRequirements", requirement}});
-    if (!answer) return fail("facilitator_unavailable", "the facilitator could not verify: " + answer.error().message);
+    if (!answer) return fail(payment_errc::facilitator_unavailable, "the facilitator could not verify: " + answer.error().message);
     if (!answer->value("isValid", false))
-      return fail("payment_invalid", answer->value("invalidReason", std::string("facilitator_refused")));
+      return fail(payment_errc::payment_invalid, answer->value("invalidReason", std::string("facilitator_refused")));
   }
   payment_record rec;
   rec.payer = v.payer.checksummed();
@@ -192,7 +192,7 @@ caf::behavior payment_behavior(payment_self* self, caf::actor registry, storage:
         const auto& served = settings->facilitator_pay_to;
         if (!pay_to || std::none_of(served.begin(), served.end(), [&](const crypto::address& a) { return a == *pay_to; })) {
           self->quit();
-          return to_error(fail("payment_invalid", "pay_to_not_served"));
+          return to_error(fail(payment_errc::payment_invalid, "pay_to_not_served"));
         }
         if (!settle) {  // /facilitator/verify: checks only, records nothing
           auto rec = verified(c, *settings, false);
@@ -200,7 +200,7 @@ caf::behavior payment_behavior(payment_self* self, caf::actor registry, storage:
           if (!rec) return to_error(rec.error());
           auto used = storage::nonce_used(*db, rec->payer, rec->nonce);
           if (!used) return to_error(used.error());
-          if (*used) return to_error(fail("payment_invalid", "payment_replayed"));
+          if (*used) return to_error(fail(payment_errc::payment_invalid, "payment_replayed"));
           return std::move(*rec);
         }
         return verify_and_claim(c, false, [self](caf::typed_response_promise<payment_record>& rp) {

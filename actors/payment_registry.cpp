@@ -74,7 +74,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, std::shared_
         }
         auto stored = storage::load_payment(*st.db, o.id);
         if (!stored) return to_error(stored.error());
-        if (!*stored) return to_error(fail("payment_not_found", "no payment " + o.id));
+        if (!*stored) return to_error(fail(payment_errc::payment_not_found, "no payment " + o.id));
         if ((*stored)->state != payment_state::held) return std::move(**stored);
         self->delegate(activate(self, std::move(**stored)), a, std::move(o));
         return caf::delegated<payment_record>{};
@@ -82,7 +82,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, std::shared_
       [self](get_atom, const std::string& id) -> caf::result<payment_record> {
         auto stored = storage::load_payment(*self->state.db, id);
         if (!stored) return to_error(stored.error());
-        if (!*stored) return to_error(fail("payment_not_found", "no payment " + id));
+        if (!*stored) return to_error(fail(payment_errc::payment_not_found, "no payment " + id));
         return std::move(**stored);
       },
       [self](ledger_atom, const std::string& after, std::uint32_t limit) -> caf::result<std::vector<ledger_entry>> {

@@ -125,7 +125,7 @@ void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_p
     t.state = task_state::failed;
     t.ending = static_cast<std::uint8_t>(sandbox::ending::setup_failed);
     t.error = report.error().message;
-    t.error_code = report.error().code;
+    t.error_code = std::string(code_name(report.error().code));
   } else {
     t.state = report->how == sandbox::ending::cancelled ? task_state::failed : task_state::completed;
     t.ending = static_cast<std::uint8_t>(report->how);
@@ -200,7 +200,7 @@ void finish(registry* self, const std::string& id, const Reply& reply) {
 caf::result<task_record> run_task(registry* self, stored_offer& offer, task_input& in) {
   auto& st = self->state;
   if (is_expired(offer.body, static_cast<std::int64_t>(unix_secs())))
-    return to_error(fail("offer_expired", "offer " + offer.hash + " has expired"));
+    return to_error(fail(offer_errc::offer_expired, "offer " + offer.hash + " has expired"));
   std::string input_hash = task_input_hash(in);
   std::string material = hex_bytes(offer.hash) + hex_bytes(input_hash);
   if (!offer.body.deterministic) {
@@ -222,9 +222,9 @@ caf::result<task_record> run_task(registry* self, stored_offer& offer, task_inpu
     }
   }
   if (st.queue.size() >= st.max_queued)
-    return to_error(fail("node_busy", "too many tasks are waiting; try again later"));
+    return to_error(fail(task_errc::node_busy, "too many tasks are waiting; try again later"));
   std::string sha = crypto::to_hex(std::string_view(offer.body.executable_sha256));
-  if (!st.blobs->contains(sha)) return to_error(fail("executable_missing", "the offer's executable is not on this node"));
+  if (!st.blobs->contains(sha)) return to_error(fail(offer_errc::executable_missing, "the offer's executable is not on this node"));
 
   auto job = std::make_shared<task_job>(task_job{{}, {}, {}, {}, {}, std::make_shared<std::atomic<bool>>(false), st.key,
                                                   st.owner, st.db, st.pool});
@@ -284,7 +284,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
     st.running.erase(it);
     if (st.waiting.count(id)) {  // died without reporting
       spdlog::error("task {} stopped without a result: {}", id, self->system().render(dm.reason));
-      finish(self, id, to_error(fail("task_failed", "the task stopped without a result")));
+      finish(self, id, to_error(fail(task_errc::task_failed, "the task stopped without a result")));
     }
     start_next(self);
   });
@@ -293,11 +293,11 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
       [self](done_atom, const task_record& t) { finish(self, t.id, t); },
       [self](get_atom, const std::string& id) -> caf::result<task_record> {
         if (!crypto::is_hash_hex(id))
-          return to_error(fail("task_not_found", "a task id is 64 lowercase hex digits"));
+          return to_error(fail(task_errc::task_not_found, "a task id is 64 lowercase hex digits"));
         if (auto it = self->state.unfinished.find(id); it != self->state.unfinished.end()) return it->second;
         auto t = storage::load_task(*self->state.db, id);
         if (!t) return to_error(t.error());
-        if (!*t) return to_error(fail("task_not_found", "no task " + id));
+        if (!*t) return to_error(fail(task_errc::task_not_found, "no task " + id));
         return std::move(**t);
       },
       [self](list_atom, const std::string& after, std::uint32_t limit) -> caf::result<std::vector<task_record>> {

@@ -140,7 +140,7 @@ void print_receipt(const net::http_response& res, const payments::offered& paid)
 }
 
 int run_curl(const curl_args& a) {
-  auto say = [&a](const std::string& msg, const char* code) {
+  auto say = [&a](const std::string& msg, std::string_view code) {
     if (!a.silent) std::cerr << "hearth curl: " << msg << " [" << code << "]\n";
   };
   built_body body;
@@ -166,14 +166,14 @@ int run_curl(const curl_args& a) {
   for (int hops = 0;; ++hops) {
     if (a.verbose) print_exchange(req, nullptr);
     auto answer = net::send_request(req);
-    if (!answer) return say(answer.error().message, answer.error().code.c_str()), 7;
+    if (!answer) return say(answer.error().message, code_name(answer.error().code)), 7;
     res = std::move(*answer);
     if (a.verbose) print_exchange(req, &res);
     if (res.status == 402 && !paid) {
       auto entries = payments::parse_challenge(std::string(res.header("PAYMENT-REQUIRED")), res.body);
-      if (!entries) return say(entries.error().message, entries.error().code.c_str()), exit_payment;
+      if (!entries) return say(entries.error().message, code_name(entries.error().code)), exit_payment;
       auto chosen = payments::choose(*entries, a.pay, a.max.empty() ? payments::default_max : a.max);
-      if (!chosen) return say(chosen.error().message, chosen.error().code.c_str()), exit_payment;
+      if (!chosen) return say(chosen.error().message, code_name(chosen.error().code)), exit_payment;
       if (a.key.empty()) {
         say("payment required: " + payments::token_amount(chosen->amount) + " USDC on " + chosen->network_name +
                 "; give --key @FILE to pay",
@@ -181,9 +181,9 @@ int run_curl(const curl_args& a) {
         return exit_payment;
       }
       auto key = crypto::private_key::load(a.key);
-      if (!key) return say(key.error().message, key.error().code.c_str()), 2;
+      if (!key) return say(key.error().message, code_name(key.error().code)), 2;
       auto signed_payment = payments::sign_payment(*chosen, *key, unix_secs());
-      if (!signed_payment) return say(signed_payment.error().message, signed_payment.error().code.c_str()), 2;
+      if (!signed_payment) return say(signed_payment.error().message, code_name(signed_payment.error().code)), 2;
       req.headers.emplace_back(payments::payment_header_name(*chosen), std::move(*signed_payment));
       if (a.verbose)
         std::cerr << "* paying " << payments::token_amount(chosen->amount) << " USDC on " << chosen->network_name

@@ -12,7 +12,7 @@ actors::facilitator_call make_facilitator_call(std::string base_url, std::chrono
                                                unsigned attempts) {
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   return [base_url, timeout, attempts](const std::string& path, const nlohmann::json& body) -> result<nlohmann::json> {
-    failure last{"facilitator_unavailable", "no attempt made"};
+    failure last{payment_errc::facilitator_unavailable, "no attempt made"};
     for (unsigned attempt = 0; attempt < attempts; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200) * (1u << attempt));  // backoff
       net::client_request req;
@@ -23,14 +23,14 @@ actors::facilitator_call make_facilitator_call(std::string base_url, std::chrono
       req.timeout = timeout;
       auto res = net::send_request(req);
       if (!res) {
-        if (res.error().code == "timeout") return fail("facilitator_timeout", "the facilitator did not answer " + path + " in time");
-        last = fail("facilitator_unavailable", res.error().message);
+        if (res.error().code == client_errc::timeout) return fail(payment_errc::facilitator_timeout, "the facilitator did not answer " + path + " in time");
+        last = fail(payment_errc::facilitator_unavailable, res.error().message);
       } else if (res->status >= 500) {
-        last = fail("facilitator_unavailable", "the facilitator answered " + path + " with " + std::to_string(res->status));
+        last = fail(payment_errc::facilitator_unavailable, "the facilitator answered " + path + " with " + std::to_string(res->status));
       } else {
         auto answer = nlohmann::json::parse(res->body, nullptr, false);
         if (answer.is_object()) return answer;
-        last = fail("facilitator_bad_answer", "the facilitator's answer to " + path + " is not a JSON object");
+        last = fail(payment_errc::facilitator_bad_answer, "the facilitator's answer to " + path + " is not a JSON object");
       }
       spdlog::warn("facilitator {} attempt {}/{}: {}", path, attempt + 1, attempts, last.message);
     }

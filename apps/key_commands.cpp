@@ -34,11 +34,11 @@ int emit_key(const private_key& key, const std::string& out) {
 result<std::string> read_passphrase(const std::string& file, const std::string& env) {
   if (!env.empty()) {
     const char* v = std::getenv(env.c_str());
-    if (!v) return fail("passphrase_missing", "environment variable " + env + " is not set");
+    if (!v) return fail(config_errc::passphrase_missing, "environment variable " + env + " is not set");
     return std::string(v);
   }
   std::ifstream in(file);
-  if (!in) return fail("passphrase_unreadable", "cannot read " + file);
+  if (!in) return fail(config_errc::passphrase_unreadable, "cannot read " + file);
   std::string line;
   std::getline(in, line);  // the first line, without its newline
   return line;
@@ -72,7 +72,7 @@ void add_key_commands(CLI::App& app, int& exit_code) {
   from_file->excludes(from_env);
   derive->add_option("-o,--out", d->out, "Key file to create (mode 0600); default: print the key");
   derive->callback([&exit_code, d] {
-    result<private_key> k = fail("derive_source_missing", "give --key, --passphrase-file or --passphrase-env");
+    result<private_key> k = fail(config_errc::derive_source_missing, "give --key, --passphrase-file or --passphrase-env");
     if (!d->key.empty()) {
       auto parent = private_key::load(d->key);
       k = parent ? crypto::derive_from_key(*parent, d->ns) : result<private_key>(parent.error());

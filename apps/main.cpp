@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "apps/couch_commands.hpp"
+#include "messages/errors.hpp"
 #include "apps/shell_command.hpp"
 #include "apps/curl_command.hpp"
 #include "apps/key_commands.hpp"
@@ -72,6 +73,8 @@ int main(int argc, char** argv) {
   add_mcp_commands(app, exit_code);
   add_couch_commands(app, exit_code);
   add_shell_command(app, exit_code);
+  app.add_subcommand("errors", "Print every error code of the node: module, code, HTTP status, JSON-RPC code, meaning")
+      ->callback([] { std::cout << hearth::error_table_markdown(); });
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "hearth " HEARTH_VERSION "\n"; });
 
   try {

@@ -46,11 +46,11 @@ result<json> arguments_of(const mcp_args& a, const json& input_schema) {
   json args = json::object();
   if (!a.json_args.empty()) {
     args = json::parse(a.json_args, nullptr, false);
-    if (!args.is_object()) return fail("bad_arguments", "--json takes a JSON object");
+    if (!args.is_object()) return fail(client_errc::bad_arguments, "--json takes a JSON object");
   }
   for (const auto& kv : a.args) {
     auto eq = kv.find('=');
-    if (eq == std::string::npos) return fail("bad_arguments", "-a takes key=value");
+    if (eq == std::string::npos) return fail(client_errc::bad_arguments, "-a takes key=value");
     std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
     std::string type = input_schema.contains("properties") && input_schema["properties"].contains(key)
                            ? input_schema["properties"][key].value("type", "")
@@ -81,7 +81,7 @@ int call_tool(const mcp_args& a) {
     auto chosen = payments::choose(*entries, a.pay, a.max.empty() ? payments::default_max : a.max);
     if (!chosen) return say(chosen.error());
     if (a.key.empty())
-      return say(fail("payment_required", a.tool + " costs " + payments::token_amount(chosen->amount) + " USDC on " +
+      return say(fail(payment_errc::payment_required, a.tool + " costs " + payments::token_amount(chosen->amount) + " USDC on " +
                                               chosen->network_name + "; give --key @FILE to pay"));
     auto key = crypto::private_key::load(a.key);
     if (!key) return say(key.error());
@@ -125,10 +125,10 @@ int serve(const serve_args& a) {
   if (!prefs) return say(prefs.error());
   config.prefs = *prefs;
   auto budget = payments::parse_caps(a.budget);
-  if (!budget || budget->size() != 1) return say(fail("bad_budget", "--budget looks like USDC:5.0"));
+  if (!budget || budget->size() != 1) return say(fail(payment_errc::bad_budget, "--budget looks like USDC:5.0"));
   config.budget = budget->front().amount;
   if (config.servers.empty() && config.manifest_path.empty())
-    return say(fail("no_servers", "give --@ URL (repeatable) or --manifest FILE"));
+    return say(fail(client_errc::no_servers, "give --@ URL (repeatable) or --manifest FILE"));
   return net::run_gateway(config, std::cin, std::cout);
 }
 

@@ -50,7 +50,7 @@ struct offer_args {
   std::set<std::string> explicit_limits;  // limit flags the user gave
 };
 
-int report(const std::string& code, const std::string& message) {
+int report(std::string_view code, const std::string& message) {
   std::cerr << "hearth: " << message << " [" << code << "]\n";
   return 1;
 }
@@ -72,10 +72,10 @@ result<nlohmann::json> tool_manifest(const offer_args& a) {
   auto ran = sandbox::run(spec, std::move(io));
   if (!ran) return ran.error();
   if (ran->how != sandbox::ending::exited || ran->exit_code != 0)
-    return fail("bad_manifest", a.exe + " --mcp-schema did not succeed (" + sandbox::to_string(ran->how) + ", exit " +
+    return fail(offer_errc::bad_manifest, a.exe + " --mcp-schema did not succeed (" + sandbox::to_string(ran->how) + ", exit " +
                                     std::to_string(ran->exit_code) + "): " + err.substr(0, 500));
   auto manifest = nlohmann::json::parse(out, nullptr, false);
-  if (!manifest.is_object()) return fail("bad_manifest", a.exe + " --mcp-schema did not print a JSON object");
+  if (!manifest.is_object()) return fail(offer_errc::bad_manifest, a.exe + " --mcp-schema did not print a JSON object");
   if (auto ok = actors::check_tool_manifest(manifest.dump()); !ok) return ok.error();
   return manifest;
 }
@@ -87,7 +87,7 @@ int run_offer(const offer_args& a) {
   buffer << in.rdbuf();
   std::string exe = buffer.str();
   auto key = crypto::private_key::load(a.key);
-  if (!key) return report(key.error().code, key.error().message);
+  if (!key) return report(code_name(key.error().code), key.error().message);
 
   offer o;
   o.mode = a.mcp ? offer_mode::mcp : a.batch ? offer_mode::batch : offer_mode::cgi;
@@ -108,7 +108,7 @@ int run_offer(const offer_args& a) {
   auto pay_to = owner;
   if (!a.pay_to.empty()) {
     auto parsed = crypto::parse_address(a.pay_to);
-    if (!parsed) return report(parsed.error().code, "--pay-to: " + parsed.error().message);
+    if (!parsed) return report(code_name(parsed.error().code), "--pay-to: " + parsed.error().message);
     pay_to = *parsed;
   }
   o.pay_to.assign(pay_to.bytes.begin(), pay_to.bytes.end());
@@ -119,7 +119,7 @@ int run_offer(const offer_args& a) {
   o.description = a.description;
   if (o.mode == offer_mode::mcp) {
     auto manifest = tool_manifest(a);
-    if (!manifest) return report(manifest.error().code, manifest.error().message);
+    if (!manifest) return report(code_name(manifest.error().code), manifest.error().message);
     if (o.name.empty()) o.name = manifest->value("name", "");
     if (o.description.empty()) o.description = manifest->value("description", "");
     // The tool's own limits, unless given on the command line.
@@ -160,7 +160,7 @@ int run_offer(const offer_args& a) {
     if (req.body.size() >= (4u << 20)) req.on_progress = upload_progress(isatty(STDERR_FILENO) == 1);
   }
   auto res = net::send_request(req);
-  if (!res) return report(res.error().code, res.error().message);
+  if (!res) return report(code_name(res.error().code), res.error().message);
   if (res->status != 200 && res->status != 201) {
     auto body = nlohmann::json::parse(res->body, nullptr, false);
     if (body.is_object() && body.contains("error"))

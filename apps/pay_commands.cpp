@@ -31,10 +31,11 @@ result<json> get_json(const std::string& node, const std::string& path) {
   auto j = json::parse(res->body, nullptr, false);
   if (res->status != 200) {
     if (j.is_object() && j.contains("error") && j["error"].is_object())
-      return fail(j["error"].value("code", "http_error"), j["error"].value("message", std::string()));
-    return fail("http_error", "the node answered " + std::to_string(res->status));
+      return fail(parse_error_code(j["error"].value("code", "")).value_or(client_errc::http_error),
+                  j["error"].value("message", std::string()));
+    return fail(client_errc::http_error, "the node answered " + std::to_string(res->status));
   }
-  if (!j.is_object()) return fail("bad_answer", "the node's answer is not JSON");
+  if (!j.is_object()) return fail(client_errc::bad_answer, "the node's answer is not JSON");
   return j;
 }
 

@@ -49,7 +49,7 @@ namespace fs = std::filesystem;
 result<void> prepare_data_dir(const std::string& dir) {
   std::error_code ec;
   bool created = fs::create_directories(dir, ec);
-  if (ec) return fail("data_dir_unwritable", dir + ": " + ec.message());
+  if (ec) return fail(storage_errc::data_dir_unwritable, dir + ": " + ec.message());
   if (created) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   return {};
 }
@@ -78,19 +78,19 @@ result<std::string> couch_host_token_hash(const node_config& config) {
     if (!hex) return hex.error();
     token = "host_" + *hex;
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return fail("data_dir_unwritable", "cannot create " + path + ": " + std::strerror(errno));
+    if (fd < 0) return fail(storage_errc::data_dir_unwritable, "cannot create " + path + ": " + std::strerror(errno));
     std::string line = token + "\n";
     bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
     ::close(fd);
-    if (!written) return fail("data_dir_unwritable", "cannot write " + path);
+    if (!written) return fail(storage_errc::data_dir_unwritable, "cannot write " + path);
     spdlog::info("generated the couch host token path={}", path);
   }
-  if (token.empty()) return fail("bad_host_token", path + " is empty");
+  if (token.empty()) return fail(config_errc::bad_host_token, path + " is empty");
   return actors::secret_hash(token);
 }
 
 int fatal(const failure& f) {
-  spdlog::error("cannot start: {} [{}]", f.message, f.code);
+  spdlog::error("cannot start: {} [{}]", f.message, code_name(f.code));
   return 2;
 }
 
@@ -169,7 +169,7 @@ caf::behavior watch_tree(caf::event_based_actor* self, caf::actor root, int down
 
 int run_serve(const node_config& config) {
   int sig_fd = block_signals();
-  if (sig_fd < 0) return fatal(fail("signalfd_failed", std::strerror(errno)));
+  if (sig_fd < 0) return fatal(fail(config_errc::signalfd_failed, std::strerror(errno)));
 
   if (auto ok = prepare_data_dir(config.data_dir); !ok) return fatal(ok.error());
   auto key = node_key(config.data_dir);
@@ -202,14 +202,14 @@ int run_serve(const node_config& config) {
     item.erase(item.find_last_not_of(' ') + 1);
     if (item.empty()) continue;
     const auto* n = payments::find_network(item);
-    if (!n) return fatal(fail("unknown_network", "--payment-networks: " + item + " is not base, base-sepolia or ethereum"));
+    if (!n) return fatal(fail(config_errc::unknown_network, "--payment-networks: " + item + " is not base, base-sepolia or ethereum"));
     networks.push_back(n->name);
   }
-  if (networks.empty()) return fatal(fail("unknown_network", "--payment-networks names no network"));
+  if (networks.empty()) return fatal(fail(config_errc::unknown_network, "--payment-networks names no network"));
   actors::payment_settings payment_settings;
   if (config.settlement == "facilitator") {
     if (config.facilitator_url.empty())
-      return fatal(fail("facilitator_url_missing", "--settlement facilitator needs --facilitator-url"));
+      return fatal(fail(config_errc::facilitator_url_missing, "--settlement facilitator needs --facilitator-url"));
     payment_settings.backend = actors::settlement_backend::facilitator;
     payment_settings.facilitator =
         make_facilitator_call(config.facilitator_url, std::chrono::seconds(config.facilitator_timeout_secs));
@@ -237,7 +237,7 @@ int run_serve(const node_config& config) {
   actors::couch_config couch;
   couch.now = couch_clock();
   if (!config.couch_rootfs.empty() && ::access((config.couch_rootfs + "/bin/sh").c_str(), X_OK) != 0)
-    return fatal(fail("bad_rootfs", "--couch-rootfs " + config.couch_rootfs + " has no /bin/sh"));
+    return fatal(fail(config_errc::bad_rootfs, "--couch-rootfs " + config.couch_rootfs + " has no /bin/sh"));
   if (config.couch_backend == "local")
     couch.backend = actors::make_local_backend((fs::path(config.data_dir) / "guests").string(), config.couch_rootfs);
 
@@ -251,7 +251,7 @@ int run_serve(const node_config& config) {
   std::error_code spool_ec;
   fs::remove_all(spool_dir, spool_ec);
   fs::create_directories(spool_dir, spool_ec);
-  if (spool_ec) return fatal(fail("data_dir_unusable", "cannot create " + spool_dir.string() + ": " + spool_ec.message()));
+  if (spool_ec) return fatal(fail(storage_errc::data_dir_unusable, "cannot create " + spool_dir.string() + ": " + spool_ec.message()));
 
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(config.actor_threads));

@@ -58,7 +58,7 @@ result<net::header_list> credentials(const node_target& t, const std::string& me
     if (!res) return res.error();
     auto j = json::parse(res->body, nullptr, false);
     if (!j.is_object() || !j.contains("node") || !j["node"].contains("address"))
-      return fail("bad_node", "the node's /health does not name its address");
+      return fail(client_errc::bad_answer, "the node's /health does not name its address");
     return net::header_list{
         {net::owner_signature_header, net::owner_signature_value(*key, j["node"]["address"], method, path, unix_secs())}};
   }

@@ -20,9 +20,9 @@ std::string address::checksummed() const {
 
 result<address> parse_address(std::string_view text) {
   if (text.size() != 42 || text[0] != '0' || text[1] != 'x')
-    return fail("bad_address", "an address is 0x followed by 40 hex digits");
+    return fail(crypto_errc::bad_address, "an address is 0x followed by 40 hex digits");
   auto raw = from_hex_fixed<20>(text);
-  if (!raw) return fail("bad_address", "an address is 0x followed by 40 hex digits");
+  if (!raw) return fail(crypto_errc::bad_address, "an address is 0x followed by 40 hex digits");
   address a{*raw};
   std::string_view digits = text.substr(2);
   bool has_lower = false, has_upper = false;
@@ -31,7 +31,7 @@ result<address> parse_address(std::string_view text) {
     has_upper |= std::isupper(static_cast<unsigned char>(c)) != 0;
   }
   if (has_lower && has_upper && a.checksummed() != text)
-    return fail("bad_address_checksum", "address has a wrong EIP-55 checksum");
+    return fail(crypto_errc::bad_address_checksum, "address has a wrong EIP-55 checksum");
   return a;
 }
 

@@ -25,11 +25,11 @@ int nibble(char c) {
 
 result<bytes> from_hex(std::string_view hex) {
   if (hex.size() >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex.remove_prefix(2);
-  if (hex.size() % 2 != 0) return fail("bad_hex", "hex string has odd length");
+  if (hex.size() % 2 != 0) return fail(crypto_errc::bad_hex, "hex string has odd length");
   bytes out(hex.size() / 2);
   for (std::size_t i = 0; i < out.size(); ++i) {
     int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return fail("bad_hex", "not a hex string");
+    if (hi < 0 || lo < 0) return fail(crypto_errc::bad_hex, "not a hex string");
     out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
   return out;

@@ -38,7 +38,7 @@ result<std::array<std::uint8_t, N>> from_hex_fixed(std::string_view hex) {
   auto b = from_hex(hex);
   if (!b) return b.error();
   if (b->size() != N)
-    return fail("bad_length", "expected " + std::to_string(N) + " bytes, got " +
+    return fail(crypto_errc::bad_length, "expected " + std::to_string(N) + " bytes, got " +
                                   std::to_string(b->size()));
   std::array<std::uint8_t, N> out{};
   for (std::size_t i = 0; i < N; ++i) out[i] = (*b)[i];

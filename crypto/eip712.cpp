@@ -14,7 +14,7 @@ namespace {
 
 using nlohmann::json;
 
-failure bad(const std::string& what) { return fail("bad_typed_data", what); }
+failure bad(const std::string& what) { return fail(crypto_errc::bad_typed_data, what); }
 
 std::string base_type(const std::string& type) {
   auto bracket = type.find('[');

@@ -22,7 +22,7 @@ result<private_key> key_from_material(const std::uint8_t* data, std::size_t size
     }
     secret = keccak256(secret.data(), secret.size());
   }
-  return fail("derive_failed", "no valid key after 64 rounds");
+  return fail(crypto_errc::derive_failed, "no valid key after 64 rounds");
 }
 
 }  // namespace
@@ -32,13 +32,13 @@ result<private_key> derive_from_key(const private_key& parent, std::string_view 
 }
 
 result<private_key> derive_from_passphrase(std::string_view passphrase, std::string_view ns) {
-  if (passphrase.empty()) return fail("empty_passphrase", "the passphrase is empty");
+  if (passphrase.empty()) return fail(crypto_errc::empty_passphrase, "the passphrase is empty");
   std::string salt = "hearth/key-derive/v1:" + std::string(ns);
   hash256 seed{};
   if (PKCS5_PBKDF2_HMAC(passphrase.data(), static_cast<int>(passphrase.size()),
                         reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
                         passphrase_iterations, EVP_sha256(), static_cast<int>(seed.size()), seed.data()) != 1)
-    return fail("crypto_error", "PBKDF2 failed");
+    return fail(crypto_errc::crypto_error, "PBKDF2 failed");
   auto key = key_from_material(seed.data(), seed.size(), ns);
   secure_wipe(seed.data(), seed.size());
   return key;

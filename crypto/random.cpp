@@ -12,7 +12,7 @@ namespace hearth::crypto {
 result<void> random_fill(void* out, std::size_t size) {
   if (size > INT_MAX || RAND_bytes(static_cast<unsigned char*>(out), static_cast<int>(size)) != 1) {
     secure_wipe(out, size);
-    return fail("rng_failure", "the random generator failed; nothing was made with it");
+    return fail(crypto_errc::rng_failure, "the random generator failed; nothing was made with it");
   }
   return {};
 }

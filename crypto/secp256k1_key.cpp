@@ -67,22 +67,22 @@ std::array<std::uint8_t, 65> signature::to_bytes() const {
 std::string signature::to_0x() const { return "0x" + to_hex(to_bytes()); }
 
 result<signature> signature::from_bytes(const std::uint8_t* data, std::size_t size) {
-  if (size != 65) return fail("bad_signature", "a signature is 65 bytes (r, s, v)");
+  if (size != 65) return fail(crypto_errc::bad_signature, "a signature is 65 bytes (r, s, v)");
   signature sig;
   std::memcpy(sig.r.data(), data, 32);
   std::memcpy(sig.s.data(), data + 32, 32);
   std::uint8_t v = data[64];
   if (v == 0 || v == 1) v = static_cast<std::uint8_t>(v + 27);
-  if (v != 27 && v != 28) return fail("bad_signature_v", "signature v must be 27/28 (or 0/1)");
+  if (v != 27 && v != 28) return fail(crypto_errc::bad_signature_v, "signature v must be 27/28 (or 0/1)");
   sig.v = v;
   if (std::memcmp(sig.s.data(), half_order, 32) > 0)
-    return fail("high_s_signature", "signature s is in the upper half of the curve order");
+    return fail(crypto_errc::high_s_signature, "signature s is in the upper half of the curve order");
   return sig;
 }
 
 result<private_key> private_key::from_secret(const hash256& secret) {
   if (secp256k1_ec_seckey_verify(context(), secret.data()) != 1)
-    return fail("bad_key", "not a valid secp256k1 private key");
+    return fail(crypto_errc::bad_key, "not a valid secp256k1 private key");
   return private_key(secret);
 }
 
@@ -90,17 +90,17 @@ result<private_key> private_key::generate() {
   hash256 secret{};
   for (int attempt = 0; attempt < 16; ++attempt) {
     if (RAND_bytes(secret.data(), static_cast<int>(secret.size())) != 1)
-      return fail("rng_failure", "the OS random generator failed");
+      return fail(crypto_errc::rng_failure, "the OS random generator failed");
     auto key = from_secret(secret);
     secure_wipe(secret.data(), secret.size());
     if (key) return key;
   }
-  return fail("rng_failure", "could not draw a valid key");
+  return fail(crypto_errc::rng_failure, "could not draw a valid key");
 }
 
 result<private_key> private_key::from_hex(std::string_view hex) {
   auto secret = from_hex_fixed<32>(hex);
-  if (!secret) return fail("bad_key", "a private key is 32 bytes of hex");
+  if (!secret) return fail(crypto_errc::bad_key, "a private key is 32 bytes of hex");
   auto key = from_secret(*secret);
   secure_wipe(secret->data(), secret->size());
   return key;
@@ -108,13 +108,13 @@ result<private_key> private_key::from_hex(std::string_view hex) {
 
 result<private_key> private_key::load_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return fail("key_file_unreadable", path + ": " + std::strerror(errno));
+  if (!in) return fail(crypto_errc::key_file_unreadable, path + ": " + std::strerror(errno));
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string text = trim(buffer.str());
   auto key = from_hex(text);
   secure_wipe(text.data(), text.size());
-  if (!key) return fail("bad_key", path + " does not hold a 32-byte hex private key");
+  if (!key) return fail(crypto_errc::bad_key, path + " does not hold a 32-byte hex private key");
   return key;
 }
 
@@ -126,8 +126,8 @@ result<private_key> private_key::load(std::string_view spec) {
 result<void> private_key::save_new(const std::string& path) const {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) return fail("key_file_exists", path + " already exists; refusing to overwrite");
-    return fail("key_file_unwritable", path + ": " + std::strerror(errno));
+    if (errno == EEXIST) return fail(crypto_errc::key_file_exists, path + " already exists; refusing to overwrite");
+    return fail(crypto_errc::key_file_unwritable, path + ": " + std::strerror(errno));
   }
   std::string text = "0x" + to_hex(secret_) + "\n";
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
@@ -136,7 +136,7 @@ result<void> private_key::save_new(const std::string& path) const {
   secure_wipe(text.data(), text.size());
   if (!ok) {
     ::unlink(path.c_str());
-    return fail("key_file_unwritable", path + ": write failed");
+    return fail(crypto_errc::key_file_unwritable, path + ": write failed");
   }
   return {};
 }
@@ -169,10 +169,10 @@ result<address> recover_address(const hash256& digest, const signature& sig) {
   secp256k1_ecdsa_recoverable_signature rsig;
   if (sig.v < 27 || sig.v > 28 ||
       secp256k1_ecdsa_recoverable_signature_parse_compact(context(), &rsig, compact, sig.v - 27) != 1)
-    return fail("bad_signature", "signature does not parse");
+    return fail(crypto_errc::bad_signature, "signature does not parse");
   secp256k1_pubkey pub;
   if (secp256k1_ecdsa_recover(context(), &pub, &rsig, digest.data()) != 1)
-    return fail("bad_signature", "no public key recovers from this signature");
+    return fail(crypto_errc::bad_signature, "no public key recovers from this signature");
   return address_of(pub);
 }
 

@@ -18,15 +18,15 @@ hash256 sha256(const std::uint8_t* data, std::size_t size) {
 
 result<hash256> sha256_file(const std::string& path) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) return fail("file_unreadable", path + ": " + std::strerror(errno));
+  if (!file) return fail(sandbox_errc::file_unreadable, path + ": " + std::strerror(errno));
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
-    return fail("crypto_error", "EVP_DigestInit_ex failed");
+    return fail(crypto_errc::crypto_error, "EVP_DigestInit_ex failed");
   std::uint8_t chunk[64 * 1024];
   std::size_t n;
   while ((n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0)
     EVP_DigestUpdate(ctx.get(), chunk, n);
-  if (std::ferror(file.get())) return fail("file_unreadable", path + ": read error");
+  if (std::ferror(file.get())) return fail(sandbox_errc::file_unreadable, path + ": read error");
   hash256 out{};
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), out.data(), &len);

@@ -25,14 +25,14 @@ result<uint256> parse_uint256(std::string_view text) {
     base = 16;
     text.remove_prefix(2);
   }
-  if (text.empty()) return fail("bad_integer", "empty integer");
+  if (text.empty()) return fail(crypto_errc::bad_integer, "empty integer");
   for (char c : text) {
     unsigned digit;
     if (c >= '0' && c <= '9') digit = static_cast<unsigned>(c - '0');
     else if (base == 16 && c >= 'a' && c <= 'f') digit = static_cast<unsigned>(c - 'a' + 10);
     else if (base == 16 && c >= 'A' && c <= 'F') digit = static_cast<unsigned>(c - 'A' + 10);
-    else return fail("bad_integer", "not an unsigned integer");
-    if (!mul_add(value, base, digit)) return fail("integer_overflow", "integer exceeds 256 bits");
+    else return fail(crypto_errc::bad_integer, "not an unsigned integer");
+    if (!mul_add(value, base, digit)) return fail(crypto_errc::integer_overflow, "integer exceeds 256 bits");
   }
   return value;
 }

@@ -1,7 +1,9 @@
-// Carries a hearth failure (stable code + message) across actor boundaries
-// as a caf::error of category "hearth", and back.
+// Carries a hearth failure across actor boundaries as a caf::error: the
+// code's module is the error's category (an atom), its value the code, the
+// message the context; and back.
 #pragma once
 
+#include <caf/atom.hpp>
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
 
@@ -9,17 +11,8 @@
 
 namespace hearth {
 
-inline const caf::atom_value failure_category = caf::atom("hearth");
-
-inline caf::error to_error(const failure& f) {
-  return caf::error(1, failure_category, caf::make_message(f.code, f.message));
-}
-
+caf::error to_error(const failure& f);
 // Errors of other categories (timeouts, dead actors) become node_unavailable.
-inline failure to_failure(const caf::error& e, const std::string& rendered) {
-  if (e.category() == failure_category && e.context().match_elements<std::string, std::string>())
-    return failure{e.context().get_as<std::string>(0), e.context().get_as<std::string>(1)};
-  return failure{"node_unavailable", "the node could not answer: " + rendered};
-}
+failure to_failure(const caf::error& e, const std::string& rendered);
 
 }  // namespace hearth

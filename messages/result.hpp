@@ -6,10 +6,12 @@
 #include <utility>
 #include <variant>
 
+#include "messages/errors.hpp"
+
 namespace hearth {
 
 struct failure {
-  std::string code;     // stable, snake_case; becomes the HTTP/JSON-RPC error code
+  error_code code;      // messages/errors.hpp: its name, HTTP status and meaning
   std::string message;  // for humans; never contains a secret
 };
 
@@ -49,8 +51,8 @@ class [[nodiscard]] result<void> {
   failure f_;
 };
 
-inline failure fail(std::string code, std::string message) {
-  return failure{std::move(code), std::move(message)};
+inline failure fail(error_code code, std::string message) {
+  return failure{code, std::move(message)};
 }
 
 }  // namespace hearth

@@ -12,16 +12,11 @@ namespace hearth::net {
 
 inline constexpr auto ask_timeout = std::chrono::seconds(30);
 
-// Status for a failure's stable code.
-unsigned status_for(const std::string& code);
-
-inline http_response failure_response(const failure& f) { return json_error(status_for(f.code), f.code, f.message); }
-
 template <class Reply, class OnReply, class... Ts>
 void ask_actor(caf::actor_system& sys, caf::atom_value key, responder respond, OnReply on_reply, Ts... xs) {
   auto body = [](caf::event_based_actor* self, caf::atom_value key, responder respond, OnReply on_reply, Ts... xs) {
     auto target = caf::actor_cast<caf::actor>(self->system().registry().get(key));
-    if (!target) return respond(json_error(503, "node_unavailable", "the node's actors are restarting"));
+    if (!target) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
     self->request(target, ask_timeout, std::move(xs)...)
         .then([=](Reply& reply) { respond(on_reply(reply)); },
               [=](caf::error& e) { respond(failure_response(to_failure(e, self->system().render(e)))); });

@@ -77,22 +77,22 @@ result<std::pair<http_response, std::size_t>> parse_cgi_head(std::string_view ou
   bool has_type = false, has_location = false, has_status = false;
   for (;;) {
     auto nl = out.find('\n', pos);
-    if (nl == std::string::npos) return fail("bad_cgi_output", "the program's output has no header block (no blank line)");
+    if (nl == std::string::npos) return fail(task_errc::bad_cgi_output, "the program's output has no header block (no blank line)");
     std::string line(out.substr(pos, nl - pos));
     pos = nl + 1;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) break;
     auto colon = line.find(':');
     if (colon == std::string::npos || colon == 0)
-      return fail("bad_cgi_output", "malformed CGI header line: " + line.substr(0, 80));
+      return fail(task_errc::bad_cgi_output, "malformed CGI header line: " + line.substr(0, 80));
     std::string name = line.substr(0, colon);
     std::string value = trim(line.substr(colon + 1));
     if (iequals_prefix(name, "status") && name.size() == 6) {
       if (value.size() < 3 || !std::isdigit(static_cast<unsigned char>(value[0])) ||
           !std::isdigit(static_cast<unsigned char>(value[1])) || !std::isdigit(static_cast<unsigned char>(value[2])))
-        return fail("bad_cgi_output", "malformed Status header: " + value.substr(0, 40));
+        return fail(task_errc::bad_cgi_output, "malformed Status header: " + value.substr(0, 40));
       res.status = static_cast<unsigned>(std::stoi(value.substr(0, 3)));
-      if (res.status < 100 || res.status > 599) return fail("bad_cgi_output", "Status out of range");
+      if (res.status < 100 || res.status > 599) return fail(task_errc::bad_cgi_output, "Status out of range");
       has_status = true;
       continue;
     }

@@ -157,7 +157,7 @@ std::string read_invite_request(const json& body, invite_request& out) {
   return "";
 }
 
-http_response bad_request(const std::string& why) { return json_error(400, "bad_request", why); }
+http_response bad_request(const std::string& why) { return json_error(http_errc::bad_request, why); }
 
 json exec_json(const exec_result& r) {
   return {{"ending", r.ending},        {"exitCode", r.exit_code},     {"signal", r.signal},
@@ -170,13 +170,13 @@ json exec_json(const exec_result& r) {
 // lines, then {"exit": {...}} (or {"error": {...}}).
 void stream_exec(caf::event_based_actor* self, std::string token, exec_request er, responder respond) {
   auto couch = caf::actor_cast<caf::actor>(self->system().registry().get(actors::couch_registry_key));
-  if (!couch) return respond(json_error(503, "node_unavailable", "the node's actors are restarting"));
+  if (!couch) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
   self->request(couch, ask_timeout, token_atom::value, token)
       .then(
           [=](guest_record& g) {
             if (g.state != guest_state::running)
-              return respond(json_error(g.state == guest_state::revoked ? 401 : 409,
-                                        g.state == guest_state::revoked ? "guest_revoked" : "guest_not_running",
+              return respond(json_error(g.state == guest_state::revoked ? error_code(couch_errc::guest_revoked)
+                                                                        : error_code(couch_errc::guest_not_running),
                                         "the guest's environment is not running"));
             auto body = std::make_shared<body_stream>();
             respond(http_response{200, {{"Content-Type", "application/x-ndjson"}, {"Cache-Control", "no-store"}}, "", body});
@@ -195,7 +195,7 @@ void stream_exec(caf::event_based_actor* self, std::string token, exec_request e
                     },
                     [self, body](caf::error& e) {
                       auto f = to_failure(e, self->system().render(e));
-                      body->push(json{{"error", {{"code", f.code}, {"message", f.message}}}}.dump() + "\n");
+                      body->push(json{{"error", {{"code", code_name(f.code)}, {"message", f.message}}}}.dump() + "\n");
                       body->finish();
                     });
           },
@@ -318,7 +318,7 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
           [base](guest_record& g) { return json_response(200, status_json(g, base)); }, usage_atom::value, id, u);
     }
   }
-  respond(json_error(404, "not_found", "no such endpoint"));
+  respond(json_error(http_errc::not_found, "no such endpoint"));
 }
 
 }  // namespace
@@ -360,14 +360,14 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
     std::string token = query_param(req.query, "token");
     if (token.empty()) token = bearer_token(req);
     if (token.empty()) {
-      respond(json_error(401, "unauthorized", "give the guest token as ?token= or Authorization: Bearer"));
+      respond(json_error(http_errc::unauthorized, "give the guest token as ?token= or Authorization: Bearer"));
       return true;
     }
     std::string base = "http://" + std::string(req.header("Host"));
     ask_actor<guest_record>(
         sys, actors::couch_registry_key, std::move(respond),
         [base](guest_record& g) {
-          if (g.state == guest_state::revoked) return json_error(401, "guest_revoked", "this guest was revoked: " + g.reason);
+          if (g.state == guest_state::revoked) return json_error(couch_errc::guest_revoked, "this guest was revoked: " + g.reason);
           return json_response(200, guest_json(g, base));
         },
         token_atom::value, token);
@@ -377,7 +377,7 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
     std::string token = query_param(req.query, "token");
     if (token.empty()) token = bearer_token(req);
     if (token.empty()) {
-      respond(json_error(401, "unauthorized", "give the guest token as ?token= or Authorization: Bearer"));
+      respond(json_error(http_errc::unauthorized, "give the guest token as ?token= or Authorization: Bearer"));
       return true;
     }
     open_guest_terminal(sys, req, std::move(respond), std::move(token));
@@ -390,7 +390,7 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
     }
     std::string token = bearer_token(req);
     if (token.empty()) {
-      respond(json_error(401, "unauthorized", "give the guest token as Authorization: Bearer"));
+      respond(json_error(http_errc::unauthorized, "give the guest token as Authorization: Bearer"));
       return true;
     }
     auto body = json::parse(req.body, nullptr, false);
@@ -410,7 +410,7 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
     return true;
   }
   if (!is_owner(req, info)) {
-    respond(json_error(401, "unauthorized", "host endpoints need Authorization: Bearer <host token>"));
+    respond(json_error(http_errc::unauthorized, "host endpoints need Authorization: Bearer <host token>"));
     return true;
   }
   route_host(sys, req, std::move(respond));

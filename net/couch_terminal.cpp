@@ -59,7 +59,7 @@ std::shared_ptr<websocket_handler> terminal_socket(std::shared_ptr<sandbox::term
 
 void open_guest_terminal(caf::actor_system& sys, const http_request& req, responder respond, std::string token) {
   if (!req.websocket_upgrade) {
-    respond(json_error(426, "upgrade_required", "open this endpoint as a WebSocket"));
+    respond(json_error(http_errc::upgrade_required, "open this endpoint as a WebSocket"));
     return;
   }
   std::uint32_t cols = dimension(req, "cols", 80), rows = dimension(req, "rows", 24);

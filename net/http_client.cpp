@@ -19,7 +19,7 @@ using tcp = asio::ip::tcp;
 result<url_parts> parse_url(const std::string& url) {
   const std::string scheme = "http://";
   if (url.rfind(scheme, 0) != 0)
-    return fail("bad_url", url.rfind("https://", 0) == 0 ? "https is not supported yet; use http://" : "URL must start with http://");
+    return fail(client_errc::bad_url, url.rfind("https://", 0) == 0 ? "https is not supported yet; use http://" : "URL must start with http://");
   std::string rest = url.substr(scheme.size());
   auto slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
@@ -33,7 +33,7 @@ result<url_parts> parse_url(const std::string& url) {
     p.host = authority;
     p.port = "80";
   }
-  if (p.host.empty()) return fail("bad_url", "URL has no host");
+  if (p.host.empty()) return fail(client_errc::bad_url, "URL has no host");
   return p;
 }
 
@@ -64,11 +64,11 @@ result<http_response> send_request(const client_request& req) {
   beast::error_code ec;
   tcp::resolver resolver(ioc);
   auto endpoints = resolver.resolve(parts->host, parts->port, ec);
-  if (ec) return fail("connect_failed", "cannot resolve " + parts->host + ": " + ec.message());
+  if (ec) return fail(client_errc::connect_failed, "cannot resolve " + parts->host + ": " + ec.message());
   stream.expires_after(req.timeout);
   ec = run_op(ioc, [&](auto done) { stream.async_connect(endpoints, done); });
-  if (ec == beast::error::timeout) return fail("timeout", "connecting to " + parts->host + ":" + parts->port + " timed out");
-  if (ec) return fail("connect_failed", "cannot connect to " + parts->host + ":" + parts->port + ": " + ec.message());
+  if (ec == beast::error::timeout) return fail(client_errc::timeout, "connecting to " + parts->host + ":" + parts->port + " timed out");
+  if (ec) return fail(client_errc::connect_failed, "cannot connect to " + parts->host + ":" + parts->port + ": " + ec.message());
 
   http::request<http::string_body> r{http::string_to_verb(req.method), parts->target, 11};
   if (r.method() == http::verb::unknown) r.method_string(req.method);
@@ -87,8 +87,8 @@ result<http_response> send_request(const client_request& req) {
     std::size_t n = 0;
     ec = run_op(ioc, [&](auto done) { http::async_write_some(stream, serializer, done); }, &n);
     sent += n;
-    if (ec == beast::error::timeout) return fail("timeout", "sending the request timed out");
-    if (ec) return fail("request_failed", "sending the request failed: " + ec.message());
+    if (ec == beast::error::timeout) return fail(client_errc::timeout, "sending the request timed out");
+    if (ec) return fail(client_errc::request_failed, "sending the request failed: " + ec.message());
     if (req.on_progress) req.on_progress(std::min(sent, total), total);
   }
   stream.expires_after(req.timeout);
@@ -98,8 +98,8 @@ result<http_response> send_request(const client_request& req) {
   parser.body_limit(1ull << 32);
   if (r.method() == http::verb::head) parser.skip(true);
   ec = run_op(ioc, [&](auto done) { http::async_read(stream, buffer, parser, done); });
-  if (ec == beast::error::timeout) return fail("timeout", "no answer within " + std::to_string(req.timeout.count()) + " ms");
-  if (ec) return fail("request_failed", "reading the response failed: " + ec.message());
+  if (ec == beast::error::timeout) return fail(client_errc::timeout, "no answer within " + std::to_string(req.timeout.count()) + " ms");
+  if (ec) return fail(client_errc::request_failed, "reading the response failed: " + ec.message());
   auto res = parser.release();
   http_response out;
   out.status = res.result_int();

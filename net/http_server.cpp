@@ -243,7 +243,7 @@ class session : public std::enable_shared_from_this<session> {
     if (length && *length > allowed) return on_read_error(http::error::body_limit);
     parser_->body_limit(allowed);
     if (parser_->is_done()) return on_request();
-    if (spool && !start_spool(allowed)) return send_error(507, "spool_failed", "the node cannot store the request body");
+    if (spool && !start_spool(allowed)) return send_error(http_errc::spool_failed, "the node cannot store the request body");
     stream_.expires_after(limits().body_timeout);
     const http::request_header<>& req = parser_ ? static_cast<const http::request_header<>&>(parser_->get())
                                                 : static_cast<const http::request_header<>&>(file_parser_->get());
@@ -295,19 +295,19 @@ class session : public std::enable_shared_from_this<session> {
       return close();
     }
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
-      return send_error(431, "header_too_large",
+      return send_error(http_errc::header_too_large,
                         "request header exceeds " + std::to_string(limits().header_bytes) + " bytes");
     if (ec == http::error::body_limit)
-      return send_error(413, "body_too_large", "request body exceeds this endpoint's limit");
-    send_error(400, "bad_request", "malformed HTTP request: " + ec.message());
+      return send_error(http_errc::body_too_large, "request body exceeds this endpoint's limit");
+    send_error(http_errc::bad_request, "malformed HTTP request: " + ec.message());
   }
 
-  void send_error(unsigned status, std::string_view code, const std::string& message) {
-    spdlog::debug("http peer={}:{} status={} code={}", remote_address_, remote_port_, status, code);
+  void send_error(error_code code, const std::string& message) {
+    spdlog::debug("http peer={}:{} status={} code={}", remote_address_, remote_port_, http_status(code), code_name(code));
     keep_alive_ = false;
     head_ = false;
     version_ = 11;
-    write(json_error(status, code, message));
+    write(json_error(code, message));
   }
 
   void on_request() {
@@ -342,13 +342,13 @@ class session : public std::enable_shared_from_this<session> {
     handler_timer_.expires_after(limits().handler_timeout);
     handler_timer_.async_wait([self, seq, answered](beast::error_code ec) {
       if (ec || answered->exchange(true)) return;
-      self->on_response(seq, json_error(504, "handler_timeout", "the node did not answer in time"));
+      self->on_response(seq, json_error(http_errc::handler_timeout, "the node did not answer in time"));
     });
     try {
       shared_->handler(std::move(req), respond);
     } catch (const std::exception& e) {
       spdlog::error("http handler threw: {}", e.what());
-      respond(json_error(500, "internal_error", "internal error"));
+      respond(json_error(http_errc::internal_error, "internal error"));
     }
   }
 
@@ -379,7 +379,7 @@ class session : public std::enable_shared_from_this<session> {
   void write(http_response resp) {
     if (resp.upgrade) {
       if (handshake_) return upgrade(std::move(resp.upgrade));
-      return send_error(426, "upgrade_required", "this endpoint is a WebSocket");
+      return send_error(http_errc::upgrade_required, "this endpoint is a WebSocket");
     }
     handshake_.reset();
     spool_.reset();  // the request is answered: its spooled body goes
@@ -518,9 +518,11 @@ struct http_server::impl {
 
   void admit(tcp::socket socket) {
     if (shared->connections >= shared->limits.max_connections) {
-      static constexpr std::string_view busy =
-          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-          "Content-Length: 77\r\n\r\n{\"error\":{\"code\":\"too_many_connections\",\"message\":\"connection limit reached\"}}";
+      static const std::string busy = [] {
+        auto r = json_error(http_errc::too_many_connections, "connection limit reached");
+        return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+               "Content-Length: " + std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
+      }();
       beast::error_code ec;
       socket.non_blocking(true, ec);
       asio::write(socket, asio::buffer(busy.data(), busy.size()), ec);
@@ -551,13 +553,13 @@ struct http_server::impl {
 result<std::pair<std::string, std::uint16_t>> parse_listen_address(const std::string& listen) {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size())
-    return fail("bad_listen_address", "listen address must be host:port, got '" + listen + "'");
+    return fail(http_errc::bad_listen_address, "listen address must be host:port, got '" + listen + "'");
   std::string host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   std::string port_text = listen.substr(colon + 1);
   if (port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5 ||
       std::stoul(port_text) > 65535)
-    return fail("bad_listen_address", "bad port in listen address '" + listen + "'");
+    return fail(http_errc::bad_listen_address, "bad port in listen address '" + listen + "'");
   return std::make_pair(host, static_cast<std::uint16_t>(std::stoul(port_text)));
 }
 
@@ -567,14 +569,14 @@ result<std::unique_ptr<http_server>> http_server::start(const std::string& liste
   if (!parsed) return parsed.error();
   beast::error_code ec;
   auto address = asio::ip::make_address(parsed->first, ec);
-  if (ec) return fail("bad_listen_address", "'" + parsed->first + "' is not an IP address");
+  if (ec) return fail(http_errc::bad_listen_address, "'" + parsed->first + "' is not an IP address");
 
   auto p = std::make_shared<impl>();
   p->shared->limits = limits;
   p->shared->handler = std::move(handler);
   tcp::endpoint endpoint(address, parsed->second);
   auto bind_failure = [&](const char* step) {
-    return fail("listen_failed", std::string(step) + " " + listen + ": " + ec.message());
+    return fail(http_errc::listen_failed, std::string(step) + " " + listen + ": " + ec.message());
   };
   p->acceptor.open(endpoint.protocol(), ec);
   if (ec) return bind_failure("open");

@@ -50,7 +50,7 @@ std::optional<std::uint32_t> page_limit(std::string_view query) {
 }
 
 http_response method_not_allowed(const http_request& req, const char* allow) {
-  auto r = json_error(405, "method_not_allowed", req.method + " is not allowed on " + req.path);
+  auto r = json_error(http_errc::method_not_allowed, req.method + " is not allowed on " + req.path);
   r.headers.emplace_back("Allow", allow);
   return r;
 }
@@ -59,9 +59,9 @@ http_response json_response(unsigned status, const nlohmann::json& body) {
   return {status, {{"Content-Type", "application/json"}}, body.dump() + "\n"};
 }
 
-http_response json_error(unsigned status, std::string_view code, std::string_view message) {
-  nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  return {status, {{"Content-Type", "application/json"}}, body.dump() + "\n"};
+http_response json_error(error_code code, std::string_view message) {
+  nlohmann::json body = {{"error", {{"code", code_name(code)}, {"message", message}}}};
+  return {http_status(code), {{"Content-Type", "application/json"}}, body.dump() + "\n"};
 }
 
 std::string html_escape(const std::string& s) {

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "messages/result.hpp"
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -130,9 +132,11 @@ http_response json_response(unsigned status, const nlohmann::json& body);
 // nullopt when it is anything else.
 std::optional<std::uint32_t> page_limit(std::string_view query);
 
-// {"error":{"code":..., "message":...}} with the given status: the one error
-// shape every hearth HTTP endpoint answers with.
-http_response json_error(unsigned status, std::string_view code, std::string_view message);
+// {"error":{"code":..., "message":...}} with the code's status
+// (messages/errors.hpp): the one error shape every hearth HTTP endpoint
+// answers with.
+http_response json_error(error_code code, std::string_view message);
+inline http_response failure_response(const failure& f) { return json_error(f.code, f.message); }
 
 // Text for an HTML page: < > & " escaped.
 std::string html_escape(const std::string& s);

@@ -19,12 +19,12 @@ result<json> mcp_session::call(const std::string& method, const json& params, st
   auto res = send_request(req);
   if (!res) return res.error();
   auto body = json::parse(res->body, nullptr, false);
-  if (!body.is_object()) return fail("bad_answer", "the server answered " + std::to_string(res->status) + " without JSON-RPC");
+  if (!body.is_object()) return fail(client_errc::bad_answer, "the server answered " + std::to_string(res->status) + " without JSON-RPC");
   if (body.contains("error") && body["error"].is_object())
-    return fail("rpc_error", body["error"].value("message", std::string("error")) + " (" +
+    return fail(client_errc::rpc_error, body["error"].value("message", std::string("error")) + " (" +
                                  std::to_string(body["error"].value("code", 0)) + ")");
   auto result_it = body.find("result");
-  if (result_it == body.end() || !result_it->is_object()) return fail("bad_answer", "the answer has no result object");
+  if (result_it == body.end() || !result_it->is_object()) return fail(client_errc::bad_answer, "the answer has no result object");
   return *result_it;
 }
 

@@ -287,14 +287,14 @@ class gateway {
   // one lock), so concurrent calls never sign more than the budget; the
   // reason as an isError result otherwise.
   result<payments::offered> reserve_payment(const std::vector<payments::offered>& entries) {
-    if (!config_.key) return fail("no_key", "this tool is priced and the gateway has no payer key (--key)");
+    if (!config_.key) return fail(payment_errc::no_key, "this tool is priced and the gateway has no payer key (--key)");
     std::lock_guard<std::mutex> lock(spend_mutex_);
     std::uint64_t left = budget_ - spent_ - reserved_;
     payments::spend_cap cap;
     cap.amount = *crypto::parse_uint256(std::to_string(left));
     auto chosen = payments::choose(entries, config_.prefs, {cap});
-    if (!chosen && chosen.error().code == "over_max")
-      return fail("over_budget", "not paid: " + chosen.error().message.substr(0, chosen.error().message.find(" is above")) +
+    if (!chosen && chosen.error().code == payment_errc::over_max)
+      return fail(payment_errc::over_budget, "not paid: " + chosen.error().message.substr(0, chosen.error().message.find(" is above")) +
                                      " is more than the " + usdc(left) + " USDC left of this session's budget");
     if (chosen) reserved_ += std::min(atomic_u64(chosen->amount), left);
     return chosen;

@@ -244,7 +244,7 @@ bool route_mcp(caf::actor_system& sys, const node_info& info, http_request& req,
     return true;
   }
   if (!origin_allowed(req)) {
-    respond(json_error(403, "origin_not_allowed", "requests from another host or origin are refused (DNS rebinding)"));
+    respond(json_error(http_errc::origin_not_allowed, "requests from another host or origin are refused (DNS rebinding)"));
     return true;
   }
   auto msg = json::parse(req.body, nullptr, false);

@@ -60,7 +60,7 @@ json health_json(const node_info& info, const supervisor_report& report, const n
 }
 
 http_response unavailable(const caf::actor_system& sys, const caf::error& e) {
-  return json_error(503, "node_unavailable", "node actors did not answer: " + sys.render(e));
+  return json_error(http_errc::node_unavailable, "node actors did not answer: " + sys.render(e));
 }
 
 // One short-lived actor per request asks the supervisor and the node actor,
@@ -70,7 +70,7 @@ void ask_health(caf::event_based_actor* self, const node_info& info, const respo
   auto& reg = self->system().registry();
   auto sup = caf::actor_cast<caf::actor>(reg.get(actors::root_supervisor_key));
   auto node = caf::actor_cast<caf::actor>(reg.get(actors::node_actor_key));
-  if (!sup || !node) return respond(json_error(503, "node_unavailable", "node actors are restarting"));
+  if (!sup || !node) return respond(json_error(http_errc::node_unavailable, "node actors are restarting"));
   self->request(sup, ask_timeout, health_atom::value)
       .then(
           [=](supervisor_report& report) {
@@ -99,7 +99,7 @@ request_handler make_node_routes(caf::actor_system& sys, node_info info) {
         route_couch(sys, info, req, respond) ||
         route_cgi(sys, info, req, respond))
       return;
-    respond(json_error(404, "not_found", "no such endpoint"));
+    respond(json_error(http_errc::not_found, "no such endpoint"));
   };
 }
 

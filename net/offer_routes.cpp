@@ -17,11 +17,11 @@ void upload(caf::actor_system& sys, http_request& req, responder respond) {
   auto offer_b64 = req.header("X-Hearth-Offer");
   auto signature_hex = req.header("X-Hearth-Signature");
   if (offer_b64.empty() || signature_hex.empty())
-    return respond(json_error(400, "missing_offer", "send the offer in X-Hearth-Offer and its signature in X-Hearth-Signature"));
+    return respond(json_error(offer_errc::missing_offer, "send the offer in X-Hearth-Offer and its signature in X-Hearth-Signature"));
   auto canonical = crypto::base64_decode(offer_b64);
-  if (!canonical) return respond(json_error(400, "bad_offer", "X-Hearth-Offer is not standard base64"));
+  if (!canonical) return respond(json_error(crypto_errc::bad_base64, "X-Hearth-Offer is not standard base64"));
   auto signature = crypto::from_hex(signature_hex);
-  if (!signature) return respond(json_error(400, "bad_offer_signature", "X-Hearth-Signature is not hex"));
+  if (!signature) return respond(json_error(crypto_errc::bad_hex, "X-Hearth-Signature is not hex"));
   offer_upload up{std::move(*canonical), std::string(signature->begin(), signature->end()), std::move(req.body)};
   ask_actor<stored_offer>(
       sys, actors::offer_registry_key, std::move(respond),
@@ -31,7 +31,7 @@ void upload(caf::actor_system& sys, http_request& req, responder respond) {
 void list(caf::actor_system& sys, const http_request& req, responder respond) {
   std::string after = query_param(req.query, "after");
   auto page = page_limit(req.query);
-  if (!page) return respond(json_error(400, "bad_query", "limit is a number from 1 to 1000"));
+  if (!page) return respond(json_error(http_errc::bad_query, "limit is a number from 1 to 1000"));
   std::uint32_t limit = *page;
   ask_actor<std::vector<stored_offer>>(
       sys, actors::offer_registry_key, std::move(respond),

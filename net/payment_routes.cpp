@@ -45,14 +45,14 @@ json supported() {
 result<payment_claim> claim_of(const json& body) {
   if (!body.is_object() || !body.contains("paymentPayload") || !body["paymentPayload"].is_object() ||
       !body.contains("paymentRequirements") || !body["paymentRequirements"].is_object())
-    return fail("bad_request", "send JSON {x402Version, paymentPayload, paymentRequirements}");
+    return fail(http_errc::bad_request, "send JSON {x402Version, paymentPayload, paymentRequirements}");
   const json& payload = body["paymentPayload"];
   const json& req = body["paymentRequirements"];
   int version = payload.value("x402Version", 1);
   const auto* net = payments::find_network(text(req, "network"));
-  if (!net) return fail("invalid_network", "unsupported network " + text(req, "network"));
+  if (!net) return fail(payment_errc::invalid_network, "unsupported network " + text(req, "network"));
   auto asset = crypto::parse_address(text(req, "asset"));
-  if (!asset || *asset != net->usdc) return fail("invalid_payment_requirements", "the asset is not USDC on " + net->name);
+  if (!asset || *asset != net->usdc) return fail(payment_errc::invalid_payment_requirements, "the asset is not USDC on " + net->name);
   payment_claim c;
   c.header_value = payments::encode_header(payload);
   c.network = net->caip2;
@@ -80,12 +80,12 @@ void facilitate(caf::actor_system& sys, const http_request& req, bool settle, re
     return json_response(200, {{"isValid", false}, {"invalidReason", reason}});
   };
   if (!claim) {
-    if (claim.error().code == "bad_request") return respond(json_error(400, "bad_request", claim.error().message));
-    return respond(refusal(claim.error().code));
+    if (claim.error().code == http_errc::bad_request) return respond(json_error(http_errc::bad_request, claim.error().message));
+    return respond(refusal(std::string(code_name(claim.error().code))));
   }
   auto body_fn = [=](caf::event_based_actor* self, payment_claim c) {
     auto registry = caf::actor_cast<caf::actor>(self->system().registry().get(actors::payment_registry_key));
-    if (!registry) return respond(json_error(503, "node_unavailable", "the node's actors are restarting"));
+    if (!registry) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
     self->request(registry, ask_timeout, facilitate_atom::value, c, settle)
         .then(
             [=](payment_record& p) {
@@ -99,10 +99,10 @@ void facilitate(caf::actor_system& sys, const http_request& req, bool settle, re
             },
             [=](caf::error& e) {
               auto f = to_failure(e, self->system().render(e));
-              if (f.code == "payment_invalid") return respond(refusal(f.message));
-              if (f.code == "payment_replayed" || f.code == "malformed_payment" ||
-                  f.code == "invalid_payment_requirements")
-                return respond(refusal(f.code));
+              if (f.code == payment_errc::payment_invalid) return respond(refusal(f.message));
+              if (f.code == payment_errc::payment_replayed || f.code == payment_errc::malformed_payment ||
+                  f.code == payment_errc::invalid_payment_requirements)
+                return respond(refusal(std::string(code_name(f.code))));
               respond(failure_response(f));
             });
   };
@@ -157,7 +157,7 @@ bool route_payments(caf::actor_system& sys, const node_info& info, http_request&
     if (req.method != "POST") {
       respond(method_not_allowed(req, "POST"));
     } else if (info.facilitator_limit && !info.facilitator_limit->allow(req.remote_address, &wait)) {
-      auto r = json_error(429, "rate_limited", "too many facilitator requests from this address; slow down");
+      auto r = json_error(http_errc::rate_limited, "too many facilitator requests from this address; slow down");
       r.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, (wait.count() + 999) / 1000)));
       respond(std::move(r));
     } else {
@@ -171,14 +171,14 @@ bool route_payments(caf::actor_system& sys, const node_info& info, http_request&
     return true;
   }
   if (!is_loopback_peer(req.remote_address)) {
-    respond(json_error(403, "loopback_only", "payment records are served to loopback peers only"));
+    respond(json_error(http_errc::loopback_only, "payment records are served to loopback peers only"));
     return true;
   }
   std::string id = req.path.substr(10);
   if (id == "ledger") {
     auto page = page_limit(req.query);
     if (!page) {
-      respond(json_error(400, "bad_query", "limit is a number from 1 to 1000"));
+      respond(json_error(http_errc::bad_query, "limit is a number from 1 to 1000"));
       return true;
     }
     std::uint32_t limit = *page;

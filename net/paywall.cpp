@@ -81,9 +81,9 @@ payment_request read_payment_request(const http_request& req) {
 
 result<std::string> sign_for_caller(const payment_request& pr, const std::vector<payments::requirement>& reqs) {
   if (!pr.loopback)
-    return fail("x402_key_not_loopback", "X-402-Key is accepted from a loopback peer only; sign the payment yourself");
+    return fail(payment_errc::x402_key_not_loopback, "X-402-Key is accepted from a loopback peer only; sign the payment yourself");
   auto key = crypto::private_key::from_hex(pr.sign_key);
-  if (!key) return fail("bad_x402_key", "X-402-Key is a hex secp256k1 private key");
+  if (!key) return fail(payment_errc::bad_x402_key, "X-402-Key is a hex secp256k1 private key");
   auto challenge = payments::payment_required_v2(reqs, "");
   auto entries = payments::parse_challenge(payments::encode_header(challenge), "");
   if (!entries) return entries.error();
@@ -132,16 +132,13 @@ void paid_call(caf::event_based_actor* self, const stored_offer& offer, const no
                const payment_request& pr_in, responder respond, task_runner run) {
   auto reqs = requirements_for(offer, info, pr_in.resource_url);
   if (reqs.empty())
-    return respond(json_error(503, "no_payment_networks", "this node accepts payments on no network it knows"));
+    return respond(json_error(payment_errc::no_payment_networks, "this node accepts payments on no network it knows"));
   payment_request pr = pr_in;
   if (pr.header.empty() && !pr.sign_key.empty()) {
     auto signed_header = sign_for_caller(pr, reqs);
     if (!signed_header) {
-      auto status = signed_header.error().code == "x402_key_not_loopback" ? 403u
-                    : signed_header.error().code == "over_max"            ? 402u
-                                                                          : 400u;
-      auto res = status == 402 ? challenge_response(reqs, signed_header.error().message)
-                               : json_error(status, signed_header.error().code, signed_header.error().message);
+      const auto& f = signed_header.error();
+      auto res = http_status(f.code) == 402 ? challenge_response(reqs, f.message) : failure_response(f);
       return respond(std::move(res));
     }
     pr.header = std::move(*signed_header);
@@ -149,19 +146,19 @@ void paid_call(caf::event_based_actor* self, const stored_offer& offer, const no
   if (pr.header.empty()) return respond(challenge_response(reqs, "", pr.browser));
 
   auto decoded = payments::decode_payment(pr.header);
-  if (!decoded) return respond(json_error(400, decoded.error().code, decoded.error().message));
+  if (!decoded) return respond(failure_response(decoded.error()));
   const payments::requirement* matched = nullptr;
   for (const auto& r : reqs)
     if (decoded->network == (decoded->x402_version == 1 ? r.net->name : r.net->caip2)) matched = &r;
   if (!matched) return respond(challenge_response(reqs, "invalid_network"));
 
   auto payments_actor = caf::actor_cast<caf::actor>(self->system().registry().get(actors::payment_registry_key));
-  if (!payments_actor) return respond(json_error(503, "node_unavailable", "the node's actors are restarting"));
+  if (!payments_actor) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
   auto refused = [=](caf::error& e) {
     auto f = to_failure(e, self->system().render(e));
-    if (f.code == "payment_invalid") return respond(challenge_response(reqs, f.message));
-    if (f.code == "payment_replayed") return respond(challenge_response(reqs, "payment_replayed"));
-    if (f.code == "malformed_payment") return respond(json_error(400, f.code, f.message));
+    if (f.code == payment_errc::payment_invalid) return respond(challenge_response(reqs, f.message));
+    if (f.code == payment_errc::payment_replayed) return respond(challenge_response(reqs, "payment_replayed"));
+    if (f.code == payment_errc::malformed_payment) return respond(failure_response(f));
     respond(failure_response(f));
   };
   self->request(payments_actor, ask_timeout, hold_atom::value, claim_for(*matched, pr.header, offer.hash))

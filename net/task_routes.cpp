@@ -71,16 +71,20 @@ http_response cgi_response(const task_record& t, const node_info& info) {
   auto ending = static_cast<sandbox::ending>(t.ending);
   http_response res;
   if (t.state == task_state::failed) {
-    if (ending == sandbox::ending::cancelled) res = json_error(503, "task_cancelled", t.error);
-    else if (t.error_code == "isolation_unavailable")  // the host's refusal is the caller's to know
-      res = json_error(status_for(t.error_code), t.error_code, t.error);
-    else res = json_error(502, "sandbox_failed", "the sandbox could not start the handler");
+    if (ending == sandbox::ending::cancelled) res = json_error(task_errc::task_cancelled, t.error);
+    else if (t.error_code == code_name(sandbox_errc::isolation_unavailable))  // the host's refusal is the caller's to know
+      res = json_error(*parse_error_code(t.error_code), t.error);
+    else res = json_error(task_errc::sandbox_failed, "the sandbox could not start the handler");
   } else if (ending == sandbox::ending::wall_limit) {
-    res = json_error(504, "wall_limit", "the handler ran out of wall-clock time");
+    res = json_error(task_errc::wall_limit, "the handler ran out of wall-clock time");
   } else if (ending != sandbox::ending::exited && ending != sandbox::ending::signaled) {
-    res = json_error(502, sandbox::to_string(ending), "the handler hit its " + sandbox::to_string(ending));
+    auto code = ending == sandbox::ending::memory_limit ? error_code(task_errc::memory_limit)
+                : ending == sandbox::ending::cpu_limit  ? error_code(task_errc::cpu_limit)
+                : ending == sandbox::ending::output_limit ? error_code(task_errc::output_limit)
+                                                          : error_code(task_errc::sandbox_failed);
+    res = json_error(code, "the handler hit its " + sandbox::to_string(ending));
   } else if (ending == sandbox::ending::signaled) {
-    res = json_error(502, "handler_crashed", "the handler was killed by signal " + std::to_string(t.signal));
+    res = json_error(task_errc::handler_crashed, "the handler was killed by signal " + std::to_string(t.signal));
   } else if (t.stdout_spilled) {  // the head from the file's start, the body streamed from the file
     std::ifstream in(output_path(t, info), std::ios::binary);
     std::string start(64 * 1024, '\0');
@@ -91,14 +95,14 @@ http_response cgi_response(const task_record& t, const node_info& info) {
       res = std::move(head->first);
       res.stream = stream_file(output_path(t, info), head->second);
     } else {
-      res = json_error(502, head.error().code, head.error().message);
+      res = failure_response(head.error());
     }
   } else {
     auto parsed = parse_cgi_output(t.stdout_data);
     if (parsed) res = std::move(*parsed);
     else if (t.exit_code != 0)
-      res = json_error(502, "handler_failed", "the handler exited with code " + std::to_string(t.exit_code));
-    else res = json_error(502, parsed.error().code, parsed.error().message);
+      res = json_error(task_errc::handler_failed, "the handler exited with code " + std::to_string(t.exit_code));
+    else res = failure_response(parsed.error());
   }
   res.headers.emplace_back("X-Hearth-Task", task_header(t));
   if (t.output_signature.size() == 65)
@@ -109,7 +113,7 @@ http_response cgi_response(const task_record& t, const node_info& info) {
 }
 
 http_response unauthorized_task() {
-  return json_error(401, "unauthorized",
+  return json_error(http_errc::unauthorized,
                     "a task is readable by the owner (host token or owner signature) and by whoever started it "
                     "(its X-Hearth-Task-Token)");
 }
@@ -118,19 +122,19 @@ http_response unauthorized_task() {
 void run_batch(caf::actor_system& sys, const node_info& info, const http_request& req, responder respond) {
   auto body = json::parse(req.body, nullptr, false);
   if (!body.is_object() || !body.contains("offer") || !body["offer"].is_string())
-    return respond(json_error(400, "bad_request", "send JSON {\"offer\": HASH, \"args\": [...], \"stdin_base64\": ...}"));
+    return respond(json_error(http_errc::bad_request, "send JSON {\"offer\": HASH, \"args\": [...], \"stdin_base64\": ...}"));
   task_input in;
   if (body.contains("args")) {
-    if (!body["args"].is_array()) return respond(json_error(400, "bad_request", "args is an array of strings"));
+    if (!body["args"].is_array()) return respond(json_error(http_errc::bad_request, "args is an array of strings"));
     for (const auto& a : body["args"]) {
-      if (!a.is_string()) return respond(json_error(400, "bad_request", "args is an array of strings"));
+      if (!a.is_string()) return respond(json_error(http_errc::bad_request, "args is an array of strings"));
       in.args.push_back(a.get<std::string>());
     }
   }
   if (body.contains("stdin_base64")) {
     auto decoded = body["stdin_base64"].is_string() ? crypto::base64_decode(body["stdin_base64"].get<std::string>())
-                                                    : result<std::string>(fail("bad_base64", ""));
-    if (!decoded) return respond(json_error(400, "bad_request", "stdin_base64 is standard base64"));
+                                                    : result<std::string>(fail(crypto_errc::bad_base64, ""));
+    if (!decoded) return respond(json_error(http_errc::bad_request, "stdin_base64 is standard base64"));
     in.stdin_data = std::move(*decoded);
   }
   in.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
@@ -153,10 +157,10 @@ void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode m
   auto& reg = self->system().registry();
   auto offers = caf::actor_cast<caf::actor>(reg.get(actors::offer_registry_key));
   auto tasks = caf::actor_cast<caf::actor>(reg.get(actors::task_registry_key));
-  if (!offers || !tasks) return respond(json_error(503, "node_unavailable", "the node's actors are restarting"));
+  if (!offers || !tasks) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
   if (!in.stdin_file.empty() && in.stdin_sha256.empty()) {
     auto digest = crypto::sha256_file(in.stdin_file);  // this actor is detached for it
-    if (!digest) return respond(json_error(500, "spool_failed", "the request body could not be read back"));
+    if (!digest) return respond(json_error(http_errc::spool_failed, "the request body could not be read back"));
     in.stdin_sha256 = crypto::to_hex(digest->data(), digest->size());
   }
   auto token = crypto::random_hex(32);
@@ -176,9 +180,9 @@ void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode m
       .then(
           [=](stored_offer& offer) {
             if (actors::is_expired(offer.body, static_cast<std::int64_t>(unix_secs())))
-              return respond(json_error(410, "offer_expired", "offer " + hash + " has expired; nothing was charged"));
+              return respond(json_error(offer_errc::offer_expired, "offer " + hash + " has expired; nothing was charged"));
             if (offer.body.mode != mode)
-              return respond(json_error(409, "wrong_offer_mode", "offer " + hash + " is a " +
+              return respond(json_error(offer_errc::wrong_offer_mode, "offer " + hash + " is a " +
                                                                      mode_name(offer.body.mode) + " offer, not " +
                                                                      mode_name(mode)));
             auto wall = std::chrono::seconds(offer.body.limits.wall_secs + 30);
@@ -264,12 +268,12 @@ bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& re
   bool owner = is_owner(req, info);
   if (req.path == "/tasks") {
     if (!owner) {
-      respond(json_error(401, "unauthorized", "listing tasks is the owner's: send the host token or an owner signature"));
+      respond(json_error(http_errc::unauthorized, "listing tasks is the owner's: send the host token or an owner signature"));
       return true;
     }
     auto page = page_limit(req.query);
     if (!page) {
-      respond(json_error(400, "bad_query", "limit is a number from 1 to 1000"));
+      respond(json_error(http_errc::bad_query, "limit is a number from 1 to 1000"));
       return true;
     }
     std::uint32_t limit = *page;
@@ -288,7 +292,7 @@ bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& re
   std::string id = rest.substr(0, rest.find('/'));
   std::string part = rest.size() > id.size() ? rest.substr(id.size() + 1) : "";
   if (!part.empty() && part != "stdout" && part != "stderr") {
-    respond(json_error(404, "not_found", "no such endpoint"));
+    respond(json_error(http_errc::not_found, "no such endpoint"));
     return true;
   }
   std::string token(req.header(task_token_header));

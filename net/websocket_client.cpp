@@ -73,11 +73,11 @@ result<std::unique_ptr<websocket_client>> websocket_client::connect(const std::s
   beast::error_code ec;
   tcp::resolver resolver(p->ioc);
   auto endpoints = resolver.resolve(parts->host, parts->port, ec);
-  if (ec) return fail("connect_failed", "cannot resolve " + parts->host + ": " + ec.message());
+  if (ec) return fail(client_errc::connect_failed, "cannot resolve " + parts->host + ": " + ec.message());
   auto& tcp_layer = beast::get_lowest_layer(p->ws);
   tcp_layer.expires_after(timeout);
   tcp_layer.connect(endpoints, ec);
-  if (ec) return fail("connect_failed", "cannot connect to " + parts->host + ":" + parts->port + ": " + ec.message());
+  if (ec) return fail(client_errc::connect_failed, "cannot connect to " + parts->host + ":" + parts->port + ": " + ec.message());
   p->ws.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
     for (const auto& [name, value] : headers) req.set(name, value);
   }));
@@ -91,8 +91,8 @@ result<std::unique_ptr<websocket_client>> websocket_client::connect(const std::s
   p->ioc.restart();
   if (!done || ec) {
     if (answer.result_int() != 0 && answer.result() != http::status::switching_protocols)
-      return fail("handshake_refused", std::to_string(answer.result_int()) + " " + answer.body());
-    return fail(ec == beast::error::timeout ? "timeout" : "connect_failed", "WebSocket handshake failed: " + ec.message());
+      return fail(client_errc::handshake_refused, std::to_string(answer.result_int()) + " " + answer.body());
+    return fail(ec == beast::error::timeout ? client_errc::timeout : client_errc::connect_failed, "WebSocket handshake failed: " + ec.message());
   }
   tcp_layer.expires_never();
   p->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));

@@ -34,7 +34,7 @@ bool network_matches(const std::string& wanted, const offered& o) {
 }
 
 result<offered> parse_entry(const json& e, int version, const json& resource) {
-  if (!e.is_object()) return fail("bad_requirement", "not an object");
+  if (!e.is_object()) return fail(payment_errc::bad_requirement, "not an object");
   offered o;
   o.x402_version = version;
   o.entry = e;
@@ -45,7 +45,7 @@ result<offered> parse_entry(const json& e, int version, const json& resource) {
   auto amount = crypto::parse_uint256(text(e, version == 2 ? "amount" : "maxAmountRequired"));
   auto pay_to = crypto::parse_address(text(e, "payTo"));
   auto asset = crypto::parse_address(text(e, "asset"));
-  if (!amount || !pay_to || !asset) return fail("bad_requirement", "amount, payTo or asset unreadable");
+  if (!amount || !pay_to || !asset) return fail(payment_errc::bad_requirement, "amount, payTo or asset unreadable");
   o.amount = *amount;
   o.pay_to = *pay_to;
   o.asset = *asset;
@@ -92,14 +92,14 @@ std::string hex32(const std::uint8_t* p) { return "0x" + crypto::to_hex(p, 32); 
 
 result<std::vector<offered>> parse_challenge(std::string_view header, std::string_view body) {
   json j = challenge_json(header, body);
-  if (j.is_null()) return fail("no_requirements", "the 402 answer carries no x402 challenge");
+  if (j.is_null()) return fail(payment_errc::no_requirements, "the 402 answer carries no x402 challenge");
   int version = j.value("x402Version", 1);
   json resource = j.contains("resource") && j["resource"].is_object() ? j["resource"] : json::object();
   std::vector<offered> out;
   if (j.contains("accepts") && j["accepts"].is_array())
     for (const auto& e : j["accepts"])
       if (auto o = parse_entry(e, version, resource)) out.push_back(std::move(*o));
-  if (out.empty()) return fail("no_requirements", "the 402 answer lists no payment requirement hearth can read");
+  if (out.empty()) return fail(payment_errc::no_requirements, "the 402 answer lists no payment requirement hearth can read");
   return out;
 }
 
@@ -113,9 +113,9 @@ result<std::vector<preference>> parse_preferences(std::string_view spec) {
   if (!spec.empty() && (spec.front() == '{' || spec.front() == '[')) {
     auto j = json::parse(spec, nullptr, false);
     if (j.is_object()) j = json::array({j});
-    if (!j.is_array()) return fail("bad_preference", "--pay JSON is an object or a list of {asset, network}");
+    if (!j.is_array()) return fail(payment_errc::bad_preference, "--pay JSON is an object or a list of {asset, network}");
     for (const auto& item : j) {
-      if (!item.is_object()) return fail("bad_preference", "--pay JSON items are objects");
+      if (!item.is_object()) return fail(payment_errc::bad_preference, "--pay JSON items are objects");
       preference p;
       if (item.contains("asset")) p.asset = text(item, "asset");
       p.network = text(item, "network");
@@ -128,7 +128,7 @@ result<std::vector<preference>> parse_preferences(std::string_view spec) {
     auto at = item.find('@');
     p.asset = item.substr(0, at);
     if (at != std::string::npos) p.network = item.substr(at + 1);
-    if (p.asset.empty()) return fail("bad_preference", "--pay items look like USDC or USDC@base");
+    if (p.asset.empty()) return fail(payment_errc::bad_preference, "--pay items look like USDC or USDC@base");
     out.push_back(p);
   }
   return out;
@@ -147,7 +147,7 @@ result<std::vector<spend_cap>> parse_caps(std::string_view spec) {
       if (at != std::string::npos) c.network = who.substr(at + 1);
     }
     auto v = parse_token_amount(amount);
-    if (!v) return fail("bad_max", "--max items look like 10.0, USDC:10.0 or USDC@base:5.0");
+    if (!v) return fail(payment_errc::bad_max, "--max items look like 10.0, USDC:10.0 or USDC@base:5.0");
     c.amount = *v;
     out.push_back(c);
   }
@@ -171,9 +171,9 @@ result<offered> choose(const std::vector<offered>& entries, const std::vector<pr
     }
   }
   if (over)
-    return fail("over_max", "the price " + token_amount(over->amount) + " USDC on " + over->network_name +
+    return fail(payment_errc::over_max, "the price " + token_amount(over->amount) + " USDC on " + over->network_name +
                                 " is above --max " + token_amount(over_cap->amount) + " USDC");
-  return fail("no_acceptable_requirement", "the server asks for no payment matching --pay (USDC on a known network)");
+  return fail(payment_errc::no_acceptable_requirement, "the server asks for no payment matching --pay (USDC on a known network)");
 }
 
 result<offered> choose(const std::vector<offered>& entries, std::string_view pay, std::string_view max) {

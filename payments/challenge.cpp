@@ -67,13 +67,13 @@ result<crypto::uint256> parse_token_amount(std::string_view text, unsigned decim
   std::string frac = dot == std::string_view::npos ? "" : std::string(text.substr(dot + 1));
   auto digits_only = [](const std::string& s) { return s.find_first_not_of("0123456789") == std::string::npos; };
   if ((whole.empty() && frac.empty()) || !digits_only(whole) || !digits_only(frac) || frac.size() > decimals)
-    return fail("bad_amount", "an amount is a decimal number with at most " + std::to_string(decimals) +
+    return fail(payment_errc::bad_amount, "an amount is a decimal number with at most " + std::to_string(decimals) +
                                   " decimals, e.g. 0.25");
   frac.append(decimals - frac.size(), '0');
   std::string atomic = whole + frac;
   atomic.erase(0, std::min(atomic.find_first_not_of('0'), atomic.size() - 1));
   auto v = crypto::parse_uint256(atomic);
-  if (!v) return fail("bad_amount", "the amount is too large");
+  if (!v) return fail(payment_errc::bad_amount, "the amount is too large");
   return *v;
 }
 

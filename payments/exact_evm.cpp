@@ -46,7 +46,7 @@ std::uint64_t to_u64(const crypto::uint256& v) {
   return out;
 }
 
-failure malformed(const std::string& what) { return failure{"malformed_payment", what}; }
+failure malformed(const std::string& what) { return failure{payment_errc::malformed_payment, what}; }
 
 result<std::string> text_field(const json& obj, const char* name) {
   auto it = obj.find(name);

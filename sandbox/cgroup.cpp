@@ -19,11 +19,11 @@ namespace {
 
 result<void> write_file(const std::string& path, const std::string& value) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return fail("cgroup_unavailable", "open " + path + ": " + std::strerror(errno));
+  if (fd < 0) return fail(sandbox_errc::cgroup_unavailable, "open " + path + ": " + std::strerror(errno));
   bool ok = ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
   int err = errno;
   ::close(fd);
-  if (!ok) return fail("cgroup_unavailable", "write " + path + ": " + std::strerror(err));
+  if (!ok) return fail(sandbox_errc::cgroup_unavailable, "write " + path + ": " + std::strerror(err));
   return {};
 }
 
@@ -67,7 +67,7 @@ int open_file(const std::string& path, int flags) { return ::open(path.c_str(), 
 
 result<void> make_dir(const std::string& path) {
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
-    return fail("cgroup_unavailable", "mkdir " + path + ": " + std::strerror(errno));
+    return fail(sandbox_errc::cgroup_unavailable, "mkdir " + path + ": " + std::strerror(errno));
   return {};
 }
 
@@ -153,7 +153,7 @@ result<std::unique_ptr<cgroup>> cgroup::create(const std::string& name, const li
   }
 
   if (m.memory.empty() || m.pids.empty())
-    return fail("cgroup_unavailable", "no usable cgroup v2 controllers and no v1 memory/pids hierarchy");
+    return fail(sandbox_errc::cgroup_unavailable, "no usable cgroup v2 controllers and no v1 memory/pids hierarchy");
   auto sub = [&](const std::string& mount) -> result<std::string> {
     std::string base = mount + "/hearth";
     if (auto r = make_dir(base); !r) return r.error();
@@ -189,7 +189,7 @@ result<std::unique_ptr<cgroup>> cgroup::create(const std::string& name, const li
 result<void> cgroup::open_files() {
   for (const auto& dir : dirs_) {
     int fd = open_file(dir + "/cgroup.procs", O_WRONLY);
-    if (fd < 0) return fail("cgroup_unavailable", "open " + dir + "/cgroup.procs: " + std::strerror(errno));
+    if (fd < 0) return fail(sandbox_errc::cgroup_unavailable, "open " + dir + "/cgroup.procs: " + std::strerror(errno));
     procs_fds_.push_back(fd);
   }
   if (v2_) {
@@ -229,7 +229,7 @@ result<void> cgroup::add(pid_t pid) {
   std::string p = std::to_string(pid);
   for (std::size_t i = 0; i < procs_fds_.size(); ++i)
     if (::write(procs_fds_[i], p.data(), p.size()) != static_cast<ssize_t>(p.size()))
-      return fail("cgroup_unavailable", "write " + dirs_[i] + "/cgroup.procs: " + std::strerror(errno));
+      return fail(sandbox_errc::cgroup_unavailable, "write " + dirs_[i] + "/cgroup.procs: " + std::strerror(errno));
   return {};
 }
 

@@ -29,7 +29,7 @@ result<elf_info> read_elf_header(std::string_view bytes) {
   constexpr std::size_t header_size = 20;
   const auto* header = reinterpret_cast<const unsigned char*>(bytes.data());
   if (bytes.size() < header_size || std::memcmp(header, ELFMAG, SELFMAG) != 0)
-    return fail("not_elf", "not an ELF executable");
+    return fail(sandbox_errc::not_elf, "not an ELF executable");
   elf_info info;
   info.is_64bit = header[EI_CLASS] == ELFCLASS64;
   info.little_endian = header[EI_DATA] == ELFDATA2LSB;
@@ -45,7 +45,7 @@ result<elf_info> read_elf_header(std::string_view bytes) {
 
 result<elf_info> read_elf_info(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("file_unreadable", path + ": " + std::strerror(errno));
+  if (!in) return fail(sandbox_errc::file_unreadable, path + ": " + std::strerror(errno));
   char header[20] = {};
   in.read(header, sizeof header);
   auto info = read_elf_header(std::string_view(header, static_cast<std::size_t>(in.gcount())));

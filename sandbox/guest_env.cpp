@@ -66,12 +66,12 @@ bool local_environments::exists(const std::string& id) const {
 }
 
 result<void> local_environments::create(const std::string& id, const environment_spec& spec) {
-  if (!valid_id(id)) return fail("bad_guest_id", "invalid guest id");
+  if (!valid_id(id)) return fail(couch_errc::bad_guest_id, "invalid guest id");
   std::error_code ec;
   fs::create_directories(home(id), ec);
-  if (ec) return fail("environment_failed", "cannot create " + home(id) + ": " + ec.message());
+  if (ec) return fail(couch_errc::environment_failed, "cannot create " + home(id) + ": " + ec.message());
   if (::geteuid() == 0 && ::chown(home(id).c_str(), outside_uid(), outside_uid()) != 0)
-    return fail("environment_failed", "cannot hand " + home(id) + " to the sandbox uid");
+    return fail(couch_errc::environment_failed, "cannot hand " + home(id) + " to the sandbox uid");
   ::chmod(home(id).c_str(), 0700);
   auto env = ensure(id, spec);
   if (!env) return env.error();
@@ -80,7 +80,7 @@ result<void> local_environments::create(const std::string& id, const environment
 
 result<std::shared_ptr<local_environments::live_env>> local_environments::ensure(const std::string& id,
                                                                                  const environment_spec& spec) {
-  if (!exists(id)) return fail("environment_missing", "the guest's environment does not exist");
+  if (!exists(id)) return fail(couch_errc::environment_missing, "the guest's environment does not exist");
   std::lock_guard lock(mu_);
   auto it = live_.find(id);
   if (it != live_.end() && it->second->zygote->alive()) return it->second;
@@ -91,7 +91,7 @@ result<std::shared_ptr<local_environments::live_env>> local_environments::ensure
   auto env = std::make_shared<live_env>();
   // Internet only through a network namespace of the environment's own: never the host's.
   if (spec.network && !user_network::available())
-    return fail("isolation_unavailable", "user-network: slirp4netns is not installed, and a guest with internet "
+    return fail(sandbox_errc::isolation_unavailable, "user-network: slirp4netns is not installed, and a guest with internet "
                                          "never shares the host's network namespace");
   if (spec.disk_mb > 0) {
     auto quota = mount_quota(base_ + "/" + id + "/disk.img", home(id), spec.disk_mb, outside_uid());
@@ -155,7 +155,7 @@ launch_spec command_spec(const environment_spec& env, std::vector<std::string> a
 }  // namespace
 
 result<run_report> local_environments::exec(const std::string& id, const environment_spec& spec, guest_exec request) {
-  if (request.argv.empty()) return fail("bad_command", "nothing to run");
+  if (request.argv.empty()) return fail(couch_errc::bad_command, "nothing to run");
   auto env = ensure(id, spec);
   if (!env) return env.error();
   launch_spec command = command_spec(spec, std::move(request.argv), std::max<std::uint64_t>(1, request.timeout_secs));
@@ -199,7 +199,7 @@ result<std::unique_ptr<terminal>> local_environments::open_terminal(const std::s
 }
 
 result<void> local_environments::destroy(const std::string& id) {
-  if (!valid_id(id)) return fail("bad_guest_id", "invalid guest id");
+  if (!valid_id(id)) return fail(couch_errc::bad_guest_id, "invalid guest id");
   std::shared_ptr<live_env> env;
   {
     std::lock_guard lock(mu_);
@@ -218,7 +218,7 @@ result<void> local_environments::destroy(const std::string& id) {
   if (auto gone = unmount(home(id)); !gone) return gone;
   std::error_code ec;
   fs::remove_all(base_ + "/" + id, ec);
-  if (ec) return fail("environment_failed", "cannot remove " + base_ + "/" + id + ": " + ec.message());
+  if (ec) return fail(couch_errc::environment_failed, "cannot remove " + base_ + "/" + id + ": " + ec.message());
   return {};
 }
 

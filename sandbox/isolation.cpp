@@ -53,7 +53,7 @@ result<void> waive_isolation_steps(const std::string& names) {
     for (auto s : all_steps)
       if (item == step_name(s)) mask |= bit(s), known = true;
     if (!known)
-      return fail("unknown_isolation_step", item + " is not a step that may be waived (cgroup, landlock, disk-quota)");
+      return fail(sandbox_errc::unknown_isolation_step, item + " is not a step that may be waived (cgroup, landlock, disk-quota)");
   }
   waived_mask = mask;
   return {};
@@ -70,7 +70,7 @@ std::vector<std::string> waived_isolation_steps() {
 
 result<void> step_missing(isolation_step s, const std::string& why) {
   if (!is_waived(s))
-    return fail("isolation_unavailable", std::string(step_name(s)) + " cannot be applied on this host (" + why +
+    return fail(sandbox_errc::isolation_unavailable, std::string(step_name(s)) + " cannot be applied on this host (" + why +
                                              "); refusing to start without it (the operator may waive it with "
                                              "--sandbox-allow-weaker " + step_name(s) + ")");
   if (!(warned_mask.fetch_or(bit(s)) & bit(s)))

@@ -96,11 +96,11 @@ int run_fs_op(const fs_op& op) {
 result<void> write_proc(pid_t pid, const char* file, const std::string& value) {
   std::string path = "/proc/" + std::to_string(pid) + "/" + file;
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return fail("sandbox_setup_failed", "open " + path + ": " + std::strerror(errno));
+  if (fd < 0) return fail(sandbox_errc::sandbox_setup_failed, "open " + path + ": " + std::strerror(errno));
   bool ok = ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
   int err = errno;
   ::close(fd);
-  if (!ok) return fail("sandbox_setup_failed", "write " + path + " '" + value + "': " + std::strerror(err));
+  if (!ok) return fail(sandbox_errc::sandbox_setup_failed, "write " + path + " '" + value + "': " + std::strerror(err));
   return {};
 }
 
@@ -232,7 +232,7 @@ fd_list::~fd_list() {
 
 result<void> make_pipes(fd_list& guard, std::initializer_list<int*> pairs) {
   for (int* pair : pairs) {
-    if (::pipe2(pair, O_CLOEXEC) != 0) return fail("sandbox_setup_failed", std::string("pipe2: ") + std::strerror(errno));
+    if (::pipe2(pair, O_CLOEXEC) != 0) return fail(sandbox_errc::sandbox_setup_failed, std::string("pipe2: ") + std::strerror(errno));
     guard.fds.insert(guard.fds.end(), {pair[0], pair[1]});
   }
   return {};
@@ -245,18 +245,18 @@ result<pid_t> clone_into_namespaces(bool network, int& pidfd) {
   args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) return fail("sandbox_setup_failed", std::string("clone3(namespaces): ") + std::strerror(errno));
+  if (pid < 0) return fail(sandbox_errc::sandbox_setup_failed, std::string("clone3(namespaces): ") + std::strerror(errno));
   return static_cast<pid_t>(pid);
 }
 
 result<void> check_executable(const std::string& path) {
   auto elf = read_elf_info(path);
   if (elf && !host_can_run(*elf))
-    return fail("unsupported_architecture", path + " is built for " + elf->arch + "; this host runs " + host_arch());
-  if (!elf && elf.error().code != "not_elf") return elf.error();
-  if (::access(path.c_str(), R_OK) != 0) return fail("file_unreadable", path + ": " + std::strerror(errno));
+    return fail(offer_errc::unsupported_architecture, path + " is built for " + elf->arch + "; this host runs " + host_arch());
+  if (!elf && elf.error().code != sandbox_errc::not_elf) return elf.error();
+  if (::access(path.c_str(), R_OK) != 0) return fail(sandbox_errc::file_unreadable, path + ": " + std::strerror(errno));
   if (::mkdir(root_base, 0700) != 0 && errno != EEXIST)
-    return fail("sandbox_setup_failed", std::string("mkdir ") + root_base + ": " + std::strerror(errno));
+    return fail(sandbox_errc::sandbox_setup_failed, std::string("mkdir ") + root_base + ": " + std::strerror(errno));
   return {};
 }
 
@@ -286,8 +286,8 @@ result<void> await_exec(int errpipe_fd, const std::function<std::string(const ch
   while ((n = ::read(errpipe_fd, &e, sizeof e)) < 0 && errno == EINTR) {
   }
   if (n == sizeof e && e.step == s_execve)  // the sandbox stood; the program itself cannot run
-    return fail("program_not_runnable", describe_error(e));
-  if (n == sizeof e) return fail("sandbox_setup_failed", describe_error(e));
+    return fail(sandbox_errc::program_not_runnable, describe_error(e));
+  if (n == sizeof e) return fail(sandbox_errc::sandbox_setup_failed, describe_error(e));
   return {};
 }
 

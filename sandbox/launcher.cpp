@@ -46,7 +46,7 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
   else if (auto waived = step_missing(isolation_step::cgroup, group.error().message); !waived) return waived.error();
   // A run with network gets internet through a namespace of its own, never the host's (and its loopback).
   if (spec.lim.network && !user_network::available())
-    return fail("isolation_unavailable", "user-network: slirp4netns is not installed, and a run with network "
+    return fail(sandbox_errc::isolation_unavailable, "user-network: slirp4netns is not installed, and a run with network "
                                          "never shares the host's network namespace");
 
   std::vector<std::string> argv{spec.argv0};
@@ -82,7 +82,7 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
     if (!net) return abort_child(net.error());
     proc->net = std::move(*net);
   }
-  if (::write(sync[1], "g", 1) != 1) return abort_child(fail("sandbox_setup_failed", "write(sync pipe) failed"));
+  if (::write(sync[1], "g", 1) != 1) return abort_child(fail(sandbox_errc::sandbox_setup_failed, "write(sync pipe) failed"));
   ::close(errpipe[1]);
   guard.fds = {in[0], out[1], err[1], sync[0], sync[1], status[1], errpipe[0]};  // no longer ours to keep
   proc->status_fd = status[0];

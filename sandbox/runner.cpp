@@ -44,7 +44,7 @@ class stdin_feed {
   }
   result<void> open(const std::string& path) {
     file_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (file_ < 0) return fail("stdin_unreadable", "the request body is gone: " + path);
+    if (file_ < 0) return fail(sandbox_errc::stdin_unreadable, "the request body is gone: " + path);
     return {};
   }
   // The bytes still to write; empty at the end.

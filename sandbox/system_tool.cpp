@@ -22,7 +22,7 @@ std::string find_system_tool(const std::string& name) {
 
 result<void> run_system_tool(std::vector<std::string> argv) {
   std::string path = find_system_tool(argv[0]);
-  if (path.empty()) return fail("tool_missing", argv[0] + " is not installed");
+  if (path.empty()) return fail(sandbox_errc::tool_missing, argv[0] + " is not installed");
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -33,12 +33,12 @@ result<void> run_system_tool(std::vector<std::string> argv) {
   pid_t pid;
   int err = ::posix_spawn(&pid, path.c_str(), &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) return fail("tool_failed", "cannot start " + path + ": " + std::strerror(err));
+  if (err != 0) return fail(sandbox_errc::tool_failed, "cannot start " + path + ": " + std::strerror(err));
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return fail("tool_failed", argv[0] + " " + argv.back() + " failed (status " + std::to_string(status) + ")");
+    return fail(sandbox_errc::tool_failed, argv[0] + " " + argv.back() + " failed (status " + std::to_string(status) + ")");
   return {};
 }
 

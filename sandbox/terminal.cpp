@@ -25,18 +25,18 @@ constexpr std::size_t max_pending_input = 1u << 20;
 result<pty_pair> open_pty(std::uint16_t cols, std::uint16_t rows) {
   pty_pair p;
   p.master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (p.master < 0) return fail("terminal_failed", std::string("posix_openpt: ") + std::strerror(errno));
+  if (p.master < 0) return fail(sandbox_errc::terminal_failed, std::string("posix_openpt: ") + std::strerror(errno));
   char name[128];
   if (::grantpt(p.master) != 0 || ::unlockpt(p.master) != 0 || ::ptsname_r(p.master, name, sizeof name) != 0) {
     int err = errno;
     ::close(p.master);
-    return fail("terminal_failed", std::string("unlockpt/ptsname: ") + std::strerror(err));
+    return fail(sandbox_errc::terminal_failed, std::string("unlockpt/ptsname: ") + std::strerror(err));
   }
   p.slave = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (p.slave < 0) {
     int err = errno;
     ::close(p.master);
-    return fail("terminal_failed", std::string("open ") + name + ": " + std::strerror(err));
+    return fail(sandbox_errc::terminal_failed, std::string("open ") + name + ": " + std::strerror(err));
   }
   winsize ws{rows, cols, 0, 0};
   ::ioctl(p.master, TIOCSWINSZ, &ws);

@@ -29,13 +29,13 @@ bool user_network::available() { return !find_system_tool("slirp4netns").empty()
 
 result<std::unique_ptr<user_network>> user_network::attach(pid_t pid, bool host_loopback) {
   std::string path = find_system_tool("slirp4netns");
-  if (path.empty()) return fail("network_unavailable", "slirp4netns is not installed");
+  if (path.empty()) return fail(sandbox_errc::network_unavailable, "slirp4netns is not installed");
   int ready[2], exit_pipe[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) return fail("network_unavailable", std::string("pipe2: ") + std::strerror(errno));
+  if (::pipe2(ready, O_CLOEXEC) != 0) return fail(sandbox_errc::network_unavailable, std::string("pipe2: ") + std::strerror(errno));
   if (::pipe2(exit_pipe, O_CLOEXEC) != 0) {
     ::close(ready[0]);
     ::close(ready[1]);
-    return fail("network_unavailable", std::string("pipe2: ") + std::strerror(errno));
+    return fail(sandbox_errc::network_unavailable, std::string("pipe2: ") + std::strerror(errno));
   }
   // The helper keeps its ends at 3 (ready) and 4 (exit) across exec.
   posix_spawn_file_actions_t actions;
@@ -63,13 +63,13 @@ result<std::unique_ptr<user_network>> user_network::attach(pid_t pid, bool host_
   if (err != 0) {
     net->helper_ = -1;
     ::close(ready[0]);
-    return fail("network_unavailable", std::string("cannot start slirp4netns: ") + std::strerror(err));
+    return fail(sandbox_errc::network_unavailable, std::string("cannot start slirp4netns: ") + std::strerror(err));
   }
   pollfd p{ready[0], POLLIN, 0};
   char byte = 0;
   bool up = ::poll(&p, 1, ready_timeout_ms) == 1 && ::read(ready[0], &byte, 1) == 1;
   ::close(ready[0]);
-  if (!up) return fail("network_unavailable", "slirp4netns did not bring the interface up");  // the destructor ends it
+  if (!up) return fail(sandbox_errc::network_unavailable, "slirp4netns did not bring the interface up");  // the destructor ends it
   return net;
 }
 

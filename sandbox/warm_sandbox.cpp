@@ -300,7 +300,7 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   int sync[2], errpipe[2], sv[2];
   if (auto piped = make_pipes(guard, {sync, errpipe}); !piped) return piped.error();
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-    return fail("sandbox_setup_failed", std::string("socketpair: ") + std::strerror(errno));
+    return fail(sandbox_errc::sandbox_setup_failed, std::string("socketpair: ") + std::strerror(errno));
   guard.fds.push_back(sv[1]);
 
   int pidfd = -1;
@@ -328,7 +328,7 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   if (auto r = map_ids(z->pid_); !r) return r.error();  // the destructor ends the zygote
   if (z->group_)
     if (auto r = z->group_->add(z->pid_); !r) return r.error();
-  if (::write(sync[1], "g", 1) != 1) return fail("sandbox_setup_failed", "write(sync pipe) failed");
+  if (::write(sync[1], "g", 1) != 1) return fail(sandbox_errc::sandbox_setup_failed, "write(sync pipe) failed");
   ::close(errpipe[1]);
   guard.fds = {sync[0], sync[1], errpipe[0], sv[1]};
   if (auto ready = await_exec(errpipe[0], [&](const child_error& e) { return describe(e, &p); }); !ready)
@@ -356,7 +356,7 @@ bool warm_sandbox::await_exit(std::chrono::milliseconds timeout) const {
 bool warm_sandbox::alive() const { return !await_exit(std::chrono::milliseconds(0)); }
 
 result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spec& spec) {
-  if (spec.lim.network != network_) return fail("sandbox_setup_failed", "warm sandbox network setting differs");
+  if (spec.lim.network != network_) return fail(sandbox_errc::sandbox_setup_failed, "warm sandbox network setting differs");
   std::string payload(sizeof(request_header), '\0');
   request_header h{};
   h.argc = static_cast<std::uint32_t>(1 + spec.args.size());
@@ -381,7 +381,7 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
   for (const auto& a : spec.args) append(a);
   for (const auto& e : spec.env) append(e);
   if (payload.size() > max_request || 1 + std::size_t{h.argc} + h.envc > max_strings)
-    return fail("request_too_large", "arguments and environment exceed what a warm sandbox takes");
+    return fail(sandbox_errc::request_too_large, "arguments and environment exceed what a warm sandbox takes");
 
   auto proc = std::make_unique<sandboxed_process>();
   if (shared_tree_) {  // bounded, with everything else in the environment, by the zygote's group
@@ -391,7 +391,7 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
     proc->group = std::move(*group);
     proc->group_home = run_groups_;
   } else {
-    return fail("cgroup_unavailable", group.error().message);  // a warm run is bounded by its cgroup
+    return fail(sandbox_errc::cgroup_unavailable, group.error().message);  // a warm run is bounded by its cgroup
   }
 
   fd_list guard;
@@ -420,14 +420,14 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
     c->cmsg_len = CMSG_LEN(sizeof child_fds);
     std::memcpy(CMSG_DATA(c), child_fds, sizeof child_fds);
     if (::sendmsg(socket_, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(payload.size()))
-      return fail("sandbox_gone", std::string("warm sandbox unreachable: ") + std::strerror(errno));
+      return fail(sandbox_errc::sandbox_gone, std::string("warm sandbox unreachable: ") + std::strerror(errno));
 
     auto answer = receive(socket_, &r, sizeof r, 1);
-    if (answer.size != sizeof r) return fail("sandbox_gone", "warm sandbox ended before answering");
+    if (answer.size != sizeof r) return fail(sandbox_errc::sandbox_gone, "warm sandbox ended before answering");
     if (answer.fd_total == 1) pidfd = answer.fds[0];
   }
   if (r.err != 0 || pidfd < 0)
-    return fail("sandbox_setup_failed", std::string("clone3(run in warm sandbox): ") + std::strerror(r.err));
+    return fail(sandbox_errc::sandbox_setup_failed, std::string("clone3(run in warm sandbox): ") + std::strerror(r.err));
   proc->pidfd = pidfd;
   proc->pid = pid_of_pidfd(pidfd);
   proc->shared_tree = shared_tree_;
@@ -437,10 +437,10 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
     ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
     return f;
   };
-  if (proc->pid <= 0) return abort_run(fail("sandbox_setup_failed", "no pid for the run's pidfd"));
+  if (proc->pid <= 0) return abort_run(fail(sandbox_errc::sandbox_setup_failed, "no pid for the run's pidfd"));
   if (proc->group)
     if (auto added = proc->group->add(proc->pid); !added) return abort_run(added.error());
-  if (::write(sync[1], "g", 1) != 1) return abort_run(fail("sandbox_setup_failed", "write(sync pipe) failed"));
+  if (::write(sync[1], "g", 1) != 1) return abort_run(fail(sandbox_errc::sandbox_setup_failed, "write(sync pipe) failed"));
   ::close(errpipe[1]);
   guard.fds = {in[0], out[1], err[1], status[1], sync[0], sync[1], errpipe[0]};
   proc->stdin_fd = in[1];
@@ -513,7 +513,7 @@ result<std::unique_ptr<sandboxed_process>> warm_pool::launch(const launch_spec& 
   for (bool fresh : {false, true}) {
     auto sandbox = acquire(key, spec, fresh);
     if (!sandbox) {
-      if (sandbox.error().code == "unsupported_architecture" || sandbox.error().code == "file_unreadable")
+      if (sandbox.error().code == offer_errc::unsupported_architecture || sandbox.error().code == sandbox_errc::file_unreadable)
         return sandbox.error();
       static std::atomic<bool> warned{false};
       if (!warned.exchange(true))
@@ -521,13 +521,13 @@ result<std::unique_ptr<sandboxed_process>> warm_pool::launch(const launch_spec& 
       return sandbox::launch(spec);
     }
     auto run = (*sandbox)->launch(spec);
-    if (run || run.error().code != "sandbox_gone") {
-      if (!run && (run.error().code == "cgroup_unavailable" || run.error().code == "request_too_large"))
+    if (run || run.error().code != sandbox_errc::sandbox_gone) {
+      if (!run && (run.error().code == sandbox_errc::cgroup_unavailable || run.error().code == sandbox_errc::request_too_large))
         return sandbox::launch(spec);
       return run;
     }
   }
-  return fail("sandbox_setup_failed", "warm sandbox died twice in a row");
+  return fail(sandbox_errc::sandbox_setup_failed, "warm sandbox died twice in a row");
 }
 
 }  // namespace hearth::sandbox

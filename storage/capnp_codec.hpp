@@ -28,7 +28,7 @@ inline kj::ArrayPtr<const kj::byte> data_of(const std::string& s) {
 template <class Schema, class F>
 auto decode_message(std::string_view bytes, F&& f) -> result<decltype(f(std::declval<typename Schema::Reader>()))> {
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0)
-    return fail("record_corrupt", "record size is not a whole number of words");
+    return fail(storage_errc::record_corrupt, "record size is not a whole number of words");
   kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
   std::memcpy(words.begin(), bytes.data(), bytes.size());
   try {
@@ -37,7 +37,7 @@ auto decode_message(std::string_view bytes, F&& f) -> result<decltype(f(std::dec
     capnp::FlatArrayMessageReader reader(words, limits);
     return f(reader.getRoot<Schema>());
   } catch (const kj::Exception& e) {
-    return fail("record_corrupt", std::string("malformed record: ") + e.getDescription().cStr());
+    return fail(storage_errc::record_corrupt, std::string("malformed record: ") + e.getDescription().cStr());
   }
 }
 

@@ -67,16 +67,16 @@ std::string canonical_offer(const offer& o) {
 
 result<offer> decode_canonical_offer(const std::string& bytes) {
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0 || bytes.size() > (1u << 20))
-    return fail("bad_offer", "an offer is a canonical Cap'n Proto struct of whole words, at most 1 MiB");
+    return fail(offer_errc::bad_offer, "an offer is a canonical Cap'n Proto struct of whole words, at most 1 MiB");
   kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
   std::memcpy(words.begin(), bytes.data(), bytes.size());
   try {
     kj::ArrayPtr<const capnp::word> segments[1] = {words};
     capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1));
-    if (!reader.isCanonical()) return fail("offer_not_canonical", "the offer is not in canonical form");
+    if (!reader.isCanonical()) return fail(offer_errc::offer_not_canonical, "the offer is not in canonical form");
     return read_offer(reader.getRoot<Offer>());
   } catch (const kj::Exception& e) {
-    return fail("bad_offer", std::string("malformed offer: ") + e.getDescription().cStr());
+    return fail(offer_errc::bad_offer, std::string("malformed offer: ") + e.getDescription().cStr());
   }
 }
 
@@ -96,7 +96,7 @@ result<stored_offer> decode_stored(const std::string& hash, const std::string& r
   });
   if (!parts) return parts.error();
   auto body = decode_canonical_offer(std::get<0>(*parts));
-  if (!body) return fail("record_corrupt", "stored offer " + hash + ": " + body.error().message);
+  if (!body) return fail(storage_errc::record_corrupt, "stored offer " + hash + ": " + body.error().message);
   return stored_offer{hash, std::get<0>(*parts), std::get<1>(*parts), std::get<2>(*parts), std::move(*body)};
 }
 }  // namespace

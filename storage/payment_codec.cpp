@@ -125,7 +125,7 @@ result<bool> nonce_used(const store& db, const std::string& payer, const std::st
 result<void> claim_payment(store& db, const payment_record& p) {
   auto used = nonce_used(db, p.payer, p.nonce);
   if (!used) return used.error();
-  if (*used) return fail("payment_replayed", "this payment's nonce has already been used");
+  if (*used) return fail(payment_errc::payment_replayed, "this payment's nonce has already been used");
   write_batch batch;
   batch.put(column::nonces, nonce_key(p.payer, p.nonce), p.id);
   put_payment(batch, p);

@@ -16,10 +16,10 @@ constexpr std::string_view names[column_count] = {"meta", "offers", "executables
 failure from_status(const rocksdb::Status& s, std::string_view what) {
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
-    return fail("data_dir_locked", msg + " (is another hearth node using this data dir?)");
-  if (s.IsCorruption()) return fail("storage_corruption", msg);
-  if (s.IsBusy() || s.IsTryAgain()) return fail("storage_busy", msg);
-  return fail("storage_error", msg);
+    return fail(storage_errc::data_dir_locked, msg + " (is another hearth node using this data dir?)");
+  if (s.IsCorruption()) return fail(storage_errc::storage_corruption, msg);
+  if (s.IsBusy() || s.IsTryAgain()) return fail(storage_errc::storage_busy, msg);
+  return fail(storage_errc::storage_error, msg);
 }
 
 }  // namespace
@@ -51,7 +51,7 @@ struct store::impl {
 result<std::unique_ptr<store>> store::open(const options& opts) {
   std::error_code ec;
   std::filesystem::create_directories(opts.path, ec);
-  if (ec) return fail("data_dir_unwritable", opts.path + ": " + ec.message());
+  if (ec) return fail(storage_errc::data_dir_unwritable, opts.path + ": " + ec.message());
 
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
@@ -130,7 +130,7 @@ result<std::vector<key_value>> store::scan(column c, std::string_view prefix, st
 result<std::uint64_t> store::approximate_count(column c) const {
   std::uint64_t n = 0;
   if (!impl_->db->GetIntProperty(impl_->handle(c), "rocksdb.estimate-num-keys", &n))
-    return fail("storage_error", "estimate-num-keys unavailable");
+    return fail(storage_errc::storage_error, "estimate-num-keys unavailable");
   return n;
 }
 

@@ -48,7 +48,7 @@ struct start_counter {
 actors::child_spec counted_child(const std::string& name, caf::atom_value key, std::shared_ptr<start_counter> c) {
   return {name, key, [c](caf::actor_system& sys) -> result<caf::actor> {
             std::lock_guard<std::mutex> lock(c->m);
-            if (c->fail_next) return fail("start_failed", "refusing to start");
+            if (c->fail_next) return fail(hearth::sandbox_errc::sandbox_setup_failed, "refusing to start");
             int generation = ++c->starts;
             c->cv.notify_all();
             return sys.spawn(answer_generation, generation);
@@ -124,7 +124,7 @@ TEST_CASE("a child that cannot start fails the tree's start", "[supervisor]") {
   auto root = actors::spawn_root_supervisor(
       sys, {counted_child("ok", caf::atom("ok"), ok), counted_child("broken", caf::atom("broken"), broken)});
   REQUIRE_FALSE(root);
-  CHECK(root.error().code == "start_failed");
+  CHECK(root.error().code == hearth::sandbox_errc::sandbox_setup_failed);
   CHECK(root.error().message.find("broken") != std::string::npos);
   CHECK(ok->starts == 1);
 }

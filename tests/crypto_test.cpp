@@ -86,7 +86,7 @@ TEST_CASE("sha256 of a string and of a file", "[sha256]") {
   CHECK(to_hex(sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   auto missing = sha256_file("/nonexistent/file");
   REQUIRE_FALSE(missing);
-  CHECK(missing.error().code == "file_unreadable");
+  CHECK(missing.error().code == hearth::sandbox_errc::file_unreadable);
 }
 
 TEST_CASE("hex decoding rejects malformed input", "[hex]") {
@@ -116,7 +116,7 @@ TEST_CASE("EIP-55 parsing", "[address]") {
   CHECK(parse_address("0xF39FD6E51AAD88F6F4CE6AB8827279CFFFB92266").ok());
   auto bad = parse_address("0xF39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
   REQUIRE_FALSE(bad);
-  CHECK(bad.error().code == "bad_address_checksum");
+  CHECK(bad.error().code == hearth::crypto_errc::bad_address_checksum);
   CHECK_FALSE(parse_address("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266").ok());
   CHECK_FALSE(parse_address("0x1234").ok());
 }
@@ -190,7 +190,7 @@ TEST_CASE("EIP-712 rejects malformed typed data with a reason", "[eip712]") {
   missing["message"].erase("nonce");
   auto r = eip712::digest(missing);
   REQUIRE_FALSE(r);
-  CHECK(r.error().code == "bad_typed_data");
+  CHECK(r.error().code == hearth::crypto_errc::bad_typed_data);
   CHECK_FALSE(eip712::digest(json::array()).ok());
 }
 
@@ -230,7 +230,7 @@ TEST_CASE("signatures: v normalisation and high-s rejection", "[secp256k1]") {
   std::copy(high.begin(), high.end(), bytes.begin() + 32);
   auto rejected = signature::from_bytes(bytes.data(), bytes.size());
   REQUIRE_FALSE(rejected);
-  CHECK(rejected.error().code == "high_s_signature");
+  CHECK(rejected.error().code == hearth::crypto_errc::high_s_signature);
   bytes[64] = 29;
   CHECK_FALSE(signature::from_bytes(bytes.data(), bytes.size()).ok());
   CHECK_FALSE(signature::from_bytes(bytes.data(), 64).ok());
@@ -282,7 +282,7 @@ TEST_CASE("random bytes are drawn or the draw fails: a failed generator's buffer
   hearth::test::failing_rng broken;
   auto failed = hearth::crypto::random_hex(16);
   REQUIRE_FALSE(failed);
-  CHECK(failed.error().code == "rng_failure");
+  CHECK(failed.error().code == hearth::crypto_errc::rng_failure);
   unsigned char buf[8] = {1, 2, 3, 4, 5, 6, 7, 8};
   CHECK_FALSE(hearth::crypto::random_fill(buf, sizeof buf));
   for (unsigned char c : buf) CHECK(c == 0);  // wiped, not left half-random

@@ -82,7 +82,7 @@ TEST_CASE("a busy port is a clear start failure", "[http]") {
   auto first = start(h);
   auto second = http_server::start("127.0.0.1:" + std::to_string(first->port()), {}, h.handler());
   REQUIRE_FALSE(second);
-  CHECK(second.error().code == "listen_failed");
+  CHECK(second.error().code == hearth::http_errc::listen_failed);
 }
 
 TEST_CASE("keep-alive and pipelined requests are answered in order", "[http]") {
@@ -286,10 +286,10 @@ TEST_CASE("CGI output parsing (RFC 3875 section 6)", "[cgi]") {
   REQUIRE(redirect);
   CHECK(redirect->status == 302);
 
-  CHECK(parse_cgi_output("no blank line at all").error().code == "bad_cgi_output");
-  CHECK(parse_cgi_output("not a header\n\nbody").error().code == "bad_cgi_output");
-  CHECK(parse_cgi_output("Status: abc\n\n").error().code == "bad_cgi_output");
-  CHECK(parse_cgi_output("Status: 999\n\n").error().code == "bad_cgi_output");
+  CHECK(parse_cgi_output("no blank line at all").error().code == hearth::task_errc::bad_cgi_output);
+  CHECK(parse_cgi_output("not a header\n\nbody").error().code == hearth::task_errc::bad_cgi_output);
+  CHECK(parse_cgi_output("Status: abc\n\n").error().code == hearth::task_errc::bad_cgi_output);
+  CHECK(parse_cgi_output("Status: 999\n\n").error().code == hearth::task_errc::bad_cgi_output);
 }
 
 TEST_CASE("CGI request variables; payment headers never reach the program", "[cgi]") {
@@ -361,12 +361,12 @@ TEST_CASE("X-402-Key is honoured from loopback peers only, within X-402-Max", "[
     auto refused = sign_for_caller(read_payment_request(req), {r});
     INFO(peer);
     REQUIRE(!refused);
-    CHECK(refused.error().code == "x402_key_not_loopback");
+    CHECK(refused.error().code == hearth::payment_errc::x402_key_not_loopback);
   }
   req.remote_address = "127.0.0.1";
   req.headers = {{"X-402-Key", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"},
                  {"X-402-Max", "0.001"}};
   auto over = sign_for_caller(read_payment_request(req), {r});
   REQUIRE(!over);
-  CHECK(over.error().code == "over_max");
+  CHECK(over.error().code == hearth::payment_errc::over_max);
 }

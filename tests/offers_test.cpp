@@ -76,14 +76,14 @@ TEST_CASE("canonical offers round-trip and hash stably", "[offer]") {
 }
 
 TEST_CASE("malformed and non-canonical encodings are rejected", "[offer]") {
-  CHECK(storage::decode_canonical_offer("").error().code == "bad_offer");
-  CHECK(storage::decode_canonical_offer("1234567").error().code == "bad_offer");
+  CHECK(storage::decode_canonical_offer("").error().code == hearth::offer_errc::bad_offer);
+  CHECK(storage::decode_canonical_offer("1234567").error().code == hearth::offer_errc::bad_offer);
   CHECK_FALSE(storage::decode_canonical_offer(std::string(64, '\xff')).ok());
   auto key = *crypto::private_key::from_hex(owner_hex);
   std::string c = storage::canonical_offer(sample_offer(key, "x"));
   auto padded = storage::decode_canonical_offer(c + std::string(8, '\0'));  // trailing word: not canonical
   REQUIRE_FALSE(padded);
-  CHECK(padded.error().code == "offer_not_canonical");
+  CHECK(padded.error().code == hearth::offer_errc::offer_not_canonical);
 }
 
 TEST_CASE("a signed offer verifies; tampering and strangers are refused", "[offer]") {
@@ -98,17 +98,17 @@ TEST_CASE("a signed offer verifies; tampering and strangers are refused", "[offe
   cheaper.price_per_call = 1;
   auto tampered = actors::verify_signed_offer(storage::canonical_offer(cheaper), sign(key, canonical), policy_for(key));
   REQUIRE_FALSE(tampered);
-  CHECK(tampered.error().code == "bad_offer_signature");
+  CHECK(tampered.error().code == hearth::offer_errc::bad_offer_signature);
 
   std::string theirs = storage::canonical_offer(sample_offer(stranger, "x"));
   auto refused = actors::verify_signed_offer(theirs, sign(stranger, theirs), policy_for(key));
   REQUIRE_FALSE(refused);
-  CHECK(refused.error().code == "owner_not_accepted");
+  CHECK(refused.error().code == hearth::offer_errc::owner_not_accepted);
   auto policy = policy_for(key);
   policy.accepted_owners.push_back(stranger.to_address());
   CHECK(actors::verify_signed_offer(theirs, sign(stranger, theirs), policy).ok());
 
-  CHECK(actors::verify_signed_offer(canonical, "short", policy_for(key)).error().code == "bad_offer_signature");
+  CHECK(actors::verify_signed_offer(canonical, "short", policy_for(key)).error().code == hearth::offer_errc::bad_offer_signature);
 }
 
 TEST_CASE("limits, expiry and pricing are checked against the node", "[offer]") {
@@ -119,12 +119,12 @@ TEST_CASE("limits, expiry and pricing are checked against the node", "[offer]") 
     std::string c = storage::canonical_offer(o);
     return actors::verify_signed_offer(c, sign(key, c), policy_for(key));
   };
-  CHECK(check([](offer& o) { o.limits.ram_mb = 1 << 20; }).error().code == "limits_exceed_node");
-  CHECK(check([](offer& o) { o.limits.cpu_secs = 0; }).error().code == "bad_limits");
-  CHECK(check([](offer& o) { o.limits.network = true; }).error().code == "limits_exceed_node");
-  CHECK(check([](offer& o) { o.expires_at = 1700000000; }).error().code == "offer_expired");
-  CHECK(check([](offer& o) { o.price_per_second = 5; }).error().code == "bad_offer");
-  CHECK(check([](offer& o) { o.pay_to = std::string(20, '\0'); }).error().code == "bad_offer");
+  CHECK(check([](offer& o) { o.limits.ram_mb = 1 << 20; }).error().code == hearth::offer_errc::limits_exceed_node);
+  CHECK(check([](offer& o) { o.limits.cpu_secs = 0; }).error().code == hearth::offer_errc::bad_limits);
+  CHECK(check([](offer& o) { o.limits.network = true; }).error().code == hearth::offer_errc::limits_exceed_node);
+  CHECK(check([](offer& o) { o.expires_at = 1700000000; }).error().code == hearth::offer_errc::offer_expired);
+  CHECK(check([](offer& o) { o.price_per_second = 5; }).error().code == hearth::offer_errc::bad_offer);
+  CHECK(check([](offer& o) { o.pay_to = std::string(20, '\0'); }).error().code == hearth::offer_errc::bad_offer);
   CHECK(check([](offer& o) { o.expires_at = 1800000000; }).ok());
 }
 
@@ -151,7 +151,7 @@ TEST_CASE("the registry stores, serves, lists and passivates offers", "[offer][r
 
   auto put = [&](const offer& o, std::string body) {
     std::string c = storage::canonical_offer(o);
-    result<stored_offer> out = fail("no_reply", "");
+    result<stored_offer> out = fail(hearth::http_errc::node_unavailable, "no reply");
     self->request(*registry, 10s, put_atom::value, offer_upload{c, sign(key, c), std::move(body)})
         .receive([&](stored_offer& s) { out = s; }, [&](caf::error& e) { out = to_failure(e, sys.render(e)); });
     return out;
@@ -167,13 +167,13 @@ TEST_CASE("the registry stores, serves, lists and passivates offers", "[offer][r
 
   offer other = o;
   other.name = "other";
-  CHECK(put(other, exe.substr(1)).error().code == "executable_size_mismatch");
+  CHECK(put(other, exe.substr(1)).error().code == hearth::offer_errc::executable_size_mismatch);
   offer wrong_arch = o;
   wrong_arch.arch = "aarch64";
-  CHECK(put(wrong_arch, exe).error().code == "arch_mismatch");
+  CHECK(put(wrong_arch, exe).error().code == hearth::offer_errc::arch_mismatch);
   offer unknown_exe = o;
   unknown_exe.executable_sha256 = std::string(32, 'z');
-  CHECK(put(unknown_exe, "").error().code == "executable_missing");
+  CHECK(put(unknown_exe, "").error().code == hearth::offer_errc::executable_missing);
 
   std::uint64_t live = 0;
   self->request(*registry, 10s, get_atom::value, stored->hash)
@@ -183,7 +183,7 @@ TEST_CASE("the registry stores, serves, lists and passivates offers", "[offer][r
 
   self->request(*registry, 10s, get_atom::value, std::string(64, '0'))
       .receive([](stored_offer&) { FAIL("found a missing offer"); },
-               [&](caf::error& e) { CHECK(to_failure(e, "").code == "offer_not_found"); });
+               [&](caf::error& e) { CHECK(to_failure(e, "").code == hearth::offer_errc::offer_not_found); });
   self->request(*registry, 10s, list_atom::value, std::string(), std::uint32_t{10})
       .receive([&](std::vector<stored_offer>& v) { CHECK(v.size() == 1); }, [](caf::error&) { FAIL("list failed"); });
   self->send_exit(*registry, caf::exit_reason::user_shutdown);

@@ -154,9 +154,9 @@ TEST_CASE("malformed payment headers are refused before any check", "[x402]") {
   std::string url = good;
   std::replace(url.begin(), url.end(), '+', '-');
   std::replace(url.begin(), url.end(), '/', '_');
-  if (url != good) CHECK(decode_payment(url).error().code == "malformed_payment");
-  CHECK(decode_payment("not base64!").error().code == "malformed_payment");
-  CHECK(decode_payment(crypto::base64_encode("[1,2]")).error().code == "malformed_payment");
+  if (url != good) CHECK(decode_payment(url).error().code == hearth::payment_errc::malformed_payment);
+  CHECK(decode_payment("not base64!").error().code == hearth::payment_errc::malformed_payment);
+  CHECK(decode_payment(crypto::base64_encode("[1,2]")).error().code == hearth::payment_errc::malformed_payment);
   auto no_0x = signed_payload(1);
   no_0x["payload"]["authorization"]["nonce"] = std::string(vector_nonce).substr(2);
   auto r = decode_payment(header_of(no_0x));
@@ -190,6 +190,6 @@ TEST_CASE("a buyer signs nothing when no nonce can be drawn", "[x402][rng]") {
   hearth::test::failing_rng broken;
   auto payload = payment_payload(o, *key, now);
   REQUIRE_FALSE(payload);
-  CHECK(payload.error().code == "rng_failure");
+  CHECK(payload.error().code == hearth::crypto_errc::rng_failure);
   CHECK_FALSE(sign_payment(o, *key, now));
 }

@@ -24,7 +24,7 @@ TEST_CASE("non-ELF and foreign-architecture files are refused", "[elf]") {
   std::ofstream(dir.file("script")) << "#!/bin/sh\necho hi\n";
   auto script = read_elf_info(dir.file("script"));
   REQUIRE_FALSE(script);
-  CHECK(script.error().code == "not_elf");
+  CHECK(script.error().code == hearth::sandbox_errc::not_elf);
 
   // A minimal little-endian 64-bit ELF header for a machine the host is not.
   std::string header(64, '\0');
@@ -237,11 +237,11 @@ TEST_CASE("foreign executables and missing files are refused before launch", "[s
   spec.executable = dir.file("foreign");
   auto r = run(spec, {});
   REQUIRE_FALSE(r);
-  CHECK(r.error().code == "unsupported_architecture");
+  CHECK(r.error().code == hearth::offer_errc::unsupported_architecture);
   spec.executable = dir.file("missing");
   auto missing = run(spec, {});
   REQUIRE_FALSE(missing);
-  CHECK(missing.error().code == "file_unreadable");
+  CHECK(missing.error().code == hearth::sandbox_errc::file_unreadable);
 }
 
 // ---- warm sandboxes: nothing carries from one run to the next ----
@@ -346,7 +346,7 @@ TEST_CASE("a warm sandbox that died is noticed, and the pool starts a fresh one"
   spec.args = {"exit", "3"};
   auto refused = (*sandbox)->launch(spec);
   REQUIRE_FALSE(refused);
-  CHECK(refused.error().code == "sandbox_gone");
+  CHECK(refused.error().code == hearth::sandbox_errc::sandbox_gone);
   CHECK_FALSE((*sandbox)->alive());
 
   // Through a pool: its sandbox killed between runs, the next run still runs warm.
@@ -491,7 +491,7 @@ TEST_CASE("a pooled cgroup serves its next run emptied and counting afresh", "[s
 TEST_CASE("a missing isolation step refuses the run unless the operator waived it by name", "[sandbox][isolation]") {
   auto refused = step_missing(isolation_step::cgroup, "no cgroup here");
   REQUIRE_FALSE(refused);
-  CHECK(refused.error().code == "isolation_unavailable");
+  CHECK(refused.error().code == hearth::sandbox_errc::isolation_unavailable);
   CHECK(refused.error().message.find("cgroup") == 0);
   CHECK_FALSE(waive_isolation_steps("cgroup,seccomp"));  // seccomp is never optional
   CHECK(waived_isolation_steps().empty());

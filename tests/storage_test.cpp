@@ -52,7 +52,7 @@ TEST_CASE("a second opener of the same data dir is refused clearly", "[storage]"
   o.path = dir.path();
   auto second = store::open(o);
   REQUIRE_FALSE(second);
-  CHECK(second.error().code == "data_dir_locked");
+  CHECK(second.error().code == hearth::storage_errc::data_dir_locked);
 }
 
 TEST_CASE("prefix scans page in key order", "[storage]") {
@@ -107,7 +107,7 @@ TEST_CASE("a corrupt stored record is an error value, not a crash", "[storage]")
     REQUIRE(db->put(column::meta, "node", garbage).ok());
     auto loaded = load_node_meta(*db);
     REQUIRE_FALSE(loaded);
-    CHECK(loaded.error().code == "record_corrupt");
+    CHECK(loaded.error().code == hearth::storage_errc::record_corrupt);
   }
 }
 
