@@ -17,7 +17,6 @@
 namespace hearth::actors {
 namespace {
 
-using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 constexpr std::size_t sweep_batch = 256;
 
 struct couch_data {
@@ -162,7 +161,7 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
       st.guest_ids.erase(it);
     }
   });
-  self->send(self, sweep_atom::value);
+  self->send(self, couch_sweep_atom::value);
   if (st.config.backend) self->delayed_send(self, st.config.sample_every, sample_atom::value);
   if (st.config.backend) {  // environments a stopped node left unfinished are built now
     auto guests = storage::list_guests(*db, "", 10000);
@@ -240,9 +239,9 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
         return to_guest(self, id, activate_atom::value, endpoint);
       },
       [self](usage_atom, const std::string& id, const guest_usage& u) { return to_guest(self, id, usage_atom::value, u); },
-      [self](sweep_atom) {
+      [self](couch_sweep_atom) {
         sweep(self);
-        self->delayed_send(self, self->state.config.sweep_every, sweep_atom::value);
+        self->delayed_send(self, self->state.config.sweep_every, couch_sweep_atom::value);
       },
       [self](sample_atom) {  // running environments' usage, whether or not their guests are active
         for (const auto& id : self->state.config.backend->running())

@@ -12,7 +12,6 @@
 namespace hearth::actors {
 namespace {
 
-using provisioned_atom = caf::atom_constant<caf::atom("provisd")>;
 
 struct guest_data {
   guest_record record;

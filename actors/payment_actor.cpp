@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "actors/payment_registry.hpp"
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
 #include "payments/exact_evm.hpp"
@@ -15,8 +14,6 @@ namespace hearth::actors {
 namespace {
 
 using nlohmann::json;
-using hold_expired_atom = caf::atom_constant<caf::atom("holdexp")>;
-using retry_atom = caf::atom_constant<caf::atom("retry")>;
 constexpr auto claim_timeout = std::chrono::seconds(30);
 
 struct payment_data {

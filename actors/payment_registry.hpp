@@ -27,7 +27,6 @@ class store;
 namespace hearth::actors {
 
 inline const caf::atom_value payment_registry_key = caf::atom("payments");
-using claim_atom = caf::atom_constant<caf::atom("claim")>;
 
 result<caf::actor> spawn_payment_registry(caf::actor_system& sys, storage::store& db, payment_settings settings);
 

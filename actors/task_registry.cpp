@@ -25,8 +25,6 @@
 namespace hearth::actors {
 namespace {
 
-using done_atom = caf::atom_constant<caf::atom("done")>;
-using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 constexpr auto sweep_interval = std::chrono::seconds(5);
 constexpr std::size_t sweep_page = 1000;
 
@@ -147,7 +145,7 @@ void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_p
     spdlog::error("task {}: final record not saved: {}", t.id, saved.error().message);
     t.error = "the task's record could not be stored";
   }
-  self->send(registry, done_atom::value, t);
+  self->send(registry, task_done_atom::value, t);
 }
 
 struct registry_state {
@@ -271,7 +269,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
   st.output_dir = config->output_dir.empty() ? "outputs" : config->output_dir;
   std::error_code ec;
   std::filesystem::create_directories(st.output_dir, ec);
-  self->delayed_send(self, sweep_interval, sweep_atom::value);
+  self->delayed_send(self, sweep_interval, task_sweep_atom::value);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     for (auto& [id, flag] : self->state.cancels) flag->store(true);
     self->quit(msg.reason);
@@ -290,7 +288,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
   });
   return {
       [self](run_atom, stored_offer& offer, task_input& in) { return run_task(self, offer, in); },
-      [self](done_atom, const task_record& t) { finish(self, t.id, t); },
+      [self](task_done_atom, const task_record& t) { finish(self, t.id, t); },
       [self](get_atom, const std::string& id) -> caf::result<task_record> {
         if (!crypto::is_hash_hex(id))
           return to_error(fail(task_errc::task_not_found, "a task id is 64 lowercase hex digits"));
@@ -307,7 +305,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
         return std::move(*rows);
       },
       [self](health_atom) { return static_cast<std::uint64_t>(self->state.running.size()); },
-      [self](sweep_atom) {
+      [self](task_sweep_atom) {
         auto& st = self->state;
         auto step = storage::sweep_finished_tasks(*st.db, unix_ms() - st.retention.count(), st.sweep_cursor, sweep_page);
         if (!step) spdlog::warn("task retention sweep: {}", step.error().message);
@@ -316,7 +314,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
           for (const auto& id : step->spilled) std::remove(storage::task_output_file(st.output_dir, id).c_str());
           if (step->deleted > 0) spdlog::debug("task retention: deleted {} finished task(s)", step->deleted);
         }
-        self->delayed_send(self, sweep_interval, sweep_atom::value);
+        self->delayed_send(self, sweep_interval, task_sweep_atom::value);
       },
   };
 }

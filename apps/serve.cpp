@@ -32,6 +32,7 @@
 #include "crypto/random.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "messages/node_messages.hpp"
+#include "messages/type_ids.hpp"
 #include "messages/offer.hpp"
 #include "messages/task.hpp"
 #include "net/http_edge.hpp"
@@ -92,37 +93,6 @@ result<std::string> couch_host_token_hash(const node_config& config) {
 int fatal(const failure& f) {
   spdlog::error("cannot start: {} [{}]", f.message, code_name(f.code));
   return 2;
-}
-
-void register_message_types(caf::actor_system_config& cfg) {
-  cfg.add_message_type<node_meta>("node_meta");
-  cfg.add_message_type<child_status>("child_status");
-  cfg.add_message_type<supervisor_report>("supervisor_report");
-  cfg.add_message_type<offer_limits>("offer_limits");
-  cfg.add_message_type<offer>("offer");
-  cfg.add_message_type<stored_offer>("stored_offer");
-  cfg.add_message_type<std::vector<stored_offer>>("stored_offer_list");
-  cfg.add_message_type<offer_upload>("offer_upload");
-  cfg.add_message_type<task_record>("task_record");
-  cfg.add_message_type<std::vector<task_record>>("task_record_list");
-  cfg.add_message_type<task_input>("task_input");
-  cfg.add_message_type<payment_record>("payment_record");
-  cfg.add_message_type<payment_claim>("payment_claim");
-  cfg.add_message_type<payment_outcome>("payment_outcome");
-  cfg.add_message_type<ledger_entry>("ledger_entry");
-  cfg.add_message_type<std::vector<ledger_entry>>("ledger_entry_list");
-  cfg.add_message_type<resource_limits>("resource_limits");
-  cfg.add_message_type<guest_permissions>("guest_permissions");
-  cfg.add_message_type<guest_usage>("guest_usage");
-  cfg.add_message_type<invite_record>("invite_record");
-  cfg.add_message_type<std::vector<invite_record>>("invite_record_list");
-  cfg.add_message_type<guest_record>("guest_record");
-  cfg.add_message_type<std::vector<guest_record>>("guest_record_list");
-  cfg.add_message_type<invite_request>("invite_request");
-  cfg.add_message_type<redeem_request>("redeem_request");
-  cfg.add_message_type<exec_request>("exec_request");
-  cfg.add_message_type<exec_result>("exec_result");
-  cfg.add_message_type<exec_sink>("exec_sink");
 }
 
 // Blocks the signals in every thread (so CAF's and asio's threads inherit the

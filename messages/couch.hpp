@@ -4,6 +4,8 @@
 #pragma once
 
 #include <caf/atom.hpp>
+
+#include "messages/atoms.hpp"
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -141,17 +143,6 @@ struct terminal_handle {
   std::shared_ptr<sandbox::terminal> term;
 };
 
-using redeem_atom = caf::atom_constant<caf::atom("redeem")>;
-using terminal_atom = caf::atom_constant<caf::atom("terminal")>;
-using sample_atom = caf::atom_constant<caf::atom("sample")>;
-using exec_atom = caf::atom_constant<caf::atom("exec")>;
-using provision_atom = caf::atom_constant<caf::atom("provision")>;
-using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
-using activate_atom = caf::atom_constant<caf::atom("activate")>;
-using usage_atom = caf::atom_constant<caf::atom("usage")>;
-using token_atom = caf::atom_constant<caf::atom("token")>;
-using guests_atom = caf::atom_constant<caf::atom("guests")>;
-using invites_atom = caf::atom_constant<caf::atom("invites")>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, resource_limits& x) {

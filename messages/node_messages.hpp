@@ -3,6 +3,8 @@
 #pragma once
 
 #include <caf/atom.hpp>
+
+#include "messages/atoms.hpp"
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -11,10 +13,6 @@
 
 namespace hearth {
 
-using health_atom = caf::atom_constant<caf::atom("health")>;
-using get_atom = caf::atom_constant<caf::atom("get")>;
-using stop_atom = caf::atom_constant<caf::atom("stop")>;
-using drain_atom = caf::atom_constant<caf::atom("drain")>;
 
 // Mirrors messages/records.capnp NodeMeta.
 struct node_meta {

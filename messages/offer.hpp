@@ -3,6 +3,8 @@
 #pragma once
 
 #include <caf/atom.hpp>
+
+#include "messages/atoms.hpp"
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -58,8 +60,6 @@ struct offer_upload {
   std::string executable;
 };
 
-using put_atom = caf::atom_constant<caf::atom("put")>;
-using list_atom = caf::atom_constant<caf::atom("list")>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, offer_limits& x) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <caf/atom.hpp>
+
+#include "messages/atoms.hpp"
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -70,10 +72,6 @@ struct ledger_entry {
   std::string task_id;
 };
 
-using hold_atom = caf::atom_constant<caf::atom("hold")>;
-using settle_atom = caf::atom_constant<caf::atom("settle")>;
-using ledger_atom = caf::atom_constant<caf::atom("ledger")>;
-using facilitate_atom = caf::atom_constant<caf::atom("facilit")>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payment_record& x) {

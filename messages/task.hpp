@@ -3,6 +3,8 @@
 #pragma once
 
 #include <caf/atom.hpp>
+
+#include "messages/atoms.hpp"
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
@@ -61,8 +63,6 @@ struct task_input {
   std::shared_ptr<std::function<void(const std::string& task_id, std::string_view data)>> output_sink;
 };
 
-using run_atom = caf::atom_constant<caf::atom("run")>;
-using output_atom = caf::atom_constant<caf::atom("output")>;
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_record& x) {

@@ -10,7 +10,6 @@
 namespace hearth::net {
 namespace {
 
-using drained_atom = caf::atom_constant<caf::atom("drained")>;
 
 struct edge_state {
   std::unique_ptr<http_server> server;

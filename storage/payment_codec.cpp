@@ -165,11 +165,6 @@ result<std::optional<payment_record>> load_payment(const store& db, const std::s
                                      [](const std::string&, const std::string& raw) { return decode_payment(raw); });
 }
 
-result<std::vector<payment_record>> list_payments(const store& db, const std::string& start_after, std::size_t limit) {
-  return list_records<payment_record>(db, column::payments, start_after, limit,
-                                      [](const std::string&, const std::string& raw) { return decode_payment(raw); });
-}
-
 result<std::vector<ledger_entry>> list_ledger(const store& db, const std::string& start_after, std::size_t limit) {
   return list_records<ledger_entry>(db, column::ledger, start_after, limit,
                                     [](const std::string&, const std::string& raw) { return decode_ledger(raw); });

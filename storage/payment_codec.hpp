@@ -29,7 +29,6 @@ result<void> save_payment(store& db, const payment_record& p);
 result<void> settle_into_ledger(store& db, const payment_record& settled, const ledger_entry& e);
 
 result<std::optional<payment_record>> load_payment(const store& db, const std::string& id);
-result<std::vector<payment_record>> list_payments(const store& db, const std::string& start_after, std::size_t limit);
 result<std::vector<ledger_entry>> list_ledger(const store& db, const std::string& start_after, std::size_t limit);
 std::string ledger_key(const ledger_entry& e);
 

@@ -24,8 +24,6 @@ failure from_status(const rocksdb::Status& s, std::string_view what) {
 
 }  // namespace
 
-std::string_view column_name(column c) { return names[static_cast<int>(c)]; }
-
 void write_batch::put(column c, std::string key, std::string value) {
   ops_.push_back({c, std::move(key), std::move(value)});
 }
@@ -125,13 +123,6 @@ result<std::vector<key_value>> store::scan(column c, std::string_view prefix, st
   }
   if (!it->status().ok()) return from_status(it->status(), "scan");
   return out;
-}
-
-result<std::uint64_t> store::approximate_count(column c) const {
-  std::uint64_t n = 0;
-  if (!impl_->db->GetIntProperty(impl_->handle(c), "rocksdb.estimate-num-keys", &n))
-    return fail(storage_errc::storage_error, "estimate-num-keys unavailable");
-  return n;
 }
 
 result<void> store::flush() {

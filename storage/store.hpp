@@ -28,7 +28,6 @@ enum class column : int {
   count_
 };
 inline constexpr int column_count = static_cast<int>(column::count_);
-std::string_view column_name(column c);
 
 struct options {
   std::string path;
@@ -74,7 +73,6 @@ class store {
   // first), at most limit of them, in key order: the basis of paged listings.
   result<std::vector<key_value>> scan(column c, std::string_view prefix, std::string_view start_after,
                                       std::size_t limit) const;
-  result<std::uint64_t> approximate_count(column c) const;
   // Flushes memtables to table files and syncs the WAL.
   result<void> flush();
   const std::string& path() const;

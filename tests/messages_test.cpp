@@ -12,6 +12,9 @@
 
 #include "messages/errors.hpp"
 #include "messages/failure_error.hpp"
+#include "messages/type_ids.hpp"
+
+#include <caf/actor_system_config.hpp>
 
 using namespace hearth;
 
@@ -58,4 +61,15 @@ TEST_CASE("the README's error table is the one the code makes", "[errors]") {
   REQUIRE(e != std::string::npos);
   std::string table = readme.substr(b + begin.size(), e - b - begin.size());
   CHECK(table == error_table_markdown());
+}
+
+TEST_CASE("the type-ID block names every message type once, in one place", "[messages]") {
+  auto names = message_type_names();
+  REQUIRE(names.size() >= 28);
+  std::set<std::string> unique(names.begin(), names.end());
+  CHECK(unique.size() == names.size());
+  CHECK(caf::type_id<hearth::node_meta>::value == caf::first_custom_type_id);
+  CHECK(std::string(caf::type_name<hearth::task_record>::value) == "hearth::task_record");
+  caf::actor_system_config cfg;
+  register_message_types(cfg);  // adding each once: a duplicate name would throw here
 }

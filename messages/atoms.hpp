@@ -1,0 +1,45 @@
+// Every atom of the node: the verbs of its messages (who answers each is in
+// its actor's interface, messages/interfaces.hpp) and the timers actors send
+// themselves. One definition each: two actors meaning different things by
+// one name cannot happen.
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace hearth {
+
+// Verbs.
+using get_atom = caf::atom_constant<caf::atom("get")>;
+using put_atom = caf::atom_constant<caf::atom("put")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
+using health_atom = caf::atom_constant<caf::atom("health")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using hold_atom = caf::atom_constant<caf::atom("hold")>;
+using settle_atom = caf::atom_constant<caf::atom("settle")>;
+using ledger_atom = caf::atom_constant<caf::atom("ledger")>;
+using facilitate_atom = caf::atom_constant<caf::atom("facilit")>;
+using claim_atom = caf::atom_constant<caf::atom("claim")>;  // a payment actor claims its nonce from the registry
+using redeem_atom = caf::atom_constant<caf::atom("redeem")>;
+using terminal_atom = caf::atom_constant<caf::atom("terminal")>;
+using exec_atom = caf::atom_constant<caf::atom("exec")>;
+using provision_atom = caf::atom_constant<caf::atom("provision")>;
+using revoke_atom = caf::atom_constant<caf::atom("revoke")>;
+using activate_atom = caf::atom_constant<caf::atom("activate")>;
+using usage_atom = caf::atom_constant<caf::atom("usage")>;
+using token_atom = caf::atom_constant<caf::atom("token")>;
+using guests_atom = caf::atom_constant<caf::atom("guests")>;
+using invites_atom = caf::atom_constant<caf::atom("invites")>;
+
+// Timers and internal notes an actor sends itself or its registry.
+using sample_atom = caf::atom_constant<caf::atom("sample")>;          // couch registry, guest: read usage
+using task_sweep_atom = caf::atom_constant<caf::atom("tasksweep")>;   // task registry: retention sweep
+using couch_sweep_atom = caf::atom_constant<caf::atom("couchsweep")>; // couch registry: expiry sweep
+using task_done_atom = caf::atom_constant<caf::atom("taskdone")>;     // task actor -> task registry
+using hold_expired_atom = caf::atom_constant<caf::atom("holdexp")>;   // payment actor: its hold lapsed
+using retry_atom = caf::atom_constant<caf::atom("retry")>;            // payment actor: settle again
+using provisioned_atom = caf::atom_constant<caf::atom("provisd")>;    // guest actor: environment built
+using drained_atom = caf::atom_constant<caf::atom("drained")>;        // HTTP edge: connections drained
+
+}  // namespace hearth

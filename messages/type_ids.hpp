@@ -1,0 +1,56 @@
+// The node's one CAF type-ID block: every type its messages carry, each
+// with its ID and its name on the wire. register_message_types adds all of
+// them to an actor system's config (CAF 0.17.6 still needs the names there,
+// on both sides of a remote link); a type missing here cannot travel.
+// Append only: an ID, once given, keeps its type.
+#pragma once
+
+#include <caf/fwd.hpp>
+#include <caf/type_id.hpp>
+
+#include <vector>
+
+#include "messages/couch.hpp"
+#include "messages/node_messages.hpp"
+#include "messages/offer.hpp"
+#include "messages/payment.hpp"
+#include "messages/task.hpp"
+
+CAF_BEGIN_TYPE_ID_BLOCK(hearth, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(hearth, (hearth::node_meta))
+  CAF_ADD_TYPE_ID(hearth, (hearth::child_status))
+  CAF_ADD_TYPE_ID(hearth, (hearth::supervisor_report))
+  CAF_ADD_TYPE_ID(hearth, (hearth::offer_limits))
+  CAF_ADD_TYPE_ID(hearth, (hearth::offer))
+  CAF_ADD_TYPE_ID(hearth, (hearth::stored_offer))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::stored_offer>))
+  CAF_ADD_TYPE_ID(hearth, (hearth::offer_upload))
+  CAF_ADD_TYPE_ID(hearth, (hearth::task_record))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::task_record>))
+  CAF_ADD_TYPE_ID(hearth, (hearth::task_input))
+  CAF_ADD_TYPE_ID(hearth, (hearth::payment_record))
+  CAF_ADD_TYPE_ID(hearth, (hearth::payment_claim))
+  CAF_ADD_TYPE_ID(hearth, (hearth::payment_outcome))
+  CAF_ADD_TYPE_ID(hearth, (hearth::ledger_entry))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::ledger_entry>))
+  CAF_ADD_TYPE_ID(hearth, (hearth::resource_limits))
+  CAF_ADD_TYPE_ID(hearth, (hearth::guest_permissions))
+  CAF_ADD_TYPE_ID(hearth, (hearth::guest_usage))
+  CAF_ADD_TYPE_ID(hearth, (hearth::invite_record))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::invite_record>))
+  CAF_ADD_TYPE_ID(hearth, (hearth::guest_record))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::guest_record>))
+  CAF_ADD_TYPE_ID(hearth, (hearth::invite_request))
+  CAF_ADD_TYPE_ID(hearth, (hearth::redeem_request))
+  CAF_ADD_TYPE_ID(hearth, (hearth::exec_request))
+  CAF_ADD_TYPE_ID(hearth, (hearth::exec_result))
+  CAF_ADD_TYPE_ID(hearth, (hearth::exec_sink))  // in-process only (a callback): to become an actor handle
+CAF_END_TYPE_ID_BLOCK(hearth)
+
+namespace hearth {
+
+void register_message_types(caf::actor_system_config& cfg);
+// The wire names of the block, in ID order (for tests and `hearth` diagnostics).
+std::vector<const char*> message_type_names();
+
+}  // namespace hearth
