@@ -97,9 +97,12 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
   self->state.db = db;
   self->state.blobs = blobs;
   self->state.config = std::move(config);
-  // An offer actor's exit is handled by its down_msg; any other exit stops us.
+  // An offer actor's exit is handled by its down_msg; any other exit stops
+  // us. A passivating offer actor ends normally, and its down_msg comes
+  // first (CAF runs the monitor before the link), so a normal exit is never
+  // ours to follow.
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    if (self->state.names.count(msg.source) == 0) self->quit(msg.reason);
+    if (msg.reason != caf::exit_reason::normal && self->state.names.count(msg.source) == 0) self->quit(msg.reason);
   });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;

@@ -1,6 +1,7 @@
 // Offer records: canonical encoding, signatures, tampering, node policy, and
 // the registry actor over a real RocksDB and blob store.
 #include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 #include <catch2/catch.hpp>
 
 #include "actors/offer_registry.hpp"
@@ -187,4 +188,63 @@ TEST_CASE("the registry stores, serves, lists and passivates offers", "[offer][r
   self->request(*registry, 10s, list_atom::value, std::string(), std::uint32_t{10})
       .receive([&](std::vector<stored_offer>& v) { CHECK(v.size() == 1); }, [](caf::error&) { FAIL("list failed"); });
   self->send_exit(*registry, caf::exit_reason::user_shutdown);
+}
+
+// The same passivation with CAF's deterministic scheduler: no thread runs an
+// actor until the test says so, and the idle timer fires when the test
+// triggers it, not after a wait.
+TEST_CASE("an offer actor passivates exactly when its idle timer fires", "[offer][registry][deterministic]") {
+  test::temp_dir dir;
+  storage::options so;
+  so.path = dir.file("db");
+  auto db = storage::store::open(so);
+  REQUIRE(db);
+  storage::blob_store blobs(dir.file("executables"));
+  auto key = *crypto::private_key::from_hex(owner_hex);
+  std::string exe = read_all(SANDBOX_PROBE);
+
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  caf::actor_system sys{cfg};
+  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  actors::offer_registry_config rc;
+  rc.policy = policy_for(key);
+  rc.policy.accepted_owners = {key.to_address()};
+  rc.idle_timeout = 1h;  // never reached by the clock: only trigger_timeouts fires it
+  auto registry = actors::spawn_offer_registry(sys, **db, blobs, rc);
+  REQUIRE(registry);
+  caf::scoped_actor self{sys};
+  auto live_offer_actors = [&] {
+    std::uint64_t live = 99;
+    auto h = self->request(*registry, caf::infinite, health_atom::value);
+    sched.run();
+    h.receive([&](std::uint64_t n) { live = n; }, [&](caf::error& e) { FAIL("health failed: " << sys.render(e)); });
+    return live;
+  };
+
+  offer o = sample_offer(key, exe);
+  std::string c = storage::canonical_offer(o);
+  std::string hash;
+  auto put = self->request(*registry, caf::infinite, put_atom::value, offer_upload{c, sign(key, c), exe});
+  sched.run();
+  put.receive([&](stored_offer& s) { hash = s.hash; }, [&](caf::error& e) { FAIL(sys.render(e)); });
+  REQUIRE_FALSE(hash.empty());
+  CHECK(live_offer_actors() == 0);  // storing does not activate
+
+  auto get = self->request(*registry, caf::infinite, get_atom::value, hash);
+  sched.run();
+  get.receive([&](stored_offer& s) { CHECK(s.hash == hash); }, [&](caf::error& e) { FAIL(sys.render(e)); });
+  CHECK(live_offer_actors() == 1);
+  CHECK(live_offer_actors() == 1);  // however long nothing happens, until the timer fires
+
+  sched.trigger_timeouts();
+  sched.run();
+  CHECK(live_offer_actors() == 0);
+
+  auto again = self->request(*registry, caf::infinite, get_atom::value, hash);  // activated from storage
+  sched.run();
+  again.receive([&](stored_offer& s) { CHECK(s.hash == hash); }, [&](caf::error& e) { FAIL(sys.render(e)); });
+  CHECK(live_offer_actors() == 1);
+  self->send_exit(*registry, caf::exit_reason::user_shutdown);
+  sched.run();
 }
