@@ -14,13 +14,15 @@
 #include "sandbox/elf_arch.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/offer_codec.hpp"
+#include "messages/interfaces.hpp"
 
 namespace hearth::actors {
 namespace {
 
 // ---- offer actor: one verified offer, alive while in use ----
 
-caf::behavior offer_actor(caf::event_based_actor* self, stored_offer o, std::chrono::milliseconds idle) {
+offer_actor_type::behavior_type offer_actor(offer_actor_type::pointer self, stored_offer o,
+                                            std::chrono::milliseconds idle) {
   return {
       [o](get_atom) { return o; },
       caf::after(idle) >> [self] { self->quit(); },
@@ -33,12 +35,12 @@ struct registry_state {
   storage::store* db = nullptr;
   storage::blob_store* blobs = nullptr;
   offer_registry_config config;
-  std::unordered_map<std::string, caf::actor> active;
+  std::unordered_map<std::string, offer_actor_type> active;
   std::unordered_map<caf::actor_addr, std::string> names;
   static inline const char* name = "offer_registry";
 };
 
-using registry = caf::stateful_actor<registry_state>;
+using registry = offer_registry_type::stateful_pointer<registry_state>;
 
 result<void> check_executable(const stored_offer& o, const offer_upload& up, storage::blob_store& blobs) {
   std::string sha = crypto::to_hex(std::string_view(o.body.executable_sha256));
@@ -61,7 +63,7 @@ result<void> check_executable(const stored_offer& o, const offer_upload& up, sto
   return blobs.put(sha, up.executable);
 }
 
-caf::result<stored_offer> put_offer(registry* self, offer_upload& up) {
+caf::result<stored_offer> put_offer(registry self, offer_upload& up) {
   auto& st = self->state;
   auto policy = st.config.policy;
   policy.now = unix_ms() / 1000;
@@ -78,7 +80,7 @@ caf::result<stored_offer> put_offer(registry* self, offer_upload& up) {
   return std::move(*verified);
 }
 
-result<caf::actor> activate(registry* self, const std::string& hash) {
+result<offer_actor_type> activate(registry self, const std::string& hash) {
   auto& st = self->state;
   if (auto it = st.active.find(hash); it != st.active.end()) return it->second;
   auto loaded = storage::load_offer(*st.db, hash);
@@ -92,8 +94,8 @@ result<caf::actor> activate(registry* self, const std::string& hash) {
   return a;
 }
 
-caf::behavior registry_behavior(registry* self, storage::store* db, storage::blob_store* blobs,
-                                offer_registry_config config) {
+offer_registry_type::behavior_type registry_behavior(registry self, storage::store* db, storage::blob_store* blobs,
+                                                     offer_registry_config config) {
   self->state.db = db;
   self->state.blobs = blobs;
   self->state.config = std::move(config);
@@ -146,8 +148,8 @@ caf::behavior registry_behavior(registry* self, storage::store* db, storage::blo
 
 }  // namespace
 
-result<caf::actor> spawn_offer_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
-                                        offer_registry_config config) {
+result<offer_registry_type> spawn_offer_registry(caf::actor_system& sys, storage::store& db,
+                                                 storage::blob_store& blobs, offer_registry_config config) {
   return sys.spawn(registry_behavior, &db, &blobs, std::move(config));
 }
 

@@ -5,12 +5,7 @@
 // when it goes, so live actors track recent use, not the number of offers.
 // Offer actors are linked to the registry and stop when it stops.
 //
-// Messages:
-//   (put_atom, offer_upload)          -> stored_offer   (idempotent per hash)
-//   (get_atom, std::string hash_hex)  -> stored_offer   (via the offer actor)
-//   (list_atom, std::string after, std::uint32_t limit) -> std::vector<stored_offer>
-//   health_atom                       -> std::uint64_t  (offer actors alive)
-// Errors are hearth failures (messages/failure_error.hpp).
+// Interface: offer_registry_type (messages/interfaces.hpp).
 #pragma once
 
 #include <caf/actor.hpp>
@@ -19,6 +14,7 @@
 #include <chrono>
 
 #include "actors/offer_validation.hpp"
+#include "messages/interfaces.hpp"
 #include "messages/result.hpp"
 
 namespace hearth::storage {
@@ -35,7 +31,7 @@ struct offer_registry_config {
   std::chrono::milliseconds idle_timeout{60000};
 };
 
-result<caf::actor> spawn_offer_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
-                                        offer_registry_config config);
+result<offer_registry_type> spawn_offer_registry(caf::actor_system& sys, storage::store& db,
+                                                 storage::blob_store& blobs, offer_registry_config config);
 
 }  // namespace hearth::actors

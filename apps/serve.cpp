@@ -251,8 +251,10 @@ int run_serve(const node_config& config) {
         {"node", actors::node_actor_key,
          [&db, boot_ms](caf::actor_system& s) { return actors::spawn_node_actor(s, **db, boot_ms, HEARTH_VERSION); }},
         {"offers", actors::offer_registry_key,
-         [&db, &executables, offers](caf::actor_system& s) {
-           return actors::spawn_offer_registry(s, **db, executables, offers);
+         [&db, &executables, offers](caf::actor_system& s) -> result<caf::actor> {
+           auto registry = actors::spawn_offer_registry(s, **db, executables, offers);
+           if (!registry) return registry.error();
+           return caf::actor_cast<caf::actor>(*registry);
          }},
         {"tasks", actors::task_registry_key,
          [&db, &executables, tasks](caf::actor_system& s) {

@@ -146,7 +146,7 @@ http_response to_rpc(const json& id, const http_response& res) {
 // Lists the MCP offers, then runs f(tools).
 template <class F>
 void with_tools(caf::event_based_actor* self, responder respond, const json& id, F f) {
-  auto offers = caf::actor_cast<caf::actor>(self->system().registry().get(actors::offer_registry_key));
+  auto offers = caf::actor_cast<offer_registry_type>(self->system().registry().get(actors::offer_registry_key));
   if (!offers) return respond(rpc_error(id, internal_error, "the node's actors are restarting"));
   self->request(offers, ask_timeout, list_atom::value, std::string(), offers_scanned)
       .then([=](std::vector<stored_offer>& all) { f(tools_of(all)); },

@@ -155,7 +155,7 @@ void run_batch(caf::actor_system& sys, const node_info& info, const http_request
 void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode mode, task_input in,
                     node_info info, payment_request pr, responder respond, task_answer answer) {
   auto& reg = self->system().registry();
-  auto offers = caf::actor_cast<caf::actor>(reg.get(actors::offer_registry_key));
+  auto offers = caf::actor_cast<offer_registry_type>(reg.get(actors::offer_registry_key));
   auto tasks = caf::actor_cast<caf::actor>(reg.get(actors::task_registry_key));
   if (!offers || !tasks) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
   if (!in.stdin_file.empty() && in.stdin_sha256.empty()) {
