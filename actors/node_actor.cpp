@@ -1,5 +1,7 @@
 #include "actors/node_actor.hpp"
 
+#include "messages/interfaces.hpp"
+
 #include <caf/all.hpp>
 
 #include "messages/clock.hpp"
@@ -19,7 +21,7 @@ struct node_state {
   static inline const char* name = "node_actor";
 };
 
-using node_actor = caf::stateful_actor<node_state>;
+using node_actor = node_actor_type::stateful_pointer<node_state>;
 
 // Loads the stored record and, unless this boot was already recorded, counts
 // this start. Returns the record as it now stands on disk.
@@ -39,7 +41,7 @@ result<node_meta> activate(storage::store& db, std::int64_t boot_ms, const std::
   return meta;
 }
 
-caf::behavior node_behavior(node_actor* self, storage::store* db, node_meta meta) {
+node_actor_type::behavior_type node_behavior(node_actor self, storage::store* db, node_meta meta) {
   self->state.db = db;
   self->state.meta = std::move(meta);
   self->set_exit_handler([self](caf::exit_msg& msg) {
@@ -65,7 +67,7 @@ result<caf::actor> spawn_node_actor(caf::actor_system& sys, storage::store& db, 
   if (!meta) return fail(meta.error().code, "node record: " + meta.error().message);
   if (!meta->previous_stop_clean)
     spdlog::warn("the previous run did not stop cleanly (unclean stops so far: {})", meta->unclean_stops);
-  return sys.spawn(node_behavior, &db, std::move(*meta));
+  return caf::actor_cast<caf::actor>(sys.spawn(node_behavior, &db, std::move(*meta)));
 }
 
 }  // namespace hearth::actors

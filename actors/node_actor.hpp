@@ -3,7 +3,7 @@
 // it answers anything); on a user_shutdown exit it records the clean stop.
 // A restart within the same process (same boot time) is not a new start.
 //
-// Messages: get_atom -> node_meta.
+// Interface: node_actor_type (messages/interfaces.hpp).
 #pragma once
 
 #include <caf/actor.hpp>

@@ -13,9 +13,14 @@
 #include <vector>
 
 #include "messages/atoms.hpp"
+#include "messages/node_messages.hpp"
 #include "messages/offer.hpp"
 
 namespace hearth {
+
+// The node's meta record (actors/node_actor): how often it started, whether
+// the last run stopped cleanly.
+using node_actor_type = caf::typed_actor<caf::replies_to<get_atom>::with<node_meta>>;
 
 // One verified offer, activated on demand and passivated when idle.
 using offer_actor_type = caf::typed_actor<caf::replies_to<get_atom>::with<stored_offer>>;

@@ -1,5 +1,7 @@
 #include "net/node_routes.hpp"
 
+#include "messages/interfaces.hpp"
+
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
@@ -69,7 +71,7 @@ http_response unavailable(const caf::actor_system& sys, const caf::error& e) {
 void ask_health(caf::event_based_actor* self, const node_info& info, const responder& respond) {
   auto& reg = self->system().registry();
   auto sup = caf::actor_cast<caf::actor>(reg.get(actors::root_supervisor_key));
-  auto node = caf::actor_cast<caf::actor>(reg.get(actors::node_actor_key));
+  auto node = caf::actor_cast<node_actor_type>(reg.get(actors::node_actor_key));
   if (!sup || !node) return respond(json_error(http_errc::node_unavailable, "node actors are restarting"));
   self->request(sup, ask_timeout, health_atom::value)
       .then(
