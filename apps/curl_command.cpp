@@ -140,12 +140,12 @@ void print_receipt(const net::http_response& res, const payments::offered& paid)
 }
 
 int run_curl(const curl_args& a) {
-  auto say = [&a](const std::string& msg, std::string_view code) {
+  auto say = [&a](const std::string& msg, error_code code) {
     if (!a.silent) std::cerr << "hearth curl: " << msg << " [" << code << "]\n";
   };
   built_body body;
   std::string error;
-  if (!build_body(a, body, error)) return say(error, "bad_data"), 2;
+  if (!build_body(a, body, error)) return say(error, config_errc::bad_data), 2;
   net::client_request req;
   req.url = a.url;
   req.method = !a.method.empty() ? a.method : (body.body.empty() && a.forms.empty() ? "GET" : "POST");
@@ -153,7 +153,7 @@ int run_curl(const curl_args& a) {
   req.timeout = std::chrono::milliseconds(static_cast<long long>(a.max_time * 1000));
   for (const auto& h : a.headers) {
     auto colon = h.find(':');
-    if (colon == std::string::npos) return say("-H takes 'Name: value'", "bad_header"), 2;
+    if (colon == std::string::npos) return say("-H takes 'Name: value'", config_errc::bad_header), 2;
     std::string value = h.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
     req.headers.emplace_back(h.substr(0, colon), value);
@@ -166,24 +166,24 @@ int run_curl(const curl_args& a) {
   for (int hops = 0;; ++hops) {
     if (a.verbose) print_exchange(req, nullptr);
     auto answer = net::send_request(req);
-    if (!answer) return say(answer.error().message, code_name(answer.error().code)), 7;
+    if (!answer) return say(answer.error().message, answer.error().code), 7;
     res = std::move(*answer);
     if (a.verbose) print_exchange(req, &res);
     if (res.status == 402 && !paid) {
       auto entries = payments::parse_challenge(std::string(res.header("PAYMENT-REQUIRED")), res.body);
-      if (!entries) return say(entries.error().message, code_name(entries.error().code)), exit_payment;
+      if (!entries) return say(entries.error().message, entries.error().code), exit_payment;
       auto chosen = payments::choose(*entries, a.pay, a.max.empty() ? payments::default_max : a.max);
-      if (!chosen) return say(chosen.error().message, code_name(chosen.error().code)), exit_payment;
+      if (!chosen) return say(chosen.error().message, chosen.error().code), exit_payment;
       if (a.key.empty()) {
         say("payment required: " + payments::token_amount(chosen->amount) + " USDC on " + chosen->network_name +
                 "; give --key @FILE to pay",
-            "payment_required");
+            payment_errc::payment_required);
         return exit_payment;
       }
       auto key = crypto::private_key::load(a.key);
-      if (!key) return say(key.error().message, code_name(key.error().code)), 2;
+      if (!key) return say(key.error().message, key.error().code), 2;
       auto signed_payment = payments::sign_payment(*chosen, *key, unix_secs());
-      if (!signed_payment) return say(signed_payment.error().message, code_name(signed_payment.error().code)), 2;
+      if (!signed_payment) return say(signed_payment.error().message, signed_payment.error().code), 2;
       req.headers.emplace_back(payments::payment_header_name(*chosen), std::move(*signed_payment));
       if (a.verbose)
         std::cerr << "* paying " << payments::token_amount(chosen->amount) << " USDC on " << chosen->network_name
@@ -206,12 +206,12 @@ int run_curl(const curl_args& a) {
   }
   if (paid && res.status == 402) {
     std::string why = payments::challenge_error(std::string(res.header("PAYMENT-REQUIRED")), res.body);
-    say("the payment was refused: " + (why.empty() ? std::string("no reason given") : why), "payment_refused");
+    say("the payment was refused: " + (why.empty() ? std::string("no reason given") : why), client_errc::payment_refused);
     return exit_payment;
   }
   if (paid && a.verbose) print_receipt(res, *paid);
   if (a.fail_on_error && res.status >= 400) {
-    say("the server answered " + std::to_string(res.status), "http_error");
+    say("the server answered " + std::to_string(res.status), client_errc::http_error);
     return exit_http_error;
   }
   std::string out;
@@ -224,7 +224,7 @@ int run_curl(const curl_args& a) {
   if (!a.output.empty()) {
     std::ofstream f(a.output, std::ios::binary | std::ios::trunc);
     f << out;
-    if (!f) return say("cannot write " + a.output, "output_unwritable"), 23;
+    if (!f) return say("cannot write " + a.output, config_errc::output_unwritable), 23;
   } else {
     std::cout << out << std::flush;
   }

@@ -50,7 +50,7 @@ struct offer_args {
   std::set<std::string> explicit_limits;  // limit flags the user gave
 };
 
-int report(std::string_view code, const std::string& message) {
+int report(error_code code, const std::string& message) {
   std::cerr << "hearth: " << message << " [" << code << "]\n";
   return 1;
 }
@@ -82,12 +82,12 @@ result<nlohmann::json> tool_manifest(const offer_args& a) {
 
 int run_offer(const offer_args& a) {
   std::ifstream in(a.exe, std::ios::binary);
-  if (!in) return report("file_unreadable", "cannot read " + a.exe);
+  if (!in) return report(sandbox_errc::file_unreadable, "cannot read " + a.exe);
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string exe = buffer.str();
   auto key = crypto::private_key::load(a.key);
-  if (!key) return report(code_name(key.error().code), key.error().message);
+  if (!key) return report(key.error().code, key.error().message);
 
   offer o;
   o.mode = a.mcp ? offer_mode::mcp : a.batch ? offer_mode::batch : offer_mode::cgi;
@@ -97,18 +97,18 @@ int run_offer(const offer_args& a) {
   auto elf = sandbox::read_elf_header(exe);
   if (elf) o.arch = elf->arch;
   else if (exe.rfind("#!", 0) == 0) o.arch = "script";
-  else return report("not_executable", a.exe + " is neither an ELF executable nor a #! script");
+  else return report(offer_errc::not_executable, a.exe + " is neither an ELF executable nor a #! script");
   if (!a.price.empty() && !parse_usdc(a.price, o.price_per_call))
-    return report("bad_price", "--price is a USDC amount with at most 6 decimals, e.g. 0.001");
+    return report(config_errc::bad_price, "--price is a USDC amount with at most 6 decimals, e.g. 0.001");
   if (!a.price_per_second.empty() && !parse_usdc(a.price_per_second, o.price_per_second))
-    return report("bad_price", "--price-per-second is a USDC amount with at most 6 decimals");
+    return report(config_errc::bad_price, "--price-per-second is a USDC amount with at most 6 decimals");
   o.limits = a.limits;
   auto owner = key->to_address();
   o.owner.assign(owner.bytes.begin(), owner.bytes.end());
   auto pay_to = owner;
   if (!a.pay_to.empty()) {
     auto parsed = crypto::parse_address(a.pay_to);
-    if (!parsed) return report(code_name(parsed.error().code), "--pay-to: " + parsed.error().message);
+    if (!parsed) return report(parsed.error().code, "--pay-to: " + parsed.error().message);
     pay_to = *parsed;
   }
   o.pay_to.assign(pay_to.bytes.begin(), pay_to.bytes.end());
@@ -119,7 +119,7 @@ int run_offer(const offer_args& a) {
   o.description = a.description;
   if (o.mode == offer_mode::mcp) {
     auto manifest = tool_manifest(a);
-    if (!manifest) return report(code_name(manifest.error().code), manifest.error().message);
+    if (!manifest) return report(manifest.error().code, manifest.error().message);
     if (o.name.empty()) o.name = manifest->value("name", "");
     if (o.description.empty()) o.description = manifest->value("description", "");
     // The tool's own limits, unless given on the command line.
@@ -160,12 +160,12 @@ int run_offer(const offer_args& a) {
     if (req.body.size() >= (4u << 20)) req.on_progress = upload_progress(isatty(STDERR_FILENO) == 1);
   }
   auto res = net::send_request(req);
-  if (!res) return report(code_name(res.error().code), res.error().message);
+  if (!res) return report(res.error().code, res.error().message);
   if (res->status != 200 && res->status != 201) {
     auto body = nlohmann::json::parse(res->body, nullptr, false);
     if (body.is_object() && body.contains("error"))
-      return report(body["error"].value("code", "upload_failed"), body["error"].value("message", res->body));
-    return report("upload_failed", "the node answered " + std::to_string(res->status));
+      return report(parse_error_code(body["error"].value("code", "")).value_or(client_errc::upload_failed), body["error"].value("message", res->body));
+    return report(client_errc::upload_failed, "the node answered " + std::to_string(res->status));
   }
   if (a.json) {
     std::cout << res->body;
@@ -220,11 +220,11 @@ void add_offer_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", a->json, "Print the node's JSON answer");
   cmd->callback([a, cmd, &exit_code] {
     if (!a->cgi && !a->mcp && !a->batch) {
-      exit_code = report("mode_missing", "choose --cgi, --mcp or --batch");
+      exit_code = report(config_errc::mode_missing, "choose --cgi, --mcp or --batch");
       return;
     }
     if (cmd->count("--price") == 0 && cmd->count("--price-per-second") == 0) {
-      exit_code = report("price_missing", "give --price (per call; 0 for free) or --price-per-second");
+      exit_code = report(config_errc::price_missing, "give --price (per call; 0 for free) or --price-per-second");
       return;
     }
     for (const char* flag : {"--ram-mb", "--cpu-secs", "--wall-secs", "--network"})

@@ -171,7 +171,9 @@
   X(http_error, 502, "the server answered with an HTTP error")                                              \
   X(rpc_error, 502, "the MCP server answered with a JSON-RPC error")                                        \
   X(no_servers, 400, "the MCP gateway was given no server")                                                 \
-  X(bad_arguments, 400, "tool arguments are not a JSON object")
+  X(bad_arguments, 400, "tool arguments are not a JSON object")                                             \
+  X(upload_failed, 502, "the node refused an offer upload without saying why")                              \
+  X(payment_refused, 402, "the server refused the payment hearth curl sent")
 
 #define HEARTH_CONFIG_ERRORS(X)                                                                             \
   X(bad_option, 400, "a command-line option or config key has a value it does not take")                   \
@@ -182,7 +184,13 @@
   X(signalfd_failed, 500, "the node cannot watch its signals")                                              \
   X(derive_source_missing, 400, "hearth key derive needs a passphrase source")                              \
   X(passphrase_missing, 400, "no passphrase was given")                                                     \
-  X(passphrase_unreadable, 400, "the passphrase file cannot be read")
+  X(passphrase_unreadable, 400, "the passphrase file cannot be read")                                       \
+  X(bad_price, 400, "--price or --price-per-second is not a USDC amount with at most 6 decimals")           \
+  X(mode_missing, 400, "hearth offer needs --cgi, --mcp or --batch")                                        \
+  X(price_missing, 400, "hearth offer needs --price or --price-per-second")                                 \
+  X(bad_header, 400, "hearth curl -H is not 'Name: value'")                                                 \
+  X(bad_data, 400, "hearth curl's -d/--data/-F cannot be read or formed")                                   \
+  X(output_unwritable, 500, "hearth curl -o names a file that cannot be written")
 
 // X(module, enum type, list)
 #define HEARTH_ERROR_MODULES(X)                     \
