@@ -129,15 +129,29 @@ TEST_CASE("limits, expiry and pricing are checked against the node", "[offer]") 
   CHECK(check([](offer& o) { o.expires_at = 1800000000; }).ok());
 }
 
-TEST_CASE("the registry stores, serves, lists and passivates offers", "[offer][registry]") {
+// What an offer registry under test stores into: a RocksDB, a blob store
+// and the owner's key, with the probe as the executable to offer.
+struct registry_storage {
   test::temp_dir dir;
-  storage::options so;
-  so.path = dir.file("db");
-  auto db = storage::store::open(so);
-  REQUIRE(db);
-  storage::blob_store blobs(dir.file("executables"));
-  auto key = *crypto::private_key::from_hex(owner_hex);
+  result<std::unique_ptr<storage::store>> db = open_db(dir);
+  storage::blob_store blobs{dir.file("executables")};
+  crypto::private_key key = *crypto::private_key::from_hex(owner_hex);
   std::string exe = read_all(SANDBOX_PROBE);
+
+  static result<std::unique_ptr<storage::store>> open_db(test::temp_dir& d) {
+    storage::options so;
+    so.path = d.file("db");
+    return storage::store::open(so);
+  }
+};
+
+TEST_CASE("the registry stores, serves, lists and passivates offers", "[offer][registry]") {
+  registry_storage st;
+  auto& db = st.db;
+  auto& blobs = st.blobs;
+  const auto& key = st.key;
+  const auto& exe = st.exe;
+  REQUIRE(db);
 
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", std::size_t{2});
@@ -194,14 +208,12 @@ TEST_CASE("the registry stores, serves, lists and passivates offers", "[offer][r
 // actor until the test says so, and the idle timer fires when the test
 // triggers it, not after a wait.
 TEST_CASE("an offer actor passivates exactly when its idle timer fires", "[offer][registry][deterministic]") {
-  test::temp_dir dir;
-  storage::options so;
-  so.path = dir.file("db");
-  auto db = storage::store::open(so);
+  registry_storage st;
+  auto& db = st.db;
+  auto& blobs = st.blobs;
+  const auto& key = st.key;
+  const auto& exe = st.exe;
   REQUIRE(db);
-  storage::blob_store blobs(dir.file("executables"));
-  auto key = *crypto::private_key::from_hex(owner_hex);
-  std::string exe = read_all(SANDBOX_PROBE);
 
   caf::actor_system_config cfg;
   cfg.set("scheduler.policy", caf::atom("testing"));
