@@ -77,4 +77,13 @@ result<void> check_tool_manifest(const std::string& manifest) {
   return {};
 }
 
+const char* mode_name(offer_mode m) {
+  switch (m) {
+    case offer_mode::cgi: return "cgi";
+    case offer_mode::mcp: return "mcp";
+    case offer_mode::batch: return "batch";
+  }
+  return "unknown";
+}
+
 }  // namespace hearth::actors

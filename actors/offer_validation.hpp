@@ -31,6 +31,8 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
 result<void> check_tool_manifest(const std::string& manifest);
 
 // Whether an offer is past its expires_at (0: never expires) at unix second now.
+const char* mode_name(offer_mode m);  // "cgi", "mcp", "batch"
+
 inline bool is_expired(const offer& o, std::int64_t now_secs) { return o.expires_at != 0 && o.expires_at <= now_secs; }
 
 // The signing side (hearth offer): hash of the canonical bytes and the digest signed.

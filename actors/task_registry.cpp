@@ -39,21 +39,55 @@ std::string hex_bytes(const std::string& hex) {
   return b ? std::string(b->begin(), b->end()) : std::string();
 }
 
-// The program's stdout as it comes: handed to the sink, hashed, kept in the
-// record up to inline_output_bytes and past that (all of it) in the task's
-// output file, so a large output is never held whole.
+// Sends a task's stdout on to the caller's stream once it passes
+// stream_threshold_bytes (a smaller output is answered whole from the
+// record), a chunk at a time: each waits for the stream's answer, so the
+// program waits for a slow client. A stream that is gone or does not
+// answer within the task's own time is dropped; the task runs on.
+class stdout_forwarder {
+ public:
+  stdout_forwarder(caf::actor_system& sys, stdout_stream_type stream, std::chrono::seconds patience)
+      : sys_(sys), stream_(std::move(stream)), patience_(patience) {}
+  void add(const std::string& task_id, std::string_view s) {
+    if (!stream_) return;
+    if (!self_) {
+      held_.append(s);
+      if (held_.size() <= stream_threshold_bytes) return;
+      self_ = std::make_unique<caf::scoped_actor>(sys_);
+      send(task_id, std::exchange(held_, std::string()));
+      return;
+    }
+    send(task_id, std::string(s));
+  }
+
+ private:
+  void send(const std::string& task_id, std::string chunk) {
+    bool more = false;
+    (*self_)->request(stream_, patience_, output_atom::value, task_id, std::move(chunk))
+        .receive([&](bool go_on) { more = go_on; }, [&](caf::error&) { more = false; });
+    if (!more) stream_ = stdout_stream_type{};
+  }
+  caf::actor_system& sys_;
+  stdout_stream_type stream_;
+  std::chrono::seconds patience_;
+  std::string held_;
+  std::unique_ptr<caf::scoped_actor> self_;
+};
+
+// The program's stdout as it comes: forwarded, hashed, kept in the record
+// up to inline_output_bytes and past that (all of it) in the task's output
+// file, so a large output is never held whole.
 class output_keeper {
  public:
-  using sink_fn = std::function<void(const std::string&, std::string_view)>;
-  output_keeper(task_record& t, std::string path, std::shared_ptr<sink_fn> sink)
-      : t_(t), path_(std::move(path)), sink_(std::move(sink)) {}
+  output_keeper(task_record& t, std::string path, stdout_forwarder& forward)
+      : t_(t), path_(std::move(path)), forward_(forward) {}
   ~output_keeper() {
     if (file_) std::fclose(file_);
   }
   void add(std::string_view s) {
     t_.stdout_size += s.size();
     hash_.update(s);
-    if (sink_) (*sink_)(t_.id, s);
+    forward_.add(t_.id, s);
     if (!file_ && !failed_ && t_.stdout_data.size() + s.size() <= inline_output_bytes) {
       t_.stdout_data.append(s);
       return;
@@ -82,7 +116,7 @@ class output_keeper {
   }
   task_record& t_;
   std::string path_;
-  std::shared_ptr<sink_fn> sink_;
+  stdout_forwarder& forward_;
   crypto::sha256_hasher hash_;
   std::FILE* file_ = nullptr;
   bool failed_ = false;
@@ -101,11 +135,11 @@ struct task_job {
   storage::store* db;
   std::shared_ptr<sandbox::warm_pool> pool;  // null: every run builds its sandbox cold
   std::string output_path = {};
-  std::shared_ptr<std::function<void(const std::string&, std::string_view)>> sink = nullptr;
+  stdout_stream_type stream = {};
 };
 
 // The detached task actor: blocks on its sandboxed run, then reports.
-void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_ptr<task_job> job) {
+void task_actor(caf::event_based_actor* self, task_registry_type registry, std::shared_ptr<task_job> job) {
   auto& t = job->record;
   t.state = task_state::running;
   if (auto saved = storage::save_task(*job->db, t, storage::store::sync::no); !saved)
@@ -113,7 +147,8 @@ void task_actor(caf::event_based_actor* self, caf::actor registry, std::shared_p
   sandbox::run_io io;
   io.stdin_data = std::move(job->stdin_data);
   io.stdin_file = job->stdin_file;
-  output_keeper out(t, job->output_path, job->sink);
+  stdout_forwarder forward(self->system(), std::move(job->stream), std::chrono::seconds(job->spec.lim.wall_secs + 30));
+  output_keeper out(t, job->output_path, forward);
   io.on_stdout = [&out](std::string_view s) { out.add(s); };
   io.on_stderr = [&t](std::string_view s) { t.stderr_data.append(s); };
   io.cancel = job->cancel.get();
@@ -169,23 +204,23 @@ struct registry_state {
   static inline const char* name = "task_registry";
 };
 
-using registry = caf::stateful_actor<registry_state>;
+using registry = task_registry_type::stateful_pointer<registry_state>;
 
-void start_next(registry* self) {
+void start_next(registry self) {
   auto& st = self->state;
   while (st.running.size() < st.max_running && !st.queue.empty()) {
     auto job = st.queue.front();
     st.queue.pop_front();
     st.cancels[job->record.id] = job->cancel;
     st.unfinished[job->record.id].state = task_state::running;
-    auto a = self->spawn<caf::detached + caf::monitored>(task_actor, caf::actor_cast<caf::actor>(self), job);
+    auto a = self->spawn<caf::detached + caf::monitored>(task_actor, caf::actor_cast<task_registry_type>(self), job);
     st.running.emplace(a.address(), job->record.id);
   }
 }
 
 // Answers everyone waiting for task id with reply (a task_record or an error).
 template <class Reply>
-void finish(registry* self, const std::string& id, const Reply& reply) {
+void finish(registry self, const std::string& id, const Reply& reply) {
   auto& st = self->state;
   if (auto it = st.waiting.find(id); it != st.waiting.end()) {
     for (auto& p : it->second) p.deliver(reply);
@@ -195,7 +230,7 @@ void finish(registry* self, const std::string& id, const Reply& reply) {
   st.unfinished.erase(id);
 }
 
-caf::result<task_record> run_task(registry* self, stored_offer& offer, task_input& in) {
+caf::result<task_record> run_task(registry self, stored_offer& offer, task_input& in) {
   auto& st = self->state;
   if (is_expired(offer.body, static_cast<std::int64_t>(unix_secs())))
     return to_error(fail(offer_errc::offer_expired, "offer " + offer.hash + " has expired"));
@@ -245,7 +280,7 @@ caf::result<task_record> run_task(registry* self, stored_offer& offer, task_inpu
   job->stdin_data = std::move(in.stdin_data);
   job->stdin_file = std::move(in.stdin_file);
   job->output_path = storage::task_output_file(st.output_dir, id);
-  job->sink = std::move(in.output_sink);
+  job->stream = std::move(in.output);
   job->record.state = task_state::pending;  // stored when it starts; until then only here
   st.waiting[id].push_back(self->make_response_promise());
   auto promise = st.waiting[id].back();
@@ -255,7 +290,7 @@ caf::result<task_record> run_task(registry* self, stored_offer& offer, task_inpu
   return promise;
 }
 
-caf::behavior registry_behavior(registry* self, storage::store* db, storage::blob_store* blobs,
+task_registry_type::behavior_type registry_behavior(registry self, storage::store* db, storage::blob_store* blobs,
                                 std::shared_ptr<task_registry_config> config) {
   auto& st = self->state;
   st.db = db;
@@ -355,7 +390,7 @@ crypto::hash256 task_output_digest(const crypto::address& owner, const std::stri
   return h.finish();
 }
 
-result<caf::actor> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
+result<task_registry_type> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
                                        task_registry_config config) {
   auto interrupted = storage::fail_interrupted_tasks(db, "the node stopped while the task ran", unix_ms());
   if (!interrupted) return interrupted.error();

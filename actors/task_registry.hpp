@@ -3,8 +3,8 @@
 // hit, nothing runs), joins a request to an identical task already running,
 // or starts a task actor. A task actor is detached (the sandboxed run blocks
 // its own thread): it writes its record as running, runs the executable in
-// the sandbox (stdout to the request's sink as it comes, and kept: in the
-// record, or past inline_output_bytes in the task's output file), signs the
+// the sandbox (stdout on to the request's stream past its threshold, and
+// kept: in the record, or past inline_output_bytes in the task's output file), signs the
 // output with the node key, writes the final record,
 // then reports to the registry, which answers every waiting request.
 // At most max_running tasks run at once; up to max_queued wait; more are
@@ -12,24 +12,19 @@
 // tasks a crashed node left running are marked failed when it starts again.
 // Retention: every few seconds the registry sweeps one page of task records
 // and deletes finished ones older than config.retention.
-//
-// Messages:
-//   (run_atom, stored_offer, task_input) -> task_record
-//   (get_atom, std::string id)           -> task_record
-//   (list_atom, std::string after, std::uint32_t limit) -> std::vector<task_record>
-//   health_atom                          -> std::uint64_t (tasks running)
+// Interface: task_registry_type (messages/interfaces.hpp).
 //
 // Task id = sha256(offer hash || input hash [|| 16 random bytes unless the
 // offer is deterministic]); input hash = sha256 over the length-prefixed
 // arguments, the sorted environment and stdin (private_env excluded).
 #pragma once
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include <chrono>
 
 #include "crypto/secp256k1_key.hpp"
+#include "messages/interfaces.hpp"
 #include "messages/result.hpp"
 #include "messages/task.hpp"
 
@@ -56,7 +51,7 @@ struct task_registry_config {
 // it is in its output file (see storage::task_output_file).
 inline constexpr std::size_t inline_output_bytes = 1u << 20;
 
-result<caf::actor> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
+result<task_registry_type> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
                                        task_registry_config config);
 
 std::string task_input_hash(const task_input& in);

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "actors/call_actor.hpp"
 #include "actors/node_actor.hpp"
 #include "actors/offer_registry.hpp"
 #include "actors/couch_registry.hpp"
@@ -176,6 +177,8 @@ int run_serve(const node_config& config) {
     networks.push_back(n->name);
   }
   if (networks.empty()) return fatal(fail(config_errc::unknown_network, "--payment-networks names no network"));
+  actors::call_settings calls{{networks, config.payment_timeout_secs}, owner.checksummed(),
+                              storage::task_output_dir(config.data_dir)};
   actors::payment_settings payment_settings;
   if (config.settlement == "facilitator") {
     if (config.facilitator_url.empty())
@@ -257,8 +260,14 @@ int run_serve(const node_config& config) {
            return caf::actor_cast<caf::actor>(*registry);
          }},
         {"tasks", actors::task_registry_key,
-         [&db, &executables, tasks](caf::actor_system& s) {
-           return actors::spawn_task_registry(s, **db, executables, tasks);
+         [&db, &executables, tasks](caf::actor_system& s) -> result<caf::actor> {
+           auto registry = actors::spawn_task_registry(s, **db, executables, tasks);
+           if (!registry) return registry.error();
+           return caf::actor_cast<caf::actor>(*registry);
+         }},
+        {"calls", actors::call_service_key,
+         [calls](caf::actor_system& s) -> result<caf::actor> {
+           return caf::actor_cast<caf::actor>(actors::spawn_call_service(s, calls));
          }},
         {"payments", actors::payment_registry_key,
          [&db, payment_settings](caf::actor_system& s) { return actors::spawn_payment_registry(s, **db, payment_settings); }},

@@ -31,6 +31,8 @@ using usage_atom = caf::atom_constant<caf::atom("usage")>;
 using token_atom = caf::atom_constant<caf::atom("token")>;
 using guests_atom = caf::atom_constant<caf::atom("guests")>;
 using invites_atom = caf::atom_constant<caf::atom("invites")>;
+using call_atom = caf::atom_constant<caf::atom("call")>;      // an offer called through the call service
+using output_atom = caf::atom_constant<caf::atom("output")>;  // a chunk of a task's stdout, to its stream
 
 // Timers and internal notes an actor sends itself or its registry.
 using sample_atom = caf::atom_constant<caf::atom("sample")>;          // couch registry, guest: read usage
@@ -40,6 +42,7 @@ using task_done_atom = caf::atom_constant<caf::atom("taskdone")>;     // task ac
 using hold_expired_atom = caf::atom_constant<caf::atom("holdexp")>;   // payment actor: its hold lapsed
 using retry_atom = caf::atom_constant<caf::atom("retry")>;            // payment actor: settle again
 using provisioned_atom = caf::atom_constant<caf::atom("provisd")>;    // guest actor: environment built
+using room_atom = caf::atom_constant<caf::atom("room")>;              // a stdout stream: its client has read
 using drained_atom = caf::atom_constant<caf::atom("drained")>;        // HTTP edge: connections drained
 
 }  // namespace hearth

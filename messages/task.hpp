@@ -2,14 +2,13 @@
 // of the task registry.
 #pragma once
 
-#include <caf/atom.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "messages/atoms.hpp"
-#include <caf/meta/type_name.hpp>
 
 #include <cstdint>
-#include <functional>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,6 +44,17 @@ struct task_record {
   bool cache_hit = false;  // set on replies answered from storage; not stored
 };
 
+// Whoever streams a task's stdout on to its caller (the CGI edge, for a
+// free call's large response). The task sends nothing until its stdout
+// passes stream_threshold_bytes; from then on each chunk as it comes, one at
+// a time: the answer (true: go on, false: the caller is gone) is the
+// backpressure, so the program waits for a slow client. The stream sends
+// itself room_atom when its client has read what it held.
+using stdout_stream_type =
+    caf::typed_actor<caf::replies_to<output_atom, std::string /*task id*/, std::string /*chunk*/>::with<bool>,
+                     caf::reacts_to<room_atom>>;
+inline constexpr std::size_t stream_threshold_bytes = 64 * 1024;
+
 // What a task runs: the offer's executable with these arguments,
 // environment (sorted NAME=value) and stdin.
 struct task_input {
@@ -58,9 +68,9 @@ struct task_input {
   // request starts the task (not when it joins one or hits the cache); not
   // part of the task's id.
   std::string read_token_hash;
-  // Gets stdout as the program writes it (in-process only; not part of the
-  // task's id, not serialized). It may block: the program then waits too.
-  std::shared_ptr<std::function<void(const std::string& task_id, std::string_view data)>> output_sink;
+  // Gets stdout as the program writes it, past stream_threshold_bytes
+  // (not part of the task's id); none: the output is only kept.
+  stdout_stream_type output;
 };
 
 
@@ -75,7 +85,7 @@ typename Inspector::result_type inspect(Inspector& f, task_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_input& x) {
   return f(caf::meta::type_name("task_input"), x.args, x.env, x.stdin_data, x.private_env, x.stdin_file,
-           x.stdin_sha256, x.read_token_hash);
+           x.stdin_sha256, x.read_token_hash, x.output);
 }
 
 }  // namespace hearth

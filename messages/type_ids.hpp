@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "messages/call.hpp"
 #include "messages/couch.hpp"
 #include "messages/node_messages.hpp"
 #include "messages/offer.hpp"
@@ -45,6 +46,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(hearth, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(hearth, (hearth::exec_request))
   CAF_ADD_TYPE_ID(hearth, (hearth::exec_result))
   CAF_ADD_TYPE_ID(hearth, (hearth::exec_sink))  // in-process only (a callback): to become an actor handle
+  CAF_ADD_TYPE_ID(hearth, (hearth::error_code))
+  CAF_ADD_TYPE_ID(hearth, (hearth::call_payment))
+  CAF_ADD_TYPE_ID(hearth, (hearth::call_request))
+  CAF_ADD_TYPE_ID(hearth, (hearth::payment_option))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::payment_option>))
+  CAF_ADD_TYPE_ID(hearth, (hearth::call_verdict))
+  CAF_ADD_TYPE_ID(hearth, (hearth::call_result))
 CAF_END_TYPE_ID_BLOCK(hearth)
 
 namespace hearth {

@@ -1,5 +1,7 @@
 #include "net/cgi.hpp"
 
+#include "protocols/cgi_head.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -20,12 +22,6 @@ bool withheld(std::string_view name) {
   for (const char* e : exact)
     if (name.size() == std::strlen(e) && iequals_prefix(name, e)) return true;
   return iequals_prefix(name, "x-402-");
-}
-
-std::string trim(std::string s) {
-  s.erase(0, s.find_first_not_of(" \t"));
-  s.erase(s.find_last_not_of(" \t\r") + 1);
-  return s;
 }
 
 }  // namespace
@@ -72,66 +68,42 @@ result<http_response> parse_cgi_output(const std::string& out) {
 }
 
 result<std::pair<http_response, std::size_t>> parse_cgi_head(std::string_view out) {
-  std::size_t pos = 0;
+  auto head = protocols::parse_cgi_head(out);
+  if (!head) return head.error();
   http_response res;
-  bool has_type = false, has_location = false, has_status = false;
-  for (;;) {
-    auto nl = out.find('\n', pos);
-    if (nl == std::string::npos) return fail(task_errc::bad_cgi_output, "the program's output has no header block (no blank line)");
-    std::string line(out.substr(pos, nl - pos));
-    pos = nl + 1;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) break;
-    auto colon = line.find(':');
-    if (colon == std::string::npos || colon == 0)
-      return fail(task_errc::bad_cgi_output, "malformed CGI header line: " + line.substr(0, 80));
-    std::string name = line.substr(0, colon);
-    std::string value = trim(line.substr(colon + 1));
-    if (iequals_prefix(name, "status") && name.size() == 6) {
-      if (value.size() < 3 || !std::isdigit(static_cast<unsigned char>(value[0])) ||
-          !std::isdigit(static_cast<unsigned char>(value[1])) || !std::isdigit(static_cast<unsigned char>(value[2])))
-        return fail(task_errc::bad_cgi_output, "malformed Status header: " + value.substr(0, 40));
-      res.status = static_cast<unsigned>(std::stoi(value.substr(0, 3)));
-      if (res.status < 100 || res.status > 599) return fail(task_errc::bad_cgi_output, "Status out of range");
-      has_status = true;
-      continue;
-    }
-    has_type |= iequals_prefix(name, "content-type") && name.size() == 12;
-    has_location |= iequals_prefix(name, "location") && name.size() == 8;
-    res.headers.emplace_back(name, value);
-  }
-  if (has_location && !has_status) res.status = 302;
-  if (!has_type && !has_location) res.headers.emplace_back("Content-Type", "text/plain");
-  return std::make_pair(std::move(res), pos);
+  res.status = head->status;
+  for (auto& h : head->headers) res.headers.emplace_back(std::move(h.first), std::move(h.second));
+  return std::make_pair(std::move(res), head->body_offset);
 }
 
-cgi_streamer::cgi_streamer(responder respond, header_list extra_headers, std::size_t stream_after)
-    : respond_(std::move(respond)), extra_(std::move(extra_headers)), stream_after_(stream_after) {}
+cgi_streamer::cgi_streamer(responder respond, header_list extra_headers)
+    : respond_(std::move(respond)), extra_(std::move(extra_headers)) {}
 
-void cgi_streamer::write(const std::string& task_id, std::string_view data) {
-  if (refused_) return;
+cgi_streamer::next cgi_streamer::write(const std::string& task_id, std::string_view data, std::function<void()> on_room) {
+  if (refused_) return next::stopped;
+  std::string body;
   if (body_) {
-    body_->push(std::string(data));  // false once the client is gone: the task still finishes
-    return;
+    body.assign(data);
+  } else {
+    auto head = parse_cgi_head(data);
+    if (!head) {
+      refused_ = true;
+      return next::stopped;
+    }
+    http_response res = std::move(head->first);
+    res.headers.emplace_back("X-Hearth-Task", "id=" + task_id + "; streamed");
+    res.headers.insert(res.headers.end(), extra_.begin(), extra_.end());
+    body_ = std::make_shared<body_stream>();
+    res.stream = body_;
+    body.assign(data.substr(head->second));
+    respond_(std::move(res));
   }
-  held_.append(data);
-  if (held_.size() < stream_after_) return;
-  auto head = parse_cgi_head(held_);
-  if (!head) {
-    refused_ = true;
-    std::string().swap(held_);
-    return;
+  switch (body_->offer(std::move(body), std::move(on_room))) {
+    case body_stream::fill::room: return next::more;
+    case body_stream::fill::full: return next::full;
+    case body_stream::fill::gone: return next::stopped;
   }
-  http_response res = std::move(head->first);
-  res.headers.emplace_back("X-Hearth-Task", "id=" + task_id + "; streamed");
-  res.headers.insert(res.headers.end(), extra_.begin(), extra_.end());
-  body_ = std::make_shared<body_stream>();
-  res.stream = body_;
-  std::string rest = held_.substr(head->second);
-  std::string().swap(held_);
-  started_ = true;
-  respond_(std::move(res));
-  if (!rest.empty()) body_->push(std::move(rest));
+  return next::stopped;
 }
 
 void cgi_streamer::end(bool whole) {

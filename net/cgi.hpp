@@ -3,7 +3,7 @@
 // into an HTTP response (Status, Content-Type, Location, other headers, body).
 #pragma once
 
-#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,27 +32,27 @@ result<http_response> parse_cgi_output(const std::string& stdout_data);
 // The header block alone: the response without its body, and where the body starts.
 result<std::pair<http_response, std::size_t>> parse_cgi_head(std::string_view stdout_data);
 
-// A CGI program's stdout as it is written: held until the header block and
-// stream_after bytes of body have come, then answered at once with the
-// status and headers and a chunked body the rest goes to (so a large
-// response is never held whole). The task's end then ends the body: whole
-// when it ended well, cut (no last chunk) otherwise. A smaller output is
-// left to the finished task's answer (with its signature headers).
+// A CGI program's stdout as a task streams it (past stream_threshold_bytes):
+// the first chunk's header block starts the response at once (status,
+// headers, and a chunked body the rest goes to), so a large response is
+// never held whole. The task's end then ends the body: whole when it ended
+// well, cut (no last chunk) otherwise. Used on one actor's thread at a time.
 class cgi_streamer {
  public:
-  cgi_streamer(responder respond, header_list extra_headers, std::size_t stream_after = 64 * 1024);
-  void write(const std::string& task_id, std::string_view data);  // the task's output sink (its thread)
-  bool started() const { return started_; }
+  cgi_streamer(responder respond, header_list extra_headers);
+  // more: send the next chunk; full: the client is behind, on_room is called
+  // once it has read; stopped: the client is gone or the head is malformed
+  // (the task's answer then says so), send no more.
+  enum class next { more, full, stopped };
+  next write(const std::string& task_id, std::string_view data, std::function<void()> on_room);
+  bool started() const { return body_ != nullptr; }
   void end(bool whole);
 
  private:
   responder respond_;
   header_list extra_;
-  std::size_t stream_after_;
-  std::string held_;
   std::shared_ptr<body_stream> body_;
-  std::atomic<bool> started_{false};
-  bool refused_ = false;  // the head is malformed: the task's answer says so
+  bool refused_ = false;
 };
 
 }  // namespace hearth::net

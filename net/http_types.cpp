@@ -95,6 +95,21 @@ bool body_stream::push(std::string data) {
   return true;
 }
 
+body_stream::fill body_stream::offer(std::string data, std::function<void()> on_room) {
+  std::function<void()> wake;
+  fill state;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (gone_) return fill::gone;
+    pending_ += data;
+    wake = std::exchange(wake_, nullptr);
+    state = pending_.size() < max_pending_ ? fill::room : fill::full;
+    if (state == fill::full) on_room_ = std::move(on_room);
+  }
+  if (wake) wake();
+  return state;
+}
+
 void body_stream::end(bool aborted) {
   std::function<void()> wake;
   {
@@ -108,15 +123,19 @@ void body_stream::end(bool aborted) {
 }
 
 void body_stream::gone() {
+  std::function<void()> on_room;
   {
     std::lock_guard<std::mutex> lock(mu_);
     gone_ = true;
     wake_ = nullptr;
+    on_room = std::exchange(on_room_, nullptr);
   }
   room_.notify_all();
+  if (on_room) on_room();
 }
 
 bool body_stream::take(std::string& out, bool& done, bool& aborted, std::function<void()> wake) {
+  std::function<void()> on_room;
   {
     std::lock_guard<std::mutex> lock(mu_);
     done = finished_;
@@ -126,8 +145,10 @@ bool body_stream::take(std::string& out, bool& done, bool& aborted, std::functio
       return false;
     }
     out = std::exchange(pending_, std::string());
+    on_room = std::exchange(on_room_, nullptr);
   }
   room_.notify_all();
+  if (on_room) on_room();
   return true;
 }
 

@@ -53,6 +53,12 @@ class body_stream {
  public:
   explicit body_stream(std::size_t max_pending = 1u << 20) : max_pending_(max_pending) {}
   bool push(std::string data);
+  // push for a producer that waits by message, not on a thread: the data is
+  // taken whatever the fill; room says there is room for more, full that
+  // on_room will be called (once, from the connection's thread) when the
+  // connection has taken what is pending or has gone.
+  enum class fill { room, full, gone };
+  fill offer(std::string data, std::function<void()> on_room);
   void finish() { end(false); }
   void abort() { end(true); }  // the body is cut short: the connection closes without its last chunk
 
@@ -70,6 +76,7 @@ class body_stream {
   std::size_t max_pending_;
   bool finished_ = false, aborted_ = false, gone_ = false;
   std::function<void()> wake_;
+  std::function<void()> on_room_;
 };
 
 // A WebSocket a route accepted. send and close work from any thread but an

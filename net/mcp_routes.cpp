@@ -7,15 +7,14 @@
 #include <map>
 
 #include "actors/offer_registry.hpp"
-#include "crypto/base64.hpp"
 #include "messages/node_messages.hpp"
 #include "messages/offer.hpp"
 #include "net/actor_ask.hpp"
 #include "net/mcp_protocol.hpp"
-#include "net/paywall.hpp"
+#include "net/call_edge.hpp"
 #include "net/task_routes.hpp"
+#include "net/x402_edge.hpp"
 #include "payments/challenge.hpp"
-#include "sandbox/limits.hpp"
 #include "tools/hearth_tool.hpp"
 
 namespace hearth::net {
@@ -84,63 +83,34 @@ json tool_definition(const tool_entry& t) {
   return def;
 }
 
-// The task's outcome as a tools/call result, carried in an HTTP answer whose
-// status tells the paywall whether to charge (200) or not (422).
-http_response tool_answer(const task_record& t, const std::string& stdout_data, const json& output_schema) {
-  auto ending = static_cast<sandbox::ending>(t.ending);
-  auto as_http = [](unsigned status, const json& result) { return http_response{status, {}, result.dump()}; };
-  if (t.state == task_state::failed) return as_http(422, text_result("the tool could not run: " + t.error, true));
-  if (ending != sandbox::ending::exited)
-    return as_http(422, text_result("the tool stopped: " + sandbox::to_string(ending), true));
-  auto out = json::parse(stdout_data, nullptr, false);
-  if (t.exit_code != 0) {
-    std::string why = out.is_object() && out.contains("error") && out["error"].is_string()
-                          ? out["error"].get<std::string>()
-                          : "the tool exited with code " + std::to_string(t.exit_code);
-    return as_http(422, text_result(why, true));
-  }
-  if (out.is_discarded()) return as_http(422, text_result("the tool's output is not JSON", true));
-  if (!output_schema.is_null())
-    if (auto bad = tool::validate(output_schema, out))
-      return as_http(422, text_result("the tool's output breaks its output schema: " + *bad, true));
-  json result = text_result(out.dump(), false);
-  if (out.is_object()) result["structuredContent"] = out;
-  return as_http(200, result);
-}
-
-// The paywall's HTTP answer back into a JSON-RPC tools/call result.
-http_response to_rpc(const json& id, const http_response& res) {
-  auto header = [&res](const char* name) { return std::string(res.header(name)); };
-  if (res.status == 402) {
-    auto decoded = crypto::base64_decode(header("PAYMENT-REQUIRED"));
-    json required = json::parse(decoded ? *decoded : std::string("{}"), nullptr, false);
+// A finished tools/call as its JSON-RPC result: the tool's answer (its JSON
+// as text and, for an object, structuredContent) or its error; a payment
+// challenge or a node's refusal as a tool error the model can read. The
+// receipt and the task behind the result (with its read capability when
+// this call ran it) go in _meta.
+http_response tool_call_answer(const json& id, const result<call_result>& r, const node_info& info) {
+  if (!r) return rpc_answer(id, text_result(std::string(code_name(r.error().code)) + ": " + r.error().message, true));
+  if (r->payment_required) {
+    json required = payment_required_json(to_requirements(r->options), r->challenge_error);
     // Not as structuredContent: clients check that against the tool's
     // outputSchema even on errors.
     json result = text_result(required.dump(), true);
     result["_meta"]["x402/payment-required"] = required;
     return rpc_answer(id, result);
   }
-  auto body = json::parse(res.body, nullptr, false);
-  if (body.is_object() && body.contains("content")) {
-    std::string receipt = header("PAYMENT-RESPONSE");
-    if (receipt.empty()) receipt = header("X-PAYMENT-RESPONSE");
-    if (!receipt.empty())
-      if (auto decoded = crypto::base64_decode(receipt))
-        body["_meta"]["x402/payment-response"] = json::parse(*decoded, nullptr, false);
-    // The task behind the result, and its read capability when this call ran it.
-    std::string task = header("X-Hearth-Task");
-    if (task.rfind("id=", 0) == 0) {
-      json t = {{"id", task.substr(3, task.find(';') - 3)}};  // up to the usage fields (all of it without them)
-      if (std::string token = header(task_token_header); !token.empty()) t["read_token"] = token;
-      body["_meta"]["hearth/task"] = t;
-    }
-    return rpc_answer(id, body);
+  json result;
+  if (!r->verdict.well) {
+    result = text_result(r->verdict.message, true);
+  } else {
+    auto out = json::parse(task_stdout(r->task, info), nullptr, false);
+    result = text_result(out.dump(), false);
+    if (out.is_object()) result["structuredContent"] = out;
   }
-  // A node-side refusal (malformed payment, busy node, ...): a tool error the model can read.
-  std::string message = body.is_object() && body.contains("error") && body["error"].is_object()
-                            ? body["error"].value("code", "error") + ": " + body["error"].value("message", "")
-                            : "the node answered " + std::to_string(res.status);
-  return rpc_answer(id, text_result(message, true));
+  if (r->has_receipt) result["_meta"]["x402/payment-response"] = receipt_json(r->receipt);
+  json task = {{"id", r->task.id}};
+  if (!r->read_token.empty()) task["read_token"] = r->read_token;
+  result["_meta"]["hearth/task"] = task;
+  return rpc_answer(id, result);
 }
 
 // Lists the MCP offers, then runs f(tools).
@@ -153,7 +123,7 @@ void with_tools(caf::event_based_actor* self, responder respond, const json& id,
             [=](caf::error& e) { respond(rpc_error(id, internal_error, self->system().render(e))); });
 }
 
-void handle_rpc(caf::event_based_actor* self, node_info info, payment_request pr, json msg, responder respond) {
+void handle_rpc(caf::event_based_actor* self, node_info info, call_payment pr, json msg, responder respond) {
   json id = msg["id"];
   std::string method = msg["method"];
   json params = msg.contains("params") ? msg["params"] : json::object();
@@ -201,17 +171,14 @@ void handle_rpc(caf::event_based_actor* self, node_info info, payment_request pr
       json input_schema = it->manifest.value("input_schema", json::object());
       if (auto bad = tool::validate(input_schema, arguments))
         return respond(rpc_answer(id, text_result("invalid arguments: " + *bad, true)));
-      json output_schema = it->manifest.contains("output_schema") ? it->manifest["output_schema"] : json();
-      task_input in;
-      in.stdin_data = arguments.dump();
-      in.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", "MCP_TOOL=" + name};
-      payment_request paid = pr;
-      paid.resource_url = pr.resource_url + "#" + name;
-      self->spawn(run_offer_task, it->offer.hash, offer_mode::mcp, std::move(in), info, std::move(paid),
-                  responder([respond, id](http_response res) { respond(to_rpc(id, res)); }),
-                  task_answer([output_schema, info](const task_record& t) {
-                    return tool_answer(t, task_stdout(t, info), output_schema);
-                  }));
+      call_request call{it->offer.hash, offer_mode::mcp, {}, pr};
+      call.input.stdin_data = arguments.dump();
+      call.input.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", "MCP_TOOL=" + name};
+      call.payment.resource_url = pr.resource_url + "#" + name;
+      if (it->manifest.contains("output_schema") && !it->manifest["output_schema"].is_null())
+        call.output_schema = it->manifest["output_schema"].dump();
+      call_offer(self->system(), std::move(call), respond,
+                 [id, info](const result<call_result>& r) { return tool_call_answer(id, r, info); });
     });
   }
   respond(rpc_error(id, method_not_found, "method not found: " + method));
@@ -262,7 +229,7 @@ bool route_mcp(caf::actor_system& sys, const node_info& info, http_request& req,
     respond(http_response{202, {}, ""});
     return true;
   }
-  auto pr = read_payment_request(req);
+  auto pr = read_call_payment(req);
   pr.resource_url = "http://" + std::string(req.header("Host")) + "/mcp";
   sys.spawn(handle_rpc, info, std::move(pr), std::move(msg), std::move(respond));
   return true;

@@ -1,5 +1,7 @@
 #include "net/offer_json.hpp"
 
+#include "actors/offer_validation.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "crypto/address.hpp"
@@ -15,15 +17,6 @@ std::string address_of(const std::string& raw) {
 }
 
 }  // namespace
-
-const char* mode_name(offer_mode m) {
-  switch (m) {
-    case offer_mode::cgi: return "cgi";
-    case offer_mode::mcp: return "mcp";
-    case offer_mode::batch: return "batch";
-  }
-  return "unknown";
-}
 
 std::string usdc_string(std::uint64_t atomic) {
   std::string frac = std::to_string(atomic % 1000000);
@@ -44,7 +37,7 @@ nlohmann::json offer_to_json(const stored_offer& s) {
   }
   nlohmann::json j = {
       {"hash", s.hash},
-      {"mode", mode_name(o.mode)},
+      {"mode", actors::mode_name(o.mode)},
       {"name", o.name},
       {"description", o.description},
       {"executable", {{"sha256", crypto::to_hex(std::string_view(o.executable_sha256))},

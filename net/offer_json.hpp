@@ -8,7 +8,6 @@
 namespace hearth::net {
 
 nlohmann::json offer_to_json(const stored_offer& o);
-const char* mode_name(offer_mode m);
 // Atomic USDC units (6 decimals) as a decimal string: 1500 -> "0.0015".
 std::string usdc_string(std::uint64_t atomic);
 

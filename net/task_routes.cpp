@@ -2,25 +2,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/offer_registry.hpp"
-#include "actors/offer_validation.hpp"
 #include "actors/task_registry.hpp"
-#include "messages/clock.hpp"
-#include "messages/node_messages.hpp"
-#include "net/actor_ask.hpp"
-#include "net/cgi.hpp"
-#include "net/offer_json.hpp"
-#include "net/owner_auth.hpp"
-#include "net/paywall.hpp"
-#include "payments/challenge.hpp"
 #include "crypto/base64.hpp"
-#include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
+#include "net/actor_ask.hpp"
+#include "net/call_edge.hpp"
+#include "net/cgi.hpp"
+#include "net/owner_auth.hpp"
+#include "net/x402_edge.hpp"
 #include "sandbox/limits.hpp"
 #include "storage/task_codec.hpp"
 
 #include <fstream>
-#include <iterator>
 #include <thread>
 
 namespace hearth::net {
@@ -43,9 +36,7 @@ const header_list cors_headers = {
     {"Access-Control-Expose-Headers", "X-Hearth-Task, X-Hearth-Task-Token, X-Hearth-Output-Signature, PAYMENT-REQUIRED, PAYMENT-RESPONSE, X-PAYMENT-RESPONSE"},
 };
 
-std::string output_path(const task_record& t, const node_info& info) {
-  return storage::task_output_file(storage::task_output_dir(info.data_dir), t.id);
-}
+std::string output_dir(const node_info& info) { return storage::task_output_dir(info.data_dir); }
 
 // A file's content from offset on as a chunked body, read a slice at a time
 // on a thread of its own (the client's pace sets the reading's).
@@ -66,43 +57,24 @@ std::shared_ptr<body_stream> stream_file(const std::string& path, std::uint64_t 
   return body;
 }
 
-// The HTTP answer for a finished CGI task.
-http_response cgi_response(const task_record& t, const node_info& info) {
-  auto ending = static_cast<sandbox::ending>(t.ending);
+// A finished CGI call's answer: the handler's response, or the refusal its
+// verdict names when it gave none (a limit, a crash, output that is not CGI).
+http_response cgi_response(const call_result& r, const node_info& info) {
+  const auto& t = r.task;
   http_response res;
-  if (t.state == task_state::failed) {
-    if (ending == sandbox::ending::cancelled) res = json_error(task_errc::task_cancelled, t.error);
-    else if (t.error_code == code_name(sandbox_errc::isolation_unavailable))  // the host's refusal is the caller's to know
-      res = json_error(*parse_error_code(t.error_code), t.error);
-    else res = json_error(task_errc::sandbox_failed, "the sandbox could not start the handler");
-  } else if (ending == sandbox::ending::wall_limit) {
-    res = json_error(task_errc::wall_limit, "the handler ran out of wall-clock time");
-  } else if (ending != sandbox::ending::exited && ending != sandbox::ending::signaled) {
-    auto code = ending == sandbox::ending::memory_limit ? error_code(task_errc::memory_limit)
-                : ending == sandbox::ending::cpu_limit  ? error_code(task_errc::cpu_limit)
-                : ending == sandbox::ending::output_limit ? error_code(task_errc::output_limit)
-                                                          : error_code(task_errc::sandbox_failed);
-    res = json_error(code, "the handler hit its " + sandbox::to_string(ending));
-  } else if (ending == sandbox::ending::signaled) {
-    res = json_error(task_errc::handler_crashed, "the handler was killed by signal " + std::to_string(t.signal));
+  if (r.verdict.refused) {
+    res = json_error(r.verdict.code, r.verdict.message);
   } else if (t.stdout_spilled) {  // the head from the file's start, the body streamed from the file
-    std::ifstream in(output_path(t, info), std::ios::binary);
-    std::string start(64 * 1024, '\0');
-    in.read(start.data(), static_cast<std::streamsize>(start.size()));
-    start.resize(static_cast<std::size_t>(in.gcount()));
-    auto head = parse_cgi_head(start);
+    auto head = parse_cgi_head(storage::task_stdout(t, output_dir(info), 64 * 1024));
     if (head) {
       res = std::move(head->first);
-      res.stream = stream_file(output_path(t, info), head->second);
+      res.stream = stream_file(storage::task_output_file(output_dir(info), t.id), head->second);
     } else {
       res = failure_response(head.error());
     }
   } else {
     auto parsed = parse_cgi_output(t.stdout_data);
-    if (parsed) res = std::move(*parsed);
-    else if (t.exit_code != 0)
-      res = json_error(task_errc::handler_failed, "the handler exited with code " + std::to_string(t.exit_code));
-    else res = failure_response(parsed.error());
+    res = parsed ? std::move(*parsed) : failure_response(parsed.error());
   }
   res.headers.emplace_back("X-Hearth-Task", task_header(t));
   if (t.output_signature.size() == 65)
@@ -138,91 +110,35 @@ void run_batch(caf::actor_system& sys, const node_info& info, const http_request
     in.stdin_data = std::move(*decoded);
   }
   in.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
-  task_answer answer = [info](const task_record& t) {
-    json j = task_to_json(t, info);
-    j["stdout_base64"] = crypto::base64_encode(task_stdout(t, info));
-    j["stderr_base64"] = crypto::base64_encode(t.stderr_data);
-    return json_response(t.state == task_state::completed ? 200 : 502, j);
-  };
-  sys.spawn(run_offer_task, body["offer"].get<std::string>(), offer_mode::batch, std::move(in), info,
-            read_payment_request(req), std::move(respond), std::move(answer));
+  call_request call{body["offer"].get<std::string>(), offer_mode::batch, std::move(in), read_call_payment(req)};
+  bool browser = wants_payment_page(req);
+  call_offer(sys, std::move(call), std::move(respond), [info, browser](const result<call_result>& r) {
+    return call_http_answer(r, browser, [&info](const call_result& done) {
+      const auto& t = done.task;
+      json j = task_to_json(t, info);
+      j["stdout_base64"] = crypto::base64_encode(task_stdout(t, info));
+      j["stderr_base64"] = crypto::base64_encode(t.stderr_data);
+      return json_response(t.state == task_state::completed ? 200 : 502, j);
+    });
+  });
 }
 
 }  // namespace
 
-// Asks the offer registry for the offer, then (through the paywall when
-// the offer is priced) the task registry to run it, and answers with answer(task).
-void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode mode, task_input in,
-                    node_info info, payment_request pr, responder respond, task_answer answer) {
-  auto& reg = self->system().registry();
-  auto offers = caf::actor_cast<offer_registry_type>(reg.get(actors::offer_registry_key));
-  auto tasks = caf::actor_cast<caf::actor>(reg.get(actors::task_registry_key));
-  if (!offers || !tasks) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
-  if (!in.stdin_file.empty() && in.stdin_sha256.empty()) {
-    auto digest = crypto::sha256_file(in.stdin_file);  // this actor is detached for it
-    if (!digest) return respond(json_error(http_errc::spool_failed, "the request body could not be read back"));
-    in.stdin_sha256 = crypto::to_hex(digest->data(), digest->size());
-  }
-  auto token = crypto::random_hex(32);
-  if (!token) return respond(failure_response(token.error()));
-  std::string token_hash = crypto::to_hex(crypto::sha256(*token));
-  in.read_token_hash = token_hash;
-  // The capability goes to this caller only when its request started the
-  // task: never with a cache hit or a joined run (someone else's).
-  answer = [answer = std::move(answer), token = *token, token_hash](const task_record& t) {
-    http_response res = answer(t);
-    if (res.header("X-Hearth-Task").empty()) res.headers.emplace_back("X-Hearth-Task", task_header(t));
-    if (!t.cache_hit && t.read_token_hash == token_hash) res.headers.emplace_back(task_token_header, token);
-    return res;
-  };
-  auto on_error = [=](caf::error& e) { respond(failure_response(to_failure(e, self->system().render(e)))); };
-  self->request(offers, ask_timeout, get_atom::value, hash)
-      .then(
-          [=](stored_offer& offer) {
-            if (actors::is_expired(offer.body, static_cast<std::int64_t>(unix_secs())))
-              return respond(json_error(offer_errc::offer_expired, "offer " + hash + " has expired; nothing was charged"));
-            if (offer.body.mode != mode)
-              return respond(json_error(offer_errc::wrong_offer_mode, "offer " + hash + " is a " +
-                                                                     mode_name(offer.body.mode) + " offer, not " +
-                                                                     mode_name(mode)));
-            auto wall = std::chrono::seconds(offer.body.limits.wall_secs + 30);
-            task_runner run = [=](auto on_done, auto on_fail) {
-              self->request(tasks, wall, run_atom::value, offer, in)
-                  .then([=](task_record& t) { on_done(t, answer(t)); },
-                        [=](caf::error& e) { on_fail(to_failure(e, self->system().render(e))); });
-            };
-            if (payments::is_free(offer.body) && mode == offer_mode::cgi) {
-              header_list streamed_headers = cors_headers;
-              streamed_headers.emplace_back(task_token_header, *token);  // only the starter's run streams
-              auto streamer = std::make_shared<cgi_streamer>(respond, streamed_headers);
-              task_input streamed = in;
-              streamed.output_sink = std::make_shared<std::function<void(const std::string&, std::string_view)>>(
-                  [streamer](const std::string& id, std::string_view data) { streamer->write(id, data); });
-              self->request(tasks, wall, run_atom::value, offer, streamed)
-                  .then(
-                      [=](task_record& t) {
-                        if (!streamer->started()) return respond(answer(t));
-                        auto ending = static_cast<sandbox::ending>(t.ending);
-                        streamer->end(t.state == task_state::completed && ending == sandbox::ending::exited);
-                      },
-                      [=](caf::error& e) {
-                        if (streamer->started()) return streamer->end(false);
-                        respond(failure_response(to_failure(e, self->system().render(e))));
-                      });
-              return;
-            }
-            if (payments::is_free(offer.body))
-              return run([=](const task_record&, http_response res) { respond(std::move(res)); },
-                         [=](const failure& f) { respond(failure_response(f)); });
-            paid_call(self, offer, info, pr, respond, run);
-          },
-          on_error);
+http_response call_http_answer(const result<call_result>& r, bool browser,
+                               const std::function<http_response(const call_result&)>& mode_answer) {
+  if (!r) return failure_response(r.error());
+  if (r->payment_required)
+    return challenge_response(to_requirements(r->options), r->challenge_error, browser && r->challenge_error.empty());
+  http_response res = mode_answer(*r);
+  if (res.header("X-Hearth-Task").empty()) res.headers.emplace_back("X-Hearth-Task", task_header(r->task));
+  if (!r->read_token.empty()) res.headers.emplace_back(task_token_header, r->read_token);
+  if (r->has_receipt) add_receipt(res, r->receipt);
+  return res;
 }
 
 std::string task_stdout(const task_record& t, const node_info& info) {
-  if (!t.stdout_spilled) return t.stdout_data;
-  std::ifstream in(output_path(t, info), std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return storage::task_stdout(t, output_dir(info));
 }
 
 std::string task_header(const task_record& t) {
@@ -314,7 +230,8 @@ bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& re
         http_response r{200,
                         {{"Content-Type", "application/octet-stream"}, {"X-Hearth-Task", task_header(t)}},
                         part == "stdout" ? t.stdout_data : t.stderr_data};
-        if (part == "stdout" && t.stdout_spilled) r.stream = stream_file(output_path(t, info), 0);
+        if (part == "stdout" && t.stdout_spilled)
+          r.stream = stream_file(storage::task_output_file(output_dir(info), t.id), 0);
         return r;
       },
       get_atom::value, id);
@@ -343,17 +260,14 @@ bool route_cgi(caf::actor_system& sys, const node_info& info, http_request& req,
   auto colon = host.rfind(':');
   ctx.server_name = colon == std::string::npos ? host : host.substr(0, colon);
   ctx.server_port = colon == std::string::npos ? "80" : host.substr(colon + 1);
-  auto in = cgi_input(req, ctx);
-  auto pr = read_payment_request(req);
-  // A spooled body is hashed before the task is asked for: on a thread of
-  // its own, not the scheduler's.
-  task_answer answer = [info](const task_record& t) { return cgi_response(t, info); };
-  if (!in.stdin_file.empty())
-    sys.spawn<caf::detached>(run_offer_task, hash, offer_mode::cgi, std::move(in), info, std::move(pr),
-                             std::move(respond), std::move(answer));
-  else
-    sys.spawn(run_offer_task, hash, offer_mode::cgi, std::move(in), info, std::move(pr), std::move(respond),
-              std::move(answer));
+  call_request call{hash, offer_mode::cgi, cgi_input(req, ctx), read_call_payment(req)};
+  bool browser = wants_payment_page(req);
+  call_offer(
+      sys, std::move(call), std::move(respond),
+      [info, browser](const result<call_result>& r) {
+        return call_http_answer(r, browser, [&info](const call_result& done) { return cgi_response(done, info); });
+      },
+      cors_headers);
   return true;
 }
 

@@ -10,10 +10,10 @@
 #include <caf/fwd.hpp>
 #include <nlohmann/json_fwd.hpp>
 
-#include "messages/task.hpp"
+#include "messages/call.hpp"
+#include "messages/result.hpp"
 #include "net/http_types.hpp"
 #include "net/node_info.hpp"
-#include "net/paywall.hpp"
 
 #include <functional>
 
@@ -29,16 +29,11 @@ inline constexpr const char* task_token_header = "X-Hearth-Task-Token";
 // Whether path is a CGI endpoint (their request bodies are spooled to disk).
 bool is_cgi_path(std::string_view path);
 
-// How a finished task becomes the HTTP answer (CGI response, batch JSON, MCP result).
-using task_answer = std::function<http_response(const task_record&)>;
-
-// The body of a short-lived actor: fetches the offer, checks its mode, runs
-// it as a task (through the paywall when it is priced) and answers with
-// answer(task). Detached when in.stdin_file must be hashed first. A free CGI
-// call's response streams as the program writes (see cgi_streamer); a paid
-// one is answered whole, since its receipt is a header sent after settling.
-void run_offer_task(caf::event_based_actor* self, std::string hash, offer_mode mode, task_input in, node_info info,
-                    payment_request pr, responder respond, task_answer answer);
+// The HTTP answer to a call: the 402 challenge when it must be paid (a page
+// for a browser), else mode_answer's with the task's header, the caller's
+// read token and the payment's receipt; a failure as its JSON error.
+http_response call_http_answer(const result<call_result>& r, bool browser,
+                               const std::function<http_response(const call_result&)>& mode_answer);
 
 nlohmann::json task_to_json(const task_record& t, const node_info& info);
 // A task's whole stdout, from its record or its output file (for answers

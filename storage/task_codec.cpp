@@ -1,5 +1,8 @@
 #include "storage/task_codec.hpp"
 
+#include <algorithm>
+#include <cstdio>
+
 #include "messages/records.capnp.h"
 #include "storage/capnp_codec.hpp"
 
@@ -116,6 +119,21 @@ result<std::optional<task_record>> load_task(const store& db, const std::string&
 result<std::vector<task_record>> list_tasks(const store& db, const std::string& start_after, std::size_t limit) {
   return list_records<task_record>(db, column::tasks, start_after, limit,
                                    [](const std::string&, const std::string& raw) { return decode_task(raw); });
+}
+
+std::string task_stdout(const task_record& t, const std::string& output_dir, std::size_t max) {
+  if (!t.stdout_spilled) return t.stdout_data.substr(0, max);
+  std::string out;
+  std::FILE* f = std::fopen(task_output_file(output_dir, t.id).c_str(), "rb");
+  if (!f) return out;
+  char buf[64 * 1024];
+  while (out.size() < max) {
+    std::size_t n = std::fread(buf, 1, std::min(sizeof buf, max - out.size()), f);
+    if (n == 0) break;
+    out.append(buf, n);
+  }
+  std::fclose(f);
+  return out;
 }
 
 }  // namespace hearth::storage

@@ -26,6 +26,9 @@ inline std::string task_output_dir(const std::string& data_dir) { return data_di
 inline std::string task_output_file(const std::string& output_dir, const std::string& task_id) {
   return output_dir + "/" + task_id;
 }
+// A task's stdout, up to max bytes: from its record, or from its output file
+// when it spilled there (empty when that file cannot be read).
+std::string task_stdout(const task_record& t, const std::string& output_dir, std::size_t max = std::string::npos);
 
 // One bounded step of the retention sweep: looks at up to limit tasks after
 // cursor and deletes the finished ones that finished before cutoff_ms.

@@ -333,7 +333,8 @@ TEST_CASE("listing page sizes: 1 to 1000, 100 by default", "[http]") {
   CHECK_FALSE(page_limit("limit=99999"));
 }
 
-#include "net/paywall.hpp"
+#include "actors/call_rules.hpp"
+#include "net/x402_edge.hpp"
 #include "payments/buyer.hpp"
 
 TEST_CASE("X-402-Key is honoured from loopback peers only, within X-402-Max", "[x402]") {
@@ -349,7 +350,7 @@ TEST_CASE("X-402-Key is honoured from loopback peers only, within X-402-Max", "[
                  {"X-402-Max", "USDC:0.05"}};
   for (const char* peer : {"127.0.0.1", "::1", "::ffff:127.0.0.1"}) {
     req.remote_address = peer;
-    auto signed_header = sign_for_caller(read_payment_request(req), {r});
+    auto signed_header = hearth::actors::sign_for_caller(read_call_payment(req), {r});
     INFO(peer);
     REQUIRE(signed_header);
     auto p = payments::decode_payment(*signed_header);
@@ -358,7 +359,7 @@ TEST_CASE("X-402-Key is honoured from loopback peers only, within X-402-Max", "[
   }
   for (const char* peer : {"10.0.0.5", "192.168.1.2", "::ffff:10.0.0.5", "2001:db8::1"}) {
     req.remote_address = peer;
-    auto refused = sign_for_caller(read_payment_request(req), {r});
+    auto refused = hearth::actors::sign_for_caller(read_call_payment(req), {r});
     INFO(peer);
     REQUIRE(!refused);
     CHECK(refused.error().code == hearth::payment_errc::x402_key_not_loopback);
@@ -366,7 +367,7 @@ TEST_CASE("X-402-Key is honoured from loopback peers only, within X-402-Max", "[
   req.remote_address = "127.0.0.1";
   req.headers = {{"X-402-Key", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"},
                  {"X-402-Max", "0.001"}};
-  auto over = sign_for_caller(read_payment_request(req), {r});
+  auto over = hearth::actors::sign_for_caller(read_call_payment(req), {r});
   REQUIRE(!over);
   CHECK(over.error().code == hearth::payment_errc::over_max);
 }

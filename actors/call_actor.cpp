@@ -1,0 +1,229 @@
+#include "actors/call_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/offer_registry.hpp"
+#include "actors/offer_validation.hpp"
+#include "actors/payment_registry.hpp"
+#include "actors/task_registry.hpp"
+#include "crypto/random.hpp"
+#include "crypto/sha256.hpp"
+#include "messages/clock.hpp"
+#include "messages/failure_error.hpp"
+#include "payments/challenge.hpp"
+#include "storage/task_codec.hpp"
+
+namespace hearth::actors {
+namespace {
+
+constexpr auto ask_timeout = std::chrono::seconds(30);
+
+struct call_state {
+  std::shared_ptr<const call_settings> settings;
+  call_request req;
+  caf::typed_response_promise<call_result> promise;
+  stored_offer offer;
+  std::string token;  // the caller's read capability; the task keeps its sha256
+  std::vector<payments::requirement> reqs;
+  caf::actor payments;
+  std::string payment_id;  // the held payment
+  bool owner_call = false;
+  static inline const char* name = "call";
+};
+
+using call_actor = call_service_type::stateful_pointer<call_state>;
+
+void answer(call_actor self, call_result r) {
+  self->state.promise.deliver(std::move(r));
+  self->quit();
+}
+
+void refuse(call_actor self, caf::error e) {
+  self->state.promise.deliver(std::move(e));
+  self->quit();
+}
+
+void refuse(call_actor self, const failure& f) { refuse(self, to_error(f)); }
+
+// Nothing ran (or nothing may be charged): the caller is asked to pay; why
+// names what was wrong with the payment it sent, if any.
+void challenge(call_actor self, std::string why, call_result r = {}) {
+  r.payment_required = true;
+  r.challenge_error = std::move(why);
+  for (const auto& req : self->state.reqs) r.options.push_back(to_option(req));
+  answer(self, std::move(r));
+}
+
+call_verdict verdict_of(call_actor self, const task_record& t) {
+  const auto& st = self->state;
+  switch (st.req.mode) {
+    case offer_mode::cgi: return cgi_verdict(t, storage::task_stdout(t, st.settings->output_dir, 64 * 1024));
+    case offer_mode::mcp: return tool_verdict(t, storage::task_stdout(t, st.settings->output_dir), st.req.output_schema);
+    case offer_mode::batch: return batch_verdict(t);
+  }
+  return batch_verdict(t);
+}
+
+// Ends a paid call: the payment charged or released, then the answer (the
+// receipt with it when charged).
+void settle(call_actor self, payment_outcome outcome, call_result r) {
+  self->request(self->state.payments, ask_timeout, settle_atom::value, std::move(outcome))
+      .then(
+          [=](payment_record& p) mutable {
+            if (p.state == payment_state::failed) return challenge(self, "settlement_failed: " + p.note, std::move(r));
+            if (p.state == payment_state::settled || p.state == payment_state::settle_pending) {
+              r.has_receipt = true;
+              r.receipt = std::move(p);
+            }
+            answer(self, std::move(r));
+          },
+          [=](caf::error& e) { refuse(self, std::move(e)); });
+}
+
+void run(call_actor self) {
+  auto& st = self->state;
+  auto tasks = caf::actor_cast<task_registry_type>(self->system().registry().get(task_registry_key));
+  if (!tasks) return refuse(self, fail(http_errc::node_unavailable, "the node's actors are restarting"));
+  bool free = payments::is_free(st.offer.body);
+  task_input in = st.req.input;
+  if (free && st.req.mode == offer_mode::cgi && st.req.stream) {  // a paid answer's receipt comes after settling
+    self->send(st.req.stream, token_atom::value, st.token);
+    in.output = st.req.stream;
+  }
+  auto wall = std::chrono::seconds(st.offer.body.limits.wall_secs + 30);
+  self->request(tasks, wall, run_atom::value, st.offer, std::move(in))
+      .then(
+          [=](task_record& t) {
+            auto& st = self->state;
+            call_result r;
+            r.ran = true;
+            if (!t.cache_hit && t.read_token_hash == st.req.input.read_token_hash) r.read_token = st.token;
+            r.verdict = verdict_of(self, t);
+            r.task = std::move(t);
+            if (free) return answer(self, std::move(r));
+            r.charged = r.verdict.well && !r.task.cache_hit && !st.owner_call;
+            std::string note = st.owner_call       ? "the owner's own call: not charged"
+                               : r.task.cache_hit ? "answered from the cache: not charged"
+                                                  : r.verdict.message + ": not charged";
+            payment_outcome outcome{st.payment_id, r.task.id, r.charged, r.charged ? "" : note};
+            settle(self, std::move(outcome), std::move(r));
+          },
+          [=](caf::error& e) {
+            if (free) return refuse(self, std::move(e));
+            auto f = to_failure(e, self->system().render(e));
+            self->request(self->state.payments, ask_timeout, settle_atom::value,
+                          payment_outcome{self->state.payment_id, "", false, "the task did not run: " + f.message})
+                .then([=](payment_record&) { refuse(self, f); }, [=](caf::error& settle_error) { refuse(self, settle_error); });
+          });
+}
+
+void hold(call_actor self, const payments::requirement& matched, std::string header) {
+  auto& st = self->state;
+  st.payments = caf::actor_cast<caf::actor>(self->system().registry().get(payment_registry_key));
+  if (!st.payments) return refuse(self, fail(http_errc::node_unavailable, "the node's actors are restarting"));
+  self->request(st.payments, ask_timeout, hold_atom::value, claim_for(matched, header, st.offer.hash))
+      .then(
+          [=](payment_record& held) {
+            auto& st = self->state;
+            st.payment_id = held.id;
+            // The node's owner and the offer's owner call it without paying:
+            // their signed payment proves who they are and is not settled.
+            crypto::address offer_owner;
+            std::copy(st.offer.body.owner.begin(), st.offer.body.owner.end(), offer_owner.bytes.begin());
+            st.owner_call = held.payer == st.settings->owner || held.payer == offer_owner.checksummed();
+            run(self);
+          },
+          [=](caf::error& e) {
+            auto f = to_failure(e, self->system().render(e));
+            if (f.code == payment_errc::payment_invalid) return challenge(self, f.message);
+            if (f.code == payment_errc::payment_replayed) return challenge(self, "payment_replayed");
+            refuse(self, f);
+          });
+}
+
+void pay(call_actor self) {
+  auto& st = self->state;
+  st.reqs = requirements_for(st.offer, st.settings->terms, st.req.payment.resource_url);
+  if (st.reqs.empty())
+    return refuse(self, fail(payment_errc::no_payment_networks, "this node accepts payments on no network it knows"));
+  std::string header = st.req.payment.header;
+  if (header.empty() && !st.req.payment.sign_key.empty()) {
+    auto signed_header = sign_for_caller(st.req.payment, st.reqs);
+    if (!signed_header) {
+      const auto& f = signed_header.error();
+      return http_status(f.code) == 402 ? challenge(self, f.message) : refuse(self, f);
+    }
+    header = std::move(*signed_header);
+  }
+  if (header.empty()) return challenge(self, "");
+  auto decoded = payments::decode_payment(header);
+  if (!decoded) return refuse(self, decoded.error());
+  const payments::requirement* matched = nullptr;
+  for (const auto& r : st.reqs)
+    if (decoded->network == (decoded->x402_version == 1 ? r.net->name : r.net->caip2)) matched = &r;
+  if (!matched) return challenge(self, "invalid_network");
+  hold(self, *matched, std::move(header));
+}
+
+void start(call_actor self) {
+  auto& st = self->state;
+  auto offers = caf::actor_cast<offer_registry_type>(self->system().registry().get(offer_registry_key));
+  if (!offers) return refuse(self, fail(http_errc::node_unavailable, "the node's actors are restarting"));
+  auto& in = st.req.input;
+  if (!in.stdin_file.empty() && in.stdin_sha256.empty()) {
+    auto digest = crypto::sha256_file(in.stdin_file);  // this actor is detached for it
+    if (!digest) return refuse(self, fail(http_errc::spool_failed, "the request body could not be read back"));
+    in.stdin_sha256 = crypto::to_hex(digest->data(), digest->size());
+  }
+  auto token = crypto::random_hex(32);
+  if (!token) return refuse(self, token.error());
+  st.token = std::move(*token);
+  in.read_token_hash = crypto::to_hex(crypto::sha256(st.token));
+  self->request(offers, ask_timeout, get_atom::value, st.req.offer_hash)
+      .then(
+          [=](stored_offer& offer) {
+            auto& st = self->state;
+            const auto& hash = st.req.offer_hash;
+            if (is_expired(offer.body, static_cast<std::int64_t>(unix_secs())))
+              return refuse(self, fail(offer_errc::offer_expired, "offer " + hash + " has expired; nothing was charged"));
+            if (offer.body.mode != st.req.mode)
+              return refuse(self, fail(offer_errc::wrong_offer_mode, "offer " + hash + " is a " +
+                                                                         mode_name(offer.body.mode) + " offer, not " +
+                                                                         mode_name(st.req.mode)));
+            st.offer = std::move(offer);
+            if (payments::is_free(st.offer.body)) return run(self);
+            pay(self);
+          },
+          [=](caf::error& e) { refuse(self, std::move(e)); });
+}
+
+call_service_type::behavior_type call_behavior(call_actor self, std::shared_ptr<const call_settings> settings) {
+  self->state.settings = std::move(settings);
+  return {
+      [self](call_atom, call_request& req) -> caf::result<call_result> {
+        self->state.req = std::move(req);
+        self->state.promise = self->make_response_promise<call_result>();
+        start(self);
+        return self->state.promise;
+      },
+  };
+}
+
+call_service_type::behavior_type call_service(call_service_type::pointer self,
+                                              std::shared_ptr<const call_settings> settings) {
+  return {
+      [self, settings](call_atom a, call_request& req) -> caf::result<call_result> {
+        bool hash_first = !req.input.stdin_file.empty() && req.input.stdin_sha256.empty();
+        auto call = hash_first ? self->spawn<caf::detached>(call_behavior, settings) : self->spawn(call_behavior, settings);
+        return self->delegate(call, a, std::move(req));
+      },
+  };
+}
+
+}  // namespace
+
+call_service_type spawn_call_service(caf::actor_system& sys, call_settings settings) {
+  return sys.spawn(call_service, std::make_shared<const call_settings>(std::move(settings)));
+}
+
+}  // namespace hearth::actors

@@ -1,0 +1,42 @@
+// The rules of a paid call, as plain functions the call actor applies: what
+// a call of an offer must pay (one x402 requirement per network the node
+// takes), when the node may sign a payment on the caller's behalf, and when
+// the handler's answer counts as one (charged) for each mode.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/call.hpp"
+#include "messages/result.hpp"
+#include "payments/exact_evm.hpp"
+
+namespace hearth::actors {
+
+// What the node asks of every paid call (from its config).
+struct payment_terms {
+  std::vector<std::string> networks = {"base"};  // x402 v1 names, in the order offered
+  std::uint64_t max_timeout_secs = 300;
+};
+
+std::vector<payments::requirement> requirements_for(const stored_offer& offer, const payment_terms& terms,
+                                                    const std::string& resource_url);
+payment_option to_option(const payments::requirement& r);
+// The requirement an option stands for; fails for a network or amount the node does not know.
+result<payments::requirement> to_requirement(const payment_option& o);
+payment_claim claim_for(const payments::requirement& r, const std::string& header, const std::string& offer_hash);
+
+// X-402-Key: the header value of a payment the node signs for the caller,
+// within X-402-Pay / X-402-Max. Refused (x402_key_not_loopback) unless the
+// caller is on loopback; the key is used for this one signature, never
+// logged or stored.
+result<std::string> sign_for_caller(const call_payment& payment, const std::vector<payments::requirement>& reqs);
+
+// The verdicts (see call_verdict). stdout_head: the output's start (the
+// head is in the first 64 KiB of a spilled output); stdout: all of it.
+call_verdict cgi_verdict(const task_record& t, std::string_view stdout_head);
+call_verdict tool_verdict(const task_record& t, const std::string& stdout_data, const std::string& output_schema);
+call_verdict batch_verdict(const task_record& t);
+
+}  // namespace hearth::actors
