@@ -207,18 +207,19 @@ caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_p
         if (!g) return to_error(g.error());
         return std::move(*g);
       },
-      [self](exec_atom, const std::string& token, exec_request& req, exec_sink& sink) -> caf::result<exec_result> {
+      [self](exec_atom, const std::string& token, exec_request& req,
+             exec_stream_type& stream) -> caf::result<exec_result> {
         auto a = guest_of_token(self, token);
         if (!a) return to_error(a.error());
-        self->delegate(*a, exec_atom::value, std::move(req), std::move(sink));
+        self->delegate(*a, exec_atom::value, std::move(req), std::move(stream));
         return caf::delegated<exec_result>{};
       },
       [self](terminal_atom, const std::string& token, std::uint32_t cols,
-             std::uint32_t rows) -> caf::result<terminal_handle> {
+             std::uint32_t rows) -> caf::result<terminal_type> {
         auto a = guest_of_token(self, token);
         if (!a) return to_error(a.error());
         self->delegate(*a, terminal_atom::value, cols, rows);
-        return caf::delegated<terminal_handle>{};
+        return caf::delegated<terminal_type>{};
       },
       [self](token_atom, const std::string& token) -> caf::result<guest_record> {
         auto g = storage::find_guest_by_token(*self->state.db, secret_hash(token));

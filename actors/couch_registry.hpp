@@ -17,8 +17,8 @@
 //   (revoke_atom, guests_atom, std::string id)     -> guest_record (the kill switch)
 //   (activate_atom, std::string id, std::string endpoint) -> guest_record
 //   (usage_atom, std::string id, guest_usage)      -> guest_record
-//   (exec_atom, std::string token, exec_request, exec_sink) -> exec_result (a command in the token's environment)
-//   (terminal_atom, std::string token, uint32 cols, uint32 rows) -> terminal_handle (a shell there)
+//   (exec_atom, std::string token, exec_request, exec_stream_type) -> exec_result (a command in the token's environment)
+//   (terminal_atom, std::string token, uint32 cols, uint32 rows) -> terminal_type (a shell there)
 // Timers: the expiry sweep (sweep_every); a usage sample of every running
 // environment (sample_every), which revokes guests past a hard limit.
 #pragma once

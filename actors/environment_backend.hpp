@@ -5,7 +5,9 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -15,15 +17,18 @@
 
 namespace hearth::actors {
 
+// A command's output as it is produced (fd 1 stdout, 2 stderr); it may block.
+using exec_output = std::function<void(int fd, std::string_view data)>;
+
 class environment_backend {
  public:
   virtual ~environment_backend() = default;
   virtual std::string name() const = 0;
   // Builds the guest's environment; returns its agent endpoint (a path on this node or a URL).
   virtual result<std::string> create(const guest_record& g) = 0;
-  // sink (may be empty) gets the output as it comes; the result carries it whole too.
+  // on_output (may be empty) gets the output as it comes; the result carries it whole too.
   virtual result<exec_result> exec(const guest_record& g, const exec_request& r, const std::atomic<bool>* cancel,
-                                   const exec_sink& sink) = 0;
+                                   const exec_output& on_output) = 0;
   // A shell on a pty in the environment (the WebSocket terminal).
   virtual result<std::shared_ptr<sandbox::terminal>> open_terminal(const guest_record& g, std::uint16_t cols,
                                                                    std::uint16_t rows) = 0;

@@ -5,6 +5,8 @@
 
 #include <list>
 
+#include "actors/blocking_stream.hpp"
+#include "actors/terminal_actor.hpp"
 #include "messages/failure_error.hpp"
 #include "messages/node_messages.hpp"
 #include "storage/couch_codec.hpp"
@@ -147,15 +149,20 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
           spdlog::warn("guest {} {}", next.id, next.reason);
         });
       },
-      [=](exec_atom, exec_request& req, exec_sink& sink) -> caf::result<exec_result> {
+      [=](exec_atom, exec_request& req, exec_stream_type& stream) -> caf::result<exec_result> {
         auto& st = self->state;
         if (st.record.state != guest_state::running) return not_running();
         if (!backend) return to_error(fail(couch_errc::no_environment, "this node provisions no environments"));
         auto flag = std::make_shared<std::atomic<bool>>(false);
         st.running->push_back(flag);
         guest_record g = st.record;
-        auto worker = helper(self, [backend, g, req, flag, sink, sampled]() -> caf::message {
-          auto out = backend->exec(g, req, flag.get(), sink);
+        auto* sys = &self->system();
+        auto worker = helper(self, [backend, g, req, flag, stream, sampled, sys]() -> caf::message {
+          blocking_stream<exec_stream_type> forward(*sys, stream, std::chrono::seconds(req.timeout_secs + 30));
+          exec_output emit;
+          if (forward)
+            emit = [&forward](int fd, std::string_view data) { forward.send(std::int32_t{fd}, std::string(data)); };
+          auto out = backend->exec(g, req, flag.get(), emit);
           if (!out) return caf::make_message(to_error(out.error()));
           return caf::make_message(std::move(*out)) + sampled(g.id);
         });
@@ -184,17 +191,18 @@ caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record 
               if (live(self->state.record)) (void)add_sample(used);
             });
       },
-      [=](terminal_atom, std::uint32_t cols, std::uint32_t rows) -> caf::result<terminal_handle> {
+      [=](terminal_atom, std::uint32_t cols, std::uint32_t rows) -> caf::result<terminal_type> {
         if (self->state.record.state != guest_state::running) return not_running();
         if (!backend) return to_error(fail(couch_errc::no_environment, "this node provisions no environments"));
         guest_record g = self->state.record;
-        auto worker = helper(self, [backend, g, cols, rows]() -> caf::message {
+        auto* sys = &self->system();
+        auto worker = helper(self, [backend, g, cols, rows, sys]() -> caf::message {
           auto t = backend->open_terminal(g, static_cast<std::uint16_t>(cols), static_cast<std::uint16_t>(rows));
           if (!t) return caf::make_message(to_error(t.error()));
-          return caf::make_message(terminal_handle{std::move(*t)});
+          return caf::make_message(spawn_terminal_actor(*sys, std::move(*t)));
         });
         self->delegate(worker, get_atom::value);
-        return caf::delegated<terminal_handle>{};
+        return caf::delegated<terminal_type>{};
       },
       caf::after(idle_after) >> [self] {
         if (self->state.running->empty() && !self->state.provisioning && !self->state.sampling) self->quit();

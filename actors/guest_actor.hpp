@@ -11,9 +11,10 @@
 //                                                      running commands are cancelled, the environment removed
 //   provision_atom                    (no reply)       builds the environment in the background, then
 //                                                      runs it (or fails it with the reason)
-//   (exec_atom, exec_request, exec_sink) -> exec_result a command in the environment (detached helper);
-//                                                      the environment's usage is sampled after it
-//   (terminal_atom, uint32 cols, uint32 rows) -> terminal_handle   a shell on a pty in the environment
+//   (exec_atom, exec_request, exec_stream_type) -> exec_result  a command in the environment (detached
+//                                                      helper), its output streamed as it comes when the
+//                                                      stream is set; the environment's usage sampled after
+//   (terminal_atom, uint32 cols, uint32 rows) -> terminal_type   a shell on a pty in the environment
 //   sample_atom                       (no reply)       reads the environment's usage (CPU since the last
 //                                                      sample, peak memory, disk) and checks the limits
 // Timers: passivates after idle_after without messages and with nothing running.

@@ -32,7 +32,7 @@ class local_backend final : public environment_backend {
   }
 
   result<exec_result> exec(const guest_record& g, const exec_request& r, const std::atomic<bool>* cancel,
-                           const exec_sink& sink) override {
+                           const exec_output& emit) override {
     sandbox::guest_exec e;
     e.argv = r.argv;
     e.stdin_data = r.stdin_data;
@@ -40,15 +40,14 @@ class local_backend final : public environment_backend {
     e.max_output_bytes = output_cap;
     e.cancel = cancel;
     exec_result out;
-    auto emit = sink.emit;
-    e.on_stdout = [&out, emit](std::string_view s) {
+    e.on_stdout = [&out, &emit](std::string_view s) {
       out.stdout_data.append(s);
-      if (emit) (*emit)(1, s);
+      if (emit) emit(1, s);
     };
-    e.on_stderr = [&out, emit](std::string_view s) {
+    e.on_stderr = [&out, &emit](std::string_view s) {
       s = s.substr(0, output_cap - std::min(output_cap, out.stderr_data.size()));
       out.stderr_data.append(s);
-      if (emit && !s.empty()) (*emit)(2, s);
+      if (emit && !s.empty()) emit(2, s);
     };
     auto report = envs_.exec(g.id, spec_of(g), std::move(e));
     if (!report) return report.error();

@@ -1,4 +1,5 @@
 #include "actors/task_registry.hpp"
+#include "actors/blocking_stream.hpp"
 #include "actors/offer_validation.hpp"
 
 #include <caf/all.hpp>
@@ -41,37 +42,27 @@ std::string hex_bytes(const std::string& hex) {
 
 // Sends a task's stdout on to the caller's stream once it passes
 // stream_threshold_bytes (a smaller output is answered whole from the
-// record), a chunk at a time: each waits for the stream's answer, so the
-// program waits for a slow client. A stream that is gone or does not
-// answer within the task's own time is dropped; the task runs on.
+// record), a chunk at a time (see blocking_stream).
 class stdout_forwarder {
  public:
   stdout_forwarder(caf::actor_system& sys, stdout_stream_type stream, std::chrono::seconds patience)
-      : sys_(sys), stream_(std::move(stream)), patience_(patience) {}
+      : stream_(sys, std::move(stream), patience) {}
   void add(const std::string& task_id, std::string_view s) {
     if (!stream_) return;
-    if (!self_) {
+    if (!streaming_) {
       held_.append(s);
       if (held_.size() <= stream_threshold_bytes) return;
-      self_ = std::make_unique<caf::scoped_actor>(sys_);
-      send(task_id, std::exchange(held_, std::string()));
+      streaming_ = true;
+      stream_.send(task_id, std::exchange(held_, std::string()));
       return;
     }
-    send(task_id, std::string(s));
+    stream_.send(task_id, std::string(s));
   }
 
  private:
-  void send(const std::string& task_id, std::string chunk) {
-    bool more = false;
-    (*self_)->request(stream_, patience_, output_atom::value, task_id, std::move(chunk))
-        .receive([&](bool go_on) { more = go_on; }, [&](caf::error&) { more = false; });
-    if (!more) stream_ = stdout_stream_type{};
-  }
-  caf::actor_system& sys_;
-  stdout_stream_type stream_;
-  std::chrono::seconds patience_;
+  blocking_stream<stdout_stream_type> stream_;
+  bool streaming_ = false;
   std::string held_;
-  std::unique_ptr<caf::scoped_actor> self_;
 };
 
 // The program's stdout as it comes: forwarded, hashed, kept in the record

@@ -32,7 +32,12 @@ using token_atom = caf::atom_constant<caf::atom("token")>;
 using guests_atom = caf::atom_constant<caf::atom("guests")>;
 using invites_atom = caf::atom_constant<caf::atom("invites")>;
 using call_atom = caf::atom_constant<caf::atom("call")>;      // an offer called through the call service
-using output_atom = caf::atom_constant<caf::atom("output")>;  // a chunk of a task's stdout, to its stream
+using output_atom = caf::atom_constant<caf::atom("output")>;  // a chunk of output, to its stream
+using attach_atom = caf::atom_constant<caf::atom("attach")>;  // a terminal's client
+using input_atom = caf::atom_constant<caf::atom("input")>;    // keys for a terminal
+using resize_atom = caf::atom_constant<caf::atom("resize")>;
+using hangup_atom = caf::atom_constant<caf::atom("hangup")>;
+using ended_atom = caf::atom_constant<caf::atom("ended")>;    // a terminal's shell ended
 
 // Timers and internal notes an actor sends itself or its registry.
 using sample_atom = caf::atom_constant<caf::atom("sample")>;          // couch registry, guest: read usage

@@ -3,23 +3,17 @@
 // couch registry and guest actors.
 #pragma once
 
-#include <caf/atom.hpp>
-
-#include "messages/atoms.hpp"
 #include <caf/meta/type_name.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <cstdint>
-#include <functional>
-#include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
-namespace hearth {
+#include "messages/atoms.hpp"
 
-namespace sandbox {
-class terminal;
-}
+namespace hearth {
 
 struct resource_limits {
   double max_cpu_cores = 1;
@@ -122,11 +116,13 @@ struct exec_result {
   std::uint64_t peak_memory_bytes = 0;
 };
 
-// Where a streamed exec's output goes as it is produced (1 stdout, 2 stderr).
-// In-process only: the callback does not cross nodes.
-struct exec_sink {
-  std::shared_ptr<std::function<void(int, std::string_view)>> emit;
-};
+// Whoever streams a command's output on to its client (the NDJSON edge):
+// each chunk as it is produced (fd 1 stdout, 2 stderr), one at a time,
+// answered with whether to go on (the backpressure); it sends itself
+// room_atom when its client has read. None: the result carries it whole.
+using exec_stream_type =
+    caf::typed_actor<caf::replies_to<output_atom, std::int32_t /*fd*/, std::string>::with<bool>,
+                     caf::reacts_to<room_atom>>;
 
 // What a guest's environment used: CPU and egress since the previous
 // sample, peak memory and disk now.
@@ -137,11 +133,20 @@ struct environment_usage {
   std::uint64_t network_egress_mb = 0;
 };
 
-// A shell on a pty in a guest's environment, handed to the WebSocket edge.
-// In-process only, like exec_sink.
-struct terminal_handle {
-  std::shared_ptr<sandbox::terminal> term;
-};
+// Whoever shows a guest's terminal (the WebSocket edge): the shell's output,
+// one chunk at a time answered with whether to go on, then its end (exit
+// code, signal).
+using terminal_client_type =
+    caf::typed_actor<caf::replies_to<output_atom, std::string>::with<bool>,
+                     caf::reacts_to<ended_atom, std::int32_t, std::int32_t>>;
+
+// A shell on a pty in a guest's environment (actors/terminal_actor): it
+// starts pumping once its client is attached; keys, resizes and the hangup
+// (the client went) as they come.
+using terminal_type = caf::typed_actor<caf::reacts_to<attach_atom, terminal_client_type>,
+                                       caf::reacts_to<input_atom, std::string>,
+                                       caf::reacts_to<resize_atom, std::uint16_t, std::uint16_t>,
+                                       caf::reacts_to<hangup_atom>>;
 
 
 template <class Inspector>
@@ -184,16 +189,8 @@ typename Inspector::result_type inspect(Inspector& f, exec_result& x) {
            x.cpu_secs, x.wall_secs, x.peak_memory_bytes);
 }
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, exec_sink&) {
-  return f(caf::meta::type_name("exec_sink"));
-}
-template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, environment_usage& x) {
   return f(caf::meta::type_name("environment_usage"), x.cpu_secs, x.memory_mb, x.disk_mb, x.network_egress_mb);
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, terminal_handle&) {
-  return f(caf::meta::type_name("terminal_handle"));
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, redeem_request& x) {

@@ -45,7 +45,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(hearth, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(hearth, (hearth::redeem_request))
   CAF_ADD_TYPE_ID(hearth, (hearth::exec_request))
   CAF_ADD_TYPE_ID(hearth, (hearth::exec_result))
-  CAF_ADD_TYPE_ID(hearth, (hearth::exec_sink))  // in-process only (a callback): to become an actor handle
+  CAF_ADD_TYPE_ID(hearth, (hearth::environment_usage))  // ID 28 was exec_sink (a callback), retired
   CAF_ADD_TYPE_ID(hearth, (hearth::error_code))
   CAF_ADD_TYPE_ID(hearth, (hearth::call_payment))
   CAF_ADD_TYPE_ID(hearth, (hearth::call_request))

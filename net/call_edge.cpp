@@ -6,6 +6,7 @@
 #include "messages/failure_error.hpp"
 #include "messages/interfaces.hpp"
 #include "net/cgi.hpp"
+#include "net/stream_ack.hpp"
 #include "net/task_routes.hpp"
 #include "sandbox/limits.hpp"
 
@@ -20,7 +21,8 @@ struct call_edge_state {
   responder respond;
   call_answer answer;
   std::optional<header_list> stream_headers;
-  std::unique_ptr<cgi_streamer> streamer;
+  std::shared_ptr<body_stream> body;  // once the response streams
+  bool refused = false;               // the streamed head was malformed: the call's answer says so
   caf::typed_response_promise<bool> waiting;  // a chunk's acknowledgement, until the client has read
   static inline const char* name = "call_edge";
 };
@@ -29,10 +31,11 @@ using call_edge = call_stream_type::stateful_pointer<call_edge_state>;
 
 void finish(call_edge self, const result<call_result>& r) {
   auto& st = self->state;
-  if (st.streamer && st.streamer->started()) {
+  if (st.body) {  // whole when the task ended well, cut (no last chunk) otherwise
     bool whole = r && r->ran && r->task.state == task_state::completed &&
                  static_cast<sandbox::ending>(r->task.ending) == sandbox::ending::exited;
-    st.streamer->end(whole);
+    if (whole) st.body->finish();
+    else st.body->abort();
   } else {
     st.respond(st.answer(r));
   }
@@ -60,20 +63,19 @@ call_stream_type::behavior_type call_edge_behavior(call_edge self, call_request 
       },
       [=](output_atom, std::string& task_id, std::string& chunk) -> caf::result<bool> {
         auto& st = self->state;
-        if (!st.stream_headers) return false;
-        if (!st.streamer) st.streamer = std::make_unique<cgi_streamer>(st.respond, *st.stream_headers);
-        auto me = caf::actor_cast<call_stream_type>(self);
-        switch (st.streamer->write(task_id, chunk, [me] { caf::anon_send(me, room_atom::value); })) {
-          case cgi_streamer::next::more: return true;
-          case cgi_streamer::next::stopped: return false;
-          case cgi_streamer::next::full: break;
+        if (!st.stream_headers || st.refused) return false;
+        if (!st.body) {
+          std::string rest;
+          st.body = start_cgi_stream(st.respond, *st.stream_headers, task_id, chunk, rest);
+          if (!st.body) {
+            st.refused = true;
+            return false;
+          }
+          chunk = std::move(rest);
         }
-        st.waiting = self->make_response_promise<bool>();
-        return st.waiting;
+        return offer_chunk<call_stream_type>(self, *st.body, std::move(chunk), st.waiting);
       },
-      [=](room_atom) {
-        if (self->state.waiting.pending()) self->state.waiting.deliver(true);
-      },
+      [=](room_atom) { room_for_more(self->state.waiting); },
   };
 }
 

@@ -76,40 +76,18 @@ result<std::pair<http_response, std::size_t>> parse_cgi_head(std::string_view ou
   return std::make_pair(std::move(res), head->body_offset);
 }
 
-cgi_streamer::cgi_streamer(responder respond, header_list extra_headers)
-    : respond_(std::move(respond)), extra_(std::move(extra_headers)) {}
-
-cgi_streamer::next cgi_streamer::write(const std::string& task_id, std::string_view data, std::function<void()> on_room) {
-  if (refused_) return next::stopped;
-  std::string body;
-  if (body_) {
-    body.assign(data);
-  } else {
-    auto head = parse_cgi_head(data);
-    if (!head) {
-      refused_ = true;
-      return next::stopped;
-    }
-    http_response res = std::move(head->first);
-    res.headers.emplace_back("X-Hearth-Task", "id=" + task_id + "; streamed");
-    res.headers.insert(res.headers.end(), extra_.begin(), extra_.end());
-    body_ = std::make_shared<body_stream>();
-    res.stream = body_;
-    body.assign(data.substr(head->second));
-    respond_(std::move(res));
-  }
-  switch (body_->offer(std::move(body), std::move(on_room))) {
-    case body_stream::fill::room: return next::more;
-    case body_stream::fill::full: return next::full;
-    case body_stream::fill::gone: return next::stopped;
-  }
-  return next::stopped;
-}
-
-void cgi_streamer::end(bool whole) {
-  if (!body_) return;
-  if (whole) body_->finish();
-  else body_->abort();
+std::shared_ptr<body_stream> start_cgi_stream(const responder& respond, const header_list& extra_headers,
+                                              const std::string& task_id, std::string_view first, std::string& rest) {
+  auto head = parse_cgi_head(first);
+  if (!head) return nullptr;
+  http_response res = std::move(head->first);
+  res.headers.emplace_back("X-Hearth-Task", "id=" + task_id + "; streamed");
+  res.headers.insert(res.headers.end(), extra_headers.begin(), extra_headers.end());
+  auto body = std::make_shared<body_stream>();
+  res.stream = body;
+  rest.assign(first.substr(head->second));
+  respond(std::move(res));
+  return body;
 }
 
 }  // namespace hearth::net

@@ -3,7 +3,6 @@
 // into an HTTP response (Status, Content-Type, Location, other headers, body).
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,27 +31,13 @@ result<http_response> parse_cgi_output(const std::string& stdout_data);
 // The header block alone: the response without its body, and where the body starts.
 result<std::pair<http_response, std::size_t>> parse_cgi_head(std::string_view stdout_data);
 
-// A CGI program's stdout as a task streams it (past stream_threshold_bytes):
-// the first chunk's header block starts the response at once (status,
-// headers, and a chunked body the rest goes to), so a large response is
-// never held whole. The task's end then ends the body: whole when it ended
-// well, cut (no last chunk) otherwise. Used on one actor's thread at a time.
-class cgi_streamer {
- public:
-  cgi_streamer(responder respond, header_list extra_headers);
-  // more: send the next chunk; full: the client is behind, on_room is called
-  // once it has read; stopped: the client is gone or the head is malformed
-  // (the task's answer then says so), send no more.
-  enum class next { more, full, stopped };
-  next write(const std::string& task_id, std::string_view data, std::function<void()> on_room);
-  bool started() const { return body_ != nullptr; }
-  void end(bool whole);
-
- private:
-  responder respond_;
-  header_list extra_;
-  std::shared_ptr<body_stream> body_;
-  bool refused_ = false;
-};
+// The first chunk of a CGI program's stdout as a task streams it (past
+// stream_threshold_bytes): its header block answers at once (status,
+// headers, extra_headers, and a chunked body), so a large response is never
+// held whole. Returns the body the rest goes to, the first chunk's own body
+// bytes in rest; null when the head is malformed (nothing was answered: the
+// task's answer says so).
+std::shared_ptr<body_stream> start_cgi_stream(const responder& respond, const header_list& extra_headers,
+                                              const std::string& task_id, std::string_view first, std::string& rest);
 
 }  // namespace hearth::net

@@ -10,6 +10,7 @@
 #include "messages/node_messages.hpp"
 #include "messages/offer.hpp"
 #include "net/actor_ask.hpp"
+#include "net/stream_ack.hpp"
 #include "net/couch_terminal.hpp"
 #include "net/owner_auth.hpp"
 
@@ -167,39 +168,65 @@ json exec_json(const exec_result& r) {
 
 // "stream": true: once the token's guest is known to be running, the answer
 // is NDJSON sent as the command writes: {"stdout": "..."} / {"stderr": "..."}
-// lines, then {"exit": {...}} (or {"error": {...}}).
-void stream_exec(caf::event_based_actor* self, std::string token, exec_request er, responder respond) {
+// lines, then {"exit": {...}} (or {"error": {...}}). The actor is the
+// command's exec_stream_type: each chunk acknowledged as the client reads.
+struct exec_edge_state {
+  std::shared_ptr<body_stream> body;
+  caf::typed_response_promise<bool> waiting;
+  static inline const char* name = "exec_edge";
+};
+using exec_edge = exec_stream_type::stateful_pointer<exec_edge_state>;
+
+void end_stream(exec_edge self, const json& last) {
+  (void)self->state.body->offer(last.dump() + "\n", nullptr);
+  self->state.body->finish();
+  self->quit();
+}
+
+exec_stream_type::behavior_type stream_exec(exec_edge self, std::string token, exec_request er, responder respond) {
   auto couch = caf::actor_cast<caf::actor>(self->system().registry().get(actors::couch_registry_key));
-  if (!couch) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
-  self->request(couch, ask_timeout, token_atom::value, token)
-      .then(
-          [=](guest_record& g) {
-            if (g.state != guest_state::running)
-              return respond(json_error(g.state == guest_state::revoked ? error_code(couch_errc::guest_revoked)
-                                                                        : error_code(couch_errc::guest_not_running),
-                                        "the guest's environment is not running"));
-            auto body = std::make_shared<body_stream>();
-            respond(http_response{200, {{"Content-Type", "application/x-ndjson"}, {"Cache-Control", "no-store"}}, "", body});
-            exec_sink sink{std::make_shared<std::function<void(int, std::string_view)>>(
-                [body](int fd, std::string_view data) {
-                  body->push(json{{fd == 1 ? "stdout" : "stderr", std::string(data)}}.dump() + "\n");
-                })};
-            self->request(couch, caf::infinite, exec_atom::value, token, er, sink)
-                .then(
-                    [body](exec_result& r) {
-                      json done = exec_json(r);
-                      done.erase("stdout");
-                      done.erase("stderr");
-                      body->push(json{{"exit", done}}.dump() + "\n");
-                      body->finish();
-                    },
-                    [self, body](caf::error& e) {
-                      auto f = to_failure(e, self->system().render(e));
-                      body->push(json{{"error", {{"code", code_name(f.code)}, {"message", f.message}}}}.dump() + "\n");
-                      body->finish();
-                    });
-          },
-          [=](caf::error& e) { respond(failure_response(to_failure(e, self->system().render(e)))); });
+  if (!couch) {
+    respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
+    self->quit();
+  } else {
+    self->request(couch, ask_timeout, token_atom::value, token)
+        .then(
+            [=](guest_record& g) {
+              if (g.state != guest_state::running) {
+                respond(json_error(g.state == guest_state::revoked ? error_code(couch_errc::guest_revoked)
+                                                                   : error_code(couch_errc::guest_not_running),
+                                   "the guest's environment is not running"));
+                return self->quit();
+              }
+              self->state.body = std::make_shared<body_stream>();
+              respond(http_response{200, {{"Content-Type", "application/x-ndjson"}, {"Cache-Control", "no-store"}}, "",
+                                    self->state.body});
+              self->request(couch, caf::infinite, exec_atom::value, token, er, caf::actor_cast<exec_stream_type>(self))
+                  .then(
+                      [=](exec_result& r) {
+                        json done = exec_json(r);
+                        done.erase("stdout");
+                        done.erase("stderr");
+                        end_stream(self, json{{"exit", done}});
+                      },
+                      [=](caf::error& e) {
+                        auto f = to_failure(e, self->system().render(e));
+                        end_stream(self, json{{"error", {{"code", code_name(f.code)}, {"message", f.message}}}});
+                      });
+            },
+            [=](caf::error& e) {
+              respond(failure_response(to_failure(e, self->system().render(e))));
+              self->quit();
+            });
+  }
+  return {
+      [=](output_atom, std::int32_t fd, std::string& data) -> caf::result<bool> {
+        if (!self->state.body) return false;
+        std::string line = json{{fd == 1 ? "stdout" : "stderr", std::move(data)}}.dump() + "\n";
+        return offer_chunk<exec_stream_type>(self, *self->state.body, std::move(line), self->state.waiting);
+      },
+      [=](room_atom) { room_for_more(self->state.waiting); },
+  };
 }
 
 // {"command": "sh text"} or {"argv": [...]}, "stdin"?, "timeoutSecs"? (1-3600).
@@ -401,12 +428,12 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
       return true;
     }
     if (body.value("stream", false)) {
-      sys.spawn<caf::detached>(stream_exec, token, er, std::move(respond));  // its pushes may wait for the client
+      sys.spawn(stream_exec, token, er, std::move(respond));
       return true;
     }
     ask_actor<exec_result>(
         sys, actors::couch_registry_key, std::move(respond),
-        [](exec_result& r) { return json_response(200, exec_json(r)); }, exec_atom::value, token, er, exec_sink{});
+        [](exec_result& r) { return json_response(200, exec_json(r)); }, exec_atom::value, token, er, exec_stream_type{});
     return true;
   }
   if (!is_owner(req, info)) {

@@ -4,12 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
-#include <thread>
 
 #include "actors/couch_registry.hpp"
 #include "messages/couch.hpp"
 #include "net/actor_ask.hpp"
-#include "sandbox/terminal.hpp"
 
 namespace hearth::net {
 namespace {
@@ -24,34 +22,38 @@ std::uint32_t dimension(const http_request& req, const char* name, std::uint32_t
   return n >= 1 && n <= 1000 ? n : fallback;
 }
 
-std::shared_ptr<websocket_handler> terminal_socket(std::shared_ptr<sandbox::terminal> term) {
-  auto h = std::make_shared<websocket_handler>();
-  // The pump thread holds the channel and the terminal until the shell is
-  // gone; a closed socket hangs up, which ends the shell and the thread.
-  h->on_open = [term](std::shared_ptr<websocket_channel> ch) {
-    std::thread([term, ch] {
-      auto end = term->pump([&](std::string_view out) { ch->send(std::string(out), true); });
-      ch->send(json{{"type", "exit"}, {"exitCode", end.exit_code}, {"signal", end.signal}}.dump(), false);
-      ch->close(1000, "the shell ended");
-    }).detach();
+// The terminal's client: the socket's side of terminal_client_type. Detached:
+// a send waits while the peer does not read, and so, through the
+// acknowledgement, does the shell's output.
+terminal_client_type::behavior_type socket_client(terminal_client_type::pointer self,
+                                                  std::shared_ptr<websocket_channel> ch) {
+  return {
+      [=](output_atom, std::string& out) { return ch->send(std::move(out), true); },
+      [=](ended_atom, std::int32_t exit_code, std::int32_t signal) {
+        ch->send(json{{"type", "exit"}, {"exitCode", exit_code}, {"signal", signal}}.dump(), false);
+        ch->close(1000, "the shell ended");
+        self->quit();
+      },
   };
-  std::weak_ptr<sandbox::terminal> weak = term;
-  h->on_message = [weak](std::string data, bool binary) {
-    auto t = weak.lock();
-    if (!t) return;
-    if (binary) {
-      t->input(data);
-      return;
-    }
+}
+
+// Keys (binary frames) and resizes ({"type": "resize", "cols", "rows"}) to the
+// terminal; a closed socket hangs up, which ends the shell.
+std::shared_ptr<websocket_handler> terminal_socket(terminal_type term) {
+  auto h = std::make_shared<websocket_handler>();
+  h->on_open = [term](std::shared_ptr<websocket_channel> ch) {
+    auto& sys = term->home_system();
+    caf::anon_send(term, attach_atom::value, sys.spawn<caf::detached>(socket_client, std::move(ch)));
+  };
+  h->on_message = [term](std::string data, bool binary) {
+    if (binary) return caf::anon_send(term, input_atom::value, std::move(data));
     auto msg = json::parse(data, nullptr, false);
     if (msg.is_object() && msg.value("type", "") == "resize" && msg["cols"].is_number_unsigned() &&
         msg["rows"].is_number_unsigned() && msg["cols"] >= 1 && msg["cols"] <= 1000 && msg["rows"] >= 1 &&
         msg["rows"] <= 1000)
-      t->resize(msg["cols"].get<std::uint16_t>(), msg["rows"].get<std::uint16_t>());
+      caf::anon_send(term, resize_atom::value, msg["cols"].get<std::uint16_t>(), msg["rows"].get<std::uint16_t>());
   };
-  h->on_close = [weak] {
-    if (auto t = weak.lock()) t->hangup();
-  };
+  h->on_close = [term] { caf::anon_send(term, hangup_atom::value); };
   return h;
 }
 
@@ -63,12 +65,12 @@ void open_guest_terminal(caf::actor_system& sys, const http_request& req, respon
     return;
   }
   std::uint32_t cols = dimension(req, "cols", 80), rows = dimension(req, "rows", 24);
-  ask_actor<terminal_handle>(
+  ask_actor<terminal_type>(
       sys, actors::couch_registry_key, std::move(respond),
-      [](terminal_handle& t) {
+      [](terminal_type& t) {
         http_response r;
         r.status = 101;
-        r.upgrade = terminal_socket(std::move(t.term));
+        r.upgrade = terminal_socket(std::move(t));
         return r;
       },
       terminal_atom::value, std::move(token), cols, rows);
