@@ -25,7 +25,7 @@ struct call_state {
   stored_offer offer;
   std::string token;  // the caller's read capability; the task keeps its sha256
   std::vector<payments::requirement> reqs;
-  caf::actor payments;
+  payment_registry_type payments;
   std::string payment_id;  // the held payment
   bool owner_call = false;
   static inline const char* name = "call";
@@ -119,7 +119,7 @@ void run(call_actor self) {
 
 void hold(call_actor self, const payments::requirement& matched, std::string header) {
   auto& st = self->state;
-  st.payments = caf::actor_cast<caf::actor>(self->system().registry().get(payment_registry_key));
+  st.payments = caf::actor_cast<payment_registry_type>(self->system().registry().get(payment_registry_key));
   if (!st.payments) return refuse(self, fail(http_errc::node_unavailable, "the node's actors are restarting"));
   self->request(st.payments, ask_timeout, hold_atom::value, claim_for(matched, header, st.offer.hash))
       .then(

@@ -22,11 +22,11 @@ constexpr std::size_t sweep_batch = 256;
 struct couch_data {
   storage::store* db = nullptr;
   couch_config config;
-  std::unordered_map<std::string, caf::actor> guests;  // live guest actors by id
+  std::unordered_map<std::string, guest_actor_type> guests;  // live guest actors by id
   std::unordered_map<caf::actor_addr, std::string> guest_ids;
   static inline const char* name = "couch_registry";
 };
-using couch_self = caf::stateful_actor<couch_data>;
+using couch_self = couch_registry_type::stateful_pointer<couch_data>;
 
 result<std::string> time_ordered_id(std::int64_t now_ms) {
   auto suffix = crypto::random_hex(8);
@@ -37,7 +37,7 @@ result<std::string> time_ordered_id(std::int64_t now_ms) {
 }
 
 // The live guest actor of id, activated from storage when needed.
-result<caf::actor> guest_actor_of(couch_self* self, const std::string& id) {
+result<guest_actor_type> guest_actor_of(couch_self self, const std::string& id) {
   auto& st = self->state;
   if (auto it = st.guests.find(id); it != st.guests.end()) return it->second;
   auto stored = storage::load_guest(*st.db, id);
@@ -50,7 +50,7 @@ result<caf::actor> guest_actor_of(couch_self* self, const std::string& id) {
 }
 
 // The guest actor a guest token belongs to; a revoked guest's token works no more.
-result<caf::actor> guest_of_token(couch_self* self, const std::string& token) {
+result<guest_actor_type> guest_of_token(couch_self self, const std::string& token) {
   auto g = storage::find_guest_by_token(*self->state.db, secret_hash(token));
   if (!g) return g.error();
   if (!*g) return fail(http_errc::unauthorized, "unknown guest token");
@@ -59,14 +59,14 @@ result<caf::actor> guest_of_token(couch_self* self, const std::string& token) {
 }
 
 template <class... Ts>
-caf::result<guest_record> to_guest(couch_self* self, const std::string& id, Ts&&... xs) {
+caf::result<guest_record> to_guest(couch_self self, const std::string& id, Ts&&... xs) {
   auto a = guest_actor_of(self, id);
   if (!a) return to_error(a.error());
   self->delegate(*a, std::forward<Ts>(xs)...);
   return caf::delegated<guest_record>{};
 }
 
-caf::result<invite_record> create(couch_self* self, const invite_request& req) {
+caf::result<invite_record> create(couch_self self, const invite_request& req) {
   auto& st = self->state;
   invite_record inv;
   std::int64_t now = st.config.now();
@@ -88,7 +88,7 @@ caf::result<invite_record> create(couch_self* self, const invite_request& req) {
   return inv;
 }
 
-result<guest_record> redeem(couch_self* self, const redeem_request& req) {
+result<guest_record> redeem(couch_self self, const redeem_request& req) {
   auto& st = self->state;
   auto found = storage::find_invite_by_code(*st.db, secret_hash(req.code));
   if (!found) return found.error();
@@ -127,7 +127,7 @@ result<guest_record> redeem(couch_self* self, const redeem_request& req) {
   return g;
 }
 
-void sweep(couch_self* self) {
+void sweep(couch_self self) {
   auto& st = self->state;
   auto due = storage::due_deadlines(*st.db, st.config.now(), sweep_batch);
   if (!due) {
@@ -150,7 +150,7 @@ void sweep(couch_self* self) {
   }
 }
 
-caf::behavior couch_behavior(couch_self* self, storage::store* db, std::shared_ptr<couch_config> config) {
+couch_registry_type::behavior_type couch_behavior(couch_self self, storage::store* db, std::shared_ptr<couch_config> config) {
   auto& st = self->state;
   st.db = db;
   st.config = *config;
@@ -267,7 +267,7 @@ result<std::string> new_guest_token() {
 }
 std::string secret_hash(const std::string& secret) { return crypto::to_hex(crypto::sha256(secret)); }
 
-result<caf::actor> spawn_couch_registry(caf::actor_system& sys, storage::store& db, couch_config config) {
+result<couch_registry_type> spawn_couch_registry(caf::actor_system& sys, storage::store& db, couch_config config) {
   if (!config.now) config.now = [] { return unix_ms(); };
   return sys.spawn(couch_behavior, &db, std::make_shared<couch_config>(std::move(config)));
 }

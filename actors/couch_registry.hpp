@@ -6,24 +6,11 @@
 // registry reads the due entries of the stored deadline index (so deadlines
 // survive restarts) and expires those invites and guests.
 //
-// Messages:
-//   (put_atom, invite_request)                     -> invite_record (with its code, shown once)
-//   (invites_atom, std::string status, std::string after, std::uint32_t limit) -> std::vector<invite_record>
-//   (revoke_atom, invites_atom, std::string id)    -> invite_record
-//   (redeem_atom, redeem_request)                  -> guest_record (with its token, shown once)
-//   (token_atom, std::string token)                -> guest_record (the guest the token belongs to)
-//   (guests_atom, std::string after, std::uint32_t limit) -> std::vector<guest_record>
-//   (get_atom, guests_atom, std::string id)        -> guest_record
-//   (revoke_atom, guests_atom, std::string id)     -> guest_record (the kill switch)
-//   (activate_atom, std::string id, std::string endpoint) -> guest_record
-//   (usage_atom, std::string id, guest_usage)      -> guest_record
-//   (exec_atom, std::string token, exec_request, exec_stream_type) -> exec_result (a command in the token's environment)
-//   (terminal_atom, std::string token, uint32 cols, uint32 rows) -> terminal_type (a shell there)
+// Interface: couch_registry_type (messages/interfaces.hpp).
 // Timers: the expiry sweep (sweep_every); a usage sample of every running
 // environment (sample_every), which revokes guests past a hard limit.
 #pragma once
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include <chrono>
@@ -47,7 +34,7 @@ struct couch_config {
   std::chrono::milliseconds guest_idle{60000};
 };
 
-result<caf::actor> spawn_couch_registry(caf::actor_system& sys, storage::store& db, couch_config config);
+result<couch_registry_type> spawn_couch_registry(caf::actor_system& sys, storage::store& db, couch_config config);
 
 // "inv_" + 32 hex (128 random bits) and "guest_" + 64 hex (256 bits);
 // rng_failure when the random generator fails.

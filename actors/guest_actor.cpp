@@ -25,11 +25,11 @@ struct guest_data {
   bool sampling = false;  // a usage sample is under way
   static inline const char* name = "guest";
 };
-using guest_self = caf::stateful_actor<guest_data>;
+using guest_self = guest_actor_type::stateful_pointer<guest_data>;
 
 bool live(const guest_record& g) { return g.state == guest_state::provisioning || g.state == guest_state::running; }
 
-result<guest_record> commit(guest_self* self, storage::store* db, guest_record next) {
+result<guest_record> commit(guest_self self, storage::store* db, guest_record next) {
   if (auto ok = storage::save_guest(*db, next); !ok) return ok.error();
   self->state.record = next;
   return next;
@@ -43,13 +43,13 @@ caf::result<guest_record> reply(result<guest_record> r) {
 // A detached helper for one blocking backend call; answers with its result.
 // (f travels as a spawn argument: CAF 0.17 misbehaves with none.)
 template <class F>
-caf::actor helper(guest_self* self, F f) {
+caf::actor helper(guest_self self, F f) {
   return self->spawn<caf::detached>([](caf::event_based_actor*, F call) -> caf::behavior {
     return {[call](get_atom) { return call(); }};
   }, std::move(f));
 }
 
-caf::behavior guest_behavior(guest_self* self, storage::store* db, guest_record record, clock_fn now,
+guest_actor_type::behavior_type guest_behavior(guest_self self, storage::store* db, guest_record record, clock_fn now,
                              std::chrono::milliseconds idle_after, std::shared_ptr<environment_backend> backend) {
   self->state.record = std::move(record);
   self->attach_functor([running = self->state.running] {
@@ -220,7 +220,7 @@ std::string crossed_limit(const guest_usage& u, const resource_limits& l) {
   return "";
 }
 
-caf::actor spawn_guest_actor(caf::local_actor* parent, storage::store* db, guest_record record, clock_fn now,
+guest_actor_type spawn_guest_actor(caf::local_actor* parent, storage::store* db, guest_record record, clock_fn now,
                              std::chrono::milliseconds idle_after, std::shared_ptr<environment_backend> backend) {
   return parent->spawn<caf::monitored + caf::linked>(guest_behavior, db, std::move(record), std::move(now), idle_after,
                                        std::move(backend));

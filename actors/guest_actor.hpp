@@ -2,7 +2,8 @@
 // and passivated when idle. The single writer of its record: every change
 // is stored before it answers.
 //
-// State: guest_record (column "guests"). Messages:
+// State: guest_record (column "guests"). Interface: guest_actor_type
+// (messages/interfaces.hpp):
 //   get_atom                          -> guest_record (its usage against its limits is the edge's to show)
 //   (activate_atom, std::string endpoint) -> guest_record   provisioning -> running
 //   (usage_atom, guest_usage)         -> guest_record   counters reported by the guest's agent;
@@ -29,6 +30,7 @@
 
 #include "actors/environment_backend.hpp"
 #include "messages/couch.hpp"
+#include "messages/interfaces.hpp"
 
 namespace hearth::storage {
 class store;
@@ -42,7 +44,7 @@ using clock_fn = std::function<std::int64_t()>;  // unix ms; tests move it
 std::string crossed_limit(const guest_usage& u, const resource_limits& l);
 
 // backend: null when no provisioning is configured (guests wait for the host's activate).
-caf::actor spawn_guest_actor(caf::local_actor* parent, storage::store* db, guest_record record, clock_fn now,
+guest_actor_type spawn_guest_actor(caf::local_actor* parent, storage::store* db, guest_record record, clock_fn now,
                              std::chrono::milliseconds idle_after, std::shared_ptr<environment_backend> backend);
 
 }  // namespace hearth::actors

@@ -23,7 +23,7 @@ struct payment_data {
   std::chrono::milliseconds retry_delay{0};
   static inline const char* name = "payment";
 };
-using payment_self = caf::stateful_actor<payment_data>;
+using payment_self = payment_actor_type::stateful_pointer<payment_data>;
 
 result<payments::requirement> requirement_of(const payment_claim& c) {
   payments::requirement r;
@@ -82,7 +82,7 @@ result<payment_record> verified(const payment_claim& c, const payment_settings& 
 
 // Stores next as the payment's state; the in-memory state follows only a
 // successful write, so a reply never gets ahead of the disk.
-result<payment_record> commit(payment_self* self, payment_record next) {
+result<payment_record> commit(payment_self self, payment_record next) {
   next.updated_at_ms = unix_ms();
   if (auto ok = storage::save_payment(*self->state.db, next); !ok) return ok.error();
   self->state.record = next;
@@ -94,7 +94,7 @@ caf::result<payment_record> reply(result<payment_record> r) {
   return std::move(*r);
 }
 
-result<payment_record> ledger_settle(payment_self* self, const std::string& task_id) {
+result<payment_record> ledger_settle(payment_self self, const std::string& task_id) {
   payment_record next = self->state.record;
   next.state = payment_state::settled;
   next.task_id = task_id;
@@ -113,7 +113,7 @@ result<payment_record> ledger_settle(payment_self* self, const std::string& task
 // One /settle at the facilitator. No answer (timeout, connection) is not a
 // refusal: the payment stays settle_pending and is retried with backoff
 // until its authorization expires.
-result<payment_record> settle_at_facilitator(payment_self* self) {
+result<payment_record> settle_at_facilitator(payment_self self) {
   auto& st = self->state;
   payment_record next = st.record;
   auto answer = st.settings->facilitator("/settle", {{"x402Version", next.x402_version},
@@ -144,7 +144,7 @@ result<payment_record> settle_at_facilitator(payment_self* self) {
   return out;
 }
 
-caf::behavior payment_behavior(payment_self* self, caf::actor registry, storage::store* db,
+payment_actor_type::behavior_type payment_behavior(payment_self self, payment_registry_type registry, storage::store* db,
                                std::shared_ptr<const payment_settings> settings, payment_record activated) {
   auto& st = self->state;
   st.db = db;
@@ -243,7 +243,7 @@ caf::behavior payment_behavior(payment_self* self, caf::actor registry, storage:
 
 }  // namespace
 
-caf::actor spawn_payment_actor(caf::local_actor* parent, caf::actor registry, storage::store* db,
+payment_actor_type spawn_payment_actor(caf::local_actor* parent, payment_registry_type registry, storage::store* db,
                                std::shared_ptr<const payment_settings> settings, payment_record activated) {
   if (settings->backend == settlement_backend::facilitator)
     return parent->spawn<caf::detached + caf::monitored>(payment_behavior, registry, db, settings, std::move(activated));

@@ -1,17 +1,14 @@
 // One x402 payment, from verification to settled, unsettled or failed.
 //
 // State: the payment_record (column "payments"), written before each reply.
-// Messages:
-//   (hold_atom, payment_claim)     -> payment_record (held)  first message only:
-//        decode, verify in-process (and at the facilitator, with that backend),
-//        then ask the registry to record the nonce; the task may run after it.
-//   (facilitate_atom, payment_claim, bool settle) -> payment_record
-//        the node as a facilitator, for the payTo it serves only: verify
-//        only (nonce unused), or verify, claim and settle into the ledger at
-//        once (a settle is always verified first, never taken on trust).
-//   (settle_atom, payment_outcome) -> payment_record
-//        charge it (ledger entry, or the facilitator's /settle) or leave it
-//        unsettled with the reason; then the actor passivates.
+// Interface: payment_actor_type (messages/interfaces.hpp).
+//   hold: decode, verify in-process (and at the facilitator, with that
+//     backend), then ask the registry to record the nonce; the task may run after it.
+//   facilitate: the node as a facilitator, for the payTo it serves only:
+//     verify only (nonce unused), or verify, claim and settle into the ledger
+//     at once (a settle is always verified first, never taken on trust).
+//   settle: charge it (ledger entry, or the facilitator's /settle) or leave
+//     it unsettled with the reason; then the actor passivates.
 // Timers: a payment held longer than hold_limit (its task never reported)
 // is left unsettled and the actor passivates; a settle_pending payment
 // retries the facilitator with backoff until its authorization expires.
@@ -28,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/address.hpp"
+#include "messages/interfaces.hpp"
 #include "messages/payment.hpp"
 #include "messages/result.hpp"
 
@@ -57,7 +55,7 @@ struct payment_settings {
 // A fresh payment (activated empty; first message hold or facilitate), or
 // one activated from storage (held or settle_pending) to be settled. Blocking
 // facilitator calls run on the actor's own thread (detached) with that backend.
-caf::actor spawn_payment_actor(caf::local_actor* parent, caf::actor registry, storage::store* db,
+payment_actor_type spawn_payment_actor(caf::local_actor* parent, payment_registry_type registry, storage::store* db,
                                std::shared_ptr<const payment_settings> settings, payment_record activated);
 
 }  // namespace hearth::actors

@@ -17,16 +17,16 @@ namespace {
 struct registry_data {
   storage::store* db = nullptr;
   std::shared_ptr<const payment_settings> settings;
-  std::unordered_map<std::string, caf::actor> live;            // payment id -> its actor
+  std::unordered_map<std::string, payment_actor_type> live;    // payment id -> its actor
   std::unordered_map<caf::actor_addr, std::string> live_ids;   // and back
   static inline const char* name = "payment_registry";
 };
-using registry = caf::stateful_actor<registry_data>;
+using registry = payment_registry_type::stateful_pointer<registry_data>;
 
-caf::actor activate(registry* self, payment_record rec) {
+payment_actor_type activate(registry self, payment_record rec) {
   auto& st = self->state;
   std::string id = rec.id;
-  auto a = spawn_payment_actor(self, caf::actor_cast<caf::actor>(self), st.db, st.settings, std::move(rec));
+  auto a = spawn_payment_actor(self, caf::actor_cast<payment_registry_type>(self), st.db, st.settings, std::move(rec));
   if (!id.empty()) {
     st.live[id] = a;
     st.live_ids[a.address()] = id;
@@ -34,7 +34,7 @@ caf::actor activate(registry* self, payment_record rec) {
   return a;
 }
 
-caf::behavior registry_behavior(registry* self, storage::store* db, std::shared_ptr<const payment_settings> settings) {
+payment_registry_type::behavior_type registry_behavior(registry self, storage::store* db, std::shared_ptr<const payment_settings> settings) {
   auto& st = self->state;
   st.db = db;
   st.settings = settings;
@@ -61,7 +61,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, std::shared_
       [self](claim_atom, const payment_record& rec) -> caf::result<bool> {
         auto& st = self->state;
         if (auto ok = storage::claim_payment(*st.db, rec); !ok) return to_error(ok.error());
-        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        auto sender = caf::actor_cast<payment_actor_type>(self->current_sender());
         st.live[rec.id] = sender;
         st.live_ids[sender.address()] = rec.id;
         return true;
@@ -95,7 +95,7 @@ caf::behavior registry_behavior(registry* self, storage::store* db, std::shared_
 
 }  // namespace
 
-result<caf::actor> spawn_payment_registry(caf::actor_system& sys, storage::store& db, payment_settings settings) {
+result<payment_registry_type> spawn_payment_registry(caf::actor_system& sys, storage::store& db, payment_settings settings) {
   auto released = storage::release_interrupted_payments(db, "the node stopped before the task answered; not charged",
                                                         unix_ms());
   if (!released) return released.error();

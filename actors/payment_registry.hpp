@@ -5,16 +5,9 @@
 // At start, payments a crashed run left held are marked unsettled (their
 // task never answered; nothing was charged) and settle_pending ones resume.
 //
-// Messages:
-//   (hold_atom, payment_claim)                     -> payment_record
-//   (facilitate_atom, payment_claim, bool settle)  -> payment_record
-//   (settle_atom, payment_outcome)                 -> payment_record
-//   (get_atom, std::string id)                     -> payment_record
-//   (ledger_atom, std::string after, std::uint32_t limit) -> std::vector<ledger_entry>
-//   (claim_atom, payment_record) -> bool           from payment actors only
+// Interface: payment_registry_type (messages/interfaces.hpp).
 #pragma once
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
 #include "actors/payment_actor.hpp"
@@ -28,6 +21,6 @@ namespace hearth::actors {
 
 inline const caf::atom_value payment_registry_key = caf::atom("payments");
 
-result<caf::actor> spawn_payment_registry(caf::actor_system& sys, storage::store& db, payment_settings settings);
+result<payment_registry_type> spawn_payment_registry(caf::actor_system& sys, storage::store& db, payment_settings settings);
 
 }  // namespace hearth::actors

@@ -15,7 +15,7 @@ using clock = std::chrono::steady_clock;
 struct child {
   child_spec spec;
   caf::actor handle;
-  caf::actor_addr last_address;  // identifies a failed restart's re-sent down_msg
+  caf::actor_addr last_address;  // identifies a failed restart's retry
   std::uint32_t restarts = 0;
   std::deque<clock::time_point> recent;  // stop times within the policy window
 };
@@ -29,13 +29,13 @@ struct supervisor_state {
   static inline const char* name = "root_supervisor";
 };
 
-using supervisor = caf::stateful_actor<supervisor_state>;
+using supervisor = root_supervisor_type::stateful_pointer<supervisor_state>;
 
 void register_child(caf::actor_system& sys, const child& c) {
   sys.registry().put(c.spec.registry_key, caf::actor_cast<caf::strong_actor_ptr>(c.handle));
 }
 
-void stop_next_child(supervisor* self) {
+void stop_next_child(supervisor self) {
   auto& st = self->state;
   while (st.stop_next > 0) {
     auto& c = st.children[--st.stop_next];
@@ -48,7 +48,7 @@ void stop_next_child(supervisor* self) {
   self->quit();
 }
 
-void on_child_down(supervisor* self, const caf::down_msg& dm) {
+void on_child_down(supervisor self, const caf::down_msg& dm) {
   auto& st = self->state;
   for (std::size_t i = 0; i < st.children.size(); ++i) {
     auto& c = st.children[i];
@@ -79,7 +79,8 @@ void on_child_down(supervisor* self, const caf::down_msg& dm) {
     if (!started) {
       spdlog::error("child {} failed to restart: {}", c.spec.name, started.error().message);
       // Counted as another stop: retried through the same path after a backoff.
-      self->delayed_send(self, std::chrono::milliseconds(100) * c.recent.size(), caf::down_msg{dm.source, dm.reason});
+      self->delayed_send(self, std::chrono::milliseconds(100) * c.recent.size(), restart_atom::value,
+                         caf::down_msg{dm.source, dm.reason});
       return;
     }
     c.handle = *started;
@@ -90,16 +91,14 @@ void on_child_down(supervisor* self, const caf::down_msg& dm) {
   }
 }
 
-caf::behavior supervisor_behavior(supervisor* self, std::vector<child> children, restart_policy policy) {
+root_supervisor_type::behavior_type supervisor_behavior(supervisor self, std::vector<child> children, restart_policy policy) {
   self->state.children = std::move(children);
   self->state.policy = policy;
   for (auto& c : self->state.children) self->monitor(c.handle);
   self->set_down_handler([self](caf::down_msg& dm) { on_child_down(self, dm); });
   self->attach_functor([sys = &self->system()] { sys->registry().erase(root_supervisor_key); });
-  // A down_msg we re-send to ourselves after a failed restart arrives as a
-  // plain message, not through the down handler.
   return {
-      [self](caf::down_msg& dm) { on_child_down(self, dm); },
+      [self](restart_atom, const caf::down_msg& dm) { on_child_down(self, dm); },
       [self](health_atom) {
         supervisor_report report;
         for (const auto& c : self->state.children)
@@ -121,7 +120,7 @@ caf::behavior supervisor_behavior(supervisor* self, std::vector<child> children,
 
 }  // namespace
 
-result<caf::actor> spawn_root_supervisor(caf::actor_system& sys, std::vector<child_spec> specs,
+result<root_supervisor_type> spawn_root_supervisor(caf::actor_system& sys, std::vector<child_spec> specs,
                                          restart_policy policy) {
   std::vector<child> children;
   for (auto& spec : specs) {

@@ -4,8 +4,8 @@
 // cleanly) when a child stops more than max_restarts times within window.
 // On stop_atom it stops the children in reverse start order, one at a time.
 //
-// Messages: health_atom -> supervisor_report; stop_atom -> bool (after all
-// children are down). Children are named in CAF's registry under their key.
+// Interface: root_supervisor_type (messages/interfaces.hpp). Children are
+// named in CAF's registry under their key.
 #pragma once
 
 #include <caf/actor.hpp>
@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "messages/interfaces.hpp"
 #include "messages/result.hpp"
 
 namespace hearth::actors {
@@ -35,7 +36,7 @@ struct restart_policy {
 
 // Starts the children synchronously; if one fails to start, stops the ones
 // already started and returns that failure. Registers itself as "root".
-result<caf::actor> spawn_root_supervisor(caf::actor_system& sys, std::vector<child_spec> children,
+result<root_supervisor_type> spawn_root_supervisor(caf::actor_system& sys, std::vector<child_spec> children,
                                          restart_policy policy = {});
 
 }  // namespace hearth::actors

@@ -46,6 +46,13 @@
 namespace hearth::app {
 namespace {
 
+// A typed actor as the supervisor's child (it links and monitors any handle).
+template <class Handle>
+result<caf::actor> as_child(result<Handle> spawned) {
+  if (!spawned) return spawned.error();
+  return caf::actor_cast<caf::actor>(*spawned);
+}
+
 namespace fs = std::filesystem;
 
 result<void> prepare_data_dir(const std::string& dir) {
@@ -124,7 +131,7 @@ result<std::vector<crypto::address>> address_list(const std::string& text) {
 }
 
 // Wakes the main thread through an eventfd when the supervision tree stops.
-caf::behavior watch_tree(caf::event_based_actor* self, caf::actor root, int down_fd,
+caf::behavior watch_tree(caf::event_based_actor* self, root_supervisor_type root, int down_fd,
                          std::shared_ptr<std::string> down_reason) {
   self->monitor(root);
   self->set_down_handler([=](caf::down_msg& dm) {
@@ -254,26 +261,16 @@ int run_serve(const node_config& config) {
         {"node", actors::node_actor_key,
          [&db, boot_ms](caf::actor_system& s) { return actors::spawn_node_actor(s, **db, boot_ms, HEARTH_VERSION); }},
         {"offers", actors::offer_registry_key,
-         [&db, &executables, offers](caf::actor_system& s) -> result<caf::actor> {
-           auto registry = actors::spawn_offer_registry(s, **db, executables, offers);
-           if (!registry) return registry.error();
-           return caf::actor_cast<caf::actor>(*registry);
-         }},
+         [&db, &executables, offers](caf::actor_system& s) { return as_child(actors::spawn_offer_registry(s, **db, executables, offers)); }},
         {"tasks", actors::task_registry_key,
-         [&db, &executables, tasks](caf::actor_system& s) -> result<caf::actor> {
-           auto registry = actors::spawn_task_registry(s, **db, executables, tasks);
-           if (!registry) return registry.error();
-           return caf::actor_cast<caf::actor>(*registry);
-         }},
+         [&db, &executables, tasks](caf::actor_system& s) { return as_child(actors::spawn_task_registry(s, **db, executables, tasks)); }},
         {"calls", actors::call_service_key,
-         [calls](caf::actor_system& s) -> result<caf::actor> {
-           return caf::actor_cast<caf::actor>(actors::spawn_call_service(s, calls));
-         }},
+         [calls](caf::actor_system& s) { return as_child(result<call_service_type>(actors::spawn_call_service(s, calls))); }},
         {"payments", actors::payment_registry_key,
-         [&db, payment_settings](caf::actor_system& s) { return actors::spawn_payment_registry(s, **db, payment_settings); }},
+         [&db, payment_settings](caf::actor_system& s) { return as_child(actors::spawn_payment_registry(s, **db, payment_settings)); }},
         {"couch", actors::couch_registry_key,
-         [&db, couch](caf::actor_system& s) { return actors::spawn_couch_registry(s, **db, couch); }},
-        {"http", net::http_edge_key, [edge, info](caf::actor_system& s) { return net::spawn_http_edge(s, edge, info); }},
+         [&db, couch](caf::actor_system& s) { return as_child(actors::spawn_couch_registry(s, **db, couch)); }},
+        {"http", net::http_edge_key, [edge, info](caf::actor_system& s) { return as_child(net::spawn_http_edge(s, edge, info)); }},
     };
     auto root = actors::spawn_root_supervisor(sys, std::move(children));
     if (!root) return fatal(root.error());
@@ -283,7 +280,7 @@ int run_serve(const node_config& config) {
 
     caf::scoped_actor self{sys};
     std::string url;
-    self->request(caf::actor_cast<caf::actor>(sys.registry().get(net::http_edge_key)), std::chrono::seconds(5),
+    self->request(caf::actor_cast<http_edge_type>(sys.registry().get(net::http_edge_key)), std::chrono::seconds(5),
                   get_atom::value)
         .receive([&](std::string& u) { url = u; }, [&](caf::error& e) { spdlog::error("edge: {}", to_string(e)); });
     spdlog::info("hearth serving url={} data_dir={} node={} owner={}", url, config.data_dir, info.node_address,
@@ -296,7 +293,7 @@ int run_serve(const node_config& config) {
       signalfd_siginfo si{};
       (void)::read(sig_fd, &si, sizeof si);
       spdlog::info("shutdown signal={}; draining requests in flight", strsignal(static_cast<int>(si.ssi_signo)));
-      auto edge_actor = caf::actor_cast<caf::actor>(sys.registry().get(net::http_edge_key));
+      auto edge_actor = caf::actor_cast<http_edge_type>(sys.registry().get(net::http_edge_key));
       auto drain_bound = config.http.drain_timeout + std::chrono::seconds(5);
       if (edge_actor)
         self->request(edge_actor, drain_bound, drain_atom::value).receive([](bool) {}, [](caf::error& e) {

@@ -48,6 +48,7 @@ using hold_expired_atom = caf::atom_constant<caf::atom("holdexp")>;   // payment
 using retry_atom = caf::atom_constant<caf::atom("retry")>;            // payment actor: settle again
 using provisioned_atom = caf::atom_constant<caf::atom("provisd")>;    // guest actor: environment built
 using room_atom = caf::atom_constant<caf::atom("room")>;              // a stdout stream: its client has read
+using restart_atom = caf::atom_constant<caf::atom("restart")>;        // root supervisor: restart after a backoff
 using drained_atom = caf::atom_constant<caf::atom("drained")>;        // HTTP edge: connections drained
 
 }  // namespace hearth

@@ -5,6 +5,7 @@
 // Errors travel as caf::error of a module in messages/errors.hpp.
 #pragma once
 
+#include <caf/system_messages.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -14,8 +15,10 @@
 
 #include "messages/atoms.hpp"
 #include "messages/call.hpp"
+#include "messages/couch.hpp"
 #include "messages/node_messages.hpp"
 #include "messages/offer.hpp"
+#include "messages/payment.hpp"
 #include "messages/task.hpp"
 
 namespace hearth {
@@ -48,6 +51,75 @@ using task_registry_type =
                      caf::replies_to<health_atom>::with<std::uint64_t>,
                      caf::reacts_to<task_done_atom, task_record>,
                      caf::reacts_to<task_sweep_atom>>;
+
+// One x402 payment (actors/payment_actor), activated empty for a hold or a
+// facilitator request, or from storage to be settled: hold verifies and
+// claims the nonce; facilitate is the node verifying (and settling) for
+// another server; settle charges or releases it. Its timers: the hold's
+// limit and the facilitator's retry.
+using payment_actor_type =
+    caf::typed_actor<caf::replies_to<hold_atom, payment_claim>::with<payment_record>,
+                     caf::replies_to<facilitate_atom, payment_claim, bool>::with<payment_record>,
+                     caf::replies_to<settle_atom, payment_outcome>::with<payment_record>,
+                     caf::reacts_to<retry_atom>, caf::reacts_to<hold_expired_atom>>;
+
+// The node's payments (actors/payment_registry): holds, facilitator
+// requests and settles go to a payment's actor; it is the one writer of the
+// nonce column (claim, from payment actors only: exactly once per payer and
+// nonce); lookups and the ledger come from storage.
+using payment_registry_type =
+    caf::typed_actor<caf::replies_to<hold_atom, payment_claim>::with<payment_record>,
+                     caf::replies_to<facilitate_atom, payment_claim, bool>::with<payment_record>,
+                     caf::replies_to<settle_atom, payment_outcome>::with<payment_record>,
+                     caf::replies_to<get_atom, std::string>::with<payment_record>,
+                     caf::replies_to<ledger_atom, std::string, std::uint32_t>::with<std::vector<ledger_entry>>,
+                     caf::replies_to<claim_atom, payment_record>::with<bool>>;
+
+// One couch guest (actors/guest_actor), activated from storage on demand:
+// its record, activation (provisioning -> running), usage reports, the
+// kill switch or expiry (revoke with the reason), a command or a shell in
+// its environment. provision and sample are the registry's nudges.
+using guest_actor_type =
+    caf::typed_actor<caf::replies_to<get_atom>::with<guest_record>,
+                     caf::replies_to<activate_atom, std::string /*endpoint*/>::with<guest_record>,
+                     caf::replies_to<usage_atom, guest_usage>::with<guest_record>,
+                     caf::replies_to<revoke_atom, std::string /*reason*/>::with<guest_record>,
+                     caf::replies_to<exec_atom, exec_request, exec_stream_type>::with<exec_result>,
+                     caf::replies_to<terminal_atom, std::uint32_t /*cols*/, std::uint32_t /*rows*/>::with<terminal_type>,
+                     caf::reacts_to<provision_atom>, caf::reacts_to<sample_atom>>;
+
+// The couch (actors/couch_registry): invites (create, list by status,
+// revoke), the one redeem of each, guests by token or id and what the host
+// does to them; commands and shells go to the token's guest. Its timers:
+// the expiry sweep and the usage sample.
+using couch_registry_type = caf::typed_actor<
+    caf::replies_to<put_atom, invite_request>::with<invite_record>,
+    caf::replies_to<invites_atom, std::string /*status*/, std::string /*after*/, std::uint32_t>::with<
+        std::vector<invite_record>>,
+    caf::replies_to<revoke_atom, invites_atom, std::string>::with<invite_record>,
+    caf::replies_to<redeem_atom, redeem_request>::with<guest_record>,
+    caf::replies_to<token_atom, std::string>::with<guest_record>,
+    caf::replies_to<guests_atom, std::string /*after*/, std::uint32_t>::with<std::vector<guest_record>>,
+    caf::replies_to<get_atom, guests_atom, std::string>::with<guest_record>,
+    caf::replies_to<revoke_atom, guests_atom, std::string>::with<guest_record>,
+    caf::replies_to<activate_atom, std::string /*id*/, std::string /*endpoint*/>::with<guest_record>,
+    caf::replies_to<usage_atom, std::string /*id*/, guest_usage>::with<guest_record>,
+    caf::replies_to<exec_atom, std::string /*token*/, exec_request, exec_stream_type>::with<exec_result>,
+    caf::replies_to<terminal_atom, std::string /*token*/, std::uint32_t, std::uint32_t>::with<terminal_type>,
+    caf::reacts_to<couch_sweep_atom>, caf::reacts_to<sample_atom>>;
+
+// The root of the supervision tree (actors/root_supervisor): the children's
+// health, and the orderly stop (true once every child is down). restart is
+// its own backoff timer for a child that failed to restart.
+using root_supervisor_type = caf::typed_actor<caf::replies_to<health_atom>::with<supervisor_report>,
+                                              caf::replies_to<stop_atom>::with<bool>,
+                                              caf::reacts_to<restart_atom, caf::down_msg>>;
+
+// The HTTP edge (net/http_edge): its base URL, and the drain before a stop
+// (true once requests in flight have finished or the deadline closed them);
+// drained is the listener's note that it has.
+using http_edge_type = caf::typed_actor<caf::replies_to<get_atom>::with<std::string>,
+                                        caf::replies_to<drain_atom>::with<bool>, caf::reacts_to<drained_atom>>;
 
 // Calls of offers (actors/call_service, one call actor each): lookup,
 // payment hold, task, verdict and settlement. Every edge's call and, in a

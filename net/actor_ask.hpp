@@ -12,10 +12,12 @@ namespace hearth::net {
 
 inline constexpr auto ask_timeout = std::chrono::seconds(30);
 
-template <class Reply, class OnReply, class... Ts>
+// Handle: the target's interface (messages/interfaces.hpp), so that a
+// request it does not take, or a reply of another type, does not build.
+template <class Handle, class Reply, class OnReply, class... Ts>
 void ask_actor(caf::actor_system& sys, caf::atom_value key, responder respond, OnReply on_reply, Ts... xs) {
   auto body = [](caf::event_based_actor* self, caf::atom_value key, responder respond, OnReply on_reply, Ts... xs) {
-    auto target = caf::actor_cast<caf::actor>(self->system().registry().get(key));
+    auto target = caf::actor_cast<Handle>(self->system().registry().get(key));
     if (!target) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
     self->request(target, ask_timeout, std::move(xs)...)
         .then([=](Reply& reply) { respond(on_reply(reply)); },

@@ -9,6 +9,7 @@
 #include "messages/couch.hpp"
 #include "messages/node_messages.hpp"
 #include "messages/offer.hpp"
+#include "messages/interfaces.hpp"
 #include "net/actor_ask.hpp"
 #include "net/stream_ack.hpp"
 #include "net/couch_terminal.hpp"
@@ -184,7 +185,7 @@ void end_stream(exec_edge self, const json& last) {
 }
 
 exec_stream_type::behavior_type stream_exec(exec_edge self, std::string token, exec_request er, responder respond) {
-  auto couch = caf::actor_cast<caf::actor>(self->system().registry().get(actors::couch_registry_key));
+  auto couch = caf::actor_cast<couch_registry_type>(self->system().registry().get(actors::couch_registry_key));
   if (!couch) {
     respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
     self->quit();
@@ -267,7 +268,7 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
       if (body.is_discarded()) return respond(bad_request("the body is not JSON"));
       invite_request ir;
       if (auto why = read_invite_request(body, ir); !why.empty()) return respond(bad_request(why));
-      return ask_actor<invite_record>(
+      return ask_actor<couch_registry_type, invite_record>(
           sys, actors::couch_registry_key, std::move(respond),
           [](invite_record& v) { return json_response(201, invite_json(v)); }, put_atom::value, ir);
     }
@@ -277,7 +278,7 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
     std::string status = query_param(req.query, "status");
     if (!status.empty() && status != "active" && status != "redeemed" && status != "revoked" && status != "expired")
       return respond(bad_request("status is active, redeemed, revoked or expired"));
-    return ask_actor<std::vector<invite_record>>(
+    return ask_actor<couch_registry_type, std::vector<invite_record>>(
         sys, actors::couch_registry_key, std::move(respond),
         [](std::vector<invite_record>& rows) {
           json items = json::array();
@@ -288,7 +289,7 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
   }
   if (p.rfind("/couch/invites/", 0) == 0) {
     if (req.method != "DELETE") return respond(method_not_allowed(req, "DELETE"));
-    return ask_actor<invite_record>(
+    return ask_actor<couch_registry_type, invite_record>(
         sys, actors::couch_registry_key, std::move(respond),
         [](invite_record& v) { return json_response(200, invite_json(v)); }, revoke_atom::value, invites_atom::value,
         p.substr(15));
@@ -297,7 +298,7 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
     if (req.method != "GET") return respond(method_not_allowed(req, "GET"));
     auto page = page_limit(req.query);
     if (!page) return respond(bad_request("limit is a number from 1 to 1000"));
-    return ask_actor<std::vector<guest_record>>(
+    return ask_actor<couch_registry_type, std::vector<guest_record>>(
         sys, actors::couch_registry_key, std::move(respond),
         [base](std::vector<guest_record>& rows) {
           json items = json::array();
@@ -313,12 +314,12 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
     auto answer = [base](guest_record& g) { return json_response(200, guest_json(g, base)); };
     if (action.empty()) {
       if (req.method != "DELETE") return respond(method_not_allowed(req, "DELETE"));
-      return ask_actor<guest_record>(sys, actors::couch_registry_key, std::move(respond), answer, revoke_atom::value,
+      return ask_actor<couch_registry_type, guest_record>(sys, actors::couch_registry_key, std::move(respond), answer, revoke_atom::value,
                                      guests_atom::value, id);
     }
     if (action == "status") {
       if (req.method != "GET") return respond(method_not_allowed(req, "GET"));
-      return ask_actor<guest_record>(
+      return ask_actor<couch_registry_type, guest_record>(
           sys, actors::couch_registry_key, std::move(respond),
           [base](guest_record& g) { return json_response(200, status_json(g, base)); }, get_atom::value, guests_atom::value, id);
     }
@@ -327,7 +328,7 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
       auto body = json::parse(req.body.empty() ? std::string("{}") : req.body, nullptr, false);
       if (!body.is_object()) return respond(bad_request("the body is a JSON object"));
       std::string endpoint = body.contains("agentEndpoint") && body["agentEndpoint"].is_string() ? body["agentEndpoint"].get<std::string>() : "";
-      return ask_actor<guest_record>(sys, actors::couch_registry_key, std::move(respond), answer, activate_atom::value,
+      return ask_actor<couch_registry_type, guest_record>(sys, actors::couch_registry_key, std::move(respond), answer, activate_atom::value,
                                      id, endpoint);
     }
     if (action == "usage") {
@@ -340,7 +341,7 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
           !count("networkEgressMB", u.network_egress_mb) || !count("tokensIn", u.tokens_in) ||
           !count("tokensOut", u.tokens_out))
         return respond(bad_request("usage counters are non-negative numbers"));
-      return ask_actor<guest_record>(
+      return ask_actor<couch_registry_type, guest_record>(
           sys, actors::couch_registry_key, std::move(respond),
           [base](guest_record& g) { return json_response(200, status_json(g, base)); }, usage_atom::value, id, u);
     }
@@ -365,7 +366,7 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
       return true;
     }
     redeem_request r{body["code"], body["name"], body.value("publicKey", json("")).is_string() ? body.value("publicKey", std::string()) : ""};
-    ask_actor<guest_record>(
+    ask_actor<couch_registry_type, guest_record>(
         sys, actors::couch_registry_key, std::move(respond),
         [](guest_record& g) {
           return json_response(201, {{"guestId", g.id},
@@ -391,7 +392,7 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
       return true;
     }
     std::string base = "http://" + std::string(req.header("Host"));
-    ask_actor<guest_record>(
+    ask_actor<couch_registry_type, guest_record>(
         sys, actors::couch_registry_key, std::move(respond),
         [base](guest_record& g) {
           if (g.state == guest_state::revoked) return json_error(couch_errc::guest_revoked, "this guest was revoked: " + g.reason);
@@ -431,7 +432,7 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
       sys.spawn(stream_exec, token, er, std::move(respond));
       return true;
     }
-    ask_actor<exec_result>(
+    ask_actor<couch_registry_type, exec_result>(
         sys, actors::couch_registry_key, std::move(respond),
         [](exec_result& r) { return json_response(200, exec_json(r)); }, exec_atom::value, token, er, exec_stream_type{});
     return true;

@@ -7,6 +7,7 @@
 
 #include "actors/couch_registry.hpp"
 #include "messages/couch.hpp"
+#include "messages/interfaces.hpp"
 #include "net/actor_ask.hpp"
 
 namespace hearth::net {
@@ -65,7 +66,7 @@ void open_guest_terminal(caf::actor_system& sys, const http_request& req, respon
     return;
   }
   std::uint32_t cols = dimension(req, "cols", 80), rows = dimension(req, "rows", 24);
-  ask_actor<terminal_type>(
+  ask_actor<couch_registry_type, terminal_type>(
       sys, actors::couch_registry_key, std::move(respond),
       [](terminal_type& t) {
         http_response r;

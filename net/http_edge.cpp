@@ -19,9 +19,9 @@ struct edge_state {
   static inline const char* name = "http_edge";
 };
 
-using edge_actor = caf::stateful_actor<edge_state>;
+using edge_actor = http_edge_type::stateful_pointer<edge_state>;
 
-caf::behavior edge_behavior(edge_actor* self, std::shared_ptr<std::unique_ptr<http_server>> server) {
+http_edge_type::behavior_type edge_behavior(edge_actor self, std::shared_ptr<std::unique_ptr<http_server>> server) {
   self->state.server = std::move(*server);
   self->state.url = "http://" + self->state.server->host() + ":" + std::to_string(self->state.server->port());
   return {
@@ -31,7 +31,7 @@ caf::behavior edge_behavior(edge_actor* self, std::shared_ptr<std::unique_ptr<ht
         if (st.drained) return true;
         st.drain_waiters.push_back(self->make_response_promise());
         if (st.drain_waiters.size() == 1) {
-          st.server->drain([edge = caf::actor_cast<caf::actor>(self)] { caf::anon_send(edge, drained_atom::value); });
+          st.server->drain([edge = caf::actor_cast<http_edge_type>(self)] { caf::anon_send(edge, drained_atom::value); });
         }
         return st.drain_waiters.back();
       },
@@ -46,7 +46,7 @@ caf::behavior edge_behavior(edge_actor* self, std::shared_ptr<std::unique_ptr<ht
 
 }  // namespace
 
-result<caf::actor> spawn_http_edge(caf::actor_system& sys, const http_edge_config& config, const node_info& info) {
+result<http_edge_type> spawn_http_edge(caf::actor_system& sys, const http_edge_config& config, const node_info& info) {
   auto server = http_server::start(config.listen, config.limits, make_node_routes(sys, info), config.io_threads);
   if (!server) return server.error();
   // The behaviour takes ownership; a shared_ptr carries the move-only server into spawn.

@@ -2,13 +2,12 @@
 // edge binds again) and drains it on request. Routes translate requests into
 // messages for the node's actors; the edge holds no other state.
 //
-// Messages: drain_atom -> bool (true once in-flight requests have finished or
-// the drain deadline closed them); get_atom -> std::string (the base URL).
+// Interface: http_edge_type (messages/interfaces.hpp).
 #pragma once
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "messages/interfaces.hpp"
 #include "messages/result.hpp"
 #include "net/http_types.hpp"
 #include "net/node_info.hpp"
@@ -24,6 +23,6 @@ struct http_edge_config {
 };
 
 // Binds synchronously, so a busy port is a start failure, not a crash loop.
-result<caf::actor> spawn_http_edge(caf::actor_system& sys, const http_edge_config& config, const node_info& info);
+result<http_edge_type> spawn_http_edge(caf::actor_system& sys, const http_edge_config& config, const node_info& info);
 
 }  // namespace hearth::net

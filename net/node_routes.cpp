@@ -70,7 +70,7 @@ http_response unavailable(const caf::actor_system& sys, const caf::error& e) {
 // spawn arguments: CAF 0.17 dereferences a null pointer when there are none.)
 void ask_health(caf::event_based_actor* self, const node_info& info, const responder& respond) {
   auto& reg = self->system().registry();
-  auto sup = caf::actor_cast<caf::actor>(reg.get(actors::root_supervisor_key));
+  auto sup = caf::actor_cast<root_supervisor_type>(reg.get(actors::root_supervisor_key));
   auto node = caf::actor_cast<node_actor_type>(reg.get(actors::node_actor_key));
   if (!sup || !node) return respond(json_error(http_errc::node_unavailable, "node actors are restarting"));
   self->request(sup, ask_timeout, health_atom::value)

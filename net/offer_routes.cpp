@@ -23,7 +23,7 @@ void upload(caf::actor_system& sys, http_request& req, responder respond) {
   auto signature = crypto::from_hex(signature_hex);
   if (!signature) return respond(json_error(crypto_errc::bad_hex, "X-Hearth-Signature is not hex"));
   offer_upload up{std::move(*canonical), std::string(signature->begin(), signature->end()), std::move(req.body)};
-  ask_actor<stored_offer>(
+  ask_actor<offer_registry_type, stored_offer>(
       sys, actors::offer_registry_key, std::move(respond),
       [](stored_offer& o) { return json_response(201, offer_to_json(o)); }, put_atom::value, std::move(up));
 }
@@ -33,7 +33,7 @@ void list(caf::actor_system& sys, const http_request& req, responder respond) {
   auto page = page_limit(req.query);
   if (!page) return respond(json_error(http_errc::bad_query, "limit is a number from 1 to 1000"));
   std::uint32_t limit = *page;
-  ask_actor<std::vector<stored_offer>>(
+  ask_actor<offer_registry_type, std::vector<stored_offer>>(
       sys, actors::offer_registry_key, std::move(respond),
       [limit](std::vector<stored_offer>& offers) {
         nlohmann::json items = nlohmann::json::array();
@@ -59,7 +59,7 @@ bool route_offers(caf::actor_system& sys, http_request& req, responder& respond)
       return true;
     }
     std::string hash = req.path.substr(8);
-    ask_actor<stored_offer>(
+    ask_actor<offer_registry_type, stored_offer>(
         sys, actors::offer_registry_key, std::move(respond),
         [](stored_offer& o) { return json_response(200, offer_to_json(o)); }, get_atom::value, hash);
     return true;

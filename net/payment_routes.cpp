@@ -5,6 +5,7 @@
 
 #include "actors/payment_registry.hpp"
 #include "messages/node_messages.hpp"
+#include "messages/interfaces.hpp"
 #include "net/actor_ask.hpp"
 #include "net/rate_limiter.hpp"
 #include "payments/challenge.hpp"
@@ -84,7 +85,7 @@ void facilitate(caf::actor_system& sys, const http_request& req, bool settle, re
     return respond(refusal(std::string(code_name(claim.error().code))));
   }
   auto body_fn = [=](caf::event_based_actor* self, payment_claim c) {
-    auto registry = caf::actor_cast<caf::actor>(self->system().registry().get(actors::payment_registry_key));
+    auto registry = caf::actor_cast<payment_registry_type>(self->system().registry().get(actors::payment_registry_key));
     if (!registry) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
     self->request(registry, ask_timeout, facilitate_atom::value, c, settle)
         .then(
@@ -182,7 +183,7 @@ bool route_payments(caf::actor_system& sys, const node_info& info, http_request&
       return true;
     }
     std::uint32_t limit = *page;
-    ask_actor<std::vector<ledger_entry>>(
+    ask_actor<payment_registry_type, std::vector<ledger_entry>>(
         sys, actors::payment_registry_key, std::move(respond),
         [limit](std::vector<ledger_entry>& rows) {
           json items = json::array();
@@ -193,7 +194,7 @@ bool route_payments(caf::actor_system& sys, const node_info& info, http_request&
         ledger_atom::value, query_param(req.query, "after"), limit);
     return true;
   }
-  ask_actor<payment_record>(
+  ask_actor<payment_registry_type, payment_record>(
       sys, actors::payment_registry_key, std::move(respond),
       [](payment_record& p) { return json_response(200, payment_to_json(p)); }, get_atom::value, id);
   return true;

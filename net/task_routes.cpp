@@ -193,7 +193,7 @@ bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& re
       return true;
     }
     std::uint32_t limit = *page;
-    ask_actor<std::vector<task_record>>(
+    ask_actor<task_registry_type, std::vector<task_record>>(
         sys, actors::task_registry_key, std::move(respond),
         [info, limit](std::vector<task_record>& tasks) {
           json items = json::array();
@@ -222,7 +222,7 @@ bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& re
   responder guarded = [respond = std::move(respond), owner](http_response r) {
     respond(!owner && r.status == 404 ? unauthorized_task() : std::move(r));
   };
-  ask_actor<task_record>(
+  ask_actor<task_registry_type, task_record>(
       sys, actors::task_registry_key, std::move(guarded),
       [info, part, owner, token](task_record& t) {
         if (!owner && !secret_matches(token, t.read_token_hash)) return unauthorized_task();

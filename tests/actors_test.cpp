@@ -57,7 +57,7 @@ actors::child_spec counted_child(const std::string& name, caf::atom_value key, s
 
 // The supervisor handles messages in order: once it answers a health request
 // sent after a restart began, that restart (and its registration) is done.
-supervisor_report health_of(caf::actor_system& sys, const caf::actor& root) {
+supervisor_report health_of(caf::actor_system& sys, const root_supervisor_type& root) {
   caf::scoped_actor self{sys};
   supervisor_report out;
   self->request(root, 5s, health_atom::value).receive([&](supervisor_report& r) { out = r; }, [](caf::error&) {});
