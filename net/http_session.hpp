@@ -1,0 +1,29 @@
+// One HTTP/1.1 connection (Beast): reads requests within the limits
+// (header and body sizes, deadlines, keep-alive, requests per connection;
+// large bodies of spooled routes to a file), hands each to the route
+// handler and writes its answer (whole, or chunked from a body_stream),
+// pipelined requests answered in order, one at a time; an accepted
+// upgrade becomes a websocket_session.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <memory>
+
+#include "net/server_state.hpp"
+
+namespace hearth::net {
+
+class http_session {
+ public:
+  virtual ~http_session() = default;
+  virtual void start() = 0;
+  // Draining: closes the connection now if no request is in flight (or at
+  // once, force).
+  virtual void close_if_idle(bool force) = 0;
+};
+
+std::shared_ptr<http_session> make_http_session(boost::asio::ip::tcp::socket&& socket,
+                                                std::shared_ptr<shared_state> shared);
+
+}  // namespace hearth::net

@@ -1,0 +1,57 @@
+// What the HTTP listener's sessions share with it: the limits, the route
+// handler, the connection count and the drain. Outlives the io_context's
+// handlers, so a session destroyed during shutdown still has it. Internal
+// to net/ (the listener, http_session, websocket_session).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "net/http_types.hpp"
+
+namespace hearth::net {
+
+class http_session;
+
+// What sessions share with the server; outlives the io_context's handlers,
+// so a session destroyed during shutdown still has it.
+struct shared_state {
+  http_limits limits;
+  request_handler handler;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> draining{false};
+  std::mutex mutex;
+  std::vector<std::weak_ptr<http_session>> sessions;
+  std::function<void()> drain_done;
+
+  void session_gone() {
+    std::function<void()> done;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (--connections == 0 && draining && drain_done) done = std::exchange(drain_done, nullptr);
+    }
+    if (done) done();
+  }
+};
+
+// Whether a header value, or a header name, can be written as it is.
+inline bool header_safe(std::string_view s) {
+  for (char c : s)
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  return true;
+}
+
+inline bool token_safe(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s)
+    if (c <= 32 || c >= 127 || c == ':') return false;
+  return true;
+}
+
+}  // namespace hearth::net
