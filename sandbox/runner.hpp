@@ -11,7 +11,7 @@
 
 #include "messages/result.hpp"
 #include "sandbox/launcher.hpp"
-#include "sandbox/warm_sandbox.hpp"
+#include "sandbox/warm_pool.hpp"
 
 namespace hearth::sandbox {
 

@@ -12,9 +12,6 @@
 // does. Nothing carries from one run to the next: no process, no file, no
 // IPC object, and no way to reach a concurrent run.
 //
-// warm_pool keeps one warm sandbox per (executable, network) and launches
-// through it, falling back to a cold launch when a warm one cannot start.
-//
 // A couch guest's environment is the same zygote built with shared_tree:
 // its runs (the guest's commands) stay in its pid, mount and ipc namespaces,
 // so they share its /tmp and home and may leave processes behind (the
@@ -25,7 +22,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -78,28 +74,6 @@ class warm_sandbox : public std::enable_shared_from_this<warm_sandbox> {
   std::shared_ptr<cgroup_pool> run_groups_;
   std::unique_ptr<user_network> net_;
   bool own_netns_ = false;  // each run in a network namespace of its own (abstract sockets, Landlock < 6)
-};
-
-class warm_pool {
- public:
-  explicit warm_pool(std::size_t capacity = 64, std::chrono::seconds idle = std::chrono::minutes(5));
-  result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec);
-  std::size_t size() const;
-  std::vector<pid_t> pids() const;  // the zygotes, for monitoring
-
- private:
-  struct entry {
-    std::shared_ptr<warm_sandbox> sandbox;
-    std::chrono::steady_clock::time_point used;
-  };
-  result<std::shared_ptr<warm_sandbox>> acquire(const std::string& key, const launch_spec& spec, bool fresh);
-  void retire_idle();
-
-  mutable std::mutex mu_;
-  std::map<std::string, entry> sandboxes_;
-  std::size_t capacity_;
-  std::chrono::seconds idle_;
-  std::shared_ptr<cgroup_pool> run_groups_ = std::make_shared<cgroup_pool>();
 };
 
 }  // namespace hearth::sandbox
