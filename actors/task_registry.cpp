@@ -1,10 +1,6 @@
 #include "actors/task_registry.hpp"
-#include "actors/blocking_stream.hpp"
-#include "actors/offer_validation.hpp"
 
 #include <caf/all.hpp>
-
-#include "messages/clock.hpp"
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,13 +9,11 @@
 #include <filesystem>
 #include <unordered_map>
 
-#include "crypto/keccak.hpp"
-#include "crypto/random.hpp"
-#include "crypto/sha256.hpp"
+#include "actors/offer_validation.hpp"
+#include "actors/task_actor.hpp"
+#include "actors/task_identity.hpp"
+#include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
-#include "messages/node_messages.hpp"
-#include "messages/offer.hpp"
-#include "sandbox/runner.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/task_codec.hpp"
 
@@ -28,151 +22,6 @@ namespace {
 
 constexpr auto sweep_interval = std::chrono::seconds(5);
 constexpr std::size_t sweep_page = 1000;
-
-void add_field(std::string& out, const std::string& field) {
-  std::uint64_t n = field.size();
-  for (int i = 7; i >= 0; --i) out += static_cast<char>((n >> (8 * i)) & 0xff);
-  out += field;
-}
-
-std::string hex_bytes(const std::string& hex) {
-  auto b = crypto::from_hex(hex);
-  return b ? std::string(b->begin(), b->end()) : std::string();
-}
-
-// Sends a task's stdout on to the caller's stream once it passes
-// stream_threshold_bytes (a smaller output is answered whole from the
-// record), a chunk at a time (see blocking_stream).
-class stdout_forwarder {
- public:
-  stdout_forwarder(caf::actor_system& sys, stdout_stream_type stream, std::chrono::seconds patience)
-      : stream_(sys, std::move(stream), patience) {}
-  void add(const std::string& task_id, std::string_view s) {
-    if (!stream_) return;
-    if (!streaming_) {
-      held_.append(s);
-      if (held_.size() <= stream_threshold_bytes) return;
-      streaming_ = true;
-      stream_.send(task_id, std::exchange(held_, std::string()));
-      return;
-    }
-    stream_.send(task_id, std::string(s));
-  }
-
- private:
-  blocking_stream<stdout_stream_type> stream_;
-  bool streaming_ = false;
-  std::string held_;
-};
-
-// The program's stdout as it comes: forwarded, hashed, kept in the record
-// up to inline_output_bytes and past that (all of it) in the task's output
-// file, so a large output is never held whole.
-class output_keeper {
- public:
-  output_keeper(task_record& t, std::string path, stdout_forwarder& forward)
-      : t_(t), path_(std::move(path)), forward_(forward) {}
-  ~output_keeper() {
-    if (file_) std::fclose(file_);
-  }
-  void add(std::string_view s) {
-    t_.stdout_size += s.size();
-    hash_.update(s);
-    forward_.add(t_.id, s);
-    if (!file_ && !failed_ && t_.stdout_data.size() + s.size() <= inline_output_bytes) {
-      t_.stdout_data.append(s);
-      return;
-    }
-    if (!file_ && !failed_) spill();
-    if (file_ && std::fwrite(s.data(), 1, s.size(), file_) != s.size()) fail();
-  }
-  // The content hash; false when the output could not be kept whole.
-  bool finish(crypto::hash256& content) {
-    if (file_ && std::fflush(file_) != 0) fail();
-    content = hash_.finish();
-    return !failed_;
-  }
-
- private:
-  void spill() {
-    file_ = std::fopen(path_.c_str(), "wb");
-    if (!file_) return fail();
-    t_.stdout_spilled = true;
-    if (std::fwrite(t_.stdout_data.data(), 1, t_.stdout_data.size(), file_) != t_.stdout_data.size()) return fail();
-    std::string().swap(t_.stdout_data);
-  }
-  void fail() {
-    if (!failed_) spdlog::error("task {}: stdout not stored in {}", t_.id, path_);
-    failed_ = true;
-  }
-  task_record& t_;
-  std::string path_;
-  stdout_forwarder& forward_;
-  crypto::sha256_hasher hash_;
-  std::FILE* file_ = nullptr;
-  bool failed_ = false;
-};
-
-// Everything a task actor needs; copied into it.
-struct task_job {
-  task_record record;
-  std::string executable;
-  sandbox::launch_spec spec;
-  std::string stdin_data;
-  std::string stdin_file;
-  std::shared_ptr<std::atomic<bool>> cancel;
-  std::shared_ptr<const crypto::private_key> key;
-  crypto::address owner;
-  storage::store* db;
-  std::shared_ptr<sandbox::warm_pool> pool;  // null: every run builds its sandbox cold
-  std::string output_path = {};
-  stdout_stream_type stream = {};
-};
-
-// The detached task actor: blocks on its sandboxed run, then reports.
-void task_actor(caf::event_based_actor* self, task_registry_type registry, std::shared_ptr<task_job> job) {
-  auto& t = job->record;
-  t.state = task_state::running;
-  if (auto saved = storage::save_task(*job->db, t, storage::store::sync::no); !saved)
-    spdlog::error("task {}: record not saved: {}", t.id, saved.error().message);
-  sandbox::run_io io;
-  io.stdin_data = std::move(job->stdin_data);
-  io.stdin_file = job->stdin_file;
-  stdout_forwarder forward(self->system(), std::move(job->stream), std::chrono::seconds(job->spec.lim.wall_secs + 30));
-  output_keeper out(t, job->output_path, forward);
-  io.on_stdout = [&out](std::string_view s) { out.add(s); };
-  io.on_stderr = [&t](std::string_view s) { t.stderr_data.append(s); };
-  io.cancel = job->cancel.get();
-  auto report = sandbox::run(job->spec, std::move(io), job->pool.get());
-  t.finished_at_ms = unix_ms();
-  if (!report) {
-    t.state = task_state::failed;
-    t.ending = static_cast<std::uint8_t>(sandbox::ending::setup_failed);
-    t.error = report.error().message;
-    t.error_code = std::string(code_name(report.error().code));
-  } else {
-    t.state = report->how == sandbox::ending::cancelled ? task_state::failed : task_state::completed;
-    t.ending = static_cast<std::uint8_t>(report->how);
-    t.exit_code = report->exit_code;
-    t.signal = report->signal;
-    t.cpu_secs = report->used.cpu_secs;
-    t.wall_secs = report->used.wall_secs;
-    t.peak_memory_bytes = report->used.peak_memory_bytes;
-    if (report->how == sandbox::ending::cancelled) t.error = "the node stopped the task";
-  }
-  crypto::hash256 content{};
-  if (!out.finish(content)) {
-    t.state = task_state::failed;
-    t.error = "the node could not store the task's output";
-  }
-  auto sig = job->key->sign_digest(task_output_digest(job->owner, t.id, content)).to_bytes();
-  t.output_signature.assign(sig.begin(), sig.end());
-  if (auto saved = storage::save_task(*job->db, t); !saved) {
-    spdlog::error("task {}: final record not saved: {}", t.id, saved.error().message);
-    t.error = "the task's record could not be stored";
-  }
-  self->send(registry, task_done_atom::value, t);
-}
 
 struct registry_state {
   storage::store* db = nullptr;
@@ -204,7 +53,7 @@ void start_next(registry self) {
     st.queue.pop_front();
     st.cancels[job->record.id] = job->cancel;
     st.unfinished[job->record.id].state = task_state::running;
-    auto a = self->spawn<caf::detached + caf::monitored>(task_actor, caf::actor_cast<task_registry_type>(self), job);
+    auto a = spawn_task_actor(self, caf::actor_cast<task_registry_type>(self), job);
     st.running.emplace(a.address(), job->record.id);
   }
 }
@@ -226,13 +75,9 @@ caf::result<task_record> run_task(registry self, stored_offer& offer, task_input
   if (is_expired(offer.body, static_cast<std::int64_t>(unix_secs())))
     return to_error(fail(offer_errc::offer_expired, "offer " + offer.hash + " has expired"));
   std::string input_hash = task_input_hash(in);
-  std::string material = hex_bytes(offer.hash) + hex_bytes(input_hash);
-  if (!offer.body.deterministic) {
-    unsigned char salt[16];
-    if (auto drawn = crypto::random_fill(salt, sizeof salt); !drawn) return to_error(drawn.error());
-    material.append(reinterpret_cast<const char*>(salt), sizeof salt);
-  }
-  std::string id = crypto::to_hex(crypto::sha256(material));
+  auto derived = task_id(offer, input_hash);
+  if (!derived) return to_error(derived.error());
+  std::string id = std::move(*derived);
   if (offer.body.deterministic) {
     if (auto it = st.waiting.find(id); it != st.waiting.end()) {
       it->second.push_back(self->make_response_promise());
@@ -257,17 +102,7 @@ caf::result<task_record> run_task(registry self, stored_offer& offer, task_input
   job->record.input_hash = input_hash;
   job->record.created_at_ms = unix_ms();
   job->record.read_token_hash = in.read_token_hash;
-  const auto& l = offer.body.limits;
-  job->spec.executable = st.blobs->path(sha);
-  job->spec.args = offer.body.args;
-  job->spec.args.insert(job->spec.args.end(), in.args.begin(), in.args.end());
-  job->spec.env = in.env;
-  job->spec.env.insert(job->spec.env.end(), in.private_env.begin(), in.private_env.end());
-  job->spec.lim.ram_mb = l.ram_mb;
-  job->spec.lim.cpu_secs = l.cpu_secs;
-  job->spec.lim.wall_secs = l.wall_secs;
-  job->spec.lim.network = l.network;
-  job->spec.lim.max_output_bytes = l.max_output_bytes;
+  job->spec = launch_spec_for(offer, in, st.blobs->path(sha));
   job->stdin_data = std::move(in.stdin_data);
   job->stdin_file = std::move(in.stdin_file);
   job->output_path = storage::task_output_file(st.output_dir, id);
@@ -347,42 +182,8 @@ task_registry_type::behavior_type registry_behavior(registry self, storage::stor
 
 }  // namespace
 
-std::string task_input_hash(const task_input& in) {
-  std::string material;
-  add_field(material, std::to_string(in.args.size()));
-  for (const auto& a : in.args) add_field(material, a);
-  std::vector<std::string> env = in.env;
-  std::sort(env.begin(), env.end());
-  add_field(material, std::to_string(env.size()));
-  for (const auto& e : env) add_field(material, e);
-  // A spooled body comes with its digest (taken by the edge, off the
-  // registry's thread); the same bytes give the same id either way.
-  crypto::hash256 stdin_hash = crypto::sha256(in.stdin_data);
-  if (!in.stdin_file.empty()) {
-    auto spooled = crypto::from_hex(in.stdin_sha256);
-    if (spooled && spooled->size() == stdin_hash.size()) std::copy(spooled->begin(), spooled->end(), stdin_hash.begin());
-  }
-  material.append(reinterpret_cast<const char*>(stdin_hash.data()), stdin_hash.size());
-  return crypto::to_hex(crypto::sha256(material));
-}
-
-crypto::hash256 task_output_digest(const crypto::address& owner, const std::string& task_id_hex,
-                                   const std::string& stdout_data) {
-  return task_output_digest(owner, task_id_hex, crypto::sha256(stdout_data));
-}
-
-crypto::hash256 task_output_digest(const crypto::address& owner, const std::string& task_id_hex,
-                                   const crypto::hash256& stdout_sha256) {
-  crypto::keccak256_hasher h;
-  h.update("\x19hearth task output v1\n");
-  h.update(owner.bytes.data(), owner.bytes.size());
-  h.update(hex_bytes(task_id_hex));
-  h.update(stdout_sha256.data(), stdout_sha256.size());
-  return h.finish();
-}
-
 result<task_registry_type> spawn_task_registry(caf::actor_system& sys, storage::store& db, storage::blob_store& blobs,
-                                       task_registry_config config) {
+                                               task_registry_config config) {
   auto interrupted = storage::fail_interrupted_tasks(db, "the node stopped while the task ran", unix_ms());
   if (!interrupted) return interrupted.error();
   if (*interrupted > 0) spdlog::warn("marked {} interrupted task(s) failed", *interrupted);

@@ -1,0 +1,81 @@
+#include "actors/task_actor.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/task_identity.hpp"
+#include "actors/task_output.hpp"
+#include "messages/clock.hpp"
+#include "storage/task_codec.hpp"
+
+namespace hearth::actors {
+namespace {
+
+// The detached task actor: blocks on its sandboxed run, then reports.
+void task_actor(caf::event_based_actor* self, task_registry_type registry, std::shared_ptr<task_job> job) {
+  auto& t = job->record;
+  t.state = task_state::running;
+  if (auto saved = storage::save_task(*job->db, t, storage::store::sync::no); !saved)
+    spdlog::error("task {}: record not saved: {}", t.id, saved.error().message);
+  sandbox::run_io io;
+  io.stdin_data = std::move(job->stdin_data);
+  io.stdin_file = job->stdin_file;
+  stdout_forwarder forward(self->system(), std::move(job->stream), std::chrono::seconds(job->spec.lim.wall_secs + 30));
+  output_keeper out(t, job->output_path, forward);
+  io.on_stdout = [&out](std::string_view s) { out.add(s); };
+  io.on_stderr = [&t](std::string_view s) { t.stderr_data.append(s); };
+  io.cancel = job->cancel.get();
+  auto report = sandbox::run(job->spec, std::move(io), job->pool.get());
+  t.finished_at_ms = unix_ms();
+  if (!report) {
+    t.state = task_state::failed;
+    t.ending = static_cast<std::uint8_t>(sandbox::ending::setup_failed);
+    t.error = report.error().message;
+    t.error_code = std::string(code_name(report.error().code));
+  } else {
+    t.state = report->how == sandbox::ending::cancelled ? task_state::failed : task_state::completed;
+    t.ending = static_cast<std::uint8_t>(report->how);
+    t.exit_code = report->exit_code;
+    t.signal = report->signal;
+    t.cpu_secs = report->used.cpu_secs;
+    t.wall_secs = report->used.wall_secs;
+    t.peak_memory_bytes = report->used.peak_memory_bytes;
+    if (report->how == sandbox::ending::cancelled) t.error = "the node stopped the task";
+  }
+  crypto::hash256 content{};
+  if (!out.finish(content)) {
+    t.state = task_state::failed;
+    t.error = "the node could not store the task's output";
+  }
+  auto sig = job->key->sign_digest(task_output_digest(job->owner, t.id, content)).to_bytes();
+  t.output_signature.assign(sig.begin(), sig.end());
+  if (auto saved = storage::save_task(*job->db, t); !saved) {
+    spdlog::error("task {}: final record not saved: {}", t.id, saved.error().message);
+    t.error = "the task's record could not be stored";
+  }
+  self->send(registry, task_done_atom::value, t);
+}
+
+}  // namespace
+
+sandbox::launch_spec launch_spec_for(const stored_offer& offer, const task_input& in, const std::string& executable_path) {
+  sandbox::launch_spec spec;
+  const auto& l = offer.body.limits;
+  spec.executable = executable_path;
+  spec.args = offer.body.args;
+  spec.args.insert(spec.args.end(), in.args.begin(), in.args.end());
+  spec.env = in.env;
+  spec.env.insert(spec.env.end(), in.private_env.begin(), in.private_env.end());
+  spec.lim.ram_mb = l.ram_mb;
+  spec.lim.cpu_secs = l.cpu_secs;
+  spec.lim.wall_secs = l.wall_secs;
+  spec.lim.network = l.network;
+  spec.lim.max_output_bytes = l.max_output_bytes;
+  return spec;
+}
+
+caf::actor spawn_task_actor(caf::local_actor* registry_self, task_registry_type registry, std::shared_ptr<task_job> job) {
+  return registry_self->spawn<caf::detached + caf::monitored>(task_actor, std::move(registry), std::move(job));
+}
+
+}  // namespace hearth::actors
