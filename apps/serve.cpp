@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "actors/call_actor.hpp"
 #include "actors/node_actor.hpp"
@@ -24,6 +23,7 @@
 #include "actors/payment_registry.hpp"
 #include "apps/couch_clock.hpp"
 #include "apps/facilitator_client.hpp"
+#include "apps/node_settings.hpp"
 #include "messages/couch.hpp"
 #include "messages/payment.hpp"
 #include "payments/networks.hpp"
@@ -115,21 +115,6 @@ int block_signals() {
   return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-// "0xA, 0xB" -> addresses; blanks around commas are ignored.
-result<std::vector<crypto::address>> address_list(const std::string& text) {
-  std::vector<crypto::address> out;
-  std::stringstream items(text);
-  for (std::string item; std::getline(items, item, ',');) {
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (item.empty()) continue;
-    auto a = crypto::parse_address(item);
-    if (!a) return fail(a.error().code, item + ": " + a.error().message);
-    out.push_back(*a);
-  }
-  return out;
-}
-
 // Wakes the main thread through an eventfd when the supervision tree stops.
 caf::behavior watch_tree(caf::event_based_actor* self, root_supervisor_type root, int down_fd,
                          std::shared_ptr<std::string> down_reason) {
@@ -145,26 +130,23 @@ caf::behavior watch_tree(caf::event_based_actor* self, root_supervisor_type root
 
 }  // namespace
 
-int run_serve(const node_config& config) {
+int run_serve(const node_config& given) {
   int sig_fd = block_signals();
   if (sig_fd < 0) return fatal(fail(config_errc::signalfd_failed, std::strerror(errno)));
+  auto settings = parse_settings(given);
+  if (!settings) return fatal(settings.error());
+  const node_config& config = settings->config;
 
   if (auto ok = prepare_data_dir(config.data_dir); !ok) return fatal(ok.error());
   auto key = node_key(config.data_dir);
   if (!key) return fatal(key.error());
   crypto::address node_address = key->to_address();
-  crypto::address owner = node_address;
-  if (!config.owner.empty()) {
-    auto parsed = crypto::parse_address(config.owner);
-    if (!parsed) return fatal(fail(parsed.error().code, "--owner: " + parsed.error().message));
-    owner = *parsed;
-  }
+  crypto::address owner = settings->owner.value_or(node_address);
 
   actors::offer_registry_config offers;
-  auto accepted = address_list(config.accept_offers_from);
-  if (!accepted) return fatal(fail(accepted.error().code, "--accept-offers-from: " + accepted.error().message));
   offers.policy.accepted_owners.push_back(owner);
-  offers.policy.accepted_owners.insert(offers.policy.accepted_owners.end(), accepted->begin(), accepted->end());
+  offers.policy.accepted_owners.insert(offers.policy.accepted_owners.end(), settings->accept_offers_from.begin(),
+                                       settings->accept_offers_from.end());
   offers.policy.max_limits = {config.offer_max_ram_mb, config.offer_max_cpu_secs, config.offer_max_wall_secs,
                               config.offer_allow_network, 1ull << 30};
   storage::blob_store executables((fs::path(config.data_dir) / "executables").string());
@@ -173,30 +155,16 @@ int run_serve(const node_config& config) {
                                      std::chrono::hours(config.task_retention_hours), config.warm_sandboxes,
                                      storage::task_output_dir(config.data_dir)};
 
-  std::vector<std::string> networks;
-  std::stringstream network_items(config.payment_networks);
-  for (std::string item; std::getline(network_items, item, ',');) {
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (item.empty()) continue;
-    const auto* n = payments::find_network(item);
-    if (!n) return fatal(fail(config_errc::unknown_network, "--payment-networks: " + item + " is not base, base-sepolia or ethereum"));
-    networks.push_back(n->name);
-  }
-  if (networks.empty()) return fatal(fail(config_errc::unknown_network, "--payment-networks names no network"));
+  const auto& networks = settings->payment_networks;
   actors::call_settings calls{{networks, config.payment_timeout_secs}, owner.checksummed(),
                               storage::task_output_dir(config.data_dir)};
   actors::payment_settings payment_settings;
-  if (config.settlement == "facilitator") {
-    if (config.facilitator_url.empty())
-      return fatal(fail(config_errc::facilitator_url_missing, "--settlement facilitator needs --facilitator-url"));
-    payment_settings.backend = actors::settlement_backend::facilitator;
+  payment_settings.backend = settings->settlement;
+  if (settings->settlement == actors::settlement_backend::facilitator)
     payment_settings.facilitator =
         make_facilitator_call(config.facilitator_url, std::chrono::seconds(config.facilitator_timeout_secs));
-  }
-  auto served = address_list(config.facilitator_pay_to);
-  if (!served) return fatal(fail(served.error().code, "--facilitator-pay-to: " + served.error().message));
-  payment_settings.facilitator_pay_to = served->empty() ? std::vector<crypto::address>{owner} : *served;
+  payment_settings.facilitator_pay_to =
+      settings->facilitator_pay_to.empty() ? std::vector<crypto::address>{owner} : settings->facilitator_pay_to;
 
   if (auto waived = sandbox::waive_isolation_steps(config.sandbox_allow_weaker); !waived)
     return fatal(fail(waived.error().code, "--sandbox-allow-weaker: " + waived.error().message));
@@ -216,9 +184,7 @@ int run_serve(const node_config& config) {
   if (!host_token_hash) return fatal(host_token_hash.error());
   actors::couch_config couch;
   couch.now = couch_clock();
-  if (!config.couch_rootfs.empty() && ::access((config.couch_rootfs + "/bin/sh").c_str(), X_OK) != 0)
-    return fatal(fail(config_errc::bad_rootfs, "--couch-rootfs " + config.couch_rootfs + " has no /bin/sh"));
-  if (config.couch_backend == "local")
+  if (settings->couch_local)
     couch.backend = actors::make_local_backend((fs::path(config.data_dir) / "guests").string(), config.couch_rootfs);
 
   storage::options db_options;

@@ -1,0 +1,69 @@
+#include "apps/node_settings.hpp"
+
+#include <unistd.h>
+
+#include <sstream>
+
+#include "payments/networks.hpp"
+
+namespace hearth::app {
+namespace {
+
+result<std::vector<crypto::address>> address_list(const std::string& flag, const std::string& text) {
+  std::vector<crypto::address> out;
+  for (const auto& item : split_list(text)) {
+    auto a = crypto::parse_address(item);
+    if (!a) return fail(a.error().code, flag + ": " + item + ": " + a.error().message);
+    out.push_back(*a);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream items(text);
+  for (std::string item; std::getline(items, item, ',');) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+result<node_settings> parse_settings(const node_config& config) {
+  node_settings s;
+  s.config = config;
+  if (!config.owner.empty()) {
+    auto parsed = crypto::parse_address(config.owner);
+    if (!parsed) return fail(parsed.error().code, "--owner: " + parsed.error().message);
+    s.owner = *parsed;
+  }
+  auto accepted = address_list("--accept-offers-from", config.accept_offers_from);
+  if (!accepted) return accepted.error();
+  s.accept_offers_from = std::move(*accepted);
+
+  for (const auto& item : split_list(config.payment_networks)) {
+    const auto* n = payments::find_network(item);
+    if (!n) return fail(config_errc::unknown_network, "--payment-networks: " + item + " is not base, base-sepolia or ethereum");
+    s.payment_networks.push_back(n->name);
+  }
+  if (s.payment_networks.empty()) return fail(config_errc::unknown_network, "--payment-networks names no network");
+
+  if (config.settlement == "facilitator") {
+    if (config.facilitator_url.empty())
+      return fail(config_errc::facilitator_url_missing, "--settlement facilitator needs --facilitator-url");
+    s.settlement = actors::settlement_backend::facilitator;
+  }
+  auto served = address_list("--facilitator-pay-to", config.facilitator_pay_to);
+  if (!served) return served.error();
+  s.facilitator_pay_to = std::move(*served);
+
+  if (!config.couch_rootfs.empty() && ::access((config.couch_rootfs + "/bin/sh").c_str(), X_OK) != 0)
+    return fail(config_errc::bad_rootfs, "--couch-rootfs " + config.couch_rootfs + " has no /bin/sh");
+  s.couch_local = config.couch_backend == "local";
+  return s;
+}
+
+}  // namespace hearth::app
