@@ -4,7 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "net/http_client.hpp"
+#include "client/http_client.hpp"
 
 namespace hearth::app {
 namespace {
@@ -32,10 +32,10 @@ std::string host_token(const couch_args& a) {
 int exchange(const couch_args& a, const std::string& method, const std::string& path, const json& body, bool host) {
   std::string base = a.node;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  net::client_request req{method, base + path, {}, body.is_null() ? "" : body.dump(), std::chrono::seconds(30), nullptr};
+  client::client_request req{method, base + path, {}, body.is_null() ? "" : body.dump(), std::chrono::seconds(30), nullptr};
   if (!body.is_null()) req.headers.emplace_back("Content-Type", "application/json");
   if (host) req.headers.emplace_back("Authorization", "Bearer " + host_token(a));
-  auto res = net::send_request(req);
+  auto res = client::send_request(req);
   if (!res) {
     std::cerr << "hearth: " << res.error().message << " [" << res.error().code << "]\n";
     return 1;

@@ -14,7 +14,7 @@
 #include "crypto/random.hpp"
 #include "messages/clock.hpp"
 #include "crypto/secp256k1_key.hpp"
-#include "net/http_client.hpp"
+#include "client/http_client.hpp"
 #include "payments/buyer.hpp"
 #include "payments/challenge.hpp"
 
@@ -92,7 +92,7 @@ bool build_body(const curl_args& a, built_body& b, std::string& error) {
   return true;
 }
 
-void print_exchange(const net::client_request& req, const net::http_response* res) {
+void print_exchange(const client::client_request& req, const net::http_response* res) {
   if (!res) {
     std::cerr << "> " << req.method << " " << req.url << "\n";
     for (const auto& [k, v] : req.headers)
@@ -146,7 +146,7 @@ int run_curl(const curl_args& a) {
   built_body body;
   std::string error;
   if (!build_body(a, body, error)) return say(error, config_errc::bad_data), 2;
-  net::client_request req;
+  client::client_request req;
   req.url = a.url;
   req.method = !a.method.empty() ? a.method : (body.body.empty() && a.forms.empty() ? "GET" : "POST");
   req.body = body.body;
@@ -165,7 +165,7 @@ int run_curl(const curl_args& a) {
   net::http_response res;
   for (int hops = 0;; ++hops) {
     if (a.verbose) print_exchange(req, nullptr);
-    auto answer = net::send_request(req);
+    auto answer = client::send_request(req);
     if (!answer) return say(answer.error().message, answer.error().code), 7;
     res = std::move(*answer);
     if (a.verbose) print_exchange(req, &res);

@@ -8,8 +8,8 @@
 
 #include "messages/clock.hpp"
 #include "crypto/secp256k1_key.hpp"
-#include "net/mcp_client.hpp"
-#include "net/mcp_gateway.hpp"
+#include "client/mcp_client.hpp"
+#include "client/mcp_gateway.hpp"
 #include "payments/buyer.hpp"
 #include "payments/challenge.hpp"
 
@@ -32,7 +32,7 @@ int say(const failure& f) {
 }
 
 int list(const mcp_args& a) {
-  net::mcp_session s(a.url);
+  client::mcp_session s(a.url);
   if (auto ok = s.initialize(); !ok) return say(ok.error());
   auto tools = s.list_tools();
   if (!tools) return say(tools.error());
@@ -62,7 +62,7 @@ result<json> arguments_of(const mcp_args& a, const json& input_schema) {
 }
 
 int call_tool(const mcp_args& a) {
-  net::mcp_session s(a.url);
+  client::mcp_session s(a.url);
   if (auto ok = s.initialize(); !ok) return say(ok.error());
   auto tools = s.list_tools();
   if (!tools) return say(tools.error());
@@ -113,7 +113,7 @@ struct serve_args {
 
 int serve(const serve_args& a) {
   setup_logging("warn", 0, false);  // stderr: stdout carries only the protocol
-  net::gateway_config config;
+  client::gateway_config config;
   config.servers = a.servers;
   config.manifest_path = a.manifest;
   if (!a.key.empty()) {
@@ -129,7 +129,7 @@ int serve(const serve_args& a) {
   config.budget = budget->front().amount;
   if (config.servers.empty() && config.manifest_path.empty())
     return say(fail(client_errc::no_servers, "give --@ URL (repeatable) or --manifest FILE"));
-  return net::run_gateway(config, std::cin, std::cout);
+  return client::run_gateway(config, std::cin, std::cout);
 }
 
 }  // namespace

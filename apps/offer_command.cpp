@@ -16,7 +16,7 @@
 #include "crypto/personal_sign.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "crypto/sha256.hpp"
-#include "net/http_client.hpp"
+#include "client/http_client.hpp"
 #include "sandbox/elf_arch.hpp"
 #include "sandbox/runner.hpp"
 #include "storage/offer_codec.hpp"
@@ -146,20 +146,20 @@ int run_offer(const offer_args& a) {
 
   std::string base = a.upload;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  net::client_request req;
+  client::client_request req;
   req.method = "POST";
   req.url = base + "/offers";
   req.headers = {{"X-Hearth-Offer", crypto::base64_encode(canonical)},
                  {"X-Hearth-Signature", sig_hex},
                  {"Content-Type", "application/octet-stream"}};
   // Re-uploading an offer the node already has needs no executable bytes.
-  auto known = net::send_request({"GET", base + "/offers/" + hash, {}, {}, std::chrono::seconds(30), nullptr});
+  auto known = client::send_request({"GET", base + "/offers/" + hash, {}, {}, std::chrono::seconds(30), nullptr});
   if (!known || known->status != 200) {
     std::cerr << "uploading " << a.exe << " (" << exe.size() / 1024 << " KiB) to " << req.url << "\n";
     req.body = std::move(exe);
     if (req.body.size() >= (4u << 20)) req.on_progress = upload_progress(isatty(STDERR_FILENO) == 1);
   }
-  auto res = net::send_request(req);
+  auto res = client::send_request(req);
   if (!res) return report(res.error().code, res.error().message);
   if (res->status != 200 && res->status != 201) {
     auto body = nlohmann::json::parse(res->body, nullptr, false);

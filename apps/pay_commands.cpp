@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/uint256.hpp"
-#include "net/http_client.hpp"
+#include "client/http_client.hpp"
 #include "payments/challenge.hpp"
 #include "payments/networks.hpp"
 
@@ -25,8 +25,8 @@ struct pay_args {
 result<json> get_json(const std::string& node, const std::string& path) {
   std::string base = node;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  net::client_request req{"GET", base + path, {}, "", std::chrono::seconds(30), nullptr};
-  auto res = net::send_request(req);
+  client::client_request req{"GET", base + path, {}, "", std::chrono::seconds(30), nullptr};
+  auto res = client::send_request(req);
   if (!res) return res.error();
   auto j = json::parse(res->body, nullptr, false);
   if (res->status != 200) {

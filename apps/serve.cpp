@@ -22,7 +22,7 @@
 #include "actors/couch_registry.hpp"
 #include "actors/payment_registry.hpp"
 #include "apps/couch_clock.hpp"
-#include "apps/facilitator_client.hpp"
+#include "client/facilitator_client.hpp"
 #include "apps/node_settings.hpp"
 #include "messages/couch.hpp"
 #include "messages/payment.hpp"
@@ -162,7 +162,7 @@ int run_serve(const node_config& given) {
   payment_settings.backend = settings->settlement;
   if (settings->settlement == actors::settlement_backend::facilitator)
     payment_settings.facilitator =
-        make_facilitator_call(config.facilitator_url, std::chrono::seconds(config.facilitator_timeout_secs));
+        client::make_facilitator_call(config.facilitator_url, std::chrono::seconds(config.facilitator_timeout_secs));
   payment_settings.facilitator_pay_to =
       settings->facilitator_pay_to.empty() ? std::vector<crypto::address>{owner} : settings->facilitator_pay_to;
 

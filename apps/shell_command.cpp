@@ -11,7 +11,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "net/websocket_client.hpp"
+#include "client/websocket_client.hpp"
 
 namespace hearth::app {
 namespace {
@@ -49,7 +49,7 @@ int run_shell(const std::string& node, const std::string& token) {
   std::string base = node;
   while (!base.empty() && base.back() == '/') base.pop_back();
   auto [cols, rows] = window_size();
-  auto ws = net::websocket_client::connect(
+  auto ws = client::websocket_client::connect(
       base + "/couch/guest/terminal?cols=" + std::to_string(cols) + "&rows=" + std::to_string(rows),
       {{"Authorization", "Bearer " + token}}, std::chrono::seconds(30));
   if (!ws) {

@@ -10,7 +10,7 @@
 #include "crypto/base64.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "messages/clock.hpp"
-#include "net/http_client.hpp"
+#include "client/http_client.hpp"
 #include "net/owner_auth.hpp"
 #include "net/task_routes.hpp"
 
@@ -52,9 +52,9 @@ result<net::header_list> credentials(const node_target& t, const std::string& me
   if (!t.owner_key.empty()) {
     auto key = crypto::private_key::load(t.owner_key);
     if (!key) return key.error();
-    net::client_request health{"GET", base_url(t) + "/health", {{"Accept", "application/json"}}, "",
+    client::client_request health{"GET", base_url(t) + "/health", {{"Accept", "application/json"}}, "",
                                std::chrono::seconds(30), nullptr};
-    auto res = net::send_request(health);
+    auto res = client::send_request(health);
     if (!res) return res.error();
     auto j = json::parse(res->body, nullptr, false);
     if (!j.is_object() || !j.contains("node") || !j["node"].contains("address"))
@@ -71,7 +71,7 @@ result<net::header_list> credentials(const node_target& t, const std::string& me
 // GET or POST; prints the node's error and returns 1 when the answer is not 2xx.
 int fetch(const node_target& t, const std::string& method, const std::string& path, const std::string& body,
           std::string& out, bool reads_tasks = false, net::header_list* answer_headers = nullptr) {
-  net::client_request req{method, base_url(t) + path, {}, body, std::chrono::seconds(3700), nullptr};
+  client::client_request req{method, base_url(t) + path, {}, body, std::chrono::seconds(3700), nullptr};
   if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
   if (reads_tasks) {
     auto creds = credentials(t, method, path);
@@ -81,7 +81,7 @@ int fetch(const node_target& t, const std::string& method, const std::string& pa
     }
     req.headers.insert(req.headers.end(), creds->begin(), creds->end());
   }
-  auto res = net::send_request(req);
+  auto res = client::send_request(req);
   if (!res) {
     std::cerr << "hearth: " << res.error().message << " [" << res.error().code << "]\n";
     return 1;

@@ -10,7 +10,7 @@
 #include "messages/node_messages.hpp"
 #include "messages/offer.hpp"
 #include "net/actor_ask.hpp"
-#include "net/mcp_protocol.hpp"
+#include "protocols/mcp_protocol.hpp"
 #include "net/call_edge.hpp"
 #include "net/task_routes.hpp"
 #include "net/x402_edge.hpp"

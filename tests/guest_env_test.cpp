@@ -19,7 +19,7 @@
 #include <fstream>
 #include <thread>
 
-#include "net/websocket_client.hpp"
+#include "client/websocket_client.hpp"
 #include "support/couch_node.hpp"
 
 using namespace hearth::test;
@@ -51,7 +51,7 @@ struct guest {
 };
 
 // Reads terminal output until it holds text (bounded by the deadline).
-std::string read_until(hearth::net::websocket_client& ws, const std::string& text, std::string& seen) {
+std::string read_until(hearth::client::websocket_client& ws, const std::string& text, std::string& seen) {
   auto deadline = std::chrono::steady_clock::now() + 20s;
   while (seen.find(text) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
     auto m = ws.receive(1s);
@@ -142,13 +142,13 @@ TEST_CASE("the WebSocket terminal is a shell on a pty in the environment", "[cou
   auto url = c.n->url("/couch/guest/terminal?cols=90&rows=30");
 
   // Refusals: no token, a wrong token, not a WebSocket.
-  CHECK(!hearth::net::websocket_client::connect(url, {}, 10s));
-  auto wrong = hearth::net::websocket_client::connect(url, {{"Authorization", "Bearer guest_nope"}}, 10s);
+  CHECK(!hearth::client::websocket_client::connect(url, {}, 10s));
+  auto wrong = hearth::client::websocket_client::connect(url, {{"Authorization", "Bearer guest_nope"}}, 10s);
   REQUIRE(!wrong);
   CHECK(wrong.error().message.rfind("401", 0) == 0);
   CHECK(c.call("GET", "/couch/guest/terminal?token=" + g.token, "", false).status == 426);
 
-  auto ws = hearth::net::websocket_client::connect(url, {{"Authorization", "Bearer " + g.token}}, 10s);
+  auto ws = hearth::client::websocket_client::connect(url, {{"Authorization", "Bearer " + g.token}}, 10s);
   REQUIRE(ws);
   auto& t = **ws;
   std::string seen;
@@ -182,7 +182,7 @@ TEST_CASE("the WebSocket terminal is a shell on a pty in the environment", "[cou
   CHECK(shell.status == 7);
 
   // A terminal open when the kill switch is pulled ends with the environment.
-  auto second = hearth::net::websocket_client::connect(url, {{"Authorization", "Bearer " + g.token}}, 10s);
+  auto second = hearth::client::websocket_client::connect(url, {{"Authorization", "Bearer " + g.token}}, 10s);
   REQUIRE(second);
   std::string more;
   (*second)->send("echo ready-$((1+1))\n", true);
@@ -194,7 +194,7 @@ TEST_CASE("the WebSocket terminal is a shell on a pty in the environment", "[cou
     ended = !m && (*second)->closed();
   }
   CHECK(ended);
-  CHECK(!hearth::net::websocket_client::connect(url, {{"Authorization", "Bearer " + g.token}}, 10s));
+  CHECK(!hearth::client::websocket_client::connect(url, {{"Authorization", "Bearer " + g.token}}, 10s));
 }
 
 TEST_CASE("with internet, a guest has its own network namespace whose egress is counted", "[couch][env][network]") {
@@ -288,7 +288,7 @@ TEST_CASE("--couch-rootfs gives environments a golden root filesystem instead of
   CHECK(json::parse(missing.body)["error"]["code"] == "program_not_runnable");
 
   // Its terminal is the rootfs's own shell (it has no bash).
-  auto ws = hearth::net::websocket_client::connect(c.n->url("/couch/guest/terminal"),
+  auto ws = hearth::client::websocket_client::connect(c.n->url("/couch/guest/terminal"),
                                                    {{"Authorization", "Bearer " + g.token}}, 10s);
   REQUIRE(ws);
   std::string out;

@@ -10,7 +10,11 @@
 #include "messages/result.hpp"
 #include "net/http_types.hpp"
 
-namespace hearth::net {
+namespace hearth::client {
+
+// The HTTP vocabulary is the edge's (net/http_types.hpp).
+using net::header_list;
+using net::http_response;
 
 struct client_request {
   std::string method = "GET";
@@ -29,4 +33,4 @@ struct url_parts {
 // http://host[:port]/target (port 80 when absent).
 result<url_parts> parse_url(const std::string& url);
 
-}  // namespace hearth::net
+}  // namespace hearth::client

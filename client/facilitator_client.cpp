@@ -1,12 +1,12 @@
-#include "apps/facilitator_client.hpp"
+#include "client/facilitator_client.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <thread>
 
-#include "net/http_client.hpp"
+#include "client/http_client.hpp"
 
-namespace hearth::app {
+namespace hearth::client {
 
 actors::facilitator_call make_facilitator_call(std::string base_url, std::chrono::milliseconds timeout,
                                                unsigned attempts) {
@@ -15,13 +15,13 @@ actors::facilitator_call make_facilitator_call(std::string base_url, std::chrono
     failure last{payment_errc::facilitator_unavailable, "no attempt made"};
     for (unsigned attempt = 0; attempt < attempts; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200) * (1u << attempt));  // backoff
-      net::client_request req;
+      client_request req;
       req.method = "POST";
       req.url = base_url + path;
       req.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
       req.body = body.dump();
       req.timeout = timeout;
-      auto res = net::send_request(req);
+      auto res = send_request(req);
       if (!res) {
         if (res.error().code == client_errc::timeout) return fail(payment_errc::facilitator_timeout, "the facilitator did not answer " + path + " in time");
         last = fail(payment_errc::facilitator_unavailable, res.error().message);
@@ -38,4 +38,4 @@ actors::facilitator_call make_facilitator_call(std::string base_url, std::chrono
   };
 }
 
-}  // namespace hearth::app
+}  // namespace hearth::client

@@ -1,4 +1,4 @@
-#include "net/http_client.hpp"
+#include "client/http_client.hpp"
 
 #include <utility>
 
@@ -6,7 +6,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-namespace hearth::net {
+namespace hearth::client {
 namespace {
 
 namespace beast = boost::beast;
@@ -109,4 +109,4 @@ result<http_response> send_request(const client_request& req) {
   return out;
 }
 
-}  // namespace hearth::net
+}  // namespace hearth::client

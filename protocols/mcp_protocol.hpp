@@ -6,7 +6,7 @@
 
 #include <string>
 
-namespace hearth::net::mcp {
+namespace hearth::mcp {
 
 inline constexpr const char* supported_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
 
@@ -21,4 +21,4 @@ inline nlohmann::json text_result(const std::string& text, bool is_error) {
   return {{"content", nlohmann::json::array({{{"type", "text"}, {"text", text}}})}, {"isError", is_error}};
 }
 
-}  // namespace hearth::net::mcp
+}  // namespace hearth::mcp

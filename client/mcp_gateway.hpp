@@ -23,7 +23,7 @@
 #include "crypto/secp256k1_key.hpp"
 #include "payments/buyer.hpp"
 
-namespace hearth::net {
+namespace hearth::client {
 
 struct gateway_config {
   std::vector<std::string> servers;  // MCP endpoints (hearth nodes: their base URL)
@@ -37,4 +37,4 @@ struct gateway_config {
 // Serves until EOF on in; returns the process exit code.
 int run_gateway(const gateway_config& config, std::istream& in, std::ostream& out);
 
-}  // namespace hearth::net
+}  // namespace hearth::client

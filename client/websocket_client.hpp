@@ -11,7 +11,11 @@
 #include "messages/result.hpp"
 #include "net/http_types.hpp"
 
-namespace hearth::net {
+namespace hearth::client {
+
+// The HTTP vocabulary is the edge's (net/http_types.hpp).
+using net::header_list;
+using net::http_response;
 
 struct websocket_message {
   std::string data;
@@ -40,4 +44,4 @@ class websocket_client {
   std::shared_ptr<impl> impl_;
 };
 
-}  // namespace hearth::net
+}  // namespace hearth::client

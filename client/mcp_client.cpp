@@ -1,8 +1,8 @@
-#include "net/mcp_client.hpp"
+#include "client/mcp_client.hpp"
 
-#include "net/http_client.hpp"
+#include "client/http_client.hpp"
 
-namespace hearth::net {
+namespace hearth::client {
 
 using nlohmann::json;
 
@@ -52,4 +52,4 @@ result<std::vector<json>> mcp_session::list_tools() {
   return tools;
 }
 
-}  // namespace hearth::net
+}  // namespace hearth::client

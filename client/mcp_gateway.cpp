@@ -1,4 +1,4 @@
-#include "net/mcp_gateway.hpp"
+#include "client/mcp_gateway.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -15,13 +15,13 @@
 
 #include "crypto/base64.hpp"
 #include "messages/clock.hpp"
-#include "net/http_client.hpp"
-#include "net/mcp_client.hpp"
-#include "net/mcp_protocol.hpp"
+#include "client/http_client.hpp"
+#include "client/mcp_client.hpp"
+#include "protocols/mcp_protocol.hpp"
 #include "payments/challenge.hpp"
 #include "tools/hearth_tool.hpp"
 
-namespace hearth::net {
+namespace hearth::client {
 namespace {
 
 using nlohmann::json;
@@ -420,4 +420,4 @@ int run_gateway(const gateway_config& config, std::istream& in, std::ostream& ou
   return g.serve(in);
 }
 
-}  // namespace hearth::net
+}  // namespace hearth::client

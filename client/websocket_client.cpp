@@ -1,4 +1,4 @@
-#include "net/websocket_client.hpp"
+#include "client/websocket_client.hpp"
 
 #include <utility>
 
@@ -12,9 +12,9 @@
 #include <mutex>
 #include <thread>
 
-#include "net/http_client.hpp"
+#include "client/http_client.hpp"
 
-namespace hearth::net {
+namespace hearth::client {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -132,4 +132,4 @@ void websocket_client::close() {
   asio::post(impl_->ioc, [p = impl_.get()] { p->ws.async_close(websocket::close_code::normal, [p](beast::error_code) {}); });
 }
 
-}  // namespace hearth::net
+}  // namespace hearth::client

@@ -11,7 +11,7 @@
 
 #include "messages/result.hpp"
 
-namespace hearth::net {
+namespace hearth::client {
 
 class mcp_session {
  public:
@@ -31,4 +31,4 @@ class mcp_session {
   int next_id_ = 0;
 };
 
-}  // namespace hearth::net
+}  // namespace hearth::client

@@ -10,9 +10,9 @@
 
 #include "actors/payment_actor.hpp"
 
-namespace hearth::app {
+namespace hearth::client {
 
 actors::facilitator_call make_facilitator_call(std::string base_url, std::chrono::milliseconds timeout,
                                                unsigned attempts = 3);
 
-}  // namespace hearth::app
+}  // namespace hearth::client
