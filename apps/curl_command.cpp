@@ -15,6 +15,7 @@
 #include "messages/clock.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "client/http_client.hpp"
+#include "client/request_body.hpp"
 #include "payments/buyer.hpp"
 #include "payments/challenge.hpp"
 
@@ -31,67 +32,6 @@ struct curl_args {
 constexpr int exit_http_error = 22;  // curl's --fail exit code
 constexpr int exit_payment = 2;
 
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return true;
-}
-
-// -d @file, -d text: curl strips newlines from @file for -d, not for --data-binary.
-bool data_value(const std::string& arg, bool binary, std::string& out) {
-  if (arg.empty() || arg[0] != '@') {
-    out = arg;
-    return true;
-  }
-  if (!read_file(arg.substr(1), out)) return false;
-  if (!binary) out.erase(std::remove_if(out.begin(), out.end(), [](char c) { return c == '\n' || c == '\r'; }), out.end());
-  return true;
-}
-
-struct built_body {
-  std::string body;
-  std::string content_type;
-};
-
-bool build_body(const curl_args& a, built_body& b, std::string& error) {
-  if (!a.forms.empty()) {
-    auto rnd = crypto::random_hex(12);
-    if (!rnd) return error = rnd.error().message, false;
-    std::string boundary = "hearth-" + *rnd;
-    for (const auto& f : a.forms) {
-      auto eq = f.find('=');
-      if (eq == std::string::npos) return error = "-F takes name=value or name=@file", false;
-      std::string name = f.substr(0, eq), value = f.substr(eq + 1), filename;
-      if (!value.empty() && value[0] == '@') {
-        filename = value.substr(1);
-        if (!read_file(filename, value)) return error = "cannot read " + filename, false;
-        filename = filename.substr(filename.find_last_of('/') + 1);
-      }
-      b.body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"";
-      if (!filename.empty()) b.body += "; filename=\"" + filename + "\"\r\nContent-Type: application/octet-stream";
-      b.body += "\r\n\r\n" + value + "\r\n";
-    }
-    b.body += "--" + boundary + "--\r\n";
-    b.content_type = "multipart/form-data; boundary=" + boundary;
-    return true;
-  }
-  std::vector<std::string> parts;
-  for (const auto& d : a.data) {
-    std::string v;
-    if (!data_value(d, false, v)) return error = "cannot read " + d.substr(1), false;
-    parts.push_back(v);
-  }
-  for (const auto& d : a.data_binary) {
-    std::string v;
-    if (!data_value(d, true, v)) return error = "cannot read " + d.substr(1), false;
-    parts.push_back(v);
-  }
-  for (std::size_t i = 0; i < parts.size(); ++i) b.body += (i ? "&" : "") + parts[i];
-  if (!parts.empty()) b.content_type = "application/x-www-form-urlencoded";
-  return true;
-}
-
 void print_exchange(const client::client_request& req, const net::http_response* res) {
   if (!res) {
     std::cerr << "> " << req.method << " " << req.url << "\n";
@@ -103,16 +43,6 @@ void print_exchange(const client::client_request& req, const net::http_response*
   std::cerr << "< HTTP/1.1 " << res->status << "\n";
   for (const auto& [k, v] : res->headers) std::cerr << "< " << k << ": " << v << "\n";
   std::cerr << "<\n";
-}
-
-std::string resolve_location(const std::string& base, const std::string& location) {
-  if (location.rfind("http://", 0) == 0 || location.rfind("https://", 0) == 0) return location;
-  auto scheme_end = base.find("://");
-  auto path_start = base.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-  std::string origin = path_start == std::string::npos ? base : base.substr(0, path_start);
-  if (!location.empty() && location[0] == '/') return origin + location;
-  std::string dir = path_start == std::string::npos ? "/" : base.substr(path_start, base.rfind('/') - path_start + 1);
-  return origin + dir + location;
 }
 
 void print_receipt(const net::http_response& res, const payments::offered& paid) {
@@ -143,9 +73,9 @@ int run_curl(const curl_args& a) {
   auto say = [&a](const std::string& msg, error_code code) {
     if (!a.silent) std::cerr << "hearth curl: " << msg << " [" << code << "]\n";
   };
-  built_body body;
-  std::string error;
-  if (!build_body(a, body, error)) return say(error, config_errc::bad_data), 2;
+  auto built = client::build_body({a.data, a.data_binary, a.forms});
+  if (!built) return say(built.error().message, built.error().code), 2;
+  const auto& body = *built;
   client::client_request req;
   req.url = a.url;
   req.method = !a.method.empty() ? a.method : (body.body.empty() && a.forms.empty() ? "GET" : "POST");
@@ -194,7 +124,7 @@ int run_curl(const curl_args& a) {
     if (a.follow && res.status >= 300 && res.status < 400 && hops < 10) {
       std::string location = std::string(res.header("Location"));
       if (!location.empty()) {
-        req.url = resolve_location(req.url, location);
+        req.url = client::resolve_location(req.url, location);
         if (res.status == 301 || res.status == 302 || res.status == 303) {
           req.method = "GET";
           req.body.clear();

@@ -1,0 +1,53 @@
+// Building an offer as its owner does (`hearth offer`): the executable read
+// and classified (ELF arch or #! script), prices parsed, an MCP tool's
+// manifest taken from the tool itself (`EXE --mcp-schema`, run in the
+// sandbox) with its limits unless given, the canonical record signed with
+// the owner's key; then uploaded to a node (the executable's bytes only
+// when the node lacks the offer).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "crypto/secp256k1_key.hpp"
+#include "messages/offer.hpp"
+#include "messages/result.hpp"
+
+namespace hearth::client {
+
+struct offer_draft {
+  std::string exe;  // path
+  offer_mode mode = offer_mode::cgi;
+  std::string price, price_per_second;  // USDC decimals; empty: none
+  std::string pay_to;                   // empty: the owner
+  std::string name, description;
+  bool deterministic = false;
+  double expires_in_hours = 0;  // 0: no expiry
+  std::vector<std::string> args;
+  offer_limits limits;
+  std::set<std::string> explicit_limits;  // limit flags the owner gave (an MCP tool's own limits yield to them)
+};
+
+struct signed_offer {
+  offer body;
+  std::string canonical;  // storage::canonical_offer
+  std::string hash;       // hex
+  std::string signature;  // 0x + 65 bytes hex (EIP-191 over sha256(canonical))
+  std::string executable;
+  std::string exe_path;  // where it was read from
+};
+
+result<signed_offer> build_offer(const offer_draft& draft, const crypto::private_key& owner_key);
+
+// The node's JSON answer to the upload. progress (may be empty) is called
+// as a large executable is sent: (bytes sent, total).
+result<std::string> upload_offer(const std::string& node_url, signed_offer& offer,
+                                 std::function<void(std::uint64_t, std::uint64_t)> progress);
+
+// "0.001" USDC -> 1000 atomic units; at most 6 decimals.
+bool parse_usdc(const std::string& text, std::uint64_t& atomic);
+
+}  // namespace hearth::client
