@@ -2,6 +2,10 @@
 // answers, checked by the compiler on both sides (an actor that does not
 // handle its interface, or a caller sending what it does not take, does not
 // build). Each actor's header says what it owns; its interface is here.
+// The stream interfaces output travels by, answered chunk by chunk (the
+// backpressure), sit beside the values they carry: stdout_stream_type
+// (task.hpp), call_stream_type (call.hpp), exec_stream_type, terminal_type
+// and terminal_client_type (couch.hpp).
 // Errors travel as caf::error of a module in messages/errors.hpp.
 #pragma once
 
