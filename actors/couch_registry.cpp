@@ -10,7 +10,7 @@
 #include "crypto/sha256.hpp"
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "storage/couch_codec.hpp"
 
@@ -19,14 +19,14 @@ namespace {
 
 constexpr std::size_t sweep_batch = 256;
 
-struct couch_data {
+struct couch_registry_state {
   storage::store* db = nullptr;
   couch_config config;
   std::unordered_map<std::string, guest_actor_type> guests;  // live guest actors by id
   std::unordered_map<caf::actor_addr, std::string> guest_ids;
   static inline const char* name = "couch_registry";
 };
-using couch_self = couch_registry_type::stateful_pointer<couch_data>;
+using couch_self = couch_registry_type::stateful_pointer<couch_registry_state>;
 
 result<std::string> time_ordered_id(std::int64_t now_ms) {
   auto suffix = crypto::random_hex(8);

@@ -8,15 +8,17 @@
 #include "actors/blocking_stream.hpp"
 #include "actors/terminal_actor.hpp"
 #include "messages/failure_error.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "storage/couch_codec.hpp"
 
 namespace hearth::actors {
 namespace {
 
-
-struct guest_data {
+struct guest_actor_state {
   guest_record record;
+  storage::store* db = nullptr;
+  clock_fn now;
+  std::shared_ptr<environment_backend> backend;  // null: no environments here
   // Cancel flags of commands in flight; shared with the exit hook, which
   // cancels them when the actor goes (node shutdown).
   std::shared_ptr<std::list<std::shared_ptr<std::atomic<bool>>>> running =
@@ -25,12 +27,13 @@ struct guest_data {
   bool sampling = false;  // a usage sample is under way
   static inline const char* name = "guest";
 };
-using guest_self = guest_actor_type::stateful_pointer<guest_data>;
+using guest_self = guest_actor_type::stateful_pointer<guest_actor_state>;
 
 bool live(const guest_record& g) { return g.state == guest_state::provisioning || g.state == guest_state::running; }
 
-result<guest_record> commit(guest_self self, storage::store* db, guest_record next) {
-  if (auto ok = storage::save_guest(*db, next); !ok) return ok.error();
+// The one way the record changes: stored first, then kept.
+result<guest_record> commit(guest_self self, guest_record next) {
+  if (auto ok = storage::save_guest(*self->state.db, next); !ok) return ok.error();
   self->state.record = next;
   return next;
 }
@@ -38,6 +41,14 @@ result<guest_record> commit(guest_self self, storage::store* db, guest_record ne
 caf::result<guest_record> reply(result<guest_record> r) {
   if (!r) return to_error(r.error());
   return std::move(*r);
+}
+
+caf::error not_running(guest_self self) {
+  const auto& r = self->state.record;
+  return to_error(fail(couch_errc::guest_not_running,
+                       "the guest's environment is " + std::string(r.state == guest_state::provisioning
+                                                                       ? "still provisioning"
+                                                                       : "gone: " + r.reason)));
 }
 
 // A detached helper for one blocking backend call; answers with its result.
@@ -49,162 +60,187 @@ caf::actor helper(guest_self self, F f) {
   }, std::move(f));
 }
 
+caf::message sample_of(const std::shared_ptr<environment_backend>& backend, const std::string& id) {
+  return caf::make_message(backend->sample(id));
+}
+
+// Ends the guest: cancels its commands, removes its environment, stores why.
+result<guest_record> end_guest(guest_self self, guest_state to, const std::string& reason) {
+  auto& st = self->state;
+  guest_record next = st.record;
+  if (!live(next)) return next;  // already ended: the first reason stays
+  for (auto& flag : *st.running) flag->store(true);
+  if (st.backend)
+    if (auto gone = st.backend->destroy(next.id); !gone)
+      spdlog::warn("guest {}: environment not removed: {}", next.id, gone.error().message);
+  next.state = to;
+  next.reason = reason;
+  next.ended_at_ms = st.now();
+  next.agent_endpoint.clear();
+  spdlog::info("guest {} {}: {}", next.id, to == guest_state::expired ? "expired" : "revoked", reason);
+  return commit(self, next);
+}
+
+result<guest_record> activate(guest_self self, const std::string& endpoint) {
+  guest_record next = self->state.record;
+  if (!live(next)) return fail(couch_errc::guest_ended, "the guest has ended: " + next.reason);
+  next.state = guest_state::running;
+  if (next.activated_at_ms == 0) next.activated_at_ms = self->state.now();
+  next.agent_endpoint = endpoint;
+  return commit(self, next);
+}
+
+// Stores the usage; crossing a hard limit revokes the guest with that reason.
+result<guest_record> check_limits(guest_self self, const guest_usage& u) {
+  guest_record next = self->state.record;
+  next.usage = u;
+  auto stored = commit(self, next);
+  if (!stored) return stored;
+  if (auto crossed = crossed_limit(u, next.limits); !crossed.empty())
+    return end_guest(self, guest_state::revoked, "limit exceeded: " + crossed);
+  return stored;
+}
+
+// Adds what the environment used since the last sample (CPU) and what it
+// uses now (peak memory, disk); stored only when something changed.
+result<guest_record> add_sample(guest_self self, const environment_usage& s) {
+  const guest_usage& was = self->state.record.usage;
+  guest_usage u = was;
+  u.cpu_secs += s.cpu_secs;
+  u.memory_mb = std::max(u.memory_mb, s.memory_mb);
+  u.disk_mb = s.disk_mb;
+  u.network_egress_mb += s.network_egress_mb;
+  if (s.cpu_secs == 0 && s.network_egress_mb == 0 && u.memory_mb == was.memory_mb && u.disk_mb == was.disk_mb)
+    return self->state.record;
+  return check_limits(self, u);
+}
+
+// The agent's report; what the environment measures is not the agent's to report.
+caf::result<guest_record> on_usage(guest_self self, const guest_usage& u) {
+  const auto& st = self->state;
+  if (!live(st.record)) return to_error(fail(couch_errc::guest_ended, "the guest has ended: " + st.record.reason));
+  guest_usage merged = u;
+  if (st.backend) {
+    const auto& measured = st.record.usage;
+    merged.cpu_secs = std::max(merged.cpu_secs, measured.cpu_secs);
+    merged.memory_mb = std::max(merged.memory_mb, measured.memory_mb);
+    merged.disk_mb = std::max(merged.disk_mb, measured.disk_mb);
+    merged.network_egress_mb = std::max(merged.network_egress_mb, measured.network_egress_mb);
+  }
+  return reply(check_limits(self, merged));
+}
+
+// Builds the environment on a helper, then runs the guest (or fails it with the reason).
+void on_provision(guest_self self) {
+  auto& st = self->state;
+  if (!st.backend || st.record.state != guest_state::provisioning || st.provisioning) return;
+  st.provisioning = true;
+  auto backend = st.backend;
+  guest_record g = st.record;
+  auto worker = helper(self, [backend, g]() -> caf::message {
+    auto endpoint = backend->create(g);
+    return endpoint ? caf::make_message(true, *endpoint) : caf::make_message(false, endpoint.error().message);
+  });
+  self->request(worker, caf::infinite, get_atom::value).then([=](bool ok, std::string& detail) {
+    self->state.provisioning = false;
+    if (ok) {
+      if (auto r = activate(self, detail); r) spdlog::info("guest {} running ({})", r->id, backend->name());
+      return;
+    }
+    guest_record next = self->state.record;
+    if (!live(next)) return;
+    next.state = guest_state::failed;
+    next.reason = "provisioning failed: " + detail;
+    next.ended_at_ms = self->state.now();
+    (void)commit(self, next);
+    spdlog::warn("guest {} {}", next.id, next.reason);
+  });
+}
+
+// A command on a helper (its output to stream as it comes, when set); the
+// environment's usage is sampled after it.
+caf::result<exec_result> on_exec(guest_self self, const exec_request& req, const exec_stream_type& stream) {
+  auto& st = self->state;
+  if (st.record.state != guest_state::running) return not_running(self);
+  if (!st.backend) return to_error(fail(couch_errc::no_environment, "this node provisions no environments"));
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  st.running->push_back(flag);
+  auto backend = st.backend;
+  guest_record g = st.record;
+  auto* sys = &self->system();
+  auto worker = helper(self, [backend, g, req, flag, stream, sys]() -> caf::message {
+    blocking_stream<exec_stream_type> forward(*sys, stream, std::chrono::seconds(req.timeout_secs + 30));
+    exec_output emit;
+    if (forward) emit = [&forward](int fd, std::string_view data) { forward.send(std::int32_t{fd}, std::string(data)); };
+    auto out = backend->exec(g, req, flag.get(), emit);
+    if (!out) return caf::make_message(to_error(out.error()));
+    return caf::make_message(std::move(*out)) + sample_of(backend, g.id);
+  });
+  auto rp = self->make_response_promise<exec_result>();
+  self->request(worker, caf::infinite, get_atom::value)
+      .then(
+          [=](exec_result& out, const environment_usage& used) mutable {
+            self->state.running->remove(flag);
+            if (live(self->state.record)) (void)add_sample(self, used);
+            rp.deliver(std::move(out));
+          },
+          [=](caf::error& e) mutable {
+            self->state.running->remove(flag);
+            rp.deliver(e);
+          });
+  return rp;
+}
+
+void on_sample(guest_self self) {
+  auto& st = self->state;
+  if (!st.backend || st.record.state != guest_state::running || st.sampling) return;
+  st.sampling = true;
+  auto worker = helper(self, [backend = st.backend, id = st.record.id]() { return sample_of(backend, id); });
+  self->request(worker, caf::infinite, get_atom::value).then([=](const environment_usage& used) {
+    self->state.sampling = false;
+    if (live(self->state.record)) (void)add_sample(self, used);
+  });
+}
+
+// A shell on a pty, opened on a helper, as a terminal actor of its own.
+caf::result<terminal_type> on_terminal(guest_self self, std::uint32_t cols, std::uint32_t rows) {
+  const auto& st = self->state;
+  if (st.record.state != guest_state::running) return not_running(self);
+  if (!st.backend) return to_error(fail(couch_errc::no_environment, "this node provisions no environments"));
+  auto* sys = &self->system();
+  auto worker = helper(self, [backend = st.backend, g = st.record, cols, rows, sys]() -> caf::message {
+    auto t = backend->open_terminal(g, static_cast<std::uint16_t>(cols), static_cast<std::uint16_t>(rows));
+    if (!t) return caf::make_message(to_error(t.error()));
+    return caf::make_message(spawn_terminal_actor(*sys, std::move(*t)));
+  });
+  self->delegate(worker, get_atom::value);
+  return caf::delegated<terminal_type>{};
+}
+
 guest_actor_type::behavior_type guest_behavior(guest_self self, storage::store* db, guest_record record, clock_fn now,
-                             std::chrono::milliseconds idle_after, std::shared_ptr<environment_backend> backend) {
-  self->state.record = std::move(record);
-  self->attach_functor([running = self->state.running] {
+                                               std::chrono::milliseconds idle_after,
+                                               std::shared_ptr<environment_backend> backend) {
+  auto& st = self->state;
+  st.record = std::move(record);
+  st.db = db;
+  st.now = std::move(now);
+  st.backend = std::move(backend);
+  self->attach_functor([running = st.running] {
     for (auto& flag : *running) flag->store(true);
   });
-  // Ends the guest: cancels its commands, removes its environment, stores why.
-  auto end = [=](guest_state to, const std::string& reason) -> result<guest_record> {
-    guest_record next = self->state.record;
-    if (!live(next)) return next;  // already ended: the first reason stays
-    for (auto& flag : *self->state.running) flag->store(true);
-    if (backend)
-      if (auto gone = backend->destroy(next.id); !gone)
-        spdlog::warn("guest {}: environment not removed: {}", next.id, gone.error().message);
-    next.state = to;
-    next.reason = reason;
-    next.ended_at_ms = now();
-    next.agent_endpoint.clear();
-    spdlog::info("guest {} {}: {}", next.id, to == guest_state::expired ? "expired" : "revoked", reason);
-    return commit(self, db, next);
-  };
-  auto activate = [=](const std::string& endpoint) -> result<guest_record> {
-    guest_record next = self->state.record;
-    if (!live(next)) return fail(couch_errc::guest_ended, "the guest has ended: " + next.reason);
-    next.state = guest_state::running;
-    if (next.activated_at_ms == 0) next.activated_at_ms = now();
-    next.agent_endpoint = endpoint;
-    return commit(self, db, next);
-  };
-  auto check_limits = [=](const guest_usage& u) -> result<guest_record> {
-    guest_record next = self->state.record;
-    next.usage = u;
-    auto stored = commit(self, db, next);
-    if (!stored) return stored;
-    if (auto crossed = crossed_limit(u, next.limits); !crossed.empty()) return end(guest_state::revoked, "limit exceeded: " + crossed);
-    return stored;
-  };
-  // Adds what the environment used since the last sample (CPU) and what it
-  // uses now (peak memory, disk); stored only when something changed.
-  auto add_sample = [=](const environment_usage& s) -> result<guest_record> {
-    const guest_usage& was = self->state.record.usage;
-    guest_usage u = was;
-    u.cpu_secs += s.cpu_secs;
-    u.memory_mb = std::max(u.memory_mb, s.memory_mb);
-    u.disk_mb = s.disk_mb;
-    u.network_egress_mb += s.network_egress_mb;
-    if (s.cpu_secs == 0 && s.network_egress_mb == 0 && u.memory_mb == was.memory_mb && u.disk_mb == was.disk_mb)
-      return self->state.record;
-    return check_limits(u);
-  };
-  auto sampled = [backend](const std::string& id) { return caf::make_message(backend->sample(id)); };
-  auto not_running = [self]() -> caf::error {
-    const auto& r = self->state.record;
-    return to_error(fail(couch_errc::guest_not_running, "the guest's environment is " +
-                                                  std::string(r.state == guest_state::provisioning ? "still provisioning"
-                                                                                                   : "gone: " + r.reason)));
-  };
   return {
       [=](get_atom) { return self->state.record; },
-      [=](activate_atom, const std::string& endpoint) { return reply(activate(endpoint)); },
-      [=](usage_atom, const guest_usage& u) -> caf::result<guest_record> {
-        if (!live(self->state.record)) return to_error(fail(couch_errc::guest_ended, "the guest has ended: " + self->state.record.reason));
-        guest_usage merged = u;
-        if (backend) {  // what the environment measures is not the agent's to report
-          const auto& measured = self->state.record.usage;
-          merged.cpu_secs = std::max(merged.cpu_secs, measured.cpu_secs);
-          merged.memory_mb = std::max(merged.memory_mb, measured.memory_mb);
-          merged.disk_mb = std::max(merged.disk_mb, measured.disk_mb);
-          merged.network_egress_mb = std::max(merged.network_egress_mb, measured.network_egress_mb);
-        }
-        return reply(check_limits(merged));
-      },
+      [=](activate_atom, const std::string& endpoint) { return reply(activate(self, endpoint)); },
+      [=](usage_atom, const guest_usage& u) { return on_usage(self, u); },
       [=](revoke_atom, const std::string& reason) {
         bool expiry = reason.rfind("expired", 0) == 0;
-        return reply(end(expiry ? guest_state::expired : guest_state::revoked, reason));
+        return reply(end_guest(self, expiry ? guest_state::expired : guest_state::revoked, reason));
       },
-      [=](provision_atom) {
-        auto& st = self->state;
-        if (!backend || st.record.state != guest_state::provisioning || st.provisioning) return;
-        st.provisioning = true;
-        guest_record g = st.record;
-        auto worker = helper(self, [backend, g]() -> caf::message {
-          auto endpoint = backend->create(g);
-          return endpoint ? caf::make_message(true, *endpoint) : caf::make_message(false, endpoint.error().message);
-        });
-        self->request(worker, caf::infinite, get_atom::value).then([=](bool ok, std::string& detail) {
-          self->state.provisioning = false;
-          if (ok) {
-            if (auto r = activate(detail); r) spdlog::info("guest {} running ({})", r->id, backend->name());
-            return;
-          }
-          guest_record next = self->state.record;
-          if (!live(next)) return;
-          next.state = guest_state::failed;
-          next.reason = "provisioning failed: " + detail;
-          next.ended_at_ms = now();
-          (void)commit(self, db, next);
-          spdlog::warn("guest {} {}", next.id, next.reason);
-        });
-      },
-      [=](exec_atom, exec_request& req, exec_stream_type& stream) -> caf::result<exec_result> {
-        auto& st = self->state;
-        if (st.record.state != guest_state::running) return not_running();
-        if (!backend) return to_error(fail(couch_errc::no_environment, "this node provisions no environments"));
-        auto flag = std::make_shared<std::atomic<bool>>(false);
-        st.running->push_back(flag);
-        guest_record g = st.record;
-        auto* sys = &self->system();
-        auto worker = helper(self, [backend, g, req, flag, stream, sampled, sys]() -> caf::message {
-          blocking_stream<exec_stream_type> forward(*sys, stream, std::chrono::seconds(req.timeout_secs + 30));
-          exec_output emit;
-          if (forward)
-            emit = [&forward](int fd, std::string_view data) { forward.send(std::int32_t{fd}, std::string(data)); };
-          auto out = backend->exec(g, req, flag.get(), emit);
-          if (!out) return caf::make_message(to_error(out.error()));
-          return caf::make_message(std::move(*out)) + sampled(g.id);
-        });
-        auto rp = self->make_response_promise<exec_result>();
-        self->request(worker, caf::infinite, get_atom::value)
-            .then(
-                [=](exec_result& out, const environment_usage& used) mutable {
-                  self->state.running->remove(flag);
-                  if (live(self->state.record)) (void)add_sample(used);
-                  rp.deliver(std::move(out));
-                },
-                [=](caf::error& e) mutable {
-                  self->state.running->remove(flag);
-                  rp.deliver(e);
-                });
-        return rp;
-      },
-      [=](sample_atom) {
-        auto& st = self->state;
-        if (!backend || st.record.state != guest_state::running || st.sampling) return;
-        st.sampling = true;
-        auto worker = helper(self, [sampled, id = st.record.id]() { return sampled(id); });
-        self->request(worker, caf::infinite, get_atom::value)
-            .then([=](const environment_usage& used) {
-              self->state.sampling = false;
-              if (live(self->state.record)) (void)add_sample(used);
-            });
-      },
-      [=](terminal_atom, std::uint32_t cols, std::uint32_t rows) -> caf::result<terminal_type> {
-        if (self->state.record.state != guest_state::running) return not_running();
-        if (!backend) return to_error(fail(couch_errc::no_environment, "this node provisions no environments"));
-        guest_record g = self->state.record;
-        auto* sys = &self->system();
-        auto worker = helper(self, [backend, g, cols, rows, sys]() -> caf::message {
-          auto t = backend->open_terminal(g, static_cast<std::uint16_t>(cols), static_cast<std::uint16_t>(rows));
-          if (!t) return caf::make_message(to_error(t.error()));
-          return caf::make_message(spawn_terminal_actor(*sys, std::move(*t)));
-        });
-        self->delegate(worker, get_atom::value);
-        return caf::delegated<terminal_type>{};
-      },
-      caf::after(idle_after) >> [self] {
+      [=](provision_atom) { on_provision(self); },
+      [=](exec_atom, const exec_request& req, const exec_stream_type& stream) { return on_exec(self, req, stream); },
+      [=](sample_atom) { on_sample(self); },
+      [=](terminal_atom, std::uint32_t cols, std::uint32_t rows) { return on_terminal(self, cols, rows); },
+      caf::after(idle_after) >> [=] {
         if (self->state.running->empty() && !self->state.provisioning && !self->state.sampling) self->quit();
       },
   };

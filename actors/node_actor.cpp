@@ -9,7 +9,7 @@
 
 #include <chrono>
 
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "storage/node_meta_record.hpp"
 
 namespace hearth::actors {

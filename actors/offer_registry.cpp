@@ -9,7 +9,7 @@
 
 #include "crypto/bytes.hpp"
 #include "messages/failure_error.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "sandbox/elf_arch.hpp"
 #include "storage/blob_store.hpp"
@@ -31,7 +31,7 @@ offer_actor_type::behavior_type offer_actor(offer_actor_type::pointer self, stor
 
 // ---- registry ----
 
-struct registry_state {
+struct offer_registry_state {
   storage::store* db = nullptr;
   storage::blob_store* blobs = nullptr;
   offer_registry_config config;
@@ -40,7 +40,7 @@ struct registry_state {
   static inline const char* name = "offer_registry";
 };
 
-using registry = offer_registry_type::stateful_pointer<registry_state>;
+using registry = offer_registry_type::stateful_pointer<offer_registry_state>;
 
 result<void> check_executable(const stored_offer& o, const offer_upload& up, storage::blob_store& blobs) {
   std::string sha = crypto::to_hex(std::string_view(o.body.executable_sha256));

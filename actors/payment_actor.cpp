@@ -16,14 +16,14 @@ namespace {
 using nlohmann::json;
 constexpr auto claim_timeout = std::chrono::seconds(30);
 
-struct payment_data {
+struct payment_actor_state {
   payment_record record;
   storage::store* db = nullptr;
   std::shared_ptr<const payment_settings> settings;
   std::chrono::milliseconds retry_delay{0};
   static inline const char* name = "payment";
 };
-using payment_self = payment_actor_type::stateful_pointer<payment_data>;
+using payment_self = payment_actor_type::stateful_pointer<payment_actor_state>;
 
 result<payments::requirement> requirement_of(const payment_claim& c) {
   payments::requirement r;

@@ -7,21 +7,21 @@
 
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "storage/payment_codec.hpp"
 #include "storage/store.hpp"
 
 namespace hearth::actors {
 namespace {
 
-struct registry_data {
+struct payment_registry_state {
   storage::store* db = nullptr;
   std::shared_ptr<const payment_settings> settings;
   std::unordered_map<std::string, payment_actor_type> live;    // payment id -> its actor
   std::unordered_map<caf::actor_addr, std::string> live_ids;   // and back
   static inline const char* name = "payment_registry";
 };
-using registry = payment_registry_type::stateful_pointer<registry_data>;
+using registry = payment_registry_type::stateful_pointer<payment_registry_state>;
 
 payment_actor_type activate(registry self, payment_record rec) {
   auto& st = self->state;

@@ -5,7 +5,7 @@
 
 #include <deque>
 
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 
 namespace hearth::actors {
 namespace {

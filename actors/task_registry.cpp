@@ -23,7 +23,7 @@ namespace {
 constexpr auto sweep_interval = std::chrono::seconds(5);
 constexpr std::size_t sweep_page = 1000;
 
-struct registry_state {
+struct task_registry_state {
   storage::store* db = nullptr;
   storage::blob_store* blobs = nullptr;
   std::shared_ptr<const crypto::private_key> key;
@@ -44,7 +44,7 @@ struct registry_state {
   static inline const char* name = "task_registry";
 };
 
-using registry = task_registry_type::stateful_pointer<registry_state>;
+using registry = task_registry_type::stateful_pointer<task_registry_state>;
 
 void start_next(registry self) {
   auto& st = self->state;

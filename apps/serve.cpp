@@ -32,7 +32,7 @@
 #include "actors/root_supervisor.hpp"
 #include "crypto/random.hpp"
 #include "crypto/secp256k1_key.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "messages/type_ids.hpp"
 #include "messages/offer.hpp"
 #include "messages/task.hpp"

@@ -20,7 +20,7 @@
 #include "messages/atoms.hpp"
 #include "messages/call.hpp"
 #include "messages/couch.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "messages/payment.hpp"
 #include "messages/task.hpp"

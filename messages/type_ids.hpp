@@ -12,7 +12,7 @@
 
 #include "messages/call.hpp"
 #include "messages/couch.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "messages/payment.hpp"
 #include "messages/task.hpp"

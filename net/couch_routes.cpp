@@ -7,7 +7,7 @@
 
 #include "actors/couch_registry.hpp"
 #include "messages/couch.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "messages/interfaces.hpp"
 #include "net/actor_ask.hpp"

@@ -3,7 +3,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "net/http_server.hpp"
 #include "net/node_routes.hpp"
 

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "actors/offer_registry.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "net/actor_ask.hpp"
 #include "protocols/mcp_protocol.hpp"
@@ -171,7 +171,7 @@ void handle_rpc(caf::event_based_actor* self, node_info info, call_payment pr, j
       json input_schema = it->manifest.value("input_schema", json::object());
       if (auto bad = tool::validate(input_schema, arguments))
         return respond(rpc_answer(id, text_result("invalid arguments: " + *bad, true)));
-      call_request call{it->offer.hash, offer_mode::mcp, {}, pr};
+      call_request call{it->offer.hash, offer_mode::mcp, {}, pr, {}, {}};
       call.input.stdin_data = arguments.dump();
       call.input.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", "MCP_TOOL=" + name};
       call.payment.resource_url = pr.resource_url + "#" + name;

@@ -7,7 +7,7 @@
 
 #include "actors/node_actor.hpp"
 #include "actors/root_supervisor.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "net/offer_routes.hpp"
 #include "net/couch_routes.hpp"
 #include "net/mcp_routes.hpp"

@@ -6,7 +6,7 @@
 #include "crypto/base64.hpp"
 #include "crypto/bytes.hpp"
 #include "messages/offer.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "net/actor_ask.hpp"
 #include "net/offer_json.hpp"
 

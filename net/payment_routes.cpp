@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/payment_registry.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "messages/interfaces.hpp"
 #include "net/actor_ask.hpp"
 #include "net/rate_limiter.hpp"

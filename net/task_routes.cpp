@@ -110,7 +110,7 @@ void run_batch(caf::actor_system& sys, const node_info& info, const http_request
     in.stdin_data = std::move(*decoded);
   }
   in.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
-  call_request call{body["offer"].get<std::string>(), offer_mode::batch, std::move(in), read_call_payment(req)};
+  call_request call{body["offer"].get<std::string>(), offer_mode::batch, std::move(in), read_call_payment(req), {}, {}};
   bool browser = wants_payment_page(req);
   call_offer(sys, std::move(call), std::move(respond), [info, browser](const result<call_result>& r) {
     return call_http_answer(r, browser, [&info](const call_result& done) {
@@ -260,7 +260,7 @@ bool route_cgi(caf::actor_system& sys, const node_info& info, http_request& req,
   auto colon = host.rfind(':');
   ctx.server_name = colon == std::string::npos ? host : host.substr(0, colon);
   ctx.server_port = colon == std::string::npos ? "80" : host.substr(colon + 1);
-  call_request call{hash, offer_mode::cgi, cgi_input(req, ctx), read_call_payment(req)};
+  call_request call{hash, offer_mode::cgi, cgi_input(req, ctx), read_call_payment(req), {}, {}};
   bool browser = wants_payment_page(req);
   call_offer(
       sys, std::move(call), std::move(respond),

@@ -64,7 +64,10 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
   auto cloned = clone_into_namespaces(false, pidfd);  // always a network namespace of its own
   if (!cloned) return cloned.error();
   pid_t pid = *cloned;
-  if (pid == 0) child_main(p, sync[0], errpipe[1], status[1], in[0], out[1], err[1]);
+  if (pid == 0) {
+    ::close(sync[1]);  // so that the node's death is an EOF on sync[0], not a wait forever
+    child_main(p, sync[0], errpipe[1], status[1], in[0], out[1], err[1]);
+  }
 
   proc->pid = pid;
   proc->pidfd = pidfd;

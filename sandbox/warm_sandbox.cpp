@@ -71,7 +71,10 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
     return cloned.error();
   }
   pid_t pid = *cloned;
-  if (pid == 0) zygote_main(p, o.shared_tree, sync[0], errpipe[1], sv[1]);
+  if (pid == 0) {
+    ::close(sync[1]);  // so that the node's death is an EOF on sync[0], not a wait forever
+    zygote_main(p, o.shared_tree, sync[0], errpipe[1], sv[1]);
+  }
 
   std::shared_ptr<warm_sandbox> z(new warm_sandbox());
   z->pid_ = pid;

@@ -3,7 +3,7 @@
 
 #include <optional>
 
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "storage/store.hpp"
 
 namespace hearth::storage {

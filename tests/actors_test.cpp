@@ -9,7 +9,7 @@
 
 #include "actors/node_actor.hpp"
 #include "actors/root_supervisor.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "storage/node_meta_record.hpp"
 #include "storage/store.hpp"
 #include "support/process.hpp"

@@ -10,7 +10,7 @@
 #include "crypto/secp256k1_key.hpp"
 #include "crypto/sha256.hpp"
 #include "messages/failure_error.hpp"
-#include "messages/node_messages.hpp"
+#include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/offer_codec.hpp"
