@@ -12,6 +12,7 @@
 #include "actors/offer_validation.hpp"
 #include "actors/task_actor.hpp"
 #include "actors/task_identity.hpp"
+#include "crypto/secret.hpp"
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
 #include "storage/blob_store.hpp"
@@ -68,6 +69,16 @@ void finish(registry self, const std::string& id, const Reply& reply) {
   }
   st.cancels.erase(id);
   st.unfinished.erase(id);
+}
+
+// A task as it is now: unfinished from memory, else from storage.
+result<task_record> find_task(const task_registry_state& st, const std::string& id) {
+  if (!crypto::is_hash_hex(id)) return fail(task_errc::task_not_found, "a task id is 64 lowercase hex digits");
+  if (auto it = st.unfinished.find(id); it != st.unfinished.end()) return it->second;
+  auto t = storage::load_task(*st.db, id);
+  if (!t) return t.error();
+  if (!*t) return fail(task_errc::task_not_found, "no task " + id);
+  return std::move(**t);
 }
 
 caf::result<task_record> run_task(registry self, stored_offer& offer, task_input& in) {
@@ -151,13 +162,19 @@ task_registry_type::behavior_type registry_behavior(registry self, storage::stor
       [self](run_atom, stored_offer& offer, task_input& in) { return run_task(self, offer, in); },
       [self](task_done_atom, const task_record& t) { finish(self, t.id, t); },
       [self](get_atom, const std::string& id) -> caf::result<task_record> {
-        if (!crypto::is_hash_hex(id))
-          return to_error(fail(task_errc::task_not_found, "a task id is 64 lowercase hex digits"));
-        if (auto it = self->state.unfinished.find(id); it != self->state.unfinished.end()) return it->second;
-        auto t = storage::load_task(*self->state.db, id);
+        auto t = find_task(self->state, id);
         if (!t) return to_error(t.error());
-        if (!*t) return to_error(fail(task_errc::task_not_found, "no task " + id));
-        return std::move(**t);
+        return std::move(*t);
+      },
+      [self](get_atom, const std::string& id, const std::string& read_token) -> caf::result<task_record> {
+        // Anyone but the owner learns nothing of a task without its token, not
+        // even whether it exists (a deterministic offer's task id can be computed).
+        auto t = find_task(self->state, id);
+        if (!t || !crypto::secret_matches(read_token, t->read_token_hash))
+          return to_error(fail(http_errc::unauthorized,
+                               "a task is readable by the owner (host token or owner signature) and by whoever "
+                               "started it (its X-Hearth-Task-Token)"));
+        return std::move(*t);
       },
       [self](list_atom, const std::string& after, std::uint32_t limit) -> caf::result<std::vector<task_record>> {
         auto rows = storage::list_tasks(*self->state.db, after, std::min<std::uint32_t>(limit, 1000));

@@ -38,6 +38,24 @@ using input_atom = caf::atom_constant<caf::atom("input")>;    // keys for a term
 using resize_atom = caf::atom_constant<caf::atom("resize")>;
 using hangup_atom = caf::atom_constant<caf::atom("hangup")>;
 using ended_atom = caf::atom_constant<caf::atom("ended")>;    // a terminal's shell ended
+// The marketplace.
+using submit_atom = caf::atom_constant<caf::atom("submit")>;      // a buyer's job
+using place_atom = caf::atom_constant<caf::atom("place")>;        // matchmaking: a seller for a job
+using release_atom = caf::atom_constant<caf::atom("release")>;    // a job no longer holds its seller's capacity
+using assign_atom = caf::atom_constant<caf::atom("assign")>;      // the hub gives a seller a job
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using extend_atom = caf::atom_constant<caf::atom("extend")>;
+using drop_atom = caf::atom_constant<caf::atom("drop")>;          // a seller session ended
+using gone_atom = caf::atom_constant<caf::atom("gone")>;          // a seller went offline: its jobs are lost
+using lost_atom = caf::atom_constant<caf::atom("lost")>;
+using inventory_atom = caf::atom_constant<caf::atom("inventory")>;  // the jobs a seller says it runs
+using report_atom = caf::atom_constant<caf::atom("report")>;      // a seller's word on one job
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using challenge_atom = caf::atom_constant<caf::atom("challenge")>;
+using welcome_atom = caf::atom_constant<caf::atom("welcome")>;
+using refuse_atom = caf::atom_constant<caf::atom("refuse")>;
+using closed_atom = caf::atom_constant<caf::atom("closed")>;      // a WebSocket ended
+using connected_atom = caf::atom_constant<caf::atom("connected")>;
 
 // Timers and internal notes an actor sends itself or its registry.
 using sample_atom = caf::atom_constant<caf::atom("sample")>;          // couch registry, guest: read usage
@@ -50,5 +68,10 @@ using provisioned_atom = caf::atom_constant<caf::atom("provisd")>;    // guest a
 using room_atom = caf::atom_constant<caf::atom("room")>;              // a stdout stream: its client has read
 using restart_atom = caf::atom_constant<caf::atom("restart")>;        // root supervisor: restart after a backoff
 using drained_atom = caf::atom_constant<caf::atom("drained")>;        // HTTP edge: connections drained
+using hb_check_atom = caf::atom_constant<caf::atom("hbcheck")>;       // seller session: heartbeats missed?
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;    // seller agent: send the next one
+using job_sweep_atom = caf::atom_constant<caf::atom("jobsweep")>;     // job registry: expiry and retention
+using expire_atom = caf::atom_constant<caf::atom("expire")>;          // a job's time is up
+using answer_atom = caf::atom_constant<caf::atom("answer")>;          // job actor: answer the submit now
 
 }  // namespace hearth

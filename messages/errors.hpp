@@ -175,6 +175,19 @@
   X(upload_failed, 502, "the node refused an offer upload without saying why")                              \
   X(payment_refused, 402, "the server refused the payment hearth curl sent")
 
+#define HEARTH_MARKET_ERRORS(X)                                                                             \
+  X(bad_wire_message, 400, "a seller WebSocket message is malformed, too large or of another version")      \
+  X(seller_refused, 403, "the seller's signature is wrong or its address is not accepted by this hub")     \
+  X(bad_ssh_key, 400, "ssh_pubkey is not one OpenSSH public key line")                                      \
+  X(bad_job_limit, 400, "a job's cpus, memory or duration is out of range")                                 \
+  X(unknown_image, 400, "no online seller offers the preferred_image")                                      \
+  X(no_seller_capacity, 503, "no online seller has the capacity the job asks for; try again later")        \
+  X(job_not_found, 404, "no job has this id")                                                               \
+  X(job_over, 409, "the job has ended; it cannot be extended or cancelled")                                 \
+  X(seller_unavailable, 502, "the seller went away or did not answer in time")                              \
+  X(provision_failed, 502, "the seller could not build the job's environment")                              \
+  X(submit_limited, 429, "too many job submissions from this client; try again later")
+
 #define HEARTH_CONFIG_ERRORS(X)                                                                             \
   X(bad_option, 400, "a command-line option or config key has a value it does not take")                   \
   X(unknown_network, 400, "a payment network the node does not know")                                       \
@@ -203,7 +216,8 @@
   X(storage, storage_errc, HEARTH_STORAGE_ERRORS) \
   X(crypto, crypto_errc, HEARTH_CRYPTO_ERRORS) \
   X(client, client_errc, HEARTH_CLIENT_ERRORS)     \
-  X(config, config_errc, HEARTH_CONFIG_ERRORS)
+  X(config, config_errc, HEARTH_CONFIG_ERRORS)     \
+  X(market, market_errc, HEARTH_MARKET_ERRORS)
 
 namespace hearth {
 

@@ -20,6 +20,8 @@
 #include "messages/atoms.hpp"
 #include "messages/call.hpp"
 #include "messages/couch.hpp"
+#include "messages/errors.hpp"
+#include "messages/market.hpp"
 #include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "messages/payment.hpp"
@@ -51,6 +53,7 @@ using offer_registry_type =
 using task_registry_type =
     caf::typed_actor<caf::replies_to<run_atom, stored_offer, task_input>::with<task_record>,
                      caf::replies_to<get_atom, std::string>::with<task_record>,
+                     caf::replies_to<get_atom, std::string, std::string>::with<task_record>,
                      caf::replies_to<list_atom, std::string, std::uint32_t>::with<std::vector<task_record>>,
                      caf::replies_to<health_atom>::with<std::uint64_t>,
                      caf::reacts_to<task_done_atom, task_record>,
@@ -130,5 +133,75 @@ using http_edge_type = caf::typed_actor<caf::replies_to<get_atom>::with<std::str
 // cluster, a forwarded one. The stdout stream a CGI edge passes in the
 // call's input is a stdout_stream_type (messages/task.hpp).
 using call_service_type = caf::typed_actor<caf::replies_to<call_atom, call_request>::with<call_result>>;
+
+// ---- The marketplace (a hub's side) ----
+
+// The edge's half of one seller WebSocket (net/market_routes): what the
+// seller session says to the seller, encoded there (protocols/market_wire).
+// refuse sends the code and message, then closes the socket.
+using seller_link_type = caf::typed_actor<
+    caf::reacts_to<challenge_atom, std::string /*nonce*/, std::uint64_t /*heartbeat ms*/>,
+    caf::reacts_to<welcome_atom, std::string /*seller id*/>, caf::reacts_to<job_assignment>,
+    caf::reacts_to<cancel_atom, std::string /*job*/, std::string /*reason*/>,
+    caf::reacts_to<extend_atom, std::string /*job*/, std::int64_t /*expires at ms*/>,
+    caf::reacts_to<refuse_atom, error_code, std::string>>;
+
+// One connected seller (actors/seller_session), from the challenge to the
+// socket's end: its hello (signature and acceptance), heartbeats, reports;
+// assign is answered by the seller's report on that job. Its timer: the
+// heartbeat check (stale, then offline).
+using seller_session_type = caf::typed_actor<
+    caf::reacts_to<seller_hello>, caf::reacts_to<seller_heartbeat>, caf::reacts_to<job_report>,
+    caf::reacts_to<closed_atom>, caf::replies_to<assign_atom, job_assignment>::with<job_report>,
+    caf::reacts_to<cancel_atom, std::string /*job*/, std::string /*reason*/>,
+    caf::reacts_to<extend_atom, std::string /*job*/, std::int64_t /*expires at ms*/>,
+    caf::reacts_to<hb_check_atom>>;
+
+// The sellers online (actors/seller_directory) and the matchmaker: place
+// picks one with the image and the capacity (cheapest, then least loaded)
+// and reserves the job's share of it until release.
+using seller_directory_type = caf::typed_actor<
+    caf::reacts_to<put_atom, seller_info, seller_session_type>,
+    caf::reacts_to<drop_atom, std::string /*address*/, seller_session_type>,
+    caf::replies_to<place_atom, std::string /*job*/, job_spec>::with<seller_info, seller_session_type>,
+    caf::reacts_to<release_atom, std::string /*address*/, std::string /*job*/>,
+    caf::replies_to<list_atom>::with<std::vector<seller_info>>,
+    caf::replies_to<get_atom, std::string /*address*/>::with<seller_session_type>>;
+
+// One job (actors/job_actor), activated from storage by the job registry:
+// start places and assigns it (answered once it runs, fails, or wait ms
+// pass); the seller's reports, loss and expiry move it on.
+using job_actor_type = caf::typed_actor<
+    caf::replies_to<get_atom>::with<job_record>, caf::replies_to<start_atom, std::uint64_t /*wait ms*/>::with<job_record>,
+    caf::replies_to<cancel_atom, std::string /*reason*/>::with<job_record>,
+    caf::replies_to<extend_atom, std::uint64_t /*secs*/>::with<job_record>, caf::reacts_to<job_report>,
+    caf::reacts_to<lost_atom, std::string /*reason*/>, caf::reacts_to<expire_atom>, caf::reacts_to<answer_atom>>;
+
+// The hub's jobs (actors/job_registry): submit makes a job (its token is in
+// that answer only), reads and changes go to its actor after the token
+// check (owner: the host token, checked by the edge); sellers' reports,
+// departures and inventories go to the jobs they name. Its timer: the sweep
+// (expiry of jobs whose seller is away, retention).
+using job_registry_type = caf::typed_actor<
+    caf::replies_to<submit_atom, job_spec, std::uint64_t /*wait ms*/>::with<job_record>,
+    caf::replies_to<get_atom, std::string /*id*/, std::string /*token*/, bool /*owner*/>::with<job_record>,
+    caf::replies_to<list_atom, std::string /*state*/, std::string /*after*/, std::uint32_t>::with<std::vector<job_record>>,
+    caf::replies_to<cancel_atom, std::string, std::string, bool>::with<job_record>,
+    caf::replies_to<extend_atom, std::string, std::string, bool, std::uint64_t /*secs*/>::with<job_record>,
+    caf::reacts_to<report_atom, std::string /*seller*/, job_report>,
+    caf::reacts_to<gone_atom, std::string /*seller*/, std::string /*reason*/>,
+    caf::reacts_to<inventory_atom, std::string /*seller*/, std::vector<job_report>>, caf::reacts_to<job_sweep_atom>>;
+
+// ---- The marketplace (a seller's side) ----
+
+// A seller (actors/seller_agent): the hub's messages as its link decodes
+// them, its jobs' environments, deadlines and heartbeats.
+using seller_agent_type = caf::typed_actor<
+    caf::reacts_to<connected_atom, std::string /*nonce*/, std::uint64_t /*heartbeat ms*/>,
+    caf::reacts_to<welcome_atom, std::string /*seller id*/>, caf::reacts_to<closed_atom>,
+    caf::reacts_to<job_assignment>, caf::reacts_to<cancel_atom, std::string, std::string>,
+    caf::reacts_to<extend_atom, std::string, std::int64_t>, caf::reacts_to<refuse_atom, std::string, std::string>,
+    caf::reacts_to<job_report> /*a provisioning's outcome*/, caf::reacts_to<expire_atom, std::string /*job*/>,
+    caf::reacts_to<heartbeat_atom>, caf::replies_to<get_atom>::with<std::vector<job_report>>>;
 
 }  // namespace hearth

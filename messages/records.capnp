@@ -200,3 +200,39 @@ struct StoredGuest {
   agentEndpoint @13 :Text;
   usage @14 :GuestUsage;
 }
+
+enum JobState { queued @0; assigned @1; provisioning @2; running @3; expired @4; cancelled @5; failed @6; lost @7; }
+
+struct JobEvent {
+  state @0 :JobState;
+  reason @1 :Text;
+  atMs @2 :Int64;
+}
+
+struct StoredJob {
+  # A marketplace job on its hub. Column "jobs", key "j/<id>"; in the same
+  # batch the indexes "s/<state>/<id>" and "l/<seller address>/<id>" (empty
+  # values), and "e/<16-digit expiry ms>/<id>" while it is live. The job
+  # token is stored only as its hash.
+  id @0 :Text;
+  tokenHash @1 :Text;
+  sshPubkey @2 :Text;
+  image @3 :Text;
+  cpus @4 :Float64;
+  memMb @5 :UInt64;
+  durationSecs @6 :UInt64;
+  state @7 :JobState;
+  reason @8 :Text;
+  seller @9 :Text;
+  sellerId @10 :Text;
+  sshHost @11 :Text;
+  sshPort @12 :UInt16;
+  sshUser @13 :Text;
+  sshHostKey @14 :Text;
+  price @15 :UInt64;
+  paymentId @16 :Text;
+  createdAtMs @17 :Int64;
+  updatedAtMs @18 :Int64;
+  expiresAtMs @19 :Int64;
+  history @20 :List(JobEvent);
+}

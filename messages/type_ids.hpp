@@ -12,6 +12,7 @@
 
 #include "messages/call.hpp"
 #include "messages/couch.hpp"
+#include "messages/market.hpp"
 #include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "messages/payment.hpp"
@@ -53,6 +54,19 @@ CAF_BEGIN_TYPE_ID_BLOCK(hearth, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::payment_option>))
   CAF_ADD_TYPE_ID(hearth, (hearth::call_verdict))
   CAF_ADD_TYPE_ID(hearth, (hearth::call_result))
+  CAF_ADD_TYPE_ID(hearth, (hearth::market_capacity))
+  CAF_ADD_TYPE_ID(hearth, (hearth::seller_info))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::seller_info>))
+  CAF_ADD_TYPE_ID(hearth, (hearth::seller_hello))
+  CAF_ADD_TYPE_ID(hearth, (hearth::job_spec))
+  CAF_ADD_TYPE_ID(hearth, (hearth::job_event))
+  CAF_ADD_TYPE_ID(hearth, (hearth::job_access))
+  CAF_ADD_TYPE_ID(hearth, (hearth::job_record))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::job_record>))
+  CAF_ADD_TYPE_ID(hearth, (hearth::job_assignment))
+  CAF_ADD_TYPE_ID(hearth, (hearth::job_report))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::job_report>))
+  CAF_ADD_TYPE_ID(hearth, (hearth::seller_heartbeat))
 CAF_END_TYPE_ID_BLOCK(hearth)
 
 namespace hearth {

@@ -1,6 +1,5 @@
 #include "net/owner_auth.hpp"
 
-#include <openssl/crypto.h>
 #include <strings.h>
 
 #include <algorithm>
@@ -8,7 +7,7 @@
 
 #include "crypto/bytes.hpp"
 #include "crypto/personal_sign.hpp"
-#include "crypto/sha256.hpp"
+#include "crypto/secret.hpp"
 #include "messages/clock.hpp"
 
 namespace hearth::net {
@@ -38,15 +37,8 @@ std::string bearer_token(const http_request& req) {
   return "";
 }
 
-bool secret_matches(const std::string& secret, const std::string& expected_hash) {
-  if (secret.empty() || expected_hash.empty()) return false;
-  std::string given = crypto::to_hex(crypto::sha256(secret));
-  return given.size() == expected_hash.size() &&
-         CRYPTO_memcmp(given.data(), expected_hash.data(), given.size()) == 0;
-}
-
 bool host_token_matches(const http_request& req, const node_info& info) {
-  return secret_matches(bearer_token(req), info.couch_host_token_hash);
+  return crypto::secret_matches(bearer_token(req), info.couch_host_token_hash);
 }
 
 bool owner_signed(const http_request& req, const node_info& info, std::uint64_t now_secs) {

@@ -36,7 +36,5 @@ bool host_token_matches(const http_request& req, const node_info& info);
 bool owner_signed(const http_request& req, const node_info& info, std::uint64_t now_secs);
 // Either of the two, at the node's clock.
 bool is_owner(const http_request& req, const node_info& info);
-// Whether secret hashes (hex sha256) to expected_hash, in constant time.
-bool secret_matches(const std::string& secret, const std::string& expected_hash);
 
 }  // namespace hearth::net

@@ -217,24 +217,21 @@ bool route_tasks(caf::actor_system& sys, const node_info& info, http_request& re
     respond(unauthorized_task());
     return true;
   }
-  // Anyone but the owner learns nothing of a task without its token, not
-  // even whether it exists (a deterministic offer's task id can be computed).
-  responder guarded = [respond = std::move(respond), owner](http_response r) {
-    respond(!owner && r.status == 404 ? unauthorized_task() : std::move(r));
+  auto answer = [info, part](task_record& t) {
+    if (part.empty()) return json_response(200, task_to_json(t, info));
+    http_response r{200,
+                    {{"Content-Type", "application/octet-stream"}, {"X-Hearth-Task", task_header(t)}},
+                    part == "stdout" ? t.stdout_data : t.stderr_data};
+    if (part == "stdout" && t.stdout_spilled)
+      r.stream = stream_file(storage::task_output_file(output_dir(info), t.id), 0);
+    return r;
   };
-  ask_actor<task_registry_type, task_record>(
-      sys, actors::task_registry_key, std::move(guarded),
-      [info, part, owner, token](task_record& t) {
-        if (!owner && !secret_matches(token, t.read_token_hash)) return unauthorized_task();
-        if (part.empty()) return json_response(200, task_to_json(t, info));
-        http_response r{200,
-                        {{"Content-Type", "application/octet-stream"}, {"X-Hearth-Task", task_header(t)}},
-                        part == "stdout" ? t.stdout_data : t.stderr_data};
-        if (part == "stdout" && t.stdout_spilled)
-          r.stream = stream_file(storage::task_output_file(output_dir(info), t.id), 0);
-        return r;
-      },
-      get_atom::value, id);
+  if (owner)
+    ask_actor<task_registry_type, task_record>(sys, actors::task_registry_key, std::move(respond), std::move(answer),
+                                               get_atom::value, id);
+  else
+    ask_actor<task_registry_type, task_record>(sys, actors::task_registry_key, std::move(respond), std::move(answer),
+                                               get_atom::value, id, token);
   return true;
 }
 

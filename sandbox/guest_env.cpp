@@ -110,10 +110,12 @@ result<std::shared_ptr<local_environments::live_env>> local_environments::ensure
   o.network = spec.network;
   o.private_network = spec.network;
   o.writable = {{home(id), inside_home}};
+  o.writable.insert(o.writable.end(), spec.binds.begin(), spec.binds.end());
   o.workdir = inside_home;
   o.tmp_mb = spec.tmp_mb;
   o.shared_tree = true;
-  o.system_root = rootfs_;
+  o.system_root = spec.system_root.empty() ? rootfs_ : spec.system_root;
+  o.devpts = spec.devpts;
   o.group = env->group;
   // The zygote is bound at /sandbox/exe like any sandbox's program; commands name their own.
   auto zygote = warm_sandbox::start("/bin/sh", o);
@@ -196,6 +198,18 @@ result<std::unique_ptr<terminal>> local_environments::open_terminal(const std::s
     return process.error();
   }
   return std::make_unique<terminal>(pty->master, std::move(*process));
+}
+
+result<std::unique_ptr<sandboxed_process>> local_environments::serve_socket(const std::string& id,
+                                                                          const environment_spec& spec,
+                                                                          std::vector<std::string> argv, int fd) {
+  if (argv.empty()) return fail(couch_errc::bad_command, "nothing to run");
+  auto env = ensure(id, spec);
+  if (!env) return env.error();
+  // A server lasts as long as its environment: no CPU or wall limit of its own.
+  launch_spec server = command_spec(spec, std::move(argv), 365ull * 24 * 3600);
+  server.stdio_fd = fd;
+  return (*env)->zygote->launch(server);
 }
 
 result<void> local_environments::destroy(const std::string& id) {

@@ -37,6 +37,9 @@ struct environment_spec {
   std::uint64_t disk_mb = 0;  // 0: no quota
   bool network = false;        // the internet, through the environment's own network namespace
   bool host_services = false;  // with network: the node host's loopback services (as 10.0.2.2)
+  std::string system_root;     // an image's root filesystem; empty: the environments' default
+  std::vector<writable_dir> binds;  // more host files or directories inside (a job's sshd set-up)
+  bool devpts = false;              // programs inside make their own ptys (sshd's sessions)
 };
 
 struct guest_exec {
@@ -69,12 +72,19 @@ class local_environments {
   // A login shell on a new pty in the environment.
   result<std::unique_ptr<terminal>> open_terminal(const std::string& guest_id, const environment_spec& spec,
                                                   std::uint16_t cols, std::uint16_t rows);
+  // argv with fd (a connected socket, not owned) as its stdin and stdout, in
+  // the environment, for as long as the environment lives (an inetd-style
+  // server: sshd -i). Its stderr is the process's stderr_fd.
+  result<std::unique_ptr<sandboxed_process>> serve_socket(const std::string& guest_id, const environment_spec& spec,
+                                                          std::vector<std::string> argv, int fd);
   // Stops every process of the environment, then removes everything it wrote.
   result<void> destroy(const std::string& guest_id);
   environment_sample sample(const std::string& guest_id);
   std::vector<std::string> running() const;
   bool exists(const std::string& guest_id) const;
   std::string home(const std::string& guest_id) const;
+  // base_dir/<id>: what destroy removes (a caller may keep per-environment files there).
+  std::string directory(const std::string& guest_id) const { return base_ + "/" + guest_id; }
 
  private:
   struct live_env;

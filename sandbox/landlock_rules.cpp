@@ -32,7 +32,7 @@ struct ruleset_attr {
 
 }  // namespace
 
-landlock_plan plan_landlock(const std::vector<std::string>& writable_dirs) {
+landlock_plan plan_landlock(const std::vector<std::string>& writable_dirs, const std::vector<std::string>& readable_dirs) {
   landlock_plan plan;
   long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi <= 0) return plan;
@@ -52,6 +52,8 @@ landlock_plan plan_landlock(const std::vector<std::string>& writable_dirs) {
       {"/tmp", writable},
   };
   for (const auto& dir : writable_dirs) plan.rules.push_back({dir, writable});
+  for (const auto& dir : readable_dirs)
+    plan.rules.push_back({dir, LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR});
   return plan;
 }
 

@@ -23,7 +23,9 @@ struct landlock_plan {
   std::vector<landlock_rule> rules;
 };
 
-landlock_plan plan_landlock(const std::vector<std::string>& writable_dirs = {});
+// readable_dirs: read-only binds outside the system tree (a job's sshd set-up).
+landlock_plan plan_landlock(const std::vector<std::string>& writable_dirs = {},
+                            const std::vector<std::string>& readable_dirs = {});
 
 // Child side, async-signal-safe: returns 0 or the errno of the failing call.
 int apply_landlock(const landlock_plan& plan);

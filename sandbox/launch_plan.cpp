@@ -73,6 +73,8 @@ int run_fs_op(const fs_op& op) {
     case fs_op::make_dir:
       return ::mkdir(op.target.c_str(), 0755) == 0 || errno == EEXIST ? 0 : -1;
     case fs_op::touch: {
+      struct stat st {};
+      if (::stat(op.target.c_str(), &st) == 0) return 0;  // a file of a read-only tree, bound over
       int fd = ::open(op.target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
       if (fd < 0) return -1;
       ::close(fd);
@@ -89,6 +91,8 @@ int run_fs_op(const fs_op& op) {
       return ::mount("tmpfs", op.target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, op.source.c_str());
     case fs_op::proc:
       return ::mount("proc", op.target.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+    case fs_op::devpts:
+      return ::mount("devpts", op.target.c_str(), "devpts", MS_NOSUID | MS_NOEXEC, op.source.c_str());
   }
   return -1;
 }
@@ -158,6 +162,11 @@ plan make_plan(const plan_input& in) {
   for (auto [link, to] : {std::pair{"/dev/fd", "/proc/self/fd"}, {"/dev/stdin", "/proc/self/fd/0"},
                           {"/dev/stdout", "/proc/self/fd/1"}, {"/dev/stderr", "/proc/self/fd/2"}})
     p.ops.push_back({fs_op::symlink, p.root + link, to});
+  if (in.devpts) {
+    p.ops.push_back({fs_op::make_dir, p.root + "/dev/pts", ""});
+    p.ops.push_back({fs_op::devpts, p.root + "/dev/pts", "newinstance,ptmxmode=0666,mode=0620"});
+    p.ops.push_back({fs_op::symlink, p.root + "/dev/ptmx", "pts/ptmx"});
+  }
   p.ops.push_back({fs_op::make_dir, p.root + "/proc", ""});
   p.ops.push_back({fs_op::proc, p.root + "/proc", ""});
   p.ops.push_back({fs_op::make_dir, p.root + "/tmp", ""});
@@ -166,23 +175,31 @@ plan make_plan(const plan_input& in) {
   p.ops.push_back({fs_op::touch, p.root + "/sandbox/exe", ""});
   p.ops.push_back({fs_op::bind_ro, p.root + "/sandbox/exe", "/proc/self/fd/" + std::to_string(exe_fd_slot),
                    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV});
-  std::vector<std::string> writable_inside;
+  std::vector<std::string> writable_inside, readable_inside;
   for (const auto& w : in.writable) {
     if (p.writable_host.size() == max_writable_dirs) break;
     std::string target = p.root + w.inside;
     for (auto slash = target.find('/', p.root.size() + 1); slash != std::string::npos; slash = target.find('/', slash + 1))
       p.ops.push_back({fs_op::make_dir, target.substr(0, slash), ""});
-    p.ops.push_back({fs_op::make_dir, target, ""});
+    struct stat st {};
+    bool dir = ::stat(w.host.c_str(), &st) != 0 || S_ISDIR(st.st_mode);
+    p.ops.push_back({dir ? fs_op::make_dir : fs_op::touch, target, ""});
     std::string slot = "/proc/self/fd/" + std::to_string(writable_fd_slot + static_cast<int>(p.writable_host.size()));
-    p.ops.push_back({fs_op::bind_rw, target, slot, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | locked_flags(w.host)});
+    if (w.read_only)
+      p.ops.push_back({fs_op::bind_ro, target, slot,
+                       MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(w.host)});
+    else
+      p.ops.push_back({fs_op::bind_rw, target, slot, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | locked_flags(w.host)});
     p.writable_host.push_back(w.host);
-    writable_inside.push_back(w.inside);
+    // A read-only file is readable where its directory is (binds over /etc's files).
+    if (!w.read_only) writable_inside.push_back(w.inside);
+    else if (dir) readable_inside.push_back(w.inside);
   }
   p.workdir = in.workdir;
   p.ops.push_back({fs_op::make_dir, p.old_root, ""});
 
   fill_rlimits(p.rlimits, lim, lim.max_processes);
-  p.landlock = plan_landlock(writable_inside);
+  p.landlock = plan_landlock(writable_inside, readable_inside);
   p.seccomp = build_seccomp_filter(lim.network);
 
   p.argv_store = in.argv;
@@ -306,7 +323,7 @@ void enter_root(const plan& p, int sync_fd, int err_fd) {
   int exe = ::open(p.exe_path.c_str(), O_PATH | O_CLOEXEC);
   if (exe < 0 || ::dup3(exe, exe_fd_slot, O_CLOEXEC) < 0) child_fail(err_fd, s_open_exe, 0);
   for (std::size_t i = 0; i < p.writable_host.size(); ++i) {
-    int dir = ::open(p.writable_host[i].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int dir = ::open(p.writable_host[i].c_str(), O_PATH | O_CLOEXEC);
     if (dir < 0 || ::dup3(dir, writable_fd_slot + static_cast<int>(i), O_CLOEXEC) < 0)
       child_fail(err_fd, s_open_exe, static_cast<int>(i) + 1);
   }

@@ -37,7 +37,7 @@ constexpr std::size_t exec_stack_size = 64 * 1024;
 
 // One filesystem step of the new root, with its strings ready before clone.
 struct fs_op {
-  enum kind_t { make_dir, touch, symlink, bind_ro, bind_dev, tmpfs, proc, bind_rw } kind;
+  enum kind_t { make_dir, touch, symlink, bind_ro, bind_dev, tmpfs, proc, bind_rw, devpts } kind;
   std::string target;  // absolute host-side path under the new root
   std::string source;  // bind source, symlink content, or tmpfs options
   unsigned long remount_flags = 0;
@@ -101,6 +101,7 @@ struct plan_input {
   std::vector<writable_dir> writable;
   std::string workdir = "/tmp";
   std::string system_root;  // empty: the host's system directories and chosen /etc files
+  bool devpts = false;      // a private devpts at /dev/pts (ptys made inside: sshd's sessions)
 };
 
 plan make_plan(const plan_input& in);

@@ -51,7 +51,7 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
 
   std::vector<std::string> argv{spec.argv0};
   argv.insert(argv.end(), spec.args.begin(), spec.args.end());
-  plan p = make_plan({spec.executable, std::move(argv), spec.env, spec.lim, spec.writable, spec.workdir, ""});
+  plan p = make_plan({spec.executable, std::move(argv), spec.env, spec.lim, spec.writable, spec.workdir, "", false});
   if (p.landlock.abi <= 0)
     if (auto waived = step_missing(isolation_step::landlock, "the kernel has no Landlock"); !waived)
       return waived.error();

@@ -30,8 +30,10 @@
 namespace hearth::sandbox {
 
 // A host directory the sandbox may write, mounted at inside.
+// A host directory (or, read-only, a file) bound into the sandbox at inside.
 struct writable_dir {
   std::string host, inside;
+  bool read_only = false;  // seen, not written (a job's sshd configuration, its /etc/passwd)
 };
 
 struct launch_spec {
@@ -45,6 +47,9 @@ struct launch_spec {
   // A pty's slave (not owned): the program's stdin, stdout, stderr and
   // controlling terminal. Runs in a guest environment only.
   int terminal_fd = -1;
+  // A connected socket (not owned): the program's stdin and stdout, its
+  // stderr a pipe (an inetd-style server: sshd -i). Guest environments only.
+  int stdio_fd = -1;
 };
 
 // A running sandboxed process (pid is the sandbox's init). Owns its

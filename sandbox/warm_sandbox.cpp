@@ -52,7 +52,7 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   lim.network = o.network;
   lim.tmp_mb = o.tmp_mb;
   bool network = o.network;
-  plan p = make_plan({executable, {"/sandbox/exe"}, {}, lim, o.writable, o.workdir, o.system_root});
+  plan p = make_plan({executable, {"/sandbox/exe"}, {}, lim, o.writable, o.workdir, o.system_root, o.devpts});
   if (p.landlock.abi <= 0)
     if (auto waived = step_missing(isolation_step::landlock, "the kernel has no Landlock"); !waived)
       return waived.error();
@@ -161,11 +161,15 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
   fd_list guard;
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, status[2], errpipe[2], sync[2];
   if (auto piped = make_pipes(guard, {status, errpipe, sync}); !piped) return piped.error();
-  if (spec.terminal_fd < 0)
+  int tty = spec.terminal_fd, sock = spec.stdio_fd;
+  if (tty < 0 && sock >= 0 && !shared_tree_)
+    return fail(sandbox_errc::sandbox_setup_failed, "a socket as stdio is for guest environments");
+  if (tty < 0 && sock < 0)
     if (auto piped = make_pipes(guard, {in, out, err}); !piped) return piped.error();
-  int tty = spec.terminal_fd;
-  int child_fds[fd_count] = {tty >= 0 ? tty : in[0], tty >= 0 ? tty : out[1], tty >= 0 ? tty : err[1],
-                             status[1], errpipe[1], sync[0]};
+  if (tty < 0 && sock >= 0)
+    if (auto piped = make_pipes(guard, {err}); !piped) return piped.error();
+  int child_fds[fd_count] = {tty >= 0 ? tty : sock >= 0 ? sock : in[0], tty >= 0 ? tty : sock >= 0 ? sock : out[1],
+                             tty >= 0 ? tty : err[1], status[1], errpipe[1], sync[0]};
 
   reply r{EIO};
   int pidfd = -1;

@@ -41,6 +41,7 @@ struct zygote_options {
   std::string workdir = "/tmp";
   std::uint64_t tmp_mb = 64;  // the zygote's /tmp (a shared tree's runs all use it)
   bool shared_tree = false;
+  bool devpts = false;  // a private devpts: programs inside open their own ptys (sshd)
   std::shared_ptr<cgroup> group;  // joined by the zygote before any run (shared trees)
   std::shared_ptr<cgroup_pool> run_groups;  // where runs' own groups come from; null: one made per run
 };

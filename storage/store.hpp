@@ -25,6 +25,7 @@ enum class column : int {
   ledger,       // receivables per payer and asset
   invites,      // couch invites by id
   guests,       // couch guests by id
+  jobs,         // marketplace jobs by id, with their state, seller and expiry indexes
   count_
 };
 inline constexpr int column_count = static_cast<int>(column::count_);
