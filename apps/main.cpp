@@ -16,6 +16,8 @@
 #include "apps/offer_command.hpp"
 #include "apps/pay_commands.hpp"
 #include "apps/sandbox_command.hpp"
+#include "apps/seller_command.hpp"
+#include "apps/job_commands.hpp"
 #include "apps/serve.hpp"
 #include "apps/task_commands.hpp"
 
@@ -73,6 +75,8 @@ int main(int argc, char** argv) {
   add_mcp_commands(app, exit_code);
   add_couch_commands(app, exit_code);
   add_shell_command(app, exit_code);
+  add_seller_command(app, exit_code, [&] { setup_logging(config.log_level, verbosity, quiet); });
+  add_job_commands(app, exit_code);
   app.add_subcommand("errors", "Print every error code of the node: module, code, HTTP status, JSON-RPC code, meaning")
       ->callback([] { std::cout << hearth::error_table_markdown(); });
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "hearth " HEARTH_VERSION "\n"; });

@@ -85,6 +85,17 @@ void add_node_options(CLI::App& app, node_config& c) {
   add("--couch-rootfs", c.couch_rootfs, "HEARTH_COUCH_ROOTFS",
       "Golden root filesystem of guest environments (scripts/make-rootfs.sh builds one); unset: the host's system dirs, read-only")
       ->check([](const std::string& dir) { return dir.empty() ? std::string() : CLI::ExistingDirectory(dir); });
+  add("--market-sellers", c.market_sellers, "HEARTH_MARKET_SELLERS",
+      "Sellers this hub accepts on /market/sellers: any, none, or their addresses (comma-separated)");
+  add("--market-submit", c.market_submit, "HEARTH_MARKET_SUBMIT",
+      "Who may POST /jobs/submit: anyone (bounded per client address) or host (the host token)")
+      ->check(CLI::IsMember({"anyone", "host"}));
+  add("--market-submit-rate", c.market_submit_rate, "HEARTH_MARKET_SUBMIT_RATE",
+      "Job submissions per second one client address may make (burst: 30 times that)")
+      ->check(CLI::Range(0.01, 100000.0));
+  add("--market-heartbeat-ms", c.market_heartbeat_ms, "HEARTH_MARKET_HEARTBEAT_MS",
+      "Sellers' heartbeat interval, ms; 3 missed: stale (no new jobs), 6 missed: offline (its jobs lost)")
+      ->check(CLI::Range(std::uint64_t{100}, std::uint64_t{600000}));
   add("--actor-threads", c.actor_threads, "HEARTH_ACTOR_THREADS", "Actor scheduler threads")->check(CLI::Range(1u, 256u));
   add("--http-threads", c.http_threads, "HEARTH_HTTP_THREADS", "HTTP io threads")->check(CLI::Range(1u, 64u));
   add("--http-header-limit", c.http.header_bytes, "HEARTH_HTTP_HEADER_LIMIT", "Largest request header, bytes")

@@ -36,6 +36,10 @@ struct node_config {
   std::string couch_host_token;  // empty: DATA_DIR/couch-host.token, generated at first start
   std::string couch_backend = "local";  // local | none (guests wait for the host's activate)
   std::string couch_rootfs;             // a golden root filesystem for guests; empty: the host's system dirs
+  std::string market_sellers = "any";       // sellers the hub accepts: any, none, or 0x addresses, comma-separated
+  std::string market_submit = "anyone";     // anyone (bounded per client) | host
+  double market_submit_rate = 1;            // job submissions per second per client address (burst: 30 times that)
+  std::uint64_t market_heartbeat_ms = 2000;  // sellers' application heartbeat
   unsigned actor_threads = 2;
   unsigned http_threads = 1;
   net::http_limits http;

@@ -63,6 +63,13 @@ result<node_settings> parse_settings(const node_config& config) {
   if (!config.couch_rootfs.empty() && ::access((config.couch_rootfs + "/bin/sh").c_str(), X_OK) != 0)
     return fail(config_errc::bad_rootfs, "--couch-rootfs " + config.couch_rootfs + " has no /bin/sh");
   s.couch_local = config.couch_backend == "local";
+  s.market_hub = config.market_sellers != "none";
+  if (config.market_sellers != "any" && config.market_sellers != "none") {
+    auto sellers = address_list("--market-sellers", config.market_sellers);
+    if (!sellers) return sellers.error();
+    for (const auto& a : *sellers) s.market_sellers.push_back(crypto::to_0x(a.bytes));
+    if (s.market_sellers.empty()) return fail(config_errc::bad_option, "--market-sellers lists no address");
+  }
   return s;
 }
 

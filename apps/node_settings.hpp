@@ -23,6 +23,8 @@ struct node_settings {
   actors::settlement_backend settlement = actors::settlement_backend::ledger;
   std::vector<crypto::address> facilitator_pay_to;  // empty: the owner
   bool couch_local = true;                          // environments on this host (else guests wait for activate)
+  bool market_hub = true;                           // sellers may connect (--market-sellers is not none)
+  std::vector<std::string> market_sellers;          // lowercase 0x addresses; empty with market_hub: any
 };
 
 result<node_settings> parse_settings(const node_config& config);

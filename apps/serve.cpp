@@ -20,6 +20,9 @@
 #include "actors/node_actor.hpp"
 #include "actors/offer_registry.hpp"
 #include "actors/couch_registry.hpp"
+#include "actors/job_registry.hpp"
+#include "actors/seller_directory.hpp"
+#include "actors/seller_session.hpp"
 #include "actors/payment_registry.hpp"
 #include "apps/couch_clock.hpp"
 #include "client/facilitator_client.hpp"
@@ -219,6 +222,14 @@ int run_serve(const node_config& given) {
     info.isolation_missing = isolation.missing;
     info.isolation_waived = sandbox::waived_isolation_steps();
     info.facilitator_limit = std::make_shared<net::rate_limiter>(config.facilitator_rate, 2 * config.facilitator_rate);
+    if (settings->market_hub) {
+      auto market = std::make_shared<actors::market_config>();
+      market->accepted_sellers.insert(settings->market_sellers.begin(), settings->market_sellers.end());
+      market->heartbeat = std::chrono::milliseconds(config.market_heartbeat_ms);
+      info.market = std::move(market);
+    }
+    info.market_open_submit = config.market_submit == "anyone";
+    info.submit_limit = std::make_shared<net::rate_limiter>(config.market_submit_rate, 30 * config.market_submit_rate);
     net::http_edge_config edge{config.listen, config.http, config.http_threads};
     edge.limits.spool_dir = spool_dir.string();
     edge.limits.spooled_route = net::is_cgi_path;
@@ -236,6 +247,10 @@ int run_serve(const node_config& given) {
          [&db, payment_settings](caf::actor_system& s) { return as_child(actors::spawn_payment_registry(s, **db, payment_settings)); }},
         {"couch", actors::couch_registry_key,
          [&db, couch](caf::actor_system& s) { return as_child(actors::spawn_couch_registry(s, **db, couch)); }},
+        {"sellers", actors::seller_directory_key,
+         [](caf::actor_system& s) { return as_child(result<seller_directory_type>(actors::spawn_seller_directory(s))); }},
+        {"jobs", actors::job_registry_key,
+         [&db](caf::actor_system& s) { return as_child(actors::spawn_job_registry(s, **db, {})); }},
         {"http", net::http_edge_key, [edge, info](caf::actor_system& s) { return as_child(net::spawn_http_edge(s, edge, info)); }},
     };
     auto root = actors::spawn_root_supervisor(sys, std::move(children));

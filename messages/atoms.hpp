@@ -55,7 +55,6 @@ using challenge_atom = caf::atom_constant<caf::atom("challenge")>;
 using welcome_atom = caf::atom_constant<caf::atom("welcome")>;
 using refuse_atom = caf::atom_constant<caf::atom("refuse")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;      // a WebSocket ended
-using connected_atom = caf::atom_constant<caf::atom("connected")>;
 
 // Timers and internal notes an actor sends itself or its registry.
 using sample_atom = caf::atom_constant<caf::atom("sample")>;          // couch registry, guest: read usage

@@ -197,11 +197,10 @@ using job_registry_type = caf::typed_actor<
 // A seller (actors/seller_agent): the hub's messages as its link decodes
 // them, its jobs' environments, deadlines and heartbeats.
 using seller_agent_type = caf::typed_actor<
-    caf::reacts_to<connected_atom, std::string /*nonce*/, std::uint64_t /*heartbeat ms*/>,
-    caf::reacts_to<welcome_atom, std::string /*seller id*/>, caf::reacts_to<closed_atom>,
-    caf::reacts_to<job_assignment>, caf::reacts_to<cancel_atom, std::string, std::string>,
-    caf::reacts_to<extend_atom, std::string, std::int64_t>, caf::reacts_to<refuse_atom, std::string, std::string>,
-    caf::reacts_to<job_report> /*a provisioning's outcome*/, caf::reacts_to<expire_atom, std::string /*job*/>,
+    caf::reacts_to<welcome_atom, std::string /*seller id*/, std::uint64_t /*heartbeat ms*/>,
+    caf::reacts_to<closed_atom, std::string /*why*/>, caf::reacts_to<job_assignment>,
+    caf::reacts_to<cancel_atom, std::string, std::string>, caf::reacts_to<extend_atom, std::string, std::int64_t>,
+    caf::reacts_to<job_report> /*a helper's outcome*/, caf::reacts_to<expire_atom, std::string /*job*/>,
     caf::reacts_to<heartbeat_atom>, caf::replies_to<get_atom>::with<std::vector<job_report>>>;
 
 }  // namespace hearth

@@ -20,16 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string iso_time(std::int64_t ms) {
-  if (ms <= 0) return "";
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
-}
-
 json limits_json(const resource_limits& l) {
   return {{"maxCpuCores", l.max_cpu_cores},         {"maxMemoryMB", l.max_memory_mb},
           {"maxDiskGB", l.max_disk_gb},             {"maxNetworkEgressGB", l.max_network_egress_gb},

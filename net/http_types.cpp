@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 namespace hearth::net {
 
@@ -57,6 +58,16 @@ http_response method_not_allowed(const http_request& req, const char* allow) {
 
 http_response json_response(unsigned status, const nlohmann::json& body) {
   return {status, {{"Content-Type", "application/json"}}, body.dump() + "\n"};
+}
+
+std::string iso_time(std::int64_t ms) {
+  if (ms <= 0) return "";
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return out;
 }
 
 http_response json_error(error_code code, std::string_view message) {

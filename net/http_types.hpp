@@ -143,6 +143,8 @@ std::optional<std::uint32_t> page_limit(std::string_view query);
 // (messages/errors.hpp): the one error shape every hearth HTTP endpoint
 // answers with.
 http_response json_error(error_code code, std::string_view message);
+// Unix ms as the API shows times: "2026-12-01T10:00:00Z" ("" for 0).
+std::string iso_time(std::int64_t ms);
 inline http_response failure_response(const failure& f) { return json_error(f.code, f.message); }
 
 // Text for an HTML page: < > & " escaped.

@@ -10,6 +10,13 @@
 namespace hearth::net {
 
 class rate_limiter;
+}  // namespace hearth::net
+
+namespace hearth::actors {
+struct market_config;
+}  // namespace hearth::actors
+
+namespace hearth::net {
 
 struct node_info {
   std::string version;
@@ -24,6 +31,11 @@ struct node_info {
   std::vector<std::string> isolation_missing = {};  // steps it lacks (runs needing them refuse unless waived)
   std::vector<std::string> isolation_waived = {};  // steps the operator let go missing (--sandbox-allow-weaker)
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // The marketplace hub: its sellers' settings (null: sellers are refused),
+  // who may submit jobs (true: anyone, bounded by submit_limit per client).
+  std::shared_ptr<const actors::market_config> market = {};
+  bool market_open_submit = true;
+  std::shared_ptr<rate_limiter> submit_limit = {};
 };
 
 }  // namespace hearth::net

@@ -10,6 +10,7 @@
 #include "messages/node.hpp"
 #include "net/offer_routes.hpp"
 #include "net/couch_routes.hpp"
+#include "net/market_routes.hpp"
 #include "net/mcp_routes.hpp"
 #include "net/payment_routes.hpp"
 #include "net/task_routes.hpp"
@@ -98,7 +99,7 @@ request_handler make_node_routes(caf::actor_system& sys, node_info info) {
     }
     if (route_offers(sys, req, respond) || route_tasks(sys, info, req, respond) ||
         route_payments(sys, info, req, respond) || route_mcp(sys, info, req, respond) ||
-        route_couch(sys, info, req, respond) ||
+        route_couch(sys, info, req, respond) || route_market(sys, info, req, respond) ||
         route_cgi(sys, info, req, respond))
       return;
     respond(json_error(http_errc::not_found, "no such endpoint"));

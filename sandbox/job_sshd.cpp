@@ -85,6 +85,15 @@ result<void> job_sshd_available() {
   return {};
 }
 
+result<void> write_authorized_key(const std::string& dir, const std::string& authorized_key,
+                                  std::int64_t expires_at_ms, unsigned owner_uid) {
+  std::string options = "restrict,pty,port-forwarding,expiry-time=\"" + expiry_time(expires_at_ms) + "\" ";
+  std::string path = dir + "/ssh/authorized_keys", fresh = path + ".new";
+  if (auto w = write_owned(fresh, options + authorized_key + "\n", 0600, owner_uid); !w) return w;
+  if (::rename(fresh.c_str(), path.c_str()) != 0) return failed("cannot replace " + path);
+  return {};
+}
+
 result<job_sshd_files> prepare_job_sshd(const std::string& dir, const std::string& job_id,
                                         const std::string& authorized_key, std::int64_t expires_at_ms,
                                         unsigned owner_uid, const std::string& system_root) {
@@ -106,9 +115,7 @@ result<job_sshd_files> prepare_job_sshd(const std::string& dir, const std::strin
   pub >> type >> blob;
   if (type.empty() || blob.empty()) return failed("ssh-keygen wrote no public key");
 
-  std::string options = "restrict,pty,port-forwarding,expiry-time=\"" + expiry_time(expires_at_ms) + "\" ";
-  if (auto w = write_owned(ssh + "/authorized_keys", options + authorized_key + "\n", 0600, owner_uid); !w)
-    return w.error();
+  if (auto w = write_authorized_key(dir, authorized_key, expires_at_ms, owner_uid); !w) return w.error();
   if (auto w = write_owned(ssh + "/sshd_config", sshd_config(), 0600, owner_uid); !w) return w.error();
   std::string shell = ::access((system_root + "/bin/bash").c_str(), X_OK) == 0 ? "/bin/bash" : "/bin/sh";
   std::string uid = std::to_string(detail::inside_id);

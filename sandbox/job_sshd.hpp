@@ -33,6 +33,11 @@ result<job_sshd_files> prepare_job_sshd(const std::string& dir, const std::strin
                                         const std::string& authorized_key, std::int64_t expires_at_ms,
                                         unsigned owner_uid, const std::string& system_root);
 
+// The buyer's key line again with a new expiry (an extension); sshd reads
+// it at every login.
+result<void> write_authorized_key(const std::string& dir, const std::string& authorized_key,
+                                  std::int64_t expires_at_ms, unsigned owner_uid);
+
 // sshd -i (one connection on stdin/stdout) with the job's configuration.
 std::vector<std::string> job_sshd_argv();
 

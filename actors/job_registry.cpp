@@ -1,0 +1,182 @@
+#include "actors/job_registry.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <unordered_map>
+
+#include "actors/job_actor.hpp"
+#include "crypto/bytes.hpp"
+#include "crypto/random.hpp"
+#include "crypto/secret.hpp"
+#include "crypto/sha256.hpp"
+#include "messages/clock.hpp"
+#include "messages/failure_error.hpp"
+#include "storage/job_codec.hpp"
+
+namespace hearth::actors {
+namespace {
+
+constexpr std::size_t sweep_page = 1000;
+constexpr std::size_t seller_jobs_max = 100000;
+
+struct job_registry_state {
+  storage::store* db = nullptr;
+  job_registry_config config;
+  std::unordered_map<std::string, job_actor_type> live;  // by job id
+  std::unordered_map<caf::actor_addr, std::string> ids;
+  static inline const char* name = "job_registry";
+};
+using registry_self = job_registry_type::stateful_pointer<job_registry_state>;
+
+job_actor_type activate(registry_self self, job_record record) {
+  auto& st = self->state;
+  if (auto it = st.live.find(record.id); it != st.live.end()) return it->second;
+  std::string id = record.id;
+  auto a = spawn_job_actor(self, st.db, std::move(record), st.config.job_idle);
+  st.live[id] = a;
+  st.ids[a.address()] = id;
+  return a;
+}
+
+result<job_record> load(registry_self self, const std::string& id) {
+  auto j = storage::load_job(*self->state.db, id);
+  if (!j) return j.error();
+  if (!*j) return fail(market_errc::job_not_found, "no job " + id);
+  return std::move(**j);
+}
+
+// The job, when the caller may see it: the owner, or whoever holds its token.
+// Without the token nobody learns whether a job exists.
+result<job_record> authorized(registry_self self, const std::string& id, const std::string& token, bool owner) {
+  auto j = load(self, id);
+  if (owner) return j;
+  if (!j || !crypto::secret_matches(token, j->token_hash))
+    return fail(http_errc::unauthorized, "a job is the host's and its submitter's (the job_token as Bearer)");
+  return j;
+}
+
+result<std::string> new_job_id() {
+  auto suffix = crypto::random_hex(10);
+  if (!suffix) return suffix.error();
+  char prefix[17];
+  std::snprintf(prefix, sizeof prefix, "%012llx", static_cast<unsigned long long>(unix_ms()));
+  return prefix + *suffix;
+}
+
+caf::result<job_record> submit(registry_self self, job_spec& spec, std::uint64_t wait_ms) {
+  auto id = new_job_id();
+  auto token = crypto::random_hex(32);
+  if (!id) return to_error(id.error());
+  if (!token) return to_error(token.error());
+  job_record rec;
+  rec.id = *id;
+  rec.token_hash = crypto::to_hex(crypto::sha256("job_" + *token));
+  rec.spec = std::move(spec);
+  rec.created_at_ms = rec.updated_at_ms = unix_ms();
+  rec.history.push_back({job_state::queued, "submitted", rec.created_at_ms});
+  rec.reason = "submitted";
+  if (auto ok = storage::save_job(*self->state.db, job_record{}, rec); !ok) return to_error(ok.error());
+  auto a = activate(self, rec);
+  auto promise = self->make_response_promise<job_record>();
+  self->request(a, caf::infinite, start_atom::value, wait_ms)
+      .then(
+          [promise, token = "job_" + *token](job_record& r) mutable {
+            r.token = token;
+            promise.deliver(std::move(r));
+          },
+          [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
+  return promise;
+}
+
+template <class Reply, class... Ts>
+caf::result<Reply> to_job(registry_self self, const std::string& id, const std::string& token, bool owner, Ts... xs) {
+  auto j = authorized(self, id, token, owner);
+  if (!j) return to_error(j.error());
+  auto a = activate(self, std::move(*j));
+  self->delegate(a, std::move(xs)...);
+  return caf::delegated<Reply>{};
+}
+
+// A seller's word on a job counts only for a job placed on that seller.
+void to_seller_job(registry_self self, const std::string& seller, job_report& r) {
+  auto j = load(self, r.job_id);
+  if (!j || j->seller != seller) return;
+  // Nothing to change: a running job the seller reports running (every heartbeat).
+  if (j->state == job_state::running && r.state == job_state::running) return;
+  if (is_final(j->state) && !(r.state == job_state::running)) return;
+  self->send(activate(self, std::move(*j)), std::move(r));
+}
+
+void on_gone(registry_self self, const std::string& seller, const std::string& reason) {
+  auto ids = storage::jobs_of_seller(*self->state.db, seller, seller_jobs_max);
+  if (!ids) return spdlog::error("jobs of seller {}: {}", seller, ids.error().message);
+  for (const auto& id : *ids) {
+    auto j = load(self, id);
+    if (!j) continue;
+    auto s = j->state;
+    if (s == job_state::assigned || s == job_state::provisioning || s == job_state::running)
+      self->send(activate(self, std::move(*j)), lost_atom::value, "its seller went offline: " + reason);
+  }
+}
+
+void on_sweep(registry_self self) {
+  auto due = storage::due_jobs(*self->state.db, unix_ms(), sweep_page);
+  if (!due) spdlog::warn("job sweep: {}", due.error().message);
+  else
+    for (const auto& id : *due)
+      if (auto j = load(self, id)) self->send(activate(self, std::move(*j)), expire_atom::value);
+  self->delayed_send(self, self->state.config.sweep_every, job_sweep_atom::value);
+}
+
+}  // namespace
+
+result<job_registry_type> spawn_job_registry(caf::actor_system& sys, storage::store& db, job_registry_config config) {
+  return sys.spawn([](registry_self self, storage::store* db, job_registry_config config) -> job_registry_type::behavior_type {
+    self->state.db = db;
+    self->state.config = config;
+    self->set_down_handler([self](caf::down_msg& dm) {
+      if (auto it = self->state.ids.find(dm.source); it != self->state.ids.end()) {
+        self->state.live.erase(it->second);
+        self->state.ids.erase(it);
+      }
+    });
+    self->send(self, job_sweep_atom::value);
+    return {
+        [self](submit_atom, job_spec& spec, std::uint64_t wait_ms) { return submit(self, spec, wait_ms); },
+        [self](get_atom, const std::string& id, const std::string& token, bool owner) -> caf::result<job_record> {
+          auto j = authorized(self, id, token, owner);
+          if (!j) return to_error(j.error());
+          return std::move(*j);
+        },
+        [self](list_atom, const std::string& state, const std::string& after,
+               std::uint32_t limit) -> caf::result<std::vector<job_record>> {
+          std::optional<job_state> filter;
+          job_state s{};
+          if (!state.empty() && !parse_job_state(state, s))
+            return to_error(fail(http_errc::bad_query, "state is one of queued, assigned, provisioning, running, "
+                                                       "expired, cancelled, failed, lost"));
+          if (!state.empty()) filter = s;
+          auto jobs = storage::list_jobs(*self->state.db, filter, after, std::min<std::uint32_t>(limit, 1000));
+          if (!jobs) return to_error(jobs.error());
+          return std::move(*jobs);
+        },
+        [self](cancel_atom, const std::string& id, const std::string& token, bool owner) {
+          return to_job<job_record>(self, id, token, owner, cancel_atom::value,
+                                    std::string(owner ? "cancelled by the hub's host" : "cancelled by its submitter"));
+        },
+        [self](extend_atom, const std::string& id, const std::string& token, bool owner, std::uint64_t secs) {
+          return to_job<job_record>(self, id, token, owner, extend_atom::value, secs);
+        },
+        [self](report_atom, const std::string& seller, job_report& r) { to_seller_job(self, seller, r); },
+        [self](gone_atom, const std::string& seller, const std::string& reason) { on_gone(self, seller, reason); },
+        [self](inventory_atom, const std::string& seller, std::vector<job_report>& jobs) {
+          for (auto& r : jobs) to_seller_job(self, seller, r);
+        },
+        [self](job_sweep_atom) { on_sweep(self); },
+    };
+  }, &db, config);
+}
+
+}  // namespace hearth::actors

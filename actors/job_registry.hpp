@@ -1,0 +1,34 @@
+// The hub's jobs: makes them (id, token, the queued record) and activates
+// each job's actor from storage when something must change it; reads come
+// from storage, which every job actor writes before it answers. Checks the
+// job token (stored hashed, compared in constant time) before a read or a
+// change; a seller's report counts only for jobs placed on that seller.
+//
+// Interface: job_registry_type (messages/interfaces.hpp).
+// Timers: the sweep (sweep_every): jobs whose expiry passed are expired
+// (their seller enforces the same deadline; this covers sellers away).
+#pragma once
+
+#include <caf/actor_system.hpp>
+
+#include <chrono>
+
+#include "messages/interfaces.hpp"
+#include "messages/result.hpp"
+
+namespace hearth::storage {
+class store;
+}
+
+namespace hearth::actors {
+
+inline const caf::atom_value job_registry_key = caf::atom("jobs");
+
+struct job_registry_config {
+  std::chrono::milliseconds sweep_every{1000};
+  std::chrono::milliseconds job_idle{30000};
+};
+
+result<job_registry_type> spawn_job_registry(caf::actor_system& sys, storage::store& db, job_registry_config config);
+
+}  // namespace hearth::actors

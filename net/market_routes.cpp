@@ -1,0 +1,305 @@
+#include "net/market_routes.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <mutex>
+
+#include "actors/job_registry.hpp"
+#include "actors/seller_directory.hpp"
+#include "actors/seller_session.hpp"
+#include "messages/interfaces.hpp"
+#include "net/actor_ask.hpp"
+#include "net/owner_auth.hpp"
+#include "net/rate_limiter.hpp"
+#include "protocols/market_wire.hpp"
+#include "protocols/ssh_key.hpp"
+
+namespace hearth::net {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::uint64_t default_wait_secs = 20;
+constexpr std::uint64_t max_duration_secs = 30ull * 86400;
+
+// ---- JSON ----
+
+std::string known_hosts_line(const job_access& a) {
+  if (a.ssh_host_key.empty()) return "";
+  std::string host = a.ssh_port == 22 ? a.ssh_host : "[" + a.ssh_host + "]:" + std::to_string(a.ssh_port);
+  return host + " " + a.ssh_host_key;
+}
+
+json job_json(const job_record& j) {
+  json history = json::array();
+  for (const auto& e : j.history) history.push_back({{"state", state_name(e.state)}, {"reason", e.reason}, {"at", iso_time(e.at_ms)}});
+  bool reachable = j.state == job_state::running;
+  json out = {{"job_id", j.id},
+              {"state", state_name(j.state)},
+              {"reason", j.reason},
+              {"seller_id", j.seller_id.empty() ? json(nullptr) : json(j.seller_id)},
+              {"seller_ip", reachable ? json(j.access.ssh_host) : json(nullptr)},
+              {"ssh_port", reachable ? json(j.access.ssh_port) : json(nullptr)},
+              {"ssh_user", reachable ? json(j.access.ssh_user) : json(nullptr)},
+              {"ssh_host_key", reachable ? json(known_hosts_line(j.access)) : json(nullptr)},
+              {"preferred_image", j.spec.image},
+              {"cpus", j.spec.cpus},
+              {"mem_mb", j.spec.mem_mb},
+              {"duration_secs", j.spec.duration_secs},
+              {"created_at", iso_time(j.created_at_ms)},
+              {"updated_at", iso_time(j.updated_at_ms)},
+              {"expires_at", j.expires_at_ms ? json(iso_time(j.expires_at_ms)) : json(nullptr)},
+              {"history", history}};
+  if (!j.token.empty()) out["job_token"] = j.token;
+  return out;
+}
+
+json seller_json(const seller_info& s) {
+  auto cap = [](const market_capacity& c) { return json{{"cpus", c.cpus}, {"mem_mb", c.mem_mb}, {"jobs", c.jobs}}; };
+  return {{"id", s.id},
+          {"address", s.address},
+          {"name", s.name},
+          {"ssh_host", s.ssh_host},
+          {"images", s.images},
+          {"price_per_hour", s.price_per_hour},
+          {"max_duration_secs", s.max_duration_secs},
+          {"capacity", {{"total", cap(s.total)}, {"free", cap(s.free)}}},
+          {"jobs_running", s.jobs_running},
+          {"state", s.stale ? "stale" : "online"},
+          {"connected_at", iso_time(s.connected_at_ms)},
+          {"last_heartbeat", iso_time(s.last_heartbeat_ms)},
+          {"heartbeat_seq", s.heartbeat_seq}};
+}
+
+// ---- the submit's body ----
+
+// "512m", "1g", "1024k", "268435456" (bytes) or a number of bytes -> MiB.
+bool parse_memory(const json& v, std::uint64_t& mb) {
+  if (v.is_number_unsigned()) {
+    mb = v.get<std::uint64_t>() >> 20;
+    return true;
+  }
+  if (!v.is_string()) return false;
+  std::string s = v.get<std::string>();
+  if (s.empty() || s.size() > 20) return false;
+  char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(s.back())));
+  std::uint64_t scale = 1;  // bytes
+  if (unit == 'k' || unit == 'm' || unit == 'g' || unit == 't') {
+    s.pop_back();
+    scale = unit == 'k' ? 1ull << 10 : unit == 'm' ? 1ull << 20 : unit == 'g' ? 1ull << 30 : 1ull << 40;
+  }
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 12) return false;
+  mb = std::stoull(s) * scale >> 20;
+  return true;
+}
+
+result<job_spec> parse_submit(const std::string& body) {
+  auto bad = [](error_code c, const std::string& m) -> failure { return fail(c, m); };
+  json j = json::parse(body, nullptr, false);
+  if (!j.is_object()) return bad(http_errc::bad_request, "the body is a JSON object");
+  job_spec spec;
+  if (!j.contains("ssh_pubkey") || !j["ssh_pubkey"].is_string())
+    return bad(market_errc::bad_ssh_key, "ssh_pubkey (an OpenSSH public key line) is required");
+  auto key = protocols::normalize_ssh_pubkey(j["ssh_pubkey"].get<std::string>());
+  if (!key) return key.error();
+  spec.ssh_pubkey = *key;
+  if (j.contains("preferred_image") && !j["preferred_image"].is_null()) {
+    if (!j["preferred_image"].is_string() || j["preferred_image"].get<std::string>().empty() ||
+        j["preferred_image"].get<std::string>().size() > 128)
+      return bad(http_errc::bad_request, "preferred_image is an image name");
+    spec.image = j["preferred_image"].get<std::string>();
+  }
+  if (j.contains("cpus") && !j["cpus"].is_null()) {
+    if (!j["cpus"].is_number() || !std::isfinite(j["cpus"].get<double>()) || j["cpus"].get<double>() < 0.01 ||
+        j["cpus"].get<double>() > 256)
+      return bad(market_errc::bad_job_limit, "cpus is a number from 0.01 to 256");
+    spec.cpus = j["cpus"].get<double>();
+  } else if (j.contains("cpu_quota") && !j["cpu_quota"].is_null()) {
+    // Docker's CFS quota in microseconds per 100 ms period: 50000 is half a core.
+    if (!j["cpu_quota"].is_number_unsigned() || j["cpu_quota"].get<std::uint64_t>() < 1000 ||
+        j["cpu_quota"].get<std::uint64_t>() > 25600000)
+      return bad(market_errc::bad_job_limit, "cpu_quota is microseconds per 100 ms period, from 1000 to 25600000");
+    spec.cpus = static_cast<double>(j["cpu_quota"].get<std::uint64_t>()) / 100000.0;
+  }
+  const char* mem_field = j.contains("mem_limit") ? "mem_limit" : j.contains("memory") ? "memory" : nullptr;
+  if (mem_field && !j[mem_field].is_null()) {
+    if (!parse_memory(j[mem_field], spec.mem_mb) || spec.mem_mb < 16 || spec.mem_mb > (1ull << 20))
+      return bad(market_errc::bad_job_limit, "mem_limit is like \"512m\" or \"2g\", from 16m to 1t");
+  }
+  if (j.contains("duration_secs") && !j["duration_secs"].is_null()) {
+    if (!j["duration_secs"].is_number_unsigned() || j["duration_secs"].get<std::uint64_t>() < 1 ||
+        j["duration_secs"].get<std::uint64_t>() > max_duration_secs)
+      return bad(market_errc::bad_job_limit, "duration_secs is from 1 to " + std::to_string(max_duration_secs));
+    spec.duration_secs = j["duration_secs"].get<std::uint64_t>();
+  }
+  return spec;
+}
+
+// ---- the seller WebSocket ----
+
+// The socket's side of seller_link_type: encodes what the session says.
+seller_link_type::behavior_type socket_link(seller_link_type::pointer self, std::shared_ptr<websocket_channel> ch) {
+  auto send = [ch](protocols::hub_message m) { ch->send(protocols::encode(m), false); };
+  return {
+      [send](challenge_atom, std::string& nonce, std::uint64_t heartbeat_ms) {
+        send(protocols::wire_challenge{std::move(nonce), heartbeat_ms});
+      },
+      [send](welcome_atom, std::string& id) { send(protocols::wire_welcome{std::move(id)}); },
+      [send](job_assignment& a) { send(std::move(a)); },
+      [send](cancel_atom, std::string& job, std::string& reason) { send(protocols::wire_cancel{std::move(job), std::move(reason)}); },
+      [send](extend_atom, std::string& job, std::int64_t until) { send(protocols::wire_extend{std::move(job), until}); },
+      [self, send, ch](refuse_atom, error_code code, std::string& message) {
+        send(protocols::wire_refused{std::string(code_name(code)), message});
+        ch->close(code == market_errc::seller_refused ? 1008 : 1000, message.substr(0, 120));
+        self->quit();
+      },
+  };
+}
+
+std::shared_ptr<websocket_handler> seller_socket(caf::actor_system& sys, std::shared_ptr<const actors::market_config> config) {
+  struct session_slot {
+    std::mutex mu;
+    seller_session_type session;
+  };
+  auto slot = std::make_shared<session_slot>();
+  auto h = std::make_shared<websocket_handler>();
+  h->on_open = [&sys, slot, config](std::shared_ptr<websocket_channel> ch) {
+    auto link = sys.spawn(socket_link, std::move(ch));
+    std::lock_guard lock(slot->mu);
+    slot->session = actors::spawn_seller_session(sys, link, config);
+  };
+  h->on_message = [slot](std::string data, bool binary) {
+    seller_session_type session;
+    {
+      std::lock_guard lock(slot->mu);
+      session = slot->session;
+    }
+    if (!session) return;
+    if (binary) return caf::anon_send(session, closed_atom::value);  // no binary frames in v1
+    auto m = protocols::decode_seller_message(data);
+    if (!m) return caf::anon_send(session, closed_atom::value);
+    std::visit([&](auto& x) { caf::anon_send(session, std::move(x)); }, *m);
+  };
+  h->on_close = [slot] {
+    std::lock_guard lock(slot->mu);
+    if (slot->session) caf::anon_send(slot->session, closed_atom::value);
+  };
+  return h;
+}
+
+// ---- routes ----
+
+std::string job_token(const http_request& req) { return bearer_token(req); }
+
+}  // namespace
+
+bool route_market(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond) {
+  const std::string& p = req.path;
+  if (p == "/sellers/online") {
+    if (req.method != "GET") return respond(json_error(http_errc::method_not_allowed, "GET /sellers/online")), true;
+    ask_actor<seller_directory_type, std::vector<seller_info>>(
+        sys, actors::seller_directory_key, std::move(respond),
+        [](std::vector<seller_info>& sellers) {
+          json out = json::array();
+          for (const auto& s : sellers) out.push_back(seller_json(s));
+          return json_response(200, out);
+        },
+        list_atom::value);
+    return true;
+  }
+  if (p == "/market/sellers") {
+    if (!req.websocket_upgrade)
+      return respond(json_error(http_errc::upgrade_required, "sellers connect here with a WebSocket")), true;
+    if (!info.market) return respond(json_error(http_errc::not_found, "this node is not a hub")), true;
+    http_response r;
+    r.status = 101;
+    r.upgrade = seller_socket(sys, info.market);
+    respond(std::move(r));
+    return true;
+  }
+  if (p == "/jobs/submit") {
+    if (req.method != "POST") return respond(json_error(http_errc::method_not_allowed, "POST /jobs/submit")), true;
+    bool owner = is_owner(req, info);
+    if (!owner && !info.market_open_submit)
+      return respond(json_error(http_errc::unauthorized, "this hub takes jobs from its host only (host token)")), true;
+    std::chrono::milliseconds retry{0};
+    if (!owner && info.submit_limit && !info.submit_limit->allow(req.remote_address, &retry)) {
+      auto r = json_error(market_errc::submit_limited, "too many submissions from " + req.remote_address);
+      r.headers.emplace_back("Retry-After", std::to_string(retry.count() / 1000 + 1));
+      return respond(std::move(r)), true;
+    }
+    auto spec = parse_submit(req.body);
+    if (!spec) return respond(failure_response(spec.error())), true;
+    std::uint64_t wait = default_wait_secs;
+    if (auto w = query_param(req.query, "wait"); !w.empty()) {
+      if (w.size() > 3 || w.find_first_not_of("0123456789") != std::string::npos || std::stoull(w) > 25)
+        return respond(json_error(http_errc::bad_query, "wait is 0 to 25 seconds")), true;
+      wait = std::stoull(w);
+    }
+    ask_actor<job_registry_type, job_record>(
+        sys, actors::job_registry_key, std::move(respond),
+        [](job_record& j) {
+          if (j.state == job_state::failed)
+            return json_error(market_errc::provision_failed, j.reason);
+          return json_response(j.state == job_state::running ? 200 : 202, job_json(j));
+        },
+        submit_atom::value, std::move(*spec), wait * 1000);
+    return true;
+  }
+  if (p == "/jobs") {
+    if (req.method != "GET") return respond(json_error(http_errc::method_not_allowed, "GET /jobs")), true;
+    if (!is_owner(req, info))
+      return respond(json_error(http_errc::unauthorized, "the job listing is the host's (host token)")), true;
+    std::string limit_text = query_param(req.query, "limit");
+    std::uint32_t limit = 100;
+    if (!limit_text.empty()) {
+      if (limit_text.size() > 4 || limit_text.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoul(limit_text) < 1 || std::stoul(limit_text) > 1000)
+        return respond(json_error(http_errc::bad_query, "limit is 1 to 1000")), true;
+      limit = static_cast<std::uint32_t>(std::stoul(limit_text));
+    }
+    ask_actor<job_registry_type, std::vector<job_record>>(
+        sys, actors::job_registry_key, std::move(respond),
+        [limit](std::vector<job_record>& jobs) {
+          json items = json::array();
+          for (const auto& j : jobs) items.push_back(job_json(j));
+          json next = jobs.size() == limit ? json(jobs.back().id) : json(nullptr);
+          return json_response(200, {{"jobs", items}, {"next", next}});
+        },
+        list_atom::value, query_param(req.query, "state"), query_param(req.query, "after"), limit);
+    return true;
+  }
+  if (p.rfind("/jobs/", 0) != 0) return false;
+  std::string rest = p.substr(6);
+  std::string id = rest.substr(0, rest.find('/'));
+  std::string action = rest.size() > id.size() ? rest.substr(id.size() + 1) : "";
+  bool owner = is_owner(req, info);
+  std::string token = job_token(req);
+  if (!owner && token.empty())
+    return respond(json_error(http_errc::unauthorized, "a job is its submitter's: send its job_token as Bearer")), true;
+  auto answer = [](job_record& j) { return json_response(200, job_json(j)); };
+  if (action.empty() && req.method == "GET") {
+    ask_actor<job_registry_type, job_record>(sys, actors::job_registry_key, std::move(respond), answer, get_atom::value,
+                                             id, token, owner);
+  } else if (action.empty() && req.method == "DELETE") {
+    ask_actor<job_registry_type, job_record>(sys, actors::job_registry_key, std::move(respond), answer,
+                                             cancel_atom::value, id, token, owner);
+  } else if (action == "extend" && req.method == "POST") {
+    json j = json::parse(req.body, nullptr, false);
+    if (!j.is_object() || !j.contains("duration_secs") || !j["duration_secs"].is_number_unsigned() ||
+        j["duration_secs"].get<std::uint64_t>() < 1 || j["duration_secs"].get<std::uint64_t>() > max_duration_secs)
+      return respond(json_error(market_errc::bad_job_limit, "the body is {\"duration_secs\": N}, N from 1 to " +
+                                                                std::to_string(max_duration_secs))),
+             true;
+    ask_actor<job_registry_type, job_record>(sys, actors::job_registry_key, std::move(respond), answer,
+                                             extend_atom::value, id, token, owner,
+                                             j["duration_secs"].get<std::uint64_t>());
+  } else {
+    respond(json_error(http_errc::method_not_allowed, "GET or DELETE /jobs/{id}, POST /jobs/{id}/extend"));
+  }
+  return true;
+}
+
+}  // namespace hearth::net
