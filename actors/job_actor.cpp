@@ -135,9 +135,10 @@ caf::result<job_record> start(job_self self, std::uint64_t wait_ms) {
             [self](caf::error& e) {
               // No seller: the job failed (its record says why) and the submit fails with the matchmaker's code.
               auto f = to_failure(e, self->system().render(e));
-              finish(self, job_state::failed, f.message);
-              for (auto& p : self->state.waiting) p.deliver(e);
+              auto waiting = std::move(self->state.waiting);
               self->state.waiting.clear();
+              finish(self, job_state::failed, f.message);
+              for (auto& p : waiting) p.deliver(e);
             });
   return promise;
 }

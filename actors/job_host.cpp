@@ -9,6 +9,7 @@
 
 #include "sandbox/ssh_door.hpp"
 #include "protocols/ssh_key.hpp"
+#include "sandbox/cgroup.hpp"
 #include "sandbox/guest_env.hpp"
 #include "sandbox/job_sshd.hpp"
 
@@ -32,6 +33,7 @@ job_host::job_host(job_host_config config) : config_(std::move(config)) {
   std::error_code ec;
   // Environments a killed seller left behind have no job any more.
   fs::remove_all(config_.base_dir, ec);
+  sandbox::cgroup::remove_stale();
   fs::create_directories(config_.base_dir, ec);
   envs_ = std::make_unique<sandbox::local_environments>(config_.base_dir);
 }

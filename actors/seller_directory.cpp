@@ -67,7 +67,7 @@ caf::result<seller_info, seller_session_type> place(directory_self self, const s
     };
     if (!best || better(s, *best)) best = &s;
   }
-  if (!best && !image_known)
+  if (!best && !image_known && !self->state.sellers.empty())
     return to_error(fail(market_errc::unknown_image, "no online seller offers the image " + spec.image));
   if (!best)
     return to_error(fail(market_errc::no_seller_capacity, "no online seller has " + std::to_string(spec.cpus) +

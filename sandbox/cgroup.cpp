@@ -217,9 +217,18 @@ void cgroup::remove_stale() {
     if (!dir) continue;
     while (dirent* e = ::readdir(dir)) {
       std::string name = e->d_name;
-      if (name.rfind("run-", 0) != 0 || e->d_type != DT_DIR) continue;
-      pid_t owner = static_cast<pid_t>(std::atol(name.c_str() + 4));
-      if (owner > 0 && ::kill(owner, 0) != 0 && errno == ESRCH) (void)::rmdir((base + "/" + name).c_str());
+      if (e->d_type != DT_DIR) continue;
+      if (name.rfind("run-", 0) == 0) {
+        pid_t owner = static_cast<pid_t>(std::atol(name.c_str() + 4));
+        if (owner > 0 && ::kill(owner, 0) != 0 && errno == ESRCH) (void)::rmdir((base + "/" + name).c_str());
+      } else if (name.rfind("guest-", 0) == 0) {
+        // An environment's group (a couch guest's, a job's) outlives a node or
+        // seller that was killed. Empty and not just made: nobody's. (A
+        // populated group refuses rmdir.)
+        struct stat st {};
+        if (::stat((base + "/" + name).c_str(), &st) == 0 && st.st_ctime + 60 < ::time(nullptr))
+          (void)::rmdir((base + "/" + name).c_str());
+      }
     }
     ::closedir(dir);
   }

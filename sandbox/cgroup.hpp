@@ -23,8 +23,9 @@ class cgroup {
   // A per-run group is named by run_group_name(), for remove_stale() to
   // know whose it is.
   static result<std::unique_ptr<cgroup>> create(const std::string& name, const limits& lim);
-  // Removes the empty groups left by processes that are gone (a node that
-  // crashed or was killed), on every hierarchy.
+  // Removes the empty groups left by processes that are gone (a node or
+  // seller that crashed or was killed: runs' groups, and environments'
+  // groups empty for a minute), on every hierarchy.
   static void remove_stale();
   ~cgroup();  // kills what is left inside and removes the directories
 

@@ -1,0 +1,371 @@
+// The marketplace as its users run it: a real hub (`hearth serve`) and real
+// sellers (`hearth seller`), separate processes on loopback, Debian's
+// OpenSSH client logging into jobs. A job lands inside its sandbox, copies
+// files both ways, refuses other keys, ends at its timeout; a seller killed
+// with SIGKILL goes offline and its jobs are lost; a restarted hub gets its
+// sellers back with its job records; a forged hello is refused; concurrent
+// submits never overbook; hostile bodies get stable error codes.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "client/http_client.hpp"
+#include "client/websocket_client.hpp"
+#include "crypto/personal_sign.hpp"
+#include "crypto/secp256k1_key.hpp"
+#include "protocols/market_wire.hpp"
+#include "support/skip.hpp"
+#include "support/test_node.hpp"
+
+using namespace hearth;
+using namespace hearth::test;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A loopback port free now (for a hub that must come back on the same one).
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+struct hub {
+  temp_dir dir;
+  std::uint16_t port;
+  std::vector<std::string> extra;
+  std::unique_ptr<node> n;
+
+  explicit hub(std::vector<std::string> more = {}) : port(free_port()), extra(std::move(more)) { start(); }
+  void start() {
+    std::vector<std::string> args = {"--market-heartbeat-ms", "200"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    // node listens on 127.0.0.1:0 unless told otherwise: the last --listen wins.
+    args.insert(args.end(), {"--listen", "127.0.0.1:" + std::to_string(port)});
+    n = std::make_unique<node>(dir.path() + "/data", args);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+
+  client::http_response call(const std::string& method, const std::string& path, const json& body = nullptr,
+                             const std::string& bearer = "") {
+    client::client_request req{method, url() + path, {}, body.is_null() ? "" : body.dump(), 30s, nullptr};
+    if (!body.is_null()) req.headers.emplace_back("Content-Type", "application/json");
+    if (!bearer.empty()) req.headers.emplace_back("Authorization", "Bearer " + bearer);
+    auto r = client::send_request(req);
+    REQUIRE(r);
+    return *r;
+  }
+  json ok(const std::string& method, const std::string& path, const json& body = nullptr, const std::string& bearer = "",
+          unsigned status = 200) {
+    auto r = call(method, path, body, bearer);
+    INFO(method << " " << path << " -> " << r.status << " " << r.body);
+    REQUIRE(r.status == status);
+    return json::parse(r.body);
+  }
+  json sellers() { return ok("GET", "/sellers/online"); }
+  json job(const json& submitted) {
+    return ok("GET", "/jobs/" + submitted["job_id"].get<std::string>(), nullptr, submitted["job_token"]);
+  }
+  // Polls the job until pred holds (bounded).
+  template <class Pred>
+  json await_job(const json& submitted, Pred pred, std::chrono::seconds within = 20s) {
+    json j;
+    for (auto end = std::chrono::steady_clock::now() + within; std::chrono::steady_clock::now() < end;) {
+      j = job(submitted);
+      if (pred(j)) return j;
+      std::this_thread::sleep_for(50ms);  // polling an HTTP API: the wait is bounded by within
+    }
+    INFO(j.dump());
+    FAIL("the job never got there");
+    return j;
+  }
+  template <class Pred>
+  json await_sellers(Pred pred) {
+    json s;
+    for (auto end = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < end;) {
+      s = sellers();
+      if (pred(s)) return s;
+      std::this_thread::sleep_for(50ms);
+    }
+    INFO(s.dump());
+    FAIL("the sellers never got there");
+    return s;
+  }
+};
+
+struct seller {
+  temp_dir dir;
+  std::unique_ptr<child_process> proc;
+  std::string name;
+
+  seller(const hub& h, std::string id, unsigned jobs = 5) : name(std::move(id)) {
+    proc = std::make_unique<child_process>(std::vector<std::string>{
+        hearth_bin, "seller", "--hub", h.url(), "--data-dir", dir.path(), "--id", name, "--ssh-listen", "127.0.0.1:0",
+        "--cpus", "16", "--memory", "16g", "--jobs", std::to_string(jobs)});
+    auto up = proc->wait_for_line("seller connected", 30s);
+    INFO(proc->output());
+    REQUIRE(up);
+  }
+  ~seller() {
+    if (proc) {
+      proc->signal(SIGTERM);
+      (void)proc->wait_exit(30s);
+    }
+  }
+};
+
+struct buyer_keys {
+  temp_dir dir;
+  std::string key = dir.file("buyer"), other = dir.file("stranger");
+  buyer_keys() {
+    REQUIRE(run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key}).status == 0);
+    REQUIRE(run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other}).status == 0);
+  }
+  std::string pub() const { return slurp(key + ".pub"); }
+
+  std::vector<std::string> options(const json& job) const {
+    std::string known = dir.file(job["job_id"].get<std::string>() + ".known_hosts");
+    std::ofstream(known) << job["ssh_host_key"].get<std::string>() << "\n";
+    return {"-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes", "-o",
+            "UserKnownHostsFile=" + known, "-o", "ConnectTimeout=10"};
+  }
+  run_result ssh(const json& job, const std::string& command, const std::string& identity = "") const {
+    std::vector<std::string> argv = {"ssh", "-i", identity.empty() ? key : identity, "-p",
+                                     std::to_string(job["ssh_port"].get<unsigned>())};
+    auto o = options(job);
+    argv.insert(argv.end(), o.begin(), o.end());
+    argv.push_back(job["ssh_user"].get<std::string>() + "@" + job["seller_ip"].get<std::string>());
+    argv.push_back(command);
+    return run(argv);
+  }
+  run_result scp(const json& job, const std::string& from, const std::string& to) const {
+    std::vector<std::string> argv = {"scp", "-i", key, "-P", std::to_string(job["ssh_port"].get<unsigned>())};
+    auto o = options(job);
+    argv.insert(argv.end(), o.begin(), o.end());
+    argv.insert(argv.end(), {from, to});
+    return run(argv);
+  }
+};
+
+bool can_run_jobs(std::string& why) {
+  if (::geteuid() != 0) return why = "job environments need root here (user namespaces with a mapped uid)", false;
+  if (::access("/usr/sbin/sshd", X_OK) != 0) return why = "no /usr/sbin/sshd (scripts/install-deps.sh installs it)", false;
+  if (::access("/usr/bin/ssh", X_OK) != 0) return why = "no OpenSSH client", false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a hub and two sellers: a job's SSH lands in its sandbox, copies files, ends at its timeout", "[market]") {
+  std::string why;
+  if (!can_run_jobs(why)) HEARTH_SKIP(why);
+  hub h;
+  seller a(h, "alpha"), b(h, "beta");
+  auto online = h.await_sellers([](const json& s) { return s.size() == 2; });
+  for (const auto& s : online) {
+    CHECK(s["state"] == "online");
+    CHECK(s["images"] == json::array({"host"}));
+    CHECK(s["capacity"]["total"]["jobs"] == 5);
+  }
+  buyer_keys keys;
+  auto unknown = h.call("POST", "/jobs/submit", {{"ssh_pubkey", keys.pub()}, {"preferred_image", "ubuntu:ssh-enabled"}});
+  CHECK(unknown.status == 400);
+  CHECK(json::parse(unknown.body)["error"]["code"] == "unknown_image");
+  auto job = h.ok("POST", "/jobs/submit", {{"ssh_pubkey", keys.pub()}, {"mem_limit", "256m"}, {"duration_secs", 5}});
+  REQUIRE(job["state"] == "running");
+  CHECK(job["ssh_user"] == "guest");
+  CHECK(job["seller_ip"] == "127.0.0.1");
+  CHECK(job["job_token"].get<std::string>().size() == 68);
+  CHECK(job["ssh_host_key"].get<std::string>().find("ssh-ed25519 ") != std::string::npos);
+
+  std::ofstream(keys.dir.file("host-secret")) << "of the seller's host";
+  auto inside = keys.ssh(job, "id; hostname; cat /proc/self/cgroup; cat " + keys.dir.file("host-secret") + " || echo absent");
+  INFO(inside.out << inside.err);
+  REQUIRE(inside.status == 0);
+  CHECK(inside.out.find("uid=1000(guest)") != std::string::npos);
+  CHECK(inside.out.find("sandbox\n") != std::string::npos);
+  CHECK(inside.out.find("guest-" + job["job_id"].get<std::string>()) != std::string::npos);
+  CHECK(inside.out.find("absent") != std::string::npos);
+
+  std::ofstream(keys.dir.file("in.txt")) << "to the job\n";
+  std::string dest = "guest@127.0.0.1:";
+  REQUIRE(keys.scp(job, keys.dir.file("in.txt"), dest + "in.txt").status == 0);
+  CHECK(keys.ssh(job, "cat in.txt; echo back > out.txt").out == "to the job\n");
+  REQUIRE(keys.scp(job, dest + "out.txt", keys.dir.file("out.txt")).status == 0);
+  CHECK(slurp(keys.dir.file("out.txt")) == "back\n");
+
+  auto stranger = keys.ssh(job, "id", keys.other);
+  CHECK(stranger.status != 0);
+  CHECK(stranger.err.find("Permission denied") != std::string::npos);
+
+  auto ended = h.await_job(job, [](const json& j) { return j["state"] == "expired"; });
+  CHECK(ended["history"].size() >= 5);  // queued, assigned, provisioning, running, expired
+  job["ssh_port"] = ended["ssh_port"].is_null() ? job["ssh_port"] : ended["ssh_port"];
+  CHECK(keys.ssh(job, "id").status != 0);
+  // The host's listing has it, by state.
+  auto listed = h.ok("GET", "/jobs?state=expired", nullptr, h.n->host_token());
+  CHECK(listed["jobs"].size() == 1);
+}
+
+TEST_CASE("a seller killed with SIGKILL goes offline and its jobs are lost", "[market]") {
+  std::string why;
+  if (!can_run_jobs(why)) HEARTH_SKIP(why);
+  hub h;
+  auto victim = std::make_unique<seller>(h, "victim");
+  h.await_sellers([](const json& s) { return s.size() == 1; });
+  buyer_keys keys;
+  auto job = h.ok("POST", "/jobs/submit", {{"ssh_pubkey", keys.pub()}, {"duration_secs", 600}});
+  REQUIRE(job["state"] == "running");
+  victim->proc->signal(SIGKILL);
+  REQUIRE(victim->proc->wait_exit(10s));
+  victim->proc.reset();
+  // 6 heartbeats of 200 ms missed, or the socket's end: either way within seconds.
+  auto lost = h.await_job(job, [](const json& j) { return j["state"] == "lost"; }, 10s);
+  CHECK(lost["reason"].get<std::string>().find("offline") != std::string::npos);
+  CHECK(h.sellers().empty());
+  // No seller, no placement: a clear 503.
+  auto refused = h.call("POST", "/jobs/submit", {{"ssh_pubkey", keys.pub()}});
+  CHECK(refused.status == 503);
+  CHECK(json::parse(refused.body)["error"]["code"] == "no_seller_capacity");
+}
+
+TEST_CASE("a restarted hub gets its sellers back, and their running jobs, with its records", "[market]") {
+  std::string why;
+  if (!can_run_jobs(why)) HEARTH_SKIP(why);
+  hub h;
+  seller s(h, "steady");
+  h.await_sellers([](const json& x) { return x.size() == 1; });
+  buyer_keys keys;
+  auto job = h.ok("POST", "/jobs/submit", {{"ssh_pubkey", keys.pub()}, {"duration_secs", 600}});
+  REQUIRE(job["state"] == "running");
+  h.n->stop(SIGKILL);
+  h.start();
+  h.await_sellers([](const json& x) { return x.size() == 1; });
+  auto back = h.await_job(job, [](const json& j) { return j["state"] == "running"; });
+  CHECK(back["job_id"] == job["job_id"]);
+  CHECK(keys.ssh(job, "echo still here").out == "still here\n");  // the hub going away destroyed nothing
+}
+
+TEST_CASE("a seller whose hello is not signed by its address is refused", "[market]") {
+  hub h({"--market-heartbeat-ms", "200"});
+  auto ws = client::websocket_client::connect(h.url() + "/market/sellers", {}, 10s);
+  REQUIRE(ws);
+  auto first = (*ws)->receive(10s);
+  REQUIRE(first);
+  auto challenge = protocols::decode_hub_message(first->data);
+  REQUIRE(challenge);
+  auto c = std::get<protocols::wire_challenge>(*challenge);
+  CHECK(c.nonce.size() == 64);
+  auto claimed = crypto::private_key::generate(), signer = crypto::private_key::generate();
+  REQUIRE(claimed);
+  REQUIRE(signer);
+  seller_hello hello;
+  hello.name = "forger";
+  hello.address = crypto::to_0x(claimed->to_address().bytes);
+  hello.images = {"host"};
+  hello.capacity = {4, 4096, 4};
+  std::string text = protocols::hello_message(c.nonce, hello.address, hello.name);
+  hello.signature =
+      signer->sign_digest(crypto::personal_message_digest(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()))
+          .to_0x();
+  (*ws)->send(protocols::encode(protocols::seller_message{hello}), false);
+  auto answer = (*ws)->receive(10s);
+  REQUIRE(answer);
+  auto refused = protocols::decode_hub_message(answer->data);
+  REQUIRE(refused);
+  REQUIRE(std::holds_alternative<protocols::wire_refused>(*refused));
+  CHECK(std::get<protocols::wire_refused>(*refused).code == "seller_refused");
+  CHECK(h.sellers().empty());
+
+  // A message that is not the protocol ends the session too; the hub stays up.
+  auto again = client::websocket_client::connect(h.url() + "/market/sellers", {}, 10s);
+  REQUIRE(again);
+  REQUIRE((*again)->receive(10s));
+  (*again)->send(std::string(100 * 1024, '{'), false);
+  for (int i = 0; i < 3 && (*again)->receive(5s); ++i) {
+  }
+  CHECK((*again)->closed());
+  CHECK(h.sellers().empty());
+}
+
+TEST_CASE("20 concurrent submits against capacity for 10: exactly 10 placed", "[market]") {
+  std::string why;
+  if (!can_run_jobs(why)) HEARTH_SKIP(why);
+  hub h;
+  seller a(h, "left", 5), b(h, "right", 5);
+  h.await_sellers([](const json& s) { return s.size() == 2; });
+  buyer_keys keys;
+  std::string body = json{{"ssh_pubkey", keys.pub()}, {"cpus", 0.1}, {"mem_limit", "64m"}, {"duration_secs", 120}}.dump();
+  std::vector<std::thread> threads;
+  std::vector<std::pair<unsigned, std::string>> answers(20);
+  for (int i = 0; i < 20; ++i)
+    threads.emplace_back([&, i] {
+      client::client_request req{"POST", h.url() + "/jobs/submit", {{"Content-Type", "application/json"}}, body, 60s,
+                                 nullptr};
+      auto r = client::send_request(req);
+      answers[i] = r ? std::make_pair(r->status, r->body) : std::make_pair(0u, std::string());
+    });
+  for (auto& t : threads) t.join();
+  int placed = 0, refused = 0;
+  std::map<std::string, int> per_seller;
+  for (const auto& [status, text] : answers) {
+    INFO(status << " " << text);
+    auto j = json::parse(text, nullptr, false);
+    if (status == 200) {
+      ++placed;
+      ++per_seller[j["seller_id"].get<std::string>()];
+    } else if (status == 503) {
+      ++refused;
+      CHECK(j["error"]["code"] == "no_seller_capacity");
+    }
+  }
+  CHECK(placed == 10);
+  CHECK(refused == 10);
+  for (const auto& [id, n] : per_seller) CHECK(n == 5);
+  auto running = h.ok("GET", "/jobs?state=running", nullptr, h.n->host_token());
+  CHECK(running["jobs"].size() == 10);
+}
+
+TEST_CASE("hostile job requests get stable error codes", "[market]") {
+  hub h;
+  buyer_keys keys;
+  auto code = [&](const json& body, unsigned status) {
+    auto r = h.call("POST", "/jobs/submit", body);
+    INFO(body.dump() << " -> " << r.status << " " << r.body);
+    CHECK(r.status == status);
+    auto j = json::parse(r.body, nullptr, false);
+    return j.is_object() ? j["error"].value("code", "") : std::string();
+  };
+  CHECK(code({{"ssh_pubkey", "ssh-ed25519 notbase64!"}}, 400) == "bad_ssh_key");
+  CHECK(code({{"ssh_pubkey", "command=\"rm -rf /\" " + keys.pub()}}, 400) == "bad_ssh_key");
+  CHECK(code({{"ssh_pubkey", keys.pub() + "\nssh-ed25519 AAAA second"}}, 400) == "bad_ssh_key");
+  CHECK(code({{"ssh_pubkey", keys.pub()}, {"mem_limit", "lots"}}, 400) == "bad_job_limit");
+  CHECK(code({{"ssh_pubkey", keys.pub()}, {"cpus", -1}}, 400) == "bad_job_limit");
+  CHECK(code({{"ssh_pubkey", keys.pub()}, {"duration_secs", 0}}, 400) == "bad_job_limit");
+  CHECK(code({{"ssh_pubkey", keys.pub()}}, 503) == "no_seller_capacity");  // no seller online
+  auto r = h.call("POST", "/jobs/submit", nullptr);
+  CHECK(r.status == 400);
+  // Without its token a job is nobody's business, not even whether it exists.
+  CHECK(h.call("GET", "/jobs/0123abcd").status == 401);
+  CHECK(h.call("GET", "/jobs/0123abcd", nullptr, "job_wrong").status == 401);
+  CHECK(h.call("GET", "/jobs").status == 401);
+  CHECK(h.call("GET", "/jobs?state=bogus", nullptr, h.n->host_token()).status == 400);
+}
