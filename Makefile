@@ -30,6 +30,7 @@ bench: build
 	$(BUILD)/benchmarks/hearth_bench
 	bash benchmarks/cgi_throughput.sh $(BUILD)
 	node benchmarks/couch_latency.mjs $(BUILD)/apps/hearth
+	$(BUILD)/benchmarks/market_bench $(BUILD)/apps/hearth
 
 clean:
 	rm -rf build build-asan build.cmake.log build-asan.cmake.log
