@@ -146,23 +146,15 @@ void pay(call_actor self) {
   st.reqs = requirements_for(st.offer, st.settings->terms, st.req.payment.resource_url);
   if (st.reqs.empty())
     return refuse(self, fail(payment_errc::no_payment_networks, "this node accepts payments on no network it knows"));
-  std::string header = st.req.payment.header;
-  if (header.empty() && !st.req.payment.sign_key.empty()) {
-    auto signed_header = sign_for_caller(st.req.payment, st.reqs);
-    if (!signed_header) {
-      const auto& f = signed_header.error();
-      return http_status(f.code) == 402 ? challenge(self, f.message) : refuse(self, f);
-    }
-    header = std::move(*signed_header);
-  }
-  if (header.empty()) return challenge(self, "");
-  auto decoded = payments::decode_payment(header);
-  if (!decoded) return refuse(self, decoded.error());
   const payments::requirement* matched = nullptr;
-  for (const auto& r : st.reqs)
-    if (decoded->network == (decoded->x402_version == 1 ? r.net->name : r.net->caip2)) matched = &r;
+  auto header = payment_header_for(st.req.payment, st.reqs, matched);
+  if (!header) {
+    const auto& f = header.error();
+    return http_status(f.code) == 402 ? challenge(self, f.message) : refuse(self, f);
+  }
+  if (header->empty()) return challenge(self, "");
   if (!matched) return challenge(self, "invalid_network");
-  hold(self, *matched, std::move(header));
+  hold(self, *matched, std::move(*header));
 }
 
 void start(call_actor self) {

@@ -20,24 +20,49 @@ call_verdict refused(error_code code, std::string message) { return {false, true
 
 }  // namespace
 
-std::vector<payments::requirement> requirements_for(const stored_offer& offer, const payment_terms& terms,
-                                                    const std::string& resource_url) {
+std::vector<payments::requirement> requirements_of(const crypto::address& pay_to, const crypto::uint256& amount,
+                                                    const payment_terms& terms, const std::string& resource_url,
+                                                    const std::string& description, const std::string& mime_type) {
   std::vector<payments::requirement> out;
-  crypto::address pay_to;
-  std::copy(offer.body.pay_to.begin(), offer.body.pay_to.end(), pay_to.bytes.begin());
   for (const auto& name : terms.networks) {
     payments::requirement r;
     r.net = payments::find_network(name);
     if (!r.net) continue;
-    r.amount = payments::offer_price(offer.body);
+    r.amount = amount;
     r.pay_to = pay_to;
     r.max_timeout_seconds = terms.max_timeout_secs;
     r.resource = resource_url;
-    r.description = offer.body.description.empty() ? "hearth offer " + offer.hash : offer.body.description;
-    r.mime_type = offer.body.mode == offer_mode::cgi ? "application/octet-stream" : "application/json";
+    r.description = description;
+    r.mime_type = mime_type;
     out.push_back(std::move(r));
   }
   return out;
+}
+
+std::vector<payments::requirement> requirements_for(const stored_offer& offer, const payment_terms& terms,
+                                                    const std::string& resource_url) {
+  crypto::address pay_to;
+  std::copy(offer.body.pay_to.begin(), offer.body.pay_to.end(), pay_to.bytes.begin());
+  return requirements_of(pay_to, payments::offer_price(offer.body), terms, resource_url,
+                         offer.body.description.empty() ? "hearth offer " + offer.hash : offer.body.description,
+                         offer.body.mode == offer_mode::cgi ? "application/octet-stream" : "application/json");
+}
+
+result<std::string> payment_header_for(const call_payment& payment, const std::vector<payments::requirement>& reqs,
+                                       const payments::requirement*& matched) {
+  matched = nullptr;
+  std::string header = payment.header;
+  if (header.empty() && !payment.sign_key.empty()) {
+    auto signed_header = sign_for_caller(payment, reqs);
+    if (!signed_header) return signed_header.error();
+    header = std::move(*signed_header);
+  }
+  if (header.empty()) return header;
+  auto decoded = payments::decode_payment(header);
+  if (!decoded) return decoded.error();
+  for (const auto& r : reqs)
+    if (decoded->network == (decoded->x402_version == 1 ? r.net->name : r.net->caip2)) matched = &r;
+  return header;
 }
 
 payment_option to_option(const payments::requirement& r) {

@@ -22,6 +22,10 @@ struct payment_terms {
 
 std::vector<payments::requirement> requirements_for(const stored_offer& offer, const payment_terms& terms,
                                                     const std::string& resource_url);
+// One requirement per network the node takes, for any priced resource (a marketplace job).
+std::vector<payments::requirement> requirements_of(const crypto::address& pay_to, const crypto::uint256& amount,
+                                                    const payment_terms& terms, const std::string& resource_url,
+                                                    const std::string& description, const std::string& mime_type);
 payment_option to_option(const payments::requirement& r);
 // The requirement an option stands for; fails for a network or amount the node does not know.
 result<payments::requirement> to_requirement(const payment_option& o);
@@ -32,6 +36,12 @@ payment_claim claim_for(const payments::requirement& r, const std::string& heade
 // caller is on loopback; the key is used for this one signature, never
 // logged or stored.
 result<std::string> sign_for_caller(const call_payment& payment, const std::vector<payments::requirement>& reqs);
+// The payment header a caller sent, or signed for it (X-402-Key), and the
+// requirement whose network it names (matched: null when none does). ""
+// when the caller sent none. Fails when the header does not decode or the
+// signing is refused (a 402 status code: pay again; else: the caller's mistake).
+result<std::string> payment_header_for(const call_payment& payment, const std::vector<payments::requirement>& reqs,
+                                       const payments::requirement*& matched);
 
 // The verdicts (see call_verdict). stdout_head: the output's start (the
 // head is in the first 64 KiB of a spilled output); stdout: all of it.

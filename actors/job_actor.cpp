@@ -3,8 +3,12 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <strings.h>
+
 #include <vector>
 
+#include "actors/job_rules.hpp"
+#include "actors/payment_registry.hpp"
 #include "actors/seller_directory.hpp"
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
@@ -14,17 +18,24 @@ namespace hearth::actors {
 namespace {
 
 constexpr auto assign_timeout = std::chrono::seconds(120);
+constexpr auto ask_timeout = std::chrono::seconds(30);
 
 struct job_actor_state {
   job_record record;
   storage::store* db = nullptr;
-  std::vector<caf::typed_response_promise<job_record>> waiting;  // submits not yet answered
+  std::shared_ptr<const payment_terms> terms;
+  payment_claim claim;       // the submit's payment (header empty: a free job)
+  bool payment_held = false;  // claim held, not yet charged or released
+  bool has_receipt = false;
+  payment_record receipt;
+  std::vector<caf::typed_response_promise<job_submission>> waiting;  // submits not yet answered
   static inline const char* name = "job";
 };
 using job_self = job_actor_type::stateful_pointer<job_actor_state>;
 
-seller_directory_type directory(job_self self) {
-  return caf::actor_cast<seller_directory_type>(self->system().registry().get(seller_directory_key));
+template <class Handle>
+Handle named(job_self self, caf::atom_value key) {
+  return caf::actor_cast<Handle>(self->system().registry().get(key));
 }
 
 // The one way the record changes: history and indexes, stored, then kept.
@@ -45,8 +56,24 @@ result<void> move_to(job_self self, job_state to, const std::string& reason) {
   return {};
 }
 
+job_submission submission_of(job_self self) {
+  auto& st = self->state;
+  return {st.record, {}, "", st.has_receipt, st.receipt};
+}
+
 void answer_waiting(job_self self) {
-  for (auto& p : self->state.waiting) p.deliver(self->state.record);
+  for (auto& p : self->state.waiting) p.deliver(submission_of(self));
+  self->state.waiting.clear();
+}
+
+// Submits answered with what to pay (and why the payment sent was not taken).
+void answer_pay_again(job_self self, const seller_info& seller, const std::string& why) {
+  auto& rec = self->state.record;
+  job_submission s;
+  s.payment_options = to_options(job_requirements(seller.address, job_price(seller.price_per_hour, rec.spec.duration_secs),
+                                                  *self->state.terms, self->state.claim.resource, "hearth job"));
+  s.payment_error = why;
+  for (auto& p : self->state.waiting) p.deliver(s);
   self->state.waiting.clear();
 }
 
@@ -54,15 +81,39 @@ bool holds_seller(job_state s) {
   return s == job_state::assigned || s == job_state::provisioning || s == job_state::running;
 }
 
-void release(job_self self) {
+void release_capacity(job_self self) {
   if (!self->state.record.seller.empty())
-    if (auto dir = directory(self))
+    if (auto dir = named<seller_directory_type>(self, seller_directory_key))
       self->send(dir, release_atom::value, self->state.record.seller, self->state.record.id);
+}
+
+// A held payment charged (the job runs) or let go (it never did); then next.
+template <class Next>
+void settle_payment(job_self self, bool charge, const std::string& note, Next next) {
+  auto& st = self->state;
+  auto payments = named<payment_registry_type>(self, payment_registry_key);
+  if (!st.payment_held || !payments) return next();
+  st.payment_held = false;
+  self->request(payments, ask_timeout, settle_atom::value,
+                payment_outcome{st.record.payment_id, st.record.id, charge, note})
+      .then(
+          [self, charge, next](payment_record& p) {
+            if (charge) {
+              self->state.has_receipt = true;
+              self->state.receipt = std::move(p);
+            }
+            next();
+          },
+          [self, next](caf::error& e) {
+            spdlog::error("job {}: payment {} not settled: {}", self->state.record.id, self->state.record.payment_id,
+                          self->system().render(e));
+            next();
+          });
 }
 
 // Tells the seller to destroy the environment (when it is online).
 void tell_seller(job_self self, const std::string& reason) {
-  auto dir = directory(self);
+  auto dir = named<seller_directory_type>(self, seller_directory_key);
   if (!dir || self->state.record.seller.empty()) return;
   std::string id = self->state.record.id;
   self->request(dir, std::chrono::seconds(5), get_atom::value, self->state.record.seller)
@@ -70,14 +121,15 @@ void tell_seller(job_self self, const std::string& reason) {
             [](caf::error&) {});  // offline: it enforces the deadline itself
 }
 
-// Ends the job (final states), freeing its share of the seller.
+// Ends the job (final states), freeing its share of the seller; a payment
+// still held (it never ran) is released.
 void finish(job_self self, job_state to, const std::string& reason) {
   if (is_final(self->state.record.state)) return;
   bool tell = holds_seller(self->state.record.state) && to != job_state::failed;
   if (!move_to(self, to, reason)) return;
   if (tell) tell_seller(self, reason);
-  release(self);
-  answer_waiting(self);
+  release_capacity(self);
+  settle_payment(self, false, "the job did not run: " + reason, [self] { answer_waiting(self); });
 }
 
 void on_report(job_self self, const job_report& r) {
@@ -93,7 +145,7 @@ void on_report(job_self self, const job_report& r) {
     if (r.expires_at_ms > 0) rec.expires_at_ms = std::min(r.expires_at_ms, rec.expires_at_ms);
     if (!move_to(self, job_state::running, was_lost ? "reconciled: the seller reports it running" : "the seller runs it"))
       return;
-    answer_waiting(self);
+    settle_payment(self, true, "", [self] { answer_waiting(self); });
     return;
   }
   if (r.state == job_state::failed) return finish(self, job_state::failed, "provisioning failed: " + r.reason);
@@ -102,14 +154,8 @@ void on_report(job_self self, const job_report& r) {
   finish(self, r.state, r.reason.empty() ? std::string("the seller ended it") : r.reason);
 }
 
-void assign(job_self self, seller_info& seller, seller_session_type& session) {
+void send_assignment(job_self self, seller_session_type session) {
   auto& rec = self->state.record;
-  if (rec.state != job_state::queued) return;  // cancelled meanwhile
-  rec.seller = seller.address;
-  rec.seller_id = seller.id;
-  if (seller.max_duration_secs) rec.spec.duration_secs = std::min(rec.spec.duration_secs, seller.max_duration_secs);
-  rec.expires_at_ms = unix_ms() + static_cast<std::int64_t>(rec.spec.duration_secs) * 1000;
-  if (!move_to(self, job_state::assigned, "placed on " + seller.id)) return release(self);
   job_assignment a{rec.id, rec.spec, rec.expires_at_ms};
   self->request(session, assign_timeout, assign_atom::value, std::move(a))
       .then([self](job_report& r) { on_report(self, r); },
@@ -120,12 +166,74 @@ void assign(job_self self, seller_info& seller, seller_session_type& session) {
   (void)move_to(self, job_state::provisioning, "the seller is building its environment");  // a failure is logged
 }
 
-caf::result<job_record> start(job_self self, std::uint64_t wait_ms) {
+// The submit's payment, for the seller placed: held (verified, its nonce
+// claimed exactly once) before the seller builds anything.
+void hold_payment(job_self self, const seller_info& seller, seller_session_type session) {
   auto& st = self->state;
-  auto promise = self->make_response_promise<job_record>();
+  auto payments = named<payment_registry_type>(self, payment_registry_key);
+  if (!payments) return finish(self, job_state::failed, "the hub's payments are restarting");
+  self->request(payments, ask_timeout, hold_atom::value, st.claim)
+      .then(
+          [self, session](payment_record& held) {
+            auto& st = self->state;
+            if (st.record.state != job_state::queued) {  // cancelled meanwhile: the hold lapses unsettled
+              return;
+            }
+            st.payment_held = true;
+            st.record.payment_id = held.id;
+            if (!move_to(self, job_state::assigned, "placed on " + st.record.seller_id + ", paid by " + held.payer))
+              return finish(self, job_state::failed, "the job's record could not be stored");
+            send_assignment(self, session);
+          },
+          [self, seller](caf::error& e) {
+            auto f = to_failure(e, self->system().render(e));
+            std::string why = f.code == payment_errc::payment_replayed ? "payment_replayed" : f.message;
+            auto waiting = std::move(self->state.waiting);
+            self->state.waiting.clear();
+            finish(self, job_state::failed, "payment refused: " + why);
+            self->state.waiting = std::move(waiting);
+            answer_pay_again(self, seller, why);
+          });
+}
+
+bool same_address(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && ::strcasecmp(a.c_str(), b.c_str()) == 0;
+}
+
+void assign(job_self self, seller_info& seller, seller_session_type& session) {
+  auto& st = self->state;
+  auto& rec = st.record;
+  if (rec.state != job_state::queued) return release_capacity(self);  // cancelled meanwhile
+  rec.seller = seller.address;
+  rec.seller_id = seller.id;
+  if (seller.max_duration_secs) rec.spec.duration_secs = std::min(rec.spec.duration_secs, seller.max_duration_secs);
+  rec.expires_at_ms = unix_ms() + static_cast<std::int64_t>(rec.spec.duration_secs) * 1000;
+  rec.price_per_hour = seller.price_per_hour;
+  std::uint64_t price = job_price(seller.price_per_hour, rec.spec.duration_secs);
+  if (price == 0) {
+    if (!move_to(self, job_state::assigned, "placed on " + seller.id)) return release_capacity(self);
+    return send_assignment(self, session);
+  }
+  // Paid for the seller it was quoted for, at that price; else pay again.
+  if (st.claim.header_value.empty() || !same_address(st.claim.pay_to, seller.address) ||
+      st.claim.amount != std::to_string(price)) {
+    auto waiting = std::move(st.waiting);
+    st.waiting.clear();
+    finish(self, job_state::failed, "its payment was not for " + seller.id + " at " + std::to_string(price));
+    st.waiting = std::move(waiting);
+    return answer_pay_again(self, seller, "the quote changed: pay the seller now placed");
+  }
+  rec.price = price;
+  hold_payment(self, seller, session);
+}
+
+caf::result<job_submission> start(job_self self, std::uint64_t wait_ms, payment_claim& claim) {
+  auto& st = self->state;
+  st.claim = std::move(claim);
+  auto promise = self->make_response_promise<job_submission>();
   st.waiting.push_back(promise);
   self->delayed_send(self, std::chrono::milliseconds(wait_ms), answer_atom::value);
-  auto dir = directory(self);
+  auto dir = named<seller_directory_type>(self, seller_directory_key);
   if (!dir) {
     finish(self, job_state::failed, "the hub's matchmaker is restarting");
     return promise;
@@ -143,45 +251,94 @@ caf::result<job_record> start(job_self self, std::uint64_t wait_ms) {
   return promise;
 }
 
+// Stores the longer expiry and tells the seller.
+caf::result<job_submission> apply_extension(job_self self, std::uint64_t secs, std::uint64_t paid) {
+  auto& rec = self->state.record;
+  job_record before = rec;
+  rec.expires_at_ms += static_cast<std::int64_t>(secs) * 1000;
+  rec.spec.duration_secs += secs;
+  rec.price += paid;
+  if (!move_to(self, job_state::running, "extended by " + std::to_string(secs) + " s")) {
+    rec = before;
+    return to_error(fail(storage_errc::storage_error, "the extension was not stored"));
+  }
+  auto dir = named<seller_directory_type>(self, seller_directory_key);
+  std::string id = rec.id;
+  std::int64_t until = rec.expires_at_ms;
+  if (dir)
+    self->request(dir, std::chrono::seconds(5), get_atom::value, rec.seller)
+        .then([self, id, until](seller_session_type& s) { self->send(s, extend_atom::value, id, until); },
+              [](caf::error&) {});
+  return submission_of(self);
+}
+
+// An extension of a priced job is paid (held and charged at once) like its submit.
+caf::result<job_submission> extend(job_self self, std::uint64_t secs, call_payment& payment) {
+  auto& rec = self->state.record;
+  if (rec.state != job_state::running)
+    return to_error(fail(market_errc::job_over, "only a running job is extended; it is " + std::string(state_name(rec.state))));
+  std::uint64_t price = job_price(rec.price_per_hour, secs);
+  if (price == 0) return apply_extension(self, secs, 0);
+  auto reqs = job_requirements(rec.seller, price, *self->state.terms, payment.resource_url, "hearth job extension");
+  const payments::requirement* matched = nullptr;
+  auto header = payment_header_for(payment, reqs, matched);
+  job_submission pay_again;
+  pay_again.payment_options = to_options(reqs);
+  if (!header && http_status(header.error().code) != 402) return to_error(header.error());
+  if (!header || header->empty() || !matched) {
+    pay_again.payment_error = !header ? header.error().message : header->empty() ? "" : "invalid_network";
+    return pay_again;
+  }
+  auto payments = named<payment_registry_type>(self, payment_registry_key);
+  if (!payments) return to_error(fail(http_errc::node_unavailable, "the hub's payments are restarting"));
+  auto promise = self->make_response_promise<job_submission>();
+  auto claim = claim_for(*matched, *header, "job:" + rec.id);
+  self->request(payments, ask_timeout, hold_atom::value, claim)
+      .then(
+          [self, promise, secs, price, payments](payment_record& held) mutable {
+            self->request(payments, ask_timeout, settle_atom::value, payment_outcome{held.id, self->state.record.id, true, ""})
+                .then(
+                    [self, promise, secs, price](payment_record& settled) mutable {
+                      if (self->state.record.state != job_state::running) {
+                        promise.deliver(to_error(fail(market_errc::job_over, "the job ended while its extension was paid")));
+                        return;
+                      }
+                      self->state.has_receipt = true;
+                      self->state.receipt = std::move(settled);
+                      auto r = apply_extension(self, secs, price);
+                      promise.deliver(submission_of(self));
+                      (void)r;
+                    },
+                    [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
+          },
+          [promise, pay_again](caf::error& e) mutable {
+            pay_again.payment_error = to_failure(e, "").message;
+            promise.deliver(pay_again);
+          });
+  return promise;
+}
+
 job_actor_type::behavior_type job_behavior(job_self self, storage::store* db, job_record record,
+                                           std::shared_ptr<const payment_terms> terms,
                                            std::chrono::milliseconds idle_after) {
   self->state.db = db;
   self->state.record = std::move(record);
+  self->state.terms = std::move(terms);
   return {
       [self](get_atom) { return self->state.record; },
-      [self](start_atom, std::uint64_t wait_ms) { return start(self, wait_ms); },
+      [self](start_atom, std::uint64_t wait_ms, payment_claim& claim) { return start(self, wait_ms, claim); },
       [self](cancel_atom, const std::string& reason) -> caf::result<job_record> {
         if (is_final(self->state.record.state))
           return to_error(fail(market_errc::job_over, "the job is " + std::string(state_name(self->state.record.state))));
         finish(self, job_state::cancelled, reason);
         return self->state.record;
       },
-      [self](extend_atom, std::uint64_t secs) -> caf::result<job_record> {
-        auto& rec = self->state.record;
-        if (rec.state != job_state::running)
-          return to_error(fail(market_errc::job_over, "only a running job is extended; it is " +
-                                                          std::string(state_name(rec.state))));
-        job_record before = rec;
-        rec.expires_at_ms += static_cast<std::int64_t>(secs) * 1000;
-        rec.spec.duration_secs += secs;
-        if (!move_to(self, job_state::running, "extended by " + std::to_string(secs) + " s")) {
-          rec = before;
-          return to_error(fail(storage_errc::storage_error, "the extension was not stored"));
-        }
-        auto dir = directory(self);
-        std::string id = rec.id;
-        std::int64_t until = rec.expires_at_ms;
-        if (dir)
-          self->request(dir, std::chrono::seconds(5), get_atom::value, rec.seller)
-              .then([self, id, until](seller_session_type& s) { self->send(s, extend_atom::value, id, until); },
-                    [](caf::error&) {});
-        return rec;
-      },
+      [self](extend_atom, std::uint64_t secs, call_payment& payment) { return extend(self, secs, payment); },
       [self](job_report& r) { on_report(self, r); },
       [self](lost_atom, const std::string& reason) {
         if (holds_seller(self->state.record.state)) {
           if (!move_to(self, job_state::lost, reason)) return;
-          release(self);
+          release_capacity(self);
           answer_waiting(self);
         }
       },
@@ -192,7 +349,7 @@ job_actor_type::behavior_type job_behavior(job_self self, storage::store* db, jo
       },
       [self](answer_atom) { answer_waiting(self); },
       caf::after(idle_after) >> [self] {
-        if (self->state.waiting.empty() && !self->state.record.id.empty()) self->quit();
+        if (self->state.waiting.empty() && !self->state.payment_held) self->quit();
       },
   };
 }
@@ -200,8 +357,8 @@ job_actor_type::behavior_type job_behavior(job_self self, storage::store* db, jo
 }  // namespace
 
 job_actor_type spawn_job_actor(caf::local_actor* parent, storage::store* db, job_record record,
-                               std::chrono::milliseconds idle_after) {
-  return parent->spawn<caf::monitored>(job_behavior, db, std::move(record), idle_after);
+                               std::shared_ptr<const payment_terms> terms, std::chrono::milliseconds idle_after) {
+  return parent->spawn<caf::monitored>(job_behavior, db, std::move(record), std::move(terms), idle_after);
 }
 
 }  // namespace hearth::actors

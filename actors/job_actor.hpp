@@ -5,13 +5,17 @@
 //
 // State: job_record (column "jobs"). Interface: job_actor_type
 // (messages/interfaces.hpp):
-//   (start_atom, wait ms) -> job_record   queued -> assigned (the matchmaker's seller) ->
+//   (start_atom, wait ms, claim) -> job_submission   queued -> assigned (the matchmaker's
+//                                         seller; for a priced seller, the submit's payment held
+//                                         first: it must be for that seller at that price) ->
 //                                         provisioning (the assignment sent) -> running (the
-//                                         seller's access details) | failed; answered when it
-//                                         runs or fails, or after wait ms with the state then
+//                                         seller's access details; the payment charged) | failed
+//                                         (the payment released); answered when it runs or
+//                                         fails, or after wait ms with the state then
 //   get_atom              -> job_record
 //   (cancel_atom, reason) -> job_record   cancelled: the seller destroys the environment now
-//   (extend_atom, secs)   -> job_record   a running job's expiry moves on (the seller's cap holds)
+//   (extend_atom, secs, payment) -> job_submission   a running job's expiry moves on, paid
+//                                         like the submit when the seller charges
 //   job_report            (no reply)      the seller's word: running (also after a loss:
 //                                         reconciled), failed, expired, cancelled
 //   (lost_atom, reason)   (no reply)      its seller went offline
@@ -23,6 +27,7 @@
 
 #include <chrono>
 
+#include "actors/call_rules.hpp"
 #include "messages/interfaces.hpp"
 
 namespace hearth::storage {
@@ -32,6 +37,6 @@ class store;
 namespace hearth::actors {
 
 job_actor_type spawn_job_actor(caf::local_actor* parent, storage::store* db, job_record record,
-                               std::chrono::milliseconds idle_after);
+                               std::shared_ptr<const payment_terms> terms, std::chrono::milliseconds idle_after);
 
 }  // namespace hearth::actors

@@ -7,6 +7,8 @@
 #include <unordered_map>
 
 #include "actors/job_actor.hpp"
+#include "actors/job_rules.hpp"
+#include "actors/seller_directory.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
 #include "crypto/secret.hpp"
@@ -24,6 +26,7 @@ constexpr std::size_t seller_jobs_max = 100000;
 struct job_registry_state {
   storage::store* db = nullptr;
   job_registry_config config;
+  std::shared_ptr<const payment_terms> terms;
   std::unordered_map<std::string, job_actor_type> live;  // by job id
   std::unordered_map<caf::actor_addr, std::string> ids;
   static inline const char* name = "job_registry";
@@ -34,7 +37,7 @@ job_actor_type activate(registry_self self, job_record record) {
   auto& st = self->state;
   if (auto it = st.live.find(record.id); it != st.live.end()) return it->second;
   std::string id = record.id;
-  auto a = spawn_job_actor(self, st.db, std::move(record), st.config.job_idle);
+  auto a = spawn_job_actor(self, st.db, std::move(record), st.terms, st.config.job_idle);
   st.live[id] = a;
   st.ids[a.address()] = id;
   return a;
@@ -65,11 +68,13 @@ result<std::string> new_job_id() {
   return prefix + *suffix;
 }
 
-caf::result<job_record> submit(registry_self self, job_spec& spec, std::uint64_t wait_ms) {
+// Makes the job and starts it; the answer carries its token.
+void make_job(registry_self self, caf::typed_response_promise<job_submission> promise, job_spec spec,
+              payment_claim claim, std::uint64_t wait_ms) {
   auto id = new_job_id();
   auto token = crypto::random_hex(32);
-  if (!id) return to_error(id.error());
-  if (!token) return to_error(token.error());
+  if (!id) return (void)promise.deliver(to_error(id.error()));
+  if (!token) return (void)promise.deliver(to_error(token.error()));
   job_record rec;
   rec.id = *id;
   rec.token_hash = crypto::to_hex(crypto::sha256("job_" + *token));
@@ -77,14 +82,40 @@ caf::result<job_record> submit(registry_self self, job_spec& spec, std::uint64_t
   rec.created_at_ms = rec.updated_at_ms = unix_ms();
   rec.history.push_back({job_state::queued, "submitted", rec.created_at_ms});
   rec.reason = "submitted";
-  if (auto ok = storage::save_job(*self->state.db, job_record{}, rec); !ok) return to_error(ok.error());
+  if (auto ok = storage::save_job(*self->state.db, job_record{}, rec); !ok) return (void)promise.deliver(to_error(ok.error()));
   auto a = activate(self, rec);
-  auto promise = self->make_response_promise<job_record>();
-  self->request(a, caf::infinite, start_atom::value, wait_ms)
+  self->request(a, caf::infinite, start_atom::value, wait_ms, std::move(claim))
       .then(
-          [promise, token = "job_" + *token](job_record& r) mutable {
-            r.token = token;
-            promise.deliver(std::move(r));
+          [promise, token = "job_" + *token](job_submission& s) mutable {
+            if (!s.job.id.empty()) s.job.token = token;
+            promise.deliver(std::move(s));
+          },
+          [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
+}
+
+caf::result<job_submission> submit(registry_self self, job_spec& spec, call_payment& payment, std::uint64_t wait_ms) {
+  auto dir = caf::actor_cast<seller_directory_type>(self->system().registry().get(seller_directory_key));
+  if (!dir) return to_error(fail(http_errc::node_unavailable, "the hub's matchmaker is restarting"));
+  auto promise = self->make_response_promise<job_submission>();
+  self->request(dir, std::chrono::seconds(10), quote_atom::value, spec)
+      .then(
+          [self, promise, spec, payment, wait_ms](seller_info& s) mutable {
+            std::uint64_t secs = s.max_duration_secs ? std::min(spec.duration_secs, s.max_duration_secs) : spec.duration_secs;
+            std::uint64_t price = job_price(s.price_per_hour, secs);
+            if (price == 0) return make_job(self, promise, std::move(spec), {}, wait_ms);
+            auto reqs = job_requirements(s.address, price, *self->state.terms, payment.resource_url, "hearth job");
+            job_submission pay;
+            pay.payment_options = to_options(reqs);
+            if (reqs.empty())
+              return (void)promise.deliver(to_error(fail(payment_errc::no_payment_networks, "this hub takes payments on no network it knows")));
+            const payments::requirement* matched = nullptr;
+            auto header = payment_header_for(payment, reqs, matched);
+            if (!header && http_status(header.error().code) != 402) return (void)promise.deliver(to_error(header.error()));
+            if (!header || header->empty() || !matched) {
+              pay.payment_error = !header ? header.error().message : header->empty() ? "" : "invalid_network";
+              return (void)promise.deliver(std::move(pay));
+            }
+            make_job(self, promise, std::move(spec), claim_for(*matched, *header, "job"), wait_ms);
           },
           [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
   return promise;
@@ -136,6 +167,7 @@ result<job_registry_type> spawn_job_registry(caf::actor_system& sys, storage::st
   return sys.spawn([](registry_self self, storage::store* db, job_registry_config config) -> job_registry_type::behavior_type {
     self->state.db = db;
     self->state.config = config;
+    self->state.terms = std::make_shared<const payment_terms>(config.terms);
     self->set_down_handler([self](caf::down_msg& dm) {
       if (auto it = self->state.ids.find(dm.source); it != self->state.ids.end()) {
         self->state.live.erase(it->second);
@@ -144,7 +176,9 @@ result<job_registry_type> spawn_job_registry(caf::actor_system& sys, storage::st
     });
     self->send(self, job_sweep_atom::value);
     return {
-        [self](submit_atom, job_spec& spec, std::uint64_t wait_ms) { return submit(self, spec, wait_ms); },
+        [self](submit_atom, job_spec& spec, call_payment& payment, std::uint64_t wait_ms) {
+          return submit(self, spec, payment, wait_ms);
+        },
         [self](get_atom, const std::string& id, const std::string& token, bool owner) -> caf::result<job_record> {
           auto j = authorized(self, id, token, owner);
           if (!j) return to_error(j.error());
@@ -166,8 +200,9 @@ result<job_registry_type> spawn_job_registry(caf::actor_system& sys, storage::st
           return to_job<job_record>(self, id, token, owner, cancel_atom::value,
                                     std::string(owner ? "cancelled by the hub's host" : "cancelled by its submitter"));
         },
-        [self](extend_atom, const std::string& id, const std::string& token, bool owner, std::uint64_t secs) {
-          return to_job<job_record>(self, id, token, owner, extend_atom::value, secs);
+        [self](extend_atom, const std::string& id, const std::string& token, bool owner, std::uint64_t secs,
+               call_payment& payment) {
+          return to_job<job_submission>(self, id, token, owner, extend_atom::value, secs, std::move(payment));
         },
         [self](report_atom, const std::string& seller, job_report& r) { to_seller_job(self, seller, r); },
         [self](gone_atom, const std::string& seller, const std::string& reason) { on_gone(self, seller, reason); },

@@ -5,6 +5,9 @@
 // change; a seller's report counts only for jobs placed on that seller.
 //
 // Interface: job_registry_type (messages/interfaces.hpp).
+// A submit to a priced seller: the matchmaker's quote (the seller it would
+// pick, its price for the duration) is the x402 challenge when no payment
+// came; with one, the job is made and its actor holds the payment.
 // Timers: the sweep (sweep_every): jobs whose expiry passed are expired
 // (their seller enforces the same deadline; this covers sellers away).
 #pragma once
@@ -13,6 +16,7 @@
 
 #include <chrono>
 
+#include "actors/call_rules.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/result.hpp"
 
@@ -27,6 +31,7 @@ inline const caf::atom_value job_registry_key = caf::atom("jobs");
 struct job_registry_config {
   std::chrono::milliseconds sweep_every{1000};
   std::chrono::milliseconds job_idle{30000};
+  payment_terms terms;  // the networks priced jobs are paid on
 };
 
 result<job_registry_type> spawn_job_registry(caf::actor_system& sys, storage::store& db, job_registry_config config);

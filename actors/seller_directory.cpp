@@ -51,7 +51,8 @@ seller_info shown(const listed_seller& s) {
   return i;
 }
 
-caf::result<seller_info, seller_session_type> place(directory_self self, const std::string& job, const job_spec& spec) {
+// The seller the policy picks for spec, or why none.
+result<listed_seller*> pick(directory_self self, const job_spec& spec) {
   listed_seller* best = nullptr;
   bool image_known = false;
   for (auto& [address, s] : self->state.sellers) {
@@ -68,13 +69,19 @@ caf::result<seller_info, seller_session_type> place(directory_self self, const s
     if (!best || better(s, *best)) best = &s;
   }
   if (!best && !image_known && !self->state.sellers.empty())
-    return to_error(fail(market_errc::unknown_image, "no online seller offers the image " + spec.image));
+    return fail(market_errc::unknown_image, "no online seller offers the image " + spec.image);
   if (!best)
-    return to_error(fail(market_errc::no_seller_capacity, "no online seller has " + std::to_string(spec.cpus) +
-                                                              " cpus, " + std::to_string(spec.mem_mb) +
-                                                              " MiB and a job slot free for " + spec.image));
-  best->placed[job] = spec;
-  return caf::result<seller_info, seller_session_type>(shown(*best), best->session);
+    return fail(market_errc::no_seller_capacity, "no online seller has " + std::to_string(spec.cpus) + " cpus, " +
+                                                     std::to_string(spec.mem_mb) + " MiB and a job slot free for " +
+                                                     spec.image);
+  return best;
+}
+
+caf::result<seller_info, seller_session_type> place(directory_self self, const std::string& job, const job_spec& spec) {
+  auto best = pick(self, spec);
+  if (!best) return to_error(best.error());
+  (*best)->placed[job] = spec;
+  return caf::result<seller_info, seller_session_type>(shown(**best), (*best)->session);
 }
 
 }  // namespace
@@ -93,6 +100,11 @@ seller_directory_type spawn_seller_directory(caf::actor_system& sys) {
           if (it != self->state.sellers.end() && it->second.session == session) self->state.sellers.erase(it);
         },
         [self](place_atom, const std::string& job, const job_spec& spec) { return place(self, job, spec); },
+        [self](quote_atom, const job_spec& spec) -> caf::result<seller_info> {
+          auto best = pick(self, spec);
+          if (!best) return to_error(best.error());
+          return shown(**best);
+        },
         [self](release_atom, const std::string& address, const std::string& job) {
           if (auto it = self->state.sellers.find(address); it != self->state.sellers.end()) it->second.placed.erase(job);
         },

@@ -12,6 +12,7 @@
 //   (put_atom, seller_info, session)    a hello accepted or a heartbeat: the seller's latest
 //   (drop_atom, address, session)       the session ended (ignored when a newer session holds address)
 //   (place_atom, job id, job_spec)      -> (seller_info, session), or unknown_image / no_seller_capacity
+//   (quote_atom, job_spec)              -> the seller a place would pick now (its price), reserving nothing
 //   (release_atom, address, job id)     the job's share is free again
 //   list_atom                           -> the sellers online, by id
 //   (get_atom, address)                 -> its session (job_not_found's cousin: seller_unavailable)

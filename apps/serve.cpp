@@ -159,6 +159,8 @@ int run_serve(const node_config& given) {
                                      storage::task_output_dir(config.data_dir)};
 
   const auto& networks = settings->payment_networks;
+  actors::job_registry_config jobs;
+  jobs.terms = {networks, config.payment_timeout_secs};
   actors::call_settings calls{{networks, config.payment_timeout_secs}, owner.checksummed(),
                               storage::task_output_dir(config.data_dir)};
   actors::payment_settings payment_settings;
@@ -250,7 +252,7 @@ int run_serve(const node_config& given) {
         {"sellers", actors::seller_directory_key,
          [](caf::actor_system& s) { return as_child(result<seller_directory_type>(actors::spawn_seller_directory(s))); }},
         {"jobs", actors::job_registry_key,
-         [&db](caf::actor_system& s) { return as_child(actors::spawn_job_registry(s, **db, {})); }},
+         [&db, jobs](caf::actor_system& s) { return as_child(actors::spawn_job_registry(s, **db, jobs)); }},
         {"http", net::http_edge_key, [edge, info](caf::actor_system& s) { return as_child(net::spawn_http_edge(s, edge, info)); }},
     };
     auto root = actors::spawn_root_supervisor(sys, std::move(children));

@@ -164,6 +164,7 @@ using seller_directory_type = caf::typed_actor<
     caf::reacts_to<put_atom, seller_info, seller_session_type>,
     caf::reacts_to<drop_atom, std::string /*address*/, seller_session_type>,
     caf::replies_to<place_atom, std::string /*job*/, job_spec>::with<seller_info, seller_session_type>,
+    caf::replies_to<quote_atom, job_spec>::with<seller_info>,
     caf::reacts_to<release_atom, std::string /*address*/, std::string /*job*/>,
     caf::replies_to<list_atom>::with<std::vector<seller_info>>,
     caf::replies_to<get_atom, std::string /*address*/>::with<seller_session_type>>;
@@ -172,9 +173,10 @@ using seller_directory_type = caf::typed_actor<
 // start places and assigns it (answered once it runs, fails, or wait ms
 // pass); the seller's reports, loss and expiry move it on.
 using job_actor_type = caf::typed_actor<
-    caf::replies_to<get_atom>::with<job_record>, caf::replies_to<start_atom, std::uint64_t /*wait ms*/>::with<job_record>,
+    caf::replies_to<get_atom>::with<job_record>,
+    caf::replies_to<start_atom, std::uint64_t /*wait ms*/, payment_claim /*empty: free*/>::with<job_submission>,
     caf::replies_to<cancel_atom, std::string /*reason*/>::with<job_record>,
-    caf::replies_to<extend_atom, std::uint64_t /*secs*/>::with<job_record>, caf::reacts_to<job_report>,
+    caf::replies_to<extend_atom, std::uint64_t /*secs*/, call_payment>::with<job_submission>, caf::reacts_to<job_report>,
     caf::reacts_to<lost_atom, std::string /*reason*/>, caf::reacts_to<expire_atom>, caf::reacts_to<answer_atom>>;
 
 // The hub's jobs (actors/job_registry): submit makes a job (its token is in
@@ -183,11 +185,11 @@ using job_actor_type = caf::typed_actor<
 // departures and inventories go to the jobs they name. Its timer: the sweep
 // (expiry of jobs whose seller is away, retention).
 using job_registry_type = caf::typed_actor<
-    caf::replies_to<submit_atom, job_spec, std::uint64_t /*wait ms*/>::with<job_record>,
+    caf::replies_to<submit_atom, job_spec, call_payment, std::uint64_t /*wait ms*/>::with<job_submission>,
     caf::replies_to<get_atom, std::string /*id*/, std::string /*token*/, bool /*owner*/>::with<job_record>,
     caf::replies_to<list_atom, std::string /*state*/, std::string /*after*/, std::uint32_t>::with<std::vector<job_record>>,
     caf::replies_to<cancel_atom, std::string, std::string, bool>::with<job_record>,
-    caf::replies_to<extend_atom, std::string, std::string, bool, std::uint64_t /*secs*/>::with<job_record>,
+    caf::replies_to<extend_atom, std::string, std::string, bool, std::uint64_t /*secs*/, call_payment>::with<job_submission>,
     caf::reacts_to<report_atom, std::string /*seller*/, job_report>,
     caf::reacts_to<gone_atom, std::string /*seller*/, std::string /*reason*/>,
     caf::reacts_to<inventory_atom, std::string /*seller*/, std::vector<job_report>>, caf::reacts_to<job_sweep_atom>>;

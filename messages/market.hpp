@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "messages/call.hpp"
+#include "messages/payment.hpp"
+
 namespace hearth {
 
 // What a seller can run at once: total, or free now.
@@ -94,7 +97,8 @@ struct job_record {
   std::string seller;  // the seller's address, once assigned
   std::string seller_id;
   job_access access;
-  std::uint64_t price = 0;  // USDC atomic units paid for the job's duration
+  std::uint64_t price_per_hour = 0;  // its seller's, USDC atomic units
+  std::uint64_t price = 0;           // USDC atomic units paid for its duration (and extensions)
   std::string payment_id;
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
@@ -140,6 +144,21 @@ struct seller_hello {
   market_capacity capacity;
 };
 
+// The answer to a submit or an extension: the job, or, when the seller
+// charges and no acceptable payment came, what to pay (x402 options) and why
+// a payment sent was not taken; the receipt once a payment is charged.
+struct job_submission {
+  job_record job;  // id empty: nothing was done (pay first)
+  std::vector<payment_option> payment_options;
+  std::string payment_error;
+  bool has_receipt = false;
+  payment_record receipt;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_submission& x) {
+  return f(caf::meta::type_name("job_submission"), x.job, x.payment_options, x.payment_error, x.has_receipt, x.receipt);
+}
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, seller_hello& x) {
   return f(caf::meta::type_name("seller_hello"), x.name, x.address, x.signature, x.ssh_host, x.images,
@@ -170,7 +189,7 @@ typename Inspector::result_type inspect(Inspector& f, job_access& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_record& x) {
   return f(caf::meta::type_name("job_record"), x.id, x.token_hash, x.spec, x.state, x.reason, x.seller, x.seller_id,
-           x.access, x.price, x.payment_id, x.created_at_ms, x.updated_at_ms, x.expires_at_ms, x.history, x.token);
+           x.access, x.price_per_hour, x.price, x.payment_id, x.created_at_ms, x.updated_at_ms, x.expires_at_ms, x.history, x.token);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_assignment& x) {

@@ -235,4 +235,5 @@ struct StoredJob {
   updatedAtMs @18 :Int64;
   expiresAtMs @19 :Int64;
   history @20 :List(JobEvent);
+  pricePerHour @21 :UInt64;      # its seller's price, USDC atomic units per hour
 }

@@ -67,6 +67,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(hearth, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(hearth, (hearth::job_report))
   CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::job_report>))
   CAF_ADD_TYPE_ID(hearth, (hearth::seller_heartbeat))
+  CAF_ADD_TYPE_ID(hearth, (hearth::job_submission))
 CAF_END_TYPE_ID_BLOCK(hearth)
 
 namespace hearth {

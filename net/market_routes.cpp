@@ -12,6 +12,7 @@
 #include "messages/interfaces.hpp"
 #include "net/actor_ask.hpp"
 #include "net/owner_auth.hpp"
+#include "net/x402_edge.hpp"
 #include "net/rate_limiter.hpp"
 #include "protocols/market_wire.hpp"
 #include "protocols/ssh_key.hpp"
@@ -48,6 +49,8 @@ json job_json(const job_record& j) {
               {"cpus", j.spec.cpus},
               {"mem_mb", j.spec.mem_mb},
               {"duration_secs", j.spec.duration_secs},
+              {"price_per_hour", j.price_per_hour},
+              {"price_paid", j.price},
               {"created_at", iso_time(j.created_at_ms)},
               {"updated_at", iso_time(j.updated_at_ms)},
               {"expires_at", j.expires_at_ms ? json(iso_time(j.expires_at_ms)) : json(nullptr)},
@@ -238,14 +241,18 @@ bool route_market(caf::actor_system& sys, const node_info& info, http_request& r
         return respond(json_error(http_errc::bad_query, "wait is 0 to 25 seconds")), true;
       wait = std::stoull(w);
     }
-    ask_actor<job_registry_type, job_record>(
+    bool browser = wants_payment_page(req);
+    ask_actor<job_registry_type, job_submission>(
         sys, actors::job_registry_key, std::move(respond),
-        [](job_record& j) {
-          if (j.state == job_state::failed)
-            return json_error(market_errc::provision_failed, j.reason);
-          return json_response(j.state == job_state::running ? 200 : 202, job_json(j));
+        [browser](job_submission& s) {
+          if (s.job.id.empty()) return challenge_response(to_requirements(s.payment_options), s.payment_error, browser);
+          const auto& j = s.job;
+          if (j.state == job_state::failed) return json_error(market_errc::provision_failed, j.reason);
+          auto r = json_response(j.state == job_state::running ? 200 : 202, job_json(j));
+          if (s.has_receipt) add_receipt(r, s.receipt);
+          return r;
         },
-        submit_atom::value, std::move(*spec), wait * 1000);
+        submit_atom::value, std::move(*spec), read_call_payment(req), wait * 1000);
     return true;
   }
   if (p == "/jobs") {
@@ -293,9 +300,16 @@ bool route_market(caf::actor_system& sys, const node_info& info, http_request& r
       return respond(json_error(market_errc::bad_job_limit, "the body is {\"duration_secs\": N}, N from 1 to " +
                                                                 std::to_string(max_duration_secs))),
              true;
-    ask_actor<job_registry_type, job_record>(sys, actors::job_registry_key, std::move(respond), answer,
-                                             extend_atom::value, id, token, owner,
-                                             j["duration_secs"].get<std::uint64_t>());
+    bool browser = wants_payment_page(req);
+    ask_actor<job_registry_type, job_submission>(
+        sys, actors::job_registry_key, std::move(respond),
+        [browser](job_submission& s) {
+          if (s.job.id.empty()) return challenge_response(to_requirements(s.payment_options), s.payment_error, browser);
+          auto r = json_response(200, job_json(s.job));
+          if (s.has_receipt) add_receipt(r, s.receipt);
+          return r;
+        },
+        extend_atom::value, id, token, owner, j["duration_secs"].get<std::uint64_t>(), read_call_payment(req));
   } else {
     respond(json_error(http_errc::method_not_allowed, "GET or DELETE /jobs/{id}, POST /jobs/{id}/extend"));
   }

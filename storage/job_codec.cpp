@@ -41,6 +41,7 @@ std::string encode_job(const job_record& j) {
   b.setSshUser(j.access.ssh_user);
   b.setSshHostKey(j.access.ssh_host_key);
   b.setPrice(j.price);
+  b.setPricePerHour(j.price_per_hour);
   b.setPaymentId(j.payment_id);
   b.setCreatedAtMs(j.created_at_ms);
   b.setUpdatedAtMs(j.updated_at_ms);
@@ -70,6 +71,7 @@ result<job_record> decode_job(const std::string& raw) {
     j.seller_id = r.getSellerId().cStr();
     j.access = {r.getSshHost().cStr(), r.getSshPort(), r.getSshUser().cStr(), r.getSshHostKey().cStr()};
     j.price = r.getPrice();
+    j.price_per_hour = r.getPricePerHour();
     j.payment_id = r.getPaymentId().cStr();
     j.created_at_ms = r.getCreatedAtMs();
     j.updated_at_ms = r.getUpdatedAtMs();

@@ -21,6 +21,8 @@
 #include "client/websocket_client.hpp"
 #include "crypto/personal_sign.hpp"
 #include "crypto/secp256k1_key.hpp"
+#include "messages/clock.hpp"
+#include "payments/buyer.hpp"
 #include "protocols/market_wire.hpp"
 #include "support/skip.hpp"
 #include "support/test_node.hpp"
@@ -116,10 +118,12 @@ struct seller {
   std::unique_ptr<child_process> proc;
   std::string name;
 
-  seller(const hub& h, std::string id, unsigned jobs = 5) : name(std::move(id)) {
-    proc = std::make_unique<child_process>(std::vector<std::string>{
-        hearth_bin, "seller", "--hub", h.url(), "--data-dir", dir.path(), "--id", name, "--ssh-listen", "127.0.0.1:0",
-        "--cpus", "16", "--memory", "16g", "--jobs", std::to_string(jobs)});
+  seller(const hub& h, std::string id, unsigned jobs = 5, std::vector<std::string> extra = {}) : name(std::move(id)) {
+    std::vector<std::string> argv{hearth_bin, "seller", "--hub", h.url(), "--data-dir", dir.path(), "--id", name,
+                                  "--ssh-listen", "127.0.0.1:0", "--cpus", "16", "--memory", "16g", "--jobs",
+                                  std::to_string(jobs)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc = std::make_unique<child_process>(argv);
     auto up = proc->wait_for_line("seller connected", 30s);
     INFO(proc->output());
     REQUIRE(up);
@@ -368,4 +372,74 @@ TEST_CASE("hostile job requests get stable error codes", "[market]") {
   CHECK(h.call("GET", "/jobs/0123abcd", nullptr, "job_wrong").status == 401);
   CHECK(h.call("GET", "/jobs").status == 401);
   CHECK(h.call("GET", "/jobs?state=bogus", nullptr, h.n->host_token()).status == 400);
+}
+
+TEST_CASE("a priced seller's job is paid up front with x402, exactly once, and so is its extension", "[market]") {
+  std::string why;
+  if (!can_run_jobs(why)) HEARTH_SKIP(why);
+  hub h;
+  seller s(h, "priced", 5, {"--price-per-hour", "0.36"});  // 100 atomic units of USDC per second
+  auto online = h.await_sellers([](const json& x) { return x.size() == 1; });
+  std::string seller_address = online[0]["address"];
+  CHECK(online[0]["price_per_hour"] == 360000);
+  buyer_keys keys;
+  json body = {{"ssh_pubkey", keys.pub()}, {"duration_secs", 60}};
+
+  auto challenge = h.call("POST", "/jobs/submit", body);
+  REQUIRE(challenge.status == 402);
+  auto offered = payments::parse_challenge(challenge.header("PAYMENT-REQUIRED"), challenge.body);
+  REQUIRE(offered);
+  auto chosen = payments::choose(*offered, "", "USDC:1.0");
+  REQUIRE(chosen);
+  CHECK(crypto::to_decimal(chosen->amount) == "6000");  // 60 s at 0.36 USDC an hour
+  CHECK(crypto::to_0x(chosen->pay_to.bytes) == seller_address);
+  CHECK(h.ok("GET", "/jobs?state=running", nullptr, h.n->host_token())["jobs"].empty());  // nothing built unpaid
+
+  auto payer = crypto::private_key::generate();
+  REQUIRE(payer);
+  auto header = payments::sign_payment(*chosen, *payer, unix_secs());
+  REQUIRE(header);
+  auto paid_submit = [&] {
+    client::client_request req{"POST", h.url() + "/jobs/submit", {{"Content-Type", "application/json"}}, body.dump(), 60s,
+                               nullptr};
+    req.headers.emplace_back(payments::payment_header_name(*chosen), *header);
+    auto r = client::send_request(req);
+    REQUIRE(r);
+    return *r;
+  };
+  auto paid = paid_submit();
+  INFO(paid.body);
+  REQUIRE(paid.status == 200);
+  CHECK(!paid.header(chosen->x402_version == 2 ? "PAYMENT-RESPONSE" : "X-PAYMENT-RESPONSE").empty());
+  auto job = json::parse(paid.body);
+  CHECK(job["state"] == "running");
+  CHECK(job["price_paid"] == 6000);
+  CHECK(keys.ssh(job, "echo paid for").out == "paid for\n");
+
+  // The same payment again buys nothing.
+  auto replay = paid_submit();
+  CHECK(replay.status == 402);
+  CHECK(replay.body.find("payment_replayed") != std::string::npos);
+  CHECK(h.ok("GET", "/jobs?state=running", nullptr, h.n->host_token())["jobs"].size() == 1);
+
+  // An extension is paid the same way, here by the real `hearth curl`.
+  std::string token = job["job_token"];
+  std::string path = "/jobs/" + job["job_id"].get<std::string>() + "/extend";
+  CHECK(h.call("POST", path, {{"duration_secs", 30}}, token).status == 402);
+  std::ofstream(keys.dir.file("payer.key")) << "0x" << crypto::to_hex(payer->secret()) << "\n";
+  auto curl = run({hearth_bin, "curl", "-s", "-X", "POST", "-H", "Authorization: Bearer " + token, "--data-binary",
+                   R"({"duration_secs":30})", "--key", "@" + keys.dir.file("payer.key"), h.url() + path});
+  INFO(curl.err);
+  REQUIRE(curl.status == 0);
+  auto extended = json::parse(curl.out);
+  CHECK(extended["duration_secs"] == 90);
+  CHECK(extended["price_paid"] == 9000);
+  // Both payments are receivables of the seller in the hub's ledger.
+  auto ledger = h.ok("GET", "/payments/ledger", nullptr, h.n->host_token());
+  std::uint64_t total = 0;
+  for (const auto& e : ledger["entries"]) {
+    CHECK(e["pay_to"].get<std::string>().size() == 42);
+    total += std::stoull(e["amount"].get<std::string>());
+  }
+  CHECK(total == 9000);
 }
