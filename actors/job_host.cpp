@@ -110,6 +110,12 @@ result<job_access> job_host::provision(const job_assignment& a) {
   return access;
 }
 
+std::uint16_t job_host::door_port(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = jobs_.find(id);
+  return it != jobs_.end() && it->second->door ? it->second->door->port() : 0;
+}
+
 result<void> job_host::extend(const job_assignment& a, std::int64_t until_ms) {
   auto key = protocols::normalize_ssh_pubkey(a.spec.ssh_pubkey);
   if (!key) return key.error();

@@ -37,6 +37,8 @@ class job_host {
 
   result<job_access> provision(const job_assignment& job);
   void destroy(const std::string& job_id);
+  // The port of a running job's door (0: no such job): the relay connects there.
+  std::uint16_t door_port(const std::string& job_id);
   // The buyer's key now expires at until (sshd checks it at each login).
   result<void> extend(const job_assignment& job, std::int64_t until_ms);
 

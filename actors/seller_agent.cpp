@@ -145,7 +145,7 @@ void beat(agent_self self) {
 seller_agent_type spawn_seller_agent(caf::actor_system& sys, seller_config config) {
   return sys.spawn([](agent_self self, seller_config config) -> seller_agent_type::behavior_type {
     auto& st = self->state;
-    st.host = std::make_shared<job_host>(config.host);
+    st.host = config.jobs ? config.jobs : std::make_shared<job_host>(config.host);
     st.config = std::move(config);
     return {
         [self](welcome_atom, const std::string& id, std::uint64_t heartbeat_ms) {

@@ -50,6 +50,7 @@ struct seller_config {
   std::uint64_t price_per_hour = 0;
   std::uint64_t max_duration_secs = 86400;
   job_host_config host;
+  std::shared_ptr<job_host> jobs;  // built from host by whoever starts the agent (the relay reaches jobs through it too)
   std::shared_ptr<seller_outbox> outbox;
 };
 

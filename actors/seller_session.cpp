@@ -18,6 +18,8 @@
 namespace hearth::actors {
 namespace {
 
+constexpr std::size_t max_relays = 256;  // relayed SSH connections through one seller at once
+
 struct seller_session_state {
   seller_link_type link;
   std::shared_ptr<const market_config> config;
@@ -27,6 +29,7 @@ struct seller_session_state {
   bool ended = false;
   seller_info info;
   std::unordered_map<std::string, caf::typed_response_promise<job_report>> assigning;  // by job id
+  std::unordered_map<std::uint32_t, relay_peer_type> relays;  // buyers' SSH streams through this seller
   static inline const char* name = "seller_session";
 };
 using session_self = seller_session_type::stateful_pointer<seller_session_state>;
@@ -50,6 +53,8 @@ void end_session(session_self self, error_code code, const std::string& reason) 
   for (auto& [job, promise] : st.assigning)
     promise.deliver(to_error(fail(market_errc::seller_unavailable, "the seller went away: " + reason)));
   st.assigning.clear();
+  for (auto& [stream, peer] : st.relays) self->send(peer, hangup_atom::value);
+  st.relays.clear();
   if (st.authenticated) {
     spdlog::info("seller offline id={} reason=\"{}\"", st.info.id, reason);
     if (auto dir = named<seller_directory_type>(self, seller_directory_key))
@@ -190,6 +195,28 @@ seller_session_type spawn_seller_session(caf::actor_system& sys, seller_link_typ
           self->send(self->state.link, extend_atom::value, job, expires_at_ms);
         },
         [self](hb_check_atom) { on_check(self); },
+        [self](relay_atom, std::uint32_t stream, std::string& job, relay_peer_type& peer) {
+          auto& st = self->state;
+          if (st.ended || !st.authenticated || st.relays.size() >= max_relays || st.relays.count(stream))
+            return self->send(peer, hangup_atom::value);
+          st.relays.emplace(stream, peer);
+          self->send(st.link, relay_atom::value, stream, std::move(job));
+        },
+        [self](input_atom, std::uint32_t stream, std::string& bytes) {
+          if (self->state.relays.count(stream)) self->send(self->state.link, input_atom::value, stream, std::move(bytes));
+        },
+        [self](output_atom, std::uint32_t stream, std::string& bytes) {
+          if (auto it = self->state.relays.find(stream); it != self->state.relays.end())
+            self->send(it->second, output_atom::value, std::move(bytes));
+        },
+        [self](hangup_atom, std::uint32_t stream) {
+          auto& st = self->state;
+          auto it = st.relays.find(stream);
+          if (it == st.relays.end()) return;
+          self->send(it->second, hangup_atom::value);
+          st.relays.erase(it);
+          self->send(st.link, hangup_atom::value, stream);
+        },
     };
   }, std::move(link), std::move(config));
 }

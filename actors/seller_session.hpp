@@ -4,7 +4,8 @@
 // when the hub takes any seller or lists its address), its heartbeats
 // (sequence numbers only go up; free capacity; its job inventory, passed
 // to the job registry to reconcile), and the assignments in flight (each
-// answered by the seller's report on that job).
+// answered by the seller's report on that job), and the relayed SSH streams
+// of buyers who reach the seller's jobs through the hub (at most 256).
 //
 // Interface: seller_session_type (messages/interfaces.hpp).
 // Timers: hb_check every heartbeat interval: no hello within hello_timeout

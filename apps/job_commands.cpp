@@ -4,13 +4,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "client/http_client.hpp"
+#include "client/websocket_client.hpp"
 
 namespace hearth::app {
 namespace {
@@ -21,6 +25,7 @@ namespace fs = std::filesystem;
 struct job_args {
   std::string hub = "http://127.0.0.1:3000", host_token, jobs_dir, ssh_key, image, memory, duration = "10m", state;
   double cpus = 0;
+  bool relay = false;
   std::string id;
   std::vector<std::string> ssh_args;
 };
@@ -168,6 +173,50 @@ int list(const job_args& a) {
   return 0;
 }
 
+// stdin/stdout <-> the hub's relay WebSocket for the job: ssh's ProxyCommand.
+int relay(const job_args& a) {
+  auto [hub, bearer] = credentials(a);
+  if (bearer.empty()) return say_error("no token for job " + a.id + " in " + jobs_dir(a) + " (or --host-token)", "unauthorized");
+  std::string base = hub;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  auto ws = client::websocket_client::connect(base + "/jobs/" + a.id + "/ssh", {{"Authorization", "Bearer " + bearer}},
+                                              std::chrono::seconds(15));
+  if (!ws) return say_error(ws.error().message, std::string(code_name(ws.error().code)));
+  std::shared_ptr<client::websocket_client> link = std::move(*ws);
+  std::thread up([link] {
+    char buf[32 * 1024];
+    for (;;) {
+      ssize_t n = ::read(0, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      link->send(std::string(buf, static_cast<std::size_t>(n)), true);
+    }
+    link->close();
+  });
+  for (;;) {
+    auto m = link->receive(std::chrono::seconds(1));
+    if (!m) {
+      if (link->closed()) break;
+      continue;
+    }
+    if (!m->binary) continue;
+    std::string_view out = m->data;
+    while (!out.empty()) {
+      ssize_t n = ::write(1, out.data(), out.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        out = {};
+        link->close();
+        break;
+      }
+      out.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  ::close(1);
+  up.detach();  // it ends with stdin, which ssh closes
+  return 0;
+}
+
 int ssh(const job_args& a) {
   auto [hub, bearer] = credentials(a);
   if (bearer.empty()) return say_error("no token for job " + a.id + " in " + jobs_dir(a) + " (or --host-token)", "unauthorized");
@@ -181,6 +230,14 @@ int ssh(const job_args& a) {
   std::ofstream(known, std::ios::trunc) << (*j)["ssh_host_key"].get<std::string>() << "\n";
   std::vector<std::string> argv = {"ssh", "-o", "UserKnownHostsFile=" + known, "-o", "StrictHostKeyChecking=yes",
                                    "-p", std::to_string((*j)["ssh_port"].get<unsigned>())};
+  if (a.relay) {  // through the hub, for a seller this machine cannot reach
+    char self[4096];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return say_error("cannot find this program for the relay", "relay_failed");
+    std::string proxy = std::string(self, static_cast<std::size_t>(n)) + " job relay " + a.id + " --hub " + hub +
+                        " --jobs-dir " + jobs_dir(a) + (a.host_token.empty() ? "" : " --host-token " + a.host_token);
+    argv.insert(argv.begin() + 1, {"-o", "ProxyCommand=" + proxy});
+  }
   argv.insert(argv.end(), a.ssh_args.begin(), a.ssh_args.end());
   // Options first, then the destination; anything after "--" beyond options is the remote command.
   std::string dest = (*j)["ssh_user"].get<std::string>() + "@" + (*j)["seller_ip"].get<std::string>();
@@ -248,8 +305,14 @@ void add_job_commands(CLI::App& app, int& exit_code) {
   auto* ssh_cmd = job->add_subcommand("ssh", "Log into a running job (ssh with its host key pinned): hearth job ssh ID [-- ssh args]");
   common(ssh_cmd);
   ssh_cmd->add_option("id", a->id, "Job id")->required();
+  ssh_cmd->add_flag("--relay", a->relay, "Through the hub (GET /jobs/ID/ssh), for a seller this machine cannot reach");
   ssh_cmd->add_option("ssh_args", a->ssh_args, "Arguments for ssh (after --)");
   ssh_cmd->callback([a, &exit_code] { exit_code = ssh(*a); });
+
+  auto* relay_cmd = job->add_subcommand("relay", "The job's SSH connection on stdin/stdout through the hub (ssh's ProxyCommand)");
+  common(relay_cmd);
+  relay_cmd->add_option("id", a->id, "Job id")->required();
+  relay_cmd->callback([a, &exit_code] { exit_code = relay(*a); });
 }
 
 }  // namespace hearth::app

@@ -13,6 +13,7 @@
 #include "apps/logging.hpp"
 #include "apps/node_settings.hpp"
 #include "client/hub_link.hpp"
+#include "client/seller_relay.hpp"
 #include "client/offer_builder.hpp"
 #include "messages/type_ids.hpp"
 #include "sandbox/isolation.hpp"
@@ -99,6 +100,7 @@ int run_seller(const seller_args& a) {
   }
   auto outbox = std::make_shared<actors::seller_outbox>();
   config.outbox = outbox;
+  config.jobs = std::make_shared<actors::job_host>(config.host);
 
   seller_hello hello;
   hello.name = config.name;
@@ -124,8 +126,34 @@ int run_seller(const seller_args& a) {
   on.up = [agent](const std::string& id, std::uint64_t heartbeat_ms) {
     caf::anon_send(agent, welcome_atom::value, id, heartbeat_ms);
   };
-  on.down = [agent](const std::string& why) { caf::anon_send(agent, closed_atom::value, why); };
-  on.message = [agent](protocols::hub_message m) {
+  // The hub's relay: streams to the jobs' doors on this machine.
+  std::shared_ptr<client::hub_link> link_ptr;
+  std::mutex link_mu;
+  auto via_link = [&](auto f) {
+    std::shared_ptr<client::hub_link> l;
+    {
+      std::lock_guard lock(link_mu);
+      l = link_ptr;
+    }
+    return l && f(*l);  // outside the lock: a send may wait for the hub
+  };
+  auto relay = std::make_shared<client::seller_relay>(client::seller_relay::hooks{
+      [jobs = config.jobs, address = config.host.listen_address](const std::string& job) {
+        std::uint16_t port = jobs->door_port(job);
+        return port ? client::connect_tcp(address, port) : -1;
+      },
+      [&](std::uint32_t stream, std::string_view bytes) {
+        return via_link([&](client::hub_link& l) { return l.send_bytes(stream, bytes); });
+      },
+      [&](std::uint32_t stream) {
+        return via_link([&](client::hub_link& l) { return l.send(protocols::seller_message{protocols::wire_close{stream}}); });
+      }});
+  on.down = [agent, relay](const std::string& why) {
+    relay->close_all();
+    caf::anon_send(agent, closed_atom::value, why);
+  };
+  on.bytes = [relay](std::uint32_t stream, std::string bytes) { relay->bytes(stream, bytes); };
+  on.message = [agent, relay](protocols::hub_message m) {
     std::visit(
         [&](auto& x) {
           using T = std::decay_t<decltype(x)>;
@@ -134,21 +162,34 @@ int run_seller(const seller_args& a) {
             caf::anon_send(agent, cancel_atom::value, x.job_id, x.reason);
           else if constexpr (std::is_same_v<T, protocols::wire_extend>)
             caf::anon_send(agent, extend_atom::value, x.job_id, x.expires_at_ms);
+          else if constexpr (std::is_same_v<T, protocols::wire_open>)
+            relay->open(x.stream, x.job_id);
+          else if constexpr (std::is_same_v<T, protocols::wire_close>)
+            relay->close(x.stream);
         },
         m);
   };
   std::cerr << "seller " << config.name << " (" << key->to_address().checksummed() << ") for " << a.hub << "\n";
   {
-    client::hub_link link(a.hub, *key, hello, on);
+    auto link = std::make_shared<client::hub_link>(a.hub, *key, hello, on);
     {
       std::lock_guard lock(outbox->mu);
-      outbox->send = [&link](const protocols::seller_message& m) { return link.send(m); };
+      outbox->send = [link](const protocols::seller_message& m) { return link->send(m); };
+    }
+    {
+      std::lock_guard lock(link_mu);
+      link_ptr = link;
     }
     int sig = 0;
     sigwait(&stop_signals, &sig);
     spdlog::info("seller stopping (signal {}): its jobs end", sig);
-    std::lock_guard lock(outbox->mu);
-    outbox->send = nullptr;
+    {
+      std::lock_guard lock(outbox->mu);
+      outbox->send = nullptr;
+    }
+    relay->close_all();
+    std::lock_guard lock(link_mu);
+    link_ptr.reset();
   }
   caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
   return 0;

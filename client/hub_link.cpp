@@ -33,9 +33,24 @@ hub_link::~hub_link() {
 }
 
 bool hub_link::send(const protocols::seller_message& m) {
-  std::lock_guard lock(mu_);
-  if (!ws_ || ws_->closed()) return false;
-  ws_->send(protocols::encode(m), false);
+  std::shared_ptr<websocket_client> ws;
+  {
+    std::lock_guard lock(mu_);
+    ws = ws_;
+  }
+  if (!ws || ws->closed()) return false;
+  ws->send(protocols::encode(m), false);  // outside the lock: it may wait
+  return true;
+}
+
+bool hub_link::send_bytes(std::uint32_t stream, std::string_view bytes) {
+  std::shared_ptr<websocket_client> ws;
+  {
+    std::lock_guard lock(mu_);
+    ws = ws_;
+  }
+  if (!ws || ws->closed()) return false;
+  ws->send(protocols::relay_frame(stream, bytes), true);  // outside the lock: it may wait
   return true;
 }
 
@@ -107,6 +122,12 @@ bool hub_link::session() {
     auto m = ws->receive(std::chrono::seconds(1));
     if (!m) {
       if (ws->closed()) break;
+      continue;
+    }
+    if (m->binary) {
+      std::uint32_t stream = 0;
+      std::string_view bytes;
+      if (protocols::parse_relay_frame(m->data, stream, bytes) && on_.bytes) on_.bytes(stream, std::string(bytes));
       continue;
     }
     auto decoded = protocols::decode_hub_message(m->data);

@@ -31,6 +31,7 @@ class hub_link {
     std::function<void(const std::string& seller_id, std::uint64_t heartbeat_ms)> up;
     std::function<void(const std::string& why)> down;
     std::function<void(protocols::hub_message)> message;  // after the welcome
+    std::function<void(std::uint32_t stream, std::string bytes)> bytes;  // a relayed stream's binary frame
   };
   // hello: everything but the signature and the address, which the link adds.
   hub_link(std::string hub_url, crypto::private_key key, seller_hello hello, events on,
@@ -39,6 +40,8 @@ class hub_link {
 
   // False when no session is up (the message is dropped: heartbeats carry the state again).
   bool send(const protocols::seller_message& m);
+  // A relayed stream's bytes (one binary frame; waits while the hub is slow to read).
+  bool send_bytes(std::uint32_t stream, std::string_view bytes);
 
  private:
   void run();

@@ -34,8 +34,10 @@ struct websocket_client::impl {
   bool writing = false;
   std::thread io;
 
-  mutable std::mutex mu;  // received and ended
+  mutable std::mutex mu;  // received, ended and queued
   std::condition_variable arrived;
+  std::condition_variable room;  // send waits while queued is at the bound
+  std::size_t queued = 0;        // bytes sent but not yet written
   std::deque<websocket_message> received;
   bool ended = false;
 
@@ -44,6 +46,7 @@ struct websocket_client::impl {
       std::lock_guard lock(self->mu);
       if (ec) {
         self->ended = true;
+        self->room.notify_all();
       } else {
         self->received.push_back({beast::buffers_to_string(self->in.data()), self->ws.got_binary()});
         self->in.consume(self->in.size());
@@ -59,6 +62,12 @@ struct websocket_client::impl {
     ws.binary(out.front().binary);
     ws.async_write(asio::buffer(out.front().data), [self = this](beast::error_code ec, std::size_t) {
       self->writing = false;
+      {
+        std::lock_guard lock(self->mu);
+        self->queued -= self->out.front().data.size();
+        if (ec) self->ended = true;
+      }
+      self->room.notify_all();
       self->out.pop_front();
       if (!ec) self->do_write();
     });
@@ -108,6 +117,12 @@ websocket_client::~websocket_client() {
 }
 
 void websocket_client::send(std::string data, bool binary) {
+  {
+    std::unique_lock lock(impl_->mu);
+    impl_->room.wait(lock, [&] { return impl_->ended || impl_->queued < send_queue_bytes; });
+    if (impl_->ended) return;
+    impl_->queued += data.size();
+  }
   asio::post(impl_->ioc, [p = impl_.get(), data = std::move(data), binary]() mutable {
     p->out.push_back({std::move(data), binary});
     p->do_write();

@@ -30,6 +30,8 @@ class websocket_client {
                                                            std::chrono::milliseconds timeout);
   ~websocket_client();
 
+  // Blocks while send_queue_bytes wait to be written (a peer that does not read).
+  static constexpr std::size_t send_queue_bytes = 4u << 20;
   void send(std::string data, bool binary);
   // The next message; nullopt once the socket has closed and every message
   // was taken, or when timeout passes first (see closed()).

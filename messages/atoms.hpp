@@ -41,6 +41,7 @@ using ended_atom = caf::atom_constant<caf::atom("ended")>;    // a terminal's sh
 // The marketplace.
 using submit_atom = caf::atom_constant<caf::atom("submit")>;      // a buyer's job
 using place_atom = caf::atom_constant<caf::atom("place")>;        // matchmaking: a seller for a job
+using relay_atom = caf::atom_constant<caf::atom("relay")>;        // a buyer's SSH bytes through the hub
 using quote_atom = caf::atom_constant<caf::atom("quote")>;        // matchmaking without reserving: who, at what price
 using release_atom = caf::atom_constant<caf::atom("release")>;    // a job no longer holds its seller's capacity
 using assign_atom = caf::atom_constant<caf::atom("assign")>;      // the hub gives a seller a job

@@ -136,15 +136,9 @@ using call_service_type = caf::typed_actor<caf::replies_to<call_atom, call_reque
 
 // ---- The marketplace (a hub's side) ----
 
-// The edge's half of one seller WebSocket (net/market_routes): what the
-// seller session says to the seller, encoded there (protocols/market_wire).
-// refuse sends the code and message, then closes the socket.
-using seller_link_type = caf::typed_actor<
-    caf::reacts_to<challenge_atom, std::string /*nonce*/, std::uint64_t /*heartbeat ms*/>,
-    caf::reacts_to<welcome_atom, std::string /*seller id*/>, caf::reacts_to<job_assignment>,
-    caf::reacts_to<cancel_atom, std::string /*job*/, std::string /*reason*/>,
-    caf::reacts_to<extend_atom, std::string /*job*/, std::int64_t /*expires at ms*/>,
-    caf::reacts_to<refuse_atom, error_code, std::string>>;
+// The buyer's end of a relayed SSH connection (net/market_routes, one
+// WebSocket): the seller's bytes to write, and the stream's end.
+using relay_peer_type = caf::typed_actor<caf::reacts_to<output_atom, std::string>, caf::reacts_to<hangup_atom>>;
 
 // One connected seller (actors/seller_session), from the challenge to the
 // socket's end: its hello (signature and acceptance), heartbeats, reports;
@@ -155,7 +149,27 @@ using seller_session_type = caf::typed_actor<
     caf::reacts_to<closed_atom>, caf::replies_to<assign_atom, job_assignment>::with<job_report>,
     caf::reacts_to<cancel_atom, std::string /*job*/, std::string /*reason*/>,
     caf::reacts_to<extend_atom, std::string /*job*/, std::int64_t /*expires at ms*/>,
-    caf::reacts_to<hb_check_atom>>;
+    caf::reacts_to<hb_check_atom>,
+    // The relay: a buyer's stream to a job's sshd opened, its bytes both ways, its end.
+    caf::reacts_to<relay_atom, std::uint32_t /*stream*/, std::string /*job*/, relay_peer_type>,
+    caf::reacts_to<input_atom, std::uint32_t, std::string> /*buyer -> seller*/,
+    caf::reacts_to<output_atom, std::uint32_t, std::string> /*seller -> buyer*/,
+    caf::reacts_to<hangup_atom, std::uint32_t>>;
+
+// The edge's half of one seller WebSocket (net/market_routes): what the
+// seller session says to the seller, encoded there (protocols/market_wire).
+// refuse sends the code and message, then closes the socket. Relay bytes
+// never wait: a seller that does not take them loses the stream (hangup to
+// the session attached).
+using seller_link_type = caf::typed_actor<
+    caf::reacts_to<challenge_atom, std::string /*nonce*/, std::uint64_t /*heartbeat ms*/>,
+    caf::reacts_to<welcome_atom, std::string /*seller id*/>, caf::reacts_to<job_assignment>,
+    caf::reacts_to<cancel_atom, std::string /*job*/, std::string /*reason*/>,
+    caf::reacts_to<extend_atom, std::string /*job*/, std::int64_t /*expires at ms*/>,
+    caf::reacts_to<refuse_atom, error_code, std::string>,
+    caf::reacts_to<relay_atom, std::uint32_t /*stream*/, std::string /*job*/>,
+    caf::reacts_to<input_atom, std::uint32_t, std::string>, caf::reacts_to<hangup_atom, std::uint32_t>,
+    caf::reacts_to<attach_atom, seller_session_type>>;
 
 // The sellers online (actors/seller_directory) and the matchmaker: place
 // picks one with the image and the capacity (cheapest, then least loaded)

@@ -86,6 +86,9 @@ class websocket_channel {
  public:
   virtual ~websocket_channel() = default;
   virtual bool send(std::string data, bool binary) = 0;
+  // send that never waits: false (nothing queued) when the bound is reached,
+  // for a sender that must not block (an actor relaying a byte stream).
+  virtual bool try_send(std::string data, bool binary) = 0;
   virtual void close(std::uint16_t code, const std::string& reason) = 0;  // after what is queued
 };
 

@@ -145,6 +145,7 @@ result<job_spec> parse_submit(const std::string& body) {
 // The socket's side of seller_link_type: encodes what the session says.
 seller_link_type::behavior_type socket_link(seller_link_type::pointer self, std::shared_ptr<websocket_channel> ch) {
   auto send = [ch](protocols::hub_message m) { ch->send(protocols::encode(m), false); };
+  auto session = std::make_shared<seller_session_type>();
   return {
       [send](challenge_atom, std::string& nonce, std::uint64_t heartbeat_ms) {
         send(protocols::wire_challenge{std::move(nonce), heartbeat_ms});
@@ -158,7 +159,46 @@ seller_link_type::behavior_type socket_link(seller_link_type::pointer self, std:
         ch->close(code == market_errc::seller_refused ? 1008 : 1000, message.substr(0, 120));
         self->quit();
       },
+      [send](relay_atom, std::uint32_t stream, std::string& job) { send(protocols::wire_open{stream, std::move(job)}); },
+      [send](hangup_atom, std::uint32_t stream) { send(protocols::wire_close{stream}); },
+      [self, ch, session](input_atom, std::uint32_t stream, std::string& bytes) {
+        // Never waits: a seller that does not read loses the stream, not the hub a thread.
+        if (!ch->try_send(protocols::relay_frame(stream, bytes), true) && *session)
+          self->send(*session, hangup_atom::value, stream);
+      },
+      [session](attach_atom, seller_session_type& s) { *session = std::move(s); },
   };
+}
+
+// The buyer's end of one relayed SSH connection: writes the seller's bytes
+// to the buyer's socket (detached: a send waits for a buyer that does not read).
+relay_peer_type::behavior_type buyer_peer(relay_peer_type::pointer self, std::shared_ptr<websocket_channel> ch) {
+  return {
+      [ch](output_atom, std::string& bytes) { ch->send(std::move(bytes), true); },
+      [self, ch](hangup_atom) {
+        ch->close(1000, "the job's sshd closed the connection");
+        self->quit();
+      },
+  };
+}
+
+std::atomic<std::uint32_t> next_stream{1};
+
+// GET /jobs/{id}/ssh as a WebSocket: binary messages are the SSH connection's bytes both ways.
+std::shared_ptr<websocket_handler> relay_socket(caf::actor_system& sys, seller_session_type session, std::string job) {
+  auto stream = next_stream.fetch_add(1);
+  auto h = std::make_shared<websocket_handler>();
+  h->on_open = [&sys, session, job, stream](std::shared_ptr<websocket_channel> ch) {
+    auto peer = sys.spawn<caf::detached>(buyer_peer, std::move(ch));
+    caf::anon_send(session, relay_atom::value, stream, job, peer);
+  };
+  h->on_message = [session, stream](std::string data, bool binary) {
+    if (!binary) return;  // text frames carry nothing here
+    for (std::size_t at = 0; at < data.size(); at += protocols::max_relay_chunk)
+      caf::anon_send(session, input_atom::value, stream, data.substr(at, protocols::max_relay_chunk));
+  };
+  h->on_close = [session, stream] { caf::anon_send(session, hangup_atom::value, stream); };
+  return h;
 }
 
 std::shared_ptr<websocket_handler> seller_socket(caf::actor_system& sys, std::shared_ptr<const actors::market_config> config) {
@@ -172,6 +212,7 @@ std::shared_ptr<websocket_handler> seller_socket(caf::actor_system& sys, std::sh
     auto link = sys.spawn(socket_link, std::move(ch));
     std::lock_guard lock(slot->mu);
     slot->session = actors::spawn_seller_session(sys, link, config);
+    caf::anon_send(link, attach_atom::value, slot->session);
   };
   h->on_message = [slot](std::string data, bool binary) {
     seller_session_type session;
@@ -180,16 +221,53 @@ std::shared_ptr<websocket_handler> seller_socket(caf::actor_system& sys, std::sh
       session = slot->session;
     }
     if (!session) return;
-    if (binary) return caf::anon_send(session, closed_atom::value);  // no binary frames in v1
+    if (binary) {  // a relayed stream's bytes
+      std::uint32_t stream = 0;
+      std::string_view bytes;
+      if (!protocols::parse_relay_frame(data, stream, bytes)) return caf::anon_send(session, closed_atom::value);
+      return caf::anon_send(session, output_atom::value, stream, std::string(bytes));
+    }
     auto m = protocols::decode_seller_message(data);
     if (!m) return caf::anon_send(session, closed_atom::value);
-    std::visit([&](auto& x) { caf::anon_send(session, std::move(x)); }, *m);
+    std::visit(
+        [&](auto& x) {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, protocols::wire_close>) caf::anon_send(session, hangup_atom::value, x.stream);
+          else caf::anon_send(session, std::move(x));
+        },
+        *m);
   };
   h->on_close = [slot] {
     std::lock_guard lock(slot->mu);
     if (slot->session) caf::anon_send(slot->session, closed_atom::value);
   };
   return h;
+}
+
+// The job (its token checked), then its seller's session: the relay's two lookups.
+void open_relay(caf::actor_system& sys, responder respond, std::string id, std::string token, bool owner) {
+  sys.spawn([respond = std::move(respond), id, token, owner](caf::event_based_actor* self) {
+    auto jobs = caf::actor_cast<job_registry_type>(self->system().registry().get(actors::job_registry_key));
+    auto dir = caf::actor_cast<seller_directory_type>(self->system().registry().get(actors::seller_directory_key));
+    auto failed = [respond, self](caf::error& e) { respond(failure_response(to_failure(e, self->system().render(e)))); };
+    if (!jobs || !dir) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
+    self->request(jobs, ask_timeout, get_atom::value, id, token, owner)
+        .then(
+            [=](job_record& j) {
+              if (j.state != job_state::running)
+                return respond(json_error(market_errc::job_over, "the job is " + std::string(state_name(j.state))));
+              self->request(dir, ask_timeout, get_atom::value, j.seller)
+                  .then(
+                      [=](seller_session_type& session) {
+                        http_response r;
+                        r.status = 101;
+                        r.upgrade = relay_socket(self->system(), session, id);
+                        respond(std::move(r));
+                      },
+                      failed);
+            },
+            failed);
+  });
 }
 
 // ---- routes ----
@@ -287,6 +365,12 @@ bool route_market(caf::actor_system& sys, const node_info& info, http_request& r
   if (!owner && token.empty())
     return respond(json_error(http_errc::unauthorized, "a job is its submitter's: send its job_token as Bearer")), true;
   auto answer = [](job_record& j) { return json_response(200, job_json(j)); };
+  if (action == "ssh") {
+    if (!req.websocket_upgrade)
+      return respond(json_error(http_errc::upgrade_required, "the SSH relay is a WebSocket (hearth job ssh --relay)")), true;
+    open_relay(sys, std::move(respond), id, token, owner);
+    return true;
+  }
   if (action.empty() && req.method == "GET") {
     ask_actor<job_registry_type, job_record>(sys, actors::job_registry_key, std::move(respond), answer, get_atom::value,
                                              id, token, owner);

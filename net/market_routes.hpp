@@ -5,7 +5,8 @@
 //   GET  /market/sellers          the seller WebSocket (protocols/market_wire)
 //   POST /jobs/submit             a job; 200 when it runs, 202 while it provisions
 //   GET  /jobs?state=&after=&limit=   the host's listing (host token or owner signature)
-//   GET  /jobs/{id}, DELETE /jobs/{id}, POST /jobs/{id}/extend {"duration_secs": N}
+//   GET  /jobs/{id}, DELETE /jobs/{id}, POST /jobs/{id}/extend {"duration_secs": N},
+//   GET  /jobs/{id}/ssh (WebSocket: the SSH bytes, relayed over the seller's socket)
 //                                 the submitter (its job_token as Bearer) or the host
 // Who may submit is the hub's config: anyone, bounded per client address,
 // or the host only.

@@ -49,10 +49,13 @@ class websocket_session final : public websocket_channel, public std::enable_sha
     });
   }
 
-  bool send(std::string data, bool binary) override {
+  bool send(std::string data, bool binary) override { return enqueue(std::move(data), binary, true); }
+  bool try_send(std::string data, bool binary) override { return enqueue(std::move(data), binary, false); }
+
+  bool enqueue(std::string data, bool binary, bool wait) {
     std::unique_lock lock(mu_);
-    room_.wait(lock, [&] { return closed_ || queued_ < websocket_queue_bytes; });
-    if (closed_) return false;
+    if (wait) room_.wait(lock, [&] { return closed_ || queued_ < websocket_queue_bytes; });
+    if (closed_ || queued_ >= websocket_queue_bytes) return false;
     queued_ += data.size();
     lock.unlock();
     asio::post(ws_.get_executor(), [self = shared_from_this(), data = std::move(data), binary]() mutable {

@@ -126,6 +126,21 @@ result<json> parse_object(std::string_view text, std::string& type) {
 
 }  // namespace
 
+std::string relay_frame(std::uint32_t stream, std::string_view data) {
+  std::string f(4, '\0');
+  for (int i = 0; i < 4; ++i) f[i] = static_cast<char>((stream >> (24 - 8 * i)) & 0xff);
+  f.append(data);
+  return f;
+}
+
+bool parse_relay_frame(std::string_view frame, std::uint32_t& stream, std::string_view& data) {
+  if (frame.size() < 4 || frame.size() > 4 + max_relay_chunk) return false;
+  stream = 0;
+  for (int i = 0; i < 4; ++i) stream = stream << 8 | static_cast<unsigned char>(frame[i]);
+  data = frame.substr(4);
+  return true;
+}
+
 std::string hello_message(const std::string& nonce, const std::string& address, const std::string& name) {
   return "hearth seller hello v1\n" + nonce + "\n" + address + "\n" + name;
 }
@@ -159,6 +174,13 @@ std::string encode(const hub_message& m) {
           j["type"] = "extend";
           j["job_id"] = x.job_id;
           j["expires_at_ms"] = x.expires_at_ms;
+        } else if constexpr (std::is_same_v<T, wire_open>) {
+          j["type"] = "open";
+          j["stream"] = x.stream;
+          j["job_id"] = x.job_id;
+        } else if constexpr (std::is_same_v<T, wire_close>) {
+          j["type"] = "close";
+          j["stream"] = x.stream;
         } else {
           j["type"] = "refused";
           j["code"] = x.code;
@@ -190,6 +212,9 @@ std::string encode(const seller_message& m) {
           j["free"] = capacity_json(x.free);
           j["jobs"] = json::array();
           for (const auto& r : x.jobs) j["jobs"].push_back(report_json(r));
+        } else if constexpr (std::is_same_v<T, wire_close>) {
+          j["type"] = "close";
+          j["stream"] = x.stream;
         } else {
           j = report_json(x);
           j["v"] = wire_version;
@@ -230,6 +255,12 @@ result<hub_message> decode_hub_message(std::string_view text) {
     wire_extend e{r.text("job_id"), static_cast<std::int64_t>(r.unsigned_number("expires_at_ms", 1ull << 50))};
     if (r.error.empty() && !valid_job_id(e.job_id)) r.error = "job_id is not an id";
     out = e;
+  } else if (type == "open") {
+    wire_open o{static_cast<std::uint32_t>(r.unsigned_number("stream", 0xffffffffu)), r.text("job_id")};
+    if (r.error.empty() && !valid_job_id(o.job_id)) r.error = "job_id is not an id";
+    out = o;
+  } else if (type == "close") {
+    out = wire_close{static_cast<std::uint32_t>(r.unsigned_number("stream", 0xffffffffu))};
   } else if (type == "refused") {
     out = wire_refused{r.text("code", true, 64), r.text("message", false, 1024)};
   } else {
@@ -285,6 +316,11 @@ result<seller_message> decode_seller_message(std::string_view text) {
       hb.jobs.push_back(std::move(*rep));
     }
     return seller_message{std::move(hb)};
+  }
+  if (type == "close") {
+    wire_close c{static_cast<std::uint32_t>(r.unsigned_number("stream", 0xffffffffu))};
+    if (!r.error.empty()) return bad(r.error);
+    return seller_message{c};
   }
   if (type == "report") {
     auto rep = read_report(j);

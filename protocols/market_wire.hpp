@@ -40,10 +40,27 @@ struct wire_extend {
 struct wire_refused {
   std::string code, message;
 };
-using hub_message = std::variant<wire_challenge, wire_welcome, job_assignment, wire_cancel, wire_extend, wire_refused>;
+// The relay (a buyer's SSH over the hub, for a seller behind NAT): open a
+// byte stream to the job's sshd; its bytes are binary frames (relay_frame);
+// either side closes it.
+struct wire_open {
+  std::uint32_t stream = 0;
+  std::string job_id;
+};
+struct wire_close {
+  std::uint32_t stream = 0;
+};
+using hub_message =
+    std::variant<wire_challenge, wire_welcome, job_assignment, wire_cancel, wire_extend, wire_refused, wire_open, wire_close>;
 
 // Seller -> hub.
-using seller_message = std::variant<seller_hello, seller_heartbeat, job_report>;
+using seller_message = std::variant<seller_hello, seller_heartbeat, job_report, wire_close>;
+
+// A relay stream's bytes as one binary frame: 4 bytes of stream id (big
+// endian), then the data (at most max_relay_chunk).
+inline constexpr std::size_t max_relay_chunk = 32 * 1024;
+std::string relay_frame(std::uint32_t stream, std::string_view data);
+bool parse_relay_frame(std::string_view frame, std::uint32_t& stream, std::string_view& data);
 
 std::string encode(const hub_message& m);
 std::string encode(const seller_message& m);

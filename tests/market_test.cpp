@@ -443,3 +443,47 @@ TEST_CASE("a priced seller's job is paid up front with x402, exactly once, and s
   }
   CHECK(total == 9000);
 }
+
+TEST_CASE("a buyer reaches a job through the hub's relay, as for a seller behind NAT", "[market]") {
+  std::string why;
+  if (!can_run_jobs(why)) HEARTH_SKIP(why);
+  hub h;
+  seller s(h, "behind-nat");
+  h.await_sellers([](const json& x) { return x.size() == 1; });
+  buyer_keys keys;
+  std::string jobs_dir = keys.dir.file("jobs");
+  auto submitted = run({hearth_bin, "job", "submit", "--hub", h.url(), "--ssh-key", keys.key + ".pub", "--duration",
+                        "2m", "--jobs-dir", jobs_dir});
+  INFO(submitted.err);
+  REQUIRE(submitted.status == 0);
+  auto job = json::parse(submitted.out);
+  std::string id = job["job_id"];
+  // `hearth job ssh --relay`: ssh's ProxyCommand is `hearth job relay`, the bytes go over the seller's WebSocket.
+  auto via = run({hearth_bin, "job", "ssh", id, "--relay", "--hub", h.url(), "--jobs-dir", jobs_dir, "--", "-i",
+                  keys.key, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "echo relayed; hostname"});
+  INFO(via.err);
+  REQUIRE(via.status == 0);
+  CHECK(via.out == "relayed\nsandbox\n");
+  // A file larger than the relay's frames and queues, both ways, byte for byte.
+  std::string blob;
+  for (int i = 0; i < 6 * 1024 * 1024 / 64; ++i) blob += std::to_string(i * 7919 % 100003) + std::string(58, 'x') + "\n";
+  std::ofstream(keys.dir.file("blob")) << blob;
+  auto o = keys.options(job);
+  std::vector<std::string> scp = {"scp", "-i", keys.key, "-P", std::to_string(job["ssh_port"].get<unsigned>()), "-o",
+                                  "ProxyCommand=" + hearth_bin + " job relay " + id + " --hub " + h.url() +
+                                      " --jobs-dir " + jobs_dir};
+  scp.insert(scp.end(), o.begin(), o.end());
+  auto up = scp, down = scp;
+  up.insert(up.end(), {keys.dir.file("blob"), "guest@127.0.0.1:blob"});
+  down.insert(down.end(), {"guest@127.0.0.1:blob", keys.dir.file("blob.back")});
+  REQUIRE(run(up).status == 0);
+  REQUIRE(run(down).status == 0);
+  CHECK(slurp(keys.dir.file("blob.back")) == blob);
+  // The relay is the job token holder's only; an ended job has none.
+  auto ws = client::websocket_client::connect(h.url() + "/jobs/" + id + "/ssh", {}, 10s);
+  CHECK(!ws);
+  REQUIRE(run({hearth_bin, "job", "cancel", id, "--hub", h.url(), "--jobs-dir", jobs_dir}).status == 0);
+  auto after = run({hearth_bin, "job", "ssh", id, "--relay", "--hub", h.url(), "--jobs-dir", jobs_dir, "--", "-i",
+                    keys.key, "-o", "BatchMode=yes", "true"});
+  CHECK(after.status != 0);
+}
