@@ -10,6 +10,7 @@
 // Usage: market_bench HEARTH_BIN [jobs=50] [sessions=1000] [seconds=20]
 // Needs root (job environments), sshd, ssh, bwrap.
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -173,6 +174,11 @@ void heartbeat_load(const std::string& bin, int sessions, int seconds_measured) 
   if (!line || !std::regex_search(*line, m, std::regex(R"(url=(http://127\.0\.0\.1:\d+))"))) return;
   std::string url = std::string(m[1]) + "/market/sellers";
   auto before_all = usage_of(hub->pid());
+  // The hub logs a line per seller: keep its stderr pipe drained, or its logger waits on a full pipe.
+  std::atomic<bool> draining{true};
+  std::thread drain([&] {
+    while (draining) (void)hub->wait_for_line("\x01never\x01", milliseconds(200));
+  });
   std::atomic<bool> stop{false};
   std::atomic<int> connected{0}, beats{0};
   std::vector<std::thread> threads;
@@ -182,9 +188,17 @@ void heartbeat_load(const std::string& bin, int sessions, int seconds_measured) 
       std::vector<std::unique_ptr<client::websocket_client>> mine;
       for (int i = t * per_thread; i < std::min(sessions, (t + 1) * per_thread); ++i) {
         auto ws = client::websocket_client::connect(url, {}, seconds(30));
-        if (!ws) continue;
+        if (!ws) {
+          static std::atomic<bool> said{false};
+          if (!said.exchange(true)) std::cerr << "market_bench: a session did not connect: " << ws.error().message << "\n";
+          continue;
+        }
         auto first = (*ws)->receive(seconds(10));
-        if (!first) continue;
+        if (!first) {
+          static std::atomic<bool> said{false};
+          if (!said.exchange(true)) std::cerr << "market_bench: no challenge (closed " << (*ws)->closed() << ")\n";
+          continue;
+        }
         auto c = protocols::decode_hub_message(first->data);
         if (!c || !std::holds_alternative<protocols::wire_challenge>(*c)) continue;
         auto key = crypto::private_key::generate();
@@ -198,7 +212,13 @@ void heartbeat_load(const std::string& bin, int sessions, int seconds_measured) 
                                                                         text.size()))
                           .to_0x();
         (*ws)->send(protocols::encode(protocols::seller_message{h}), false);
-        if (!(*ws)->receive(seconds(10))) continue;
+        auto welcome = (*ws)->receive(seconds(10));
+        if (!welcome || welcome->data.find("welcome") == std::string::npos) {
+          static std::atomic<bool> said{false};
+          if (!said.exchange(true))
+            std::cerr << "market_bench: no welcome: " << (welcome ? welcome->data : std::string("(none)")) << "\n";
+          continue;
+        }
         ++connected;
         mine.push_back(std::move(*ws));
       }
@@ -230,6 +250,13 @@ void heartbeat_load(const std::string& bin, int sessions, int seconds_measured) 
   std::printf("  %-44s %6.1f%% of one core  RSS %6.1f MiB  (%.0f heartbeats/s; idle hub RSS %.1f MiB)\n",
               "hearth hub", 100.0 * (after.cpu_secs - before.cpu_secs) / wall, after.rss_mb, beats_in / wall,
               before_all.rss_mb);
+  draining = false;
+  drain.join();
+  if (connected < sessions) {  // say why, from the hub's own log
+    std::string log = hub->output();
+    std::cerr << "market_bench: only " << connected << " sessions; the hub's log ends:\n"
+              << log.substr(log.size() > 2000 ? log.size() - 2000 : 0);
+  }
   hub->signal(SIGTERM);
   (void)hub->wait_exit(seconds(30));
 }
@@ -250,6 +277,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   signal(SIGPIPE, SIG_IGN);
+  // A thousand sessions are a thousand sockets here and at the hub (which inherits this).
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   ssh_latency(bin, jobs);
   heartbeat_load(bin, sessions, secs);
   return 0;
