@@ -152,12 +152,28 @@ void on_gone(registry_self self, const std::string& seller, const std::string& r
   }
 }
 
+// Ended jobs past the retention go, oldest first (ids are time-ordered).
+void remove_old(registry_self self) {
+  auto& st = self->state;
+  std::int64_t before = unix_ms() - st.config.retention.count();
+  for (auto s : {job_state::expired, job_state::cancelled, job_state::failed}) {
+    auto ids = storage::oldest_in_state(*st.db, s, 100);
+    if (!ids) continue;
+    for (const auto& id : *ids) {
+      auto j = load(self, id);
+      if (!j || j->updated_at_ms >= before || st.live.count(id)) break;
+      if (auto gone = storage::remove_job(*st.db, *j); !gone) spdlog::warn("job {} not removed: {}", id, gone.error().message);
+    }
+  }
+}
+
 void on_sweep(registry_self self) {
   auto due = storage::due_jobs(*self->state.db, unix_ms(), sweep_page);
   if (!due) spdlog::warn("job sweep: {}", due.error().message);
   else
     for (const auto& id : *due)
       if (auto j = load(self, id)) self->send(activate(self, std::move(*j)), expire_atom::value);
+  remove_old(self);
   self->delayed_send(self, self->state.config.sweep_every, job_sweep_atom::value);
 }
 
@@ -174,6 +190,17 @@ result<job_registry_type> spawn_job_registry(caf::actor_system& sys, storage::st
         self->state.ids.erase(it);
       }
     });
+    // Jobs a stopped hub left queued were never placed, and no seller knows them.
+    if (auto queued = storage::oldest_in_state(*db, job_state::queued, 100000))
+      for (const auto& id : *queued)
+        if (auto j = storage::load_job(*db, id); j && *j) {
+          job_record next = **j;
+          next.state = job_state::failed;
+          next.reason = "the hub stopped before it was placed";
+          next.updated_at_ms = unix_ms();
+          next.history.push_back({next.state, next.reason, next.updated_at_ms});
+          (void)storage::save_job(*db, **j, next);
+        }
     self->send(self, job_sweep_atom::value);
     return {
         [self](submit_atom, job_spec& spec, call_payment& payment, std::uint64_t wait_ms) {

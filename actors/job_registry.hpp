@@ -9,7 +9,9 @@
 // pick, its price for the duration) is the x402 challenge when no payment
 // came; with one, the job is made and its actor holds the payment.
 // Timers: the sweep (sweep_every): jobs whose expiry passed are expired
-// (their seller enforces the same deadline; this covers sellers away).
+// (their seller enforces the same deadline; this covers sellers away), and
+// ended jobs older than the retention are removed. At start, jobs a
+// stopped hub left unplaced (queued) fail.
 #pragma once
 
 #include <caf/actor_system.hpp>
@@ -31,6 +33,7 @@ inline const caf::atom_value job_registry_key = caf::atom("jobs");
 struct job_registry_config {
   std::chrono::milliseconds sweep_every{1000};
   std::chrono::milliseconds job_idle{30000};
+  std::chrono::milliseconds retention{30ll * 24 * 3600 * 1000};  // ended jobs' records, then removed
   payment_terms terms;  // the networks priced jobs are paid on
 };
 

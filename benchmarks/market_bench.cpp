@@ -48,18 +48,13 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * (v.size() - 1) + 0.5))];
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 struct proc_usage {
   double cpu_secs = 0;
   double rss_mb = 0;
 };
 proc_usage usage_of(int pid) {
   proc_usage u;
-  std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat = test::read_text("/proc/" + std::to_string(pid) + "/stat");
   auto close = stat.rfind(')');
   std::istringstream rest(stat.substr(close + 2));
   std::string field;
@@ -103,7 +98,7 @@ void ssh_latency(const std::string& bin, int jobs) {
   }
   std::string key = tmp.file("buyer");
   run_quiet({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key});
-  std::string pub = slurp(key + ".pub");
+  std::string pub = test::read_text(key + ".pub");
   std::vector<std::string> opts = {"-i", key, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o",
                                    "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10"};
   std::vector<double> hearth_ms, peer_ms;

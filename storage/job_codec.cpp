@@ -147,6 +147,10 @@ result<std::vector<std::string>> due_jobs(const store& db, std::int64_t now_ms, 
   return ids;
 }
 
+result<std::vector<std::string>> oldest_in_state(const store& db, job_state state, std::size_t limit) {
+  return index_ids(db, std::string("s/") + state_name(state) + "/", "", limit);
+}
+
 result<void> remove_job(store& db, const job_record& job) {
   write_batch batch;
   erase_indexes(batch, job);

@@ -28,5 +28,7 @@ result<std::vector<std::string>> jobs_of_seller(const store& db, const std::stri
 result<std::vector<std::string>> due_jobs(const store& db, std::int64_t now_ms, std::size_t limit);
 // Removes a job and its indexes (retention).
 result<void> remove_job(store& db, const job_record& job);
+// The oldest jobs in state (ids are time-ordered), at most limit.
+result<std::vector<std::string>> oldest_in_state(const store& db, job_state state, std::size_t limit);
 
 }  // namespace hearth::storage

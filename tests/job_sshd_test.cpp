@@ -33,11 +33,6 @@ using namespace hearth::test;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // Accepts connections on a loopback port and serves each with the job's sshd -i.
 struct door {
   int fd = -1;
@@ -104,7 +99,7 @@ TEST_CASE("a job's sshd runs inside its environment and takes only the buyer's k
   temp_dir tmp;
   REQUIRE(run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", tmp.file("buyer")}).status == 0);
   REQUIRE(run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", tmp.file("stranger")}).status == 0);
-  auto key = protocols::normalize_ssh_pubkey(slurp(tmp.file("buyer.pub")));
+  auto key = protocols::normalize_ssh_pubkey(read_text(tmp.file("buyer.pub")));
   REQUIRE(key);
 
   std::string base = tmp.file("envs");
@@ -167,7 +162,7 @@ TEST_CASE("a job's sshd runs inside its environment and takes only the buyer's k
   auto down = scp;
   down.insert(down.end(), {"guest@127.0.0.1:out.txt", tmp.file("out.txt")});
   REQUIRE(run(down).status == 0);
-  CHECK(slurp(tmp.file("out.txt")) == "back\n");
+  CHECK(read_text(tmp.file("out.txt")) == "back\n");
 
   auto stranger = ssh(tmp.file("stranger"), {}, "id");
   CHECK(stranger.status != 0);

@@ -32,11 +32,6 @@ using namespace hearth::test;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // A loopback port free now (for a hub that must come back on the same one).
 std::uint16_t free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -143,7 +138,7 @@ struct buyer_keys {
     REQUIRE(run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key}).status == 0);
     REQUIRE(run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other}).status == 0);
   }
-  std::string pub() const { return slurp(key + ".pub"); }
+  std::string pub() const { return read_text(key + ".pub"); }
 
   std::vector<std::string> options(const json& job) const {
     std::string known = dir.file(job["job_id"].get<std::string>() + ".known_hosts");
@@ -214,7 +209,7 @@ TEST_CASE("a hub and two sellers: a job's SSH lands in its sandbox, copies files
   REQUIRE(keys.scp(job, keys.dir.file("in.txt"), dest + "in.txt").status == 0);
   CHECK(keys.ssh(job, "cat in.txt; echo back > out.txt").out == "to the job\n");
   REQUIRE(keys.scp(job, dest + "out.txt", keys.dir.file("out.txt")).status == 0);
-  CHECK(slurp(keys.dir.file("out.txt")) == "back\n");
+  CHECK(read_text(keys.dir.file("out.txt")) == "back\n");
 
   auto stranger = keys.ssh(job, "id", keys.other);
   CHECK(stranger.status != 0);
@@ -222,8 +217,19 @@ TEST_CASE("a hub and two sellers: a job's SSH lands in its sandbox, copies files
 
   auto ended = h.await_job(job, [](const json& j) { return j["state"] == "expired"; });
   CHECK(ended["history"].size() >= 5);  // queued, assigned, provisioning, running, expired
-  job["ssh_port"] = ended["ssh_port"].is_null() ? job["ssh_port"] : ended["ssh_port"];
   CHECK(keys.ssh(job, "id").status != 0);
+  // Nothing of it is left on the seller: no process in its cgroup, no cgroup, no home.
+  std::string id = job["job_id"];
+  auto leftovers = [&] {
+    int n = 0;
+    for (const char* c : {"pids/", "memory/", "cpu/", ""})  // v1 controllers, or v2's one tree
+      n += ::access(("/sys/fs/cgroup/" + std::string(c) + "hearth/guest-" + id).c_str(), F_OK) == 0;
+    n += ::access((a.dir.path() + "/jobs/" + id).c_str(), F_OK) == 0 || ::access((b.dir.path() + "/jobs/" + id).c_str(), F_OK) == 0;
+    return n;
+  };
+  for (auto end = std::chrono::steady_clock::now() + 10s; leftovers() && std::chrono::steady_clock::now() < end;)
+    std::this_thread::sleep_for(50ms);  // the seller destroys it right after reporting the expiry
+  CHECK(leftovers() == 0);
   // The host's listing has it, by state.
   auto listed = h.ok("GET", "/jobs?state=expired", nullptr, h.n->host_token());
   CHECK(listed["jobs"].size() == 1);
@@ -478,7 +484,7 @@ TEST_CASE("a buyer reaches a job through the hub's relay, as for a seller behind
   down.insert(down.end(), {"guest@127.0.0.1:blob", keys.dir.file("blob.back")});
   REQUIRE(run(up).status == 0);
   REQUIRE(run(down).status == 0);
-  CHECK(slurp(keys.dir.file("blob.back")) == blob);
+  CHECK(read_text(keys.dir.file("blob.back")) == blob);
   // The relay is the job token holder's only; an ended job has none.
   auto ws = client::websocket_client::connect(h.url() + "/jobs/" + id + "/ssh", {}, 10s);
   CHECK(!ws);

@@ -43,6 +43,9 @@ struct run_result {
 // Runs a command to completion with stdin from input (empty: /dev/null).
 run_result run(std::vector<std::string> argv, std::vector<std::string> extra_env = {}, const std::string& input = "");
 
+// A whole file's text ("" when it cannot be read).
+std::string read_text(const std::string& path);
+
 // A fresh empty directory under /tmp, removed on destruction.
 class temp_dir {
  public:
