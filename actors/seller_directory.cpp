@@ -8,6 +8,8 @@
 
 #include "messages/failure_error.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace hearth::actors {
 namespace {
 
@@ -86,10 +88,15 @@ caf::result<seller_info, seller_session_type> place(directory_self self, const s
 
 }  // namespace
 
-seller_directory_type spawn_seller_directory(caf::actor_system& sys) {
-  return sys.spawn([](directory_self self) -> seller_directory_type::behavior_type {
+seller_directory_type spawn_seller_directory(caf::actor_system& sys, std::size_t max_sellers) {
+  // (max travels as a spawn argument: CAF 0.17 misbehaves with none.)
+  return sys.spawn([](directory_self self, std::size_t max) -> seller_directory_type::behavior_type {
     return {
-        [self](put_atom, seller_info& info, seller_session_type& session) {
+        [self, max](put_atom, seller_info& info, seller_session_type& session) {
+          if (!self->state.sellers.count(info.address) && self->state.sellers.size() >= max) {
+            spdlog::warn("seller {} not listed: the hub holds {} sellers already", info.id, max);
+            return;
+          }
           auto& s = self->state.sellers[info.address];
           if (s.session != session) s.placed.clear();  // a new session: its heartbeats count what runs
           s.info = std::move(info);
@@ -121,7 +128,7 @@ seller_directory_type spawn_seller_directory(caf::actor_system& sys) {
           return it->second.session;
         },
     };
-  });
+  }, max_sellers);
 }
 
 }  // namespace hearth::actors

@@ -26,6 +26,7 @@ namespace hearth::actors {
 
 inline const caf::atom_value seller_directory_key = caf::atom("sellers");
 
-seller_directory_type spawn_seller_directory(caf::actor_system& sys);
+// max_sellers: sellers listed at once (more are not placed on, and say so in the log).
+seller_directory_type spawn_seller_directory(caf::actor_system& sys, std::size_t max_sellers = 100000);
 
 }  // namespace hearth::actors

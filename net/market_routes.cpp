@@ -246,7 +246,8 @@ std::shared_ptr<websocket_handler> seller_socket(caf::actor_system& sys, std::sh
 
 // The job (its token checked), then its seller's session: the relay's two lookups.
 void open_relay(caf::actor_system& sys, responder respond, std::string id, std::string token, bool owner) {
-  sys.spawn([respond = std::move(respond), id, token, owner](caf::event_based_actor* self) {
+  // (the values travel as spawn arguments: CAF 0.17 misbehaves with none.)
+  sys.spawn([](caf::event_based_actor* self, responder respond, std::string id, std::string token, bool owner) {
     auto jobs = caf::actor_cast<job_registry_type>(self->system().registry().get(actors::job_registry_key));
     auto dir = caf::actor_cast<seller_directory_type>(self->system().registry().get(actors::seller_directory_key));
     auto failed = [respond, self](caf::error& e) { respond(failure_response(to_failure(e, self->system().render(e)))); };
@@ -267,7 +268,7 @@ void open_relay(caf::actor_system& sys, responder respond, std::string id, std::
                       failed);
             },
             failed);
-  });
+  }, std::move(respond), std::move(id), std::move(token), owner);
 }
 
 // ---- routes ----
