@@ -28,7 +28,7 @@ struct job_actor_state {
   bool payment_held = false;  // claim held, not yet charged or released
   bool has_receipt = false;
   payment_record receipt;
-  std::vector<caf::typed_response_promise<job_submission>> waiting;  // submits not yet answered
+  std::vector<caf::typed_response_promise<job_submission>> waiting;  // submits not yet answered (waiting_list)
   static inline const char* name = "job";
 };
 using job_self = job_actor_type::stateful_pointer<job_actor_state>;
@@ -66,15 +66,16 @@ void answer_waiting(job_self self) {
   self->state.waiting.clear();
 }
 
-// Submits answered with what to pay (and why the payment sent was not taken).
-void answer_pay_again(job_self self, const seller_info& seller, const std::string& why) {
+using waiting_list = std::vector<caf::typed_response_promise<job_submission>>;
+
+// What to pay (and why the payment sent was not taken), for the submits waiting.
+void answer_pay_again(job_self self, waiting_list& waiting, const seller_info& seller, const std::string& why) {
   auto& rec = self->state.record;
   job_submission s;
   s.payment_options = to_options(job_requirements(seller.address, job_price(seller.price_per_hour, rec.spec.duration_secs),
                                                   *self->state.terms, self->state.claim.resource, "hearth job"));
   s.payment_error = why;
-  for (auto& p : self->state.waiting) p.deliver(s);
-  self->state.waiting.clear();
+  for (auto& p : waiting) p.deliver(s);
 }
 
 bool holds_seller(job_state s) {
@@ -109,6 +110,17 @@ void settle_payment(job_self self, bool charge, const std::string& note, Next ne
                           self->system().render(e));
             next();
           });
+}
+
+void finish(job_self self, job_state to, const std::string& reason);
+
+// Fails the job; its submits get answer(waiting) instead of the failed record.
+template <class Answer>
+void fail_then(job_self self, const std::string& reason, Answer answer) {
+  waiting_list waiting = std::move(self->state.waiting);
+  self->state.waiting.clear();
+  finish(self, job_state::failed, reason);
+  answer(waiting);
 }
 
 // Tells the seller to destroy the environment (when it is online).
@@ -188,11 +200,8 @@ void hold_payment(job_self self, const seller_info& seller, seller_session_type 
           [self, seller](caf::error& e) {
             auto f = to_failure(e, self->system().render(e));
             std::string why = f.code == payment_errc::payment_replayed ? "payment_replayed" : f.message;
-            auto waiting = std::move(self->state.waiting);
-            self->state.waiting.clear();
-            finish(self, job_state::failed, "payment refused: " + why);
-            self->state.waiting = std::move(waiting);
-            answer_pay_again(self, seller, why);
+            fail_then(self, "payment refused: " + why,
+                      [&](waiting_list& waiting) { answer_pay_again(self, waiting, seller, why); });
           });
 }
 
@@ -217,11 +226,10 @@ void assign(job_self self, seller_info& seller, seller_session_type& session) {
   // Paid for the seller it was quoted for, at that price; else pay again.
   if (st.claim.header_value.empty() || !same_address(st.claim.pay_to, seller.address) ||
       st.claim.amount != std::to_string(price)) {
-    auto waiting = std::move(st.waiting);
-    st.waiting.clear();
-    finish(self, job_state::failed, "its payment was not for " + seller.id + " at " + std::to_string(price));
-    st.waiting = std::move(waiting);
-    return answer_pay_again(self, seller, "the quote changed: pay the seller now placed");
+    return fail_then(self, "its payment was not for " + seller.id + " at " + std::to_string(price),
+                     [&](waiting_list& waiting) {
+                       answer_pay_again(self, waiting, seller, "the quote changed: pay the seller now placed");
+                     });
   }
   rec.price = price;
   hold_payment(self, seller, session);
@@ -243,10 +251,9 @@ caf::result<job_submission> start(job_self self, std::uint64_t wait_ms, payment_
             [self](caf::error& e) {
               // No seller: the job failed (its record says why) and the submit fails with the matchmaker's code.
               auto f = to_failure(e, self->system().render(e));
-              auto waiting = std::move(self->state.waiting);
-              self->state.waiting.clear();
-              finish(self, job_state::failed, f.message);
-              for (auto& p : waiting) p.deliver(e);
+              fail_then(self, f.message, [&](waiting_list& waiting) {
+                for (auto& p : waiting) p.deliver(e);
+              });
             });
   return promise;
 }
