@@ -280,7 +280,7 @@ std::string job_token(const http_request& req) { return bearer_token(req); }
 bool route_market(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond) {
   const std::string& p = req.path;
   if (p == "/sellers/online") {
-    if (req.method != "GET") return respond(json_error(http_errc::method_not_allowed, "GET /sellers/online")), true;
+    if (req.method != "GET") return respond(method_not_allowed(req, "GET")), true;
     ask_actor<seller_directory_type, std::vector<seller_info>>(
         sys, actors::seller_directory_key, std::move(respond),
         [](std::vector<seller_info>& sellers) {
@@ -302,7 +302,7 @@ bool route_market(caf::actor_system& sys, const node_info& info, http_request& r
     return true;
   }
   if (p == "/jobs/submit") {
-    if (req.method != "POST") return respond(json_error(http_errc::method_not_allowed, "POST /jobs/submit")), true;
+    if (req.method != "POST") return respond(method_not_allowed(req, "POST")), true;
     bool owner = is_owner(req, info);
     if (!owner && !info.market_open_submit)
       return respond(json_error(http_errc::unauthorized, "this hub takes jobs from its host only (host token)")), true;
@@ -335,7 +335,7 @@ bool route_market(caf::actor_system& sys, const node_info& info, http_request& r
     return true;
   }
   if (p == "/jobs") {
-    if (req.method != "GET") return respond(json_error(http_errc::method_not_allowed, "GET /jobs")), true;
+    if (req.method != "GET") return respond(method_not_allowed(req, "GET")), true;
     if (!is_owner(req, info))
       return respond(json_error(http_errc::unauthorized, "the job listing is the host's (host token)")), true;
     std::string limit_text = query_param(req.query, "limit");
@@ -396,7 +396,7 @@ bool route_market(caf::actor_system& sys, const node_info& info, http_request& r
         },
         extend_atom::value, id, token, owner, j["duration_secs"].get<std::uint64_t>(), read_call_payment(req));
   } else {
-    respond(json_error(http_errc::method_not_allowed, "GET or DELETE /jobs/{id}, POST /jobs/{id}/extend"));
+    respond(method_not_allowed(req, action.empty() ? "GET, DELETE" : action == "extend" ? "POST" : "GET"));
   }
   return true;
 }
