@@ -21,6 +21,9 @@ struct payment_actor_state {
   storage::store* db = nullptr;
   std::shared_ptr<const payment_settings> settings;
   std::chrono::milliseconds retry_delay{0};
+  std::chrono::milliseconds poll_delay{0};
+  std::vector<caf::typed_response_promise<payment_record>> waiting;  // settles answered when the chain decides
+  bool asking = false;  // a request to the chain settler is out
   static inline const char* name = "payment";
 };
 using payment_self = payment_actor_type::stateful_pointer<payment_actor_state>;
@@ -102,7 +105,7 @@ result<payment_record> ledger_settle(payment_self self, const std::string& task_
   next.ledger_entry = next.id;
   next.updated_at_ms = unix_ms();
   ledger_entry e{next.id,     next.payer,         next.pay_to,       next.network, next.asset,
-                 next.amount, next.updated_at_ms, next.offer_hash, task_id};
+                 next.amount, next.updated_at_ms, next.offer_hash, task_id, ""};
   if (auto ok = storage::settle_into_ledger(*self->state.db, next, e); !ok) return ok.error();
   self->state.record = next;
   spdlog::info("payment settled id={} payer={} amount={} network={} backend=ledger", next.id, next.payer, next.amount,
@@ -144,13 +147,164 @@ result<payment_record> settle_at_facilitator(payment_self self) {
   return out;
 }
 
+
+// --- On chain: one transaction per payment through the network's settler.
+
+void answer_waiting(payment_self self) {
+  auto waiting = std::move(self->state.waiting);
+  self->state.waiting.clear();
+  for (auto& rp : waiting) rp.deliver(self->state.record);
+}
+
+// The payment's end on chain (settled or failed): stored (settled: with its
+// ledger entry naming the transaction, one batch), answered, passivated.
+void finish_on_chain(payment_self self, payment_record next) {
+  next.updated_at_ms = unix_ms();
+  result<void> ok;
+  if (next.state == payment_state::settled) {
+    ledger_entry e{next.id,     next.payer,         next.pay_to,      next.network, next.asset,
+                   next.amount, next.updated_at_ms, next.offer_hash, next.task_id, next.transaction};
+    ok = storage::settle_into_ledger(*self->state.db, next, e);
+  } else {
+    ok = storage::save_payment(*self->state.db, next);
+  }
+  if (ok) self->state.record = next;
+  if (!ok) {
+    spdlog::error("payment {}: cannot store its settlement: {}", next.id, ok.error().message);
+    for (auto& rp : self->state.waiting) rp.deliver(to_error(ok.error()));
+    self->state.waiting.clear();
+    return;  // stays settle_pending on disk: a restart confirms it again
+  }
+  answer_waiting(self);
+  self->quit();
+}
+
+void chain_retry_later(payment_self self, const failure& why) {
+  auto& st = self->state;
+  payment_record next = st.record;
+  if (unix_secs() > next.valid_before) {
+    next.state = payment_state::failed;
+    next.note = "the authorization expired before it was settled on chain: " + why.message;
+    return finish_on_chain(self, next);
+  }
+  next.state = payment_state::settle_pending;
+  next.note = why.message;
+  (void)commit(self, next);
+  st.retry_delay = st.retry_delay.count() ? std::min(st.retry_delay * 2, std::chrono::milliseconds(60000))
+                                          : st.settings->retry_first;
+  self->delayed_send(self, st.retry_delay, retry_atom::value);
+  spdlog::warn("payment {}: settlement pending, retry in {} ms: {}", next.id, st.retry_delay.count(), why.message);
+}
+
+void chain_poll_later(payment_self self) {
+  auto& st = self->state;
+  st.poll_delay = st.poll_delay.count() ? std::min(st.poll_delay * 2, std::chrono::milliseconds(2000)) : st.settings->poll_first;
+  self->delayed_send(self, st.poll_delay, poll_atom::value);
+}
+
+void chain_submit(payment_self self) {
+  auto& st = self->state;
+  auto it = st.settings->settlers.find(st.record.network);
+  if (it == st.settings->settlers.end()) {
+    payment_record next = st.record;
+    next.state = payment_state::failed;
+    next.note = "no --chain-rpc endpoint for " + next.network;
+    return finish_on_chain(self, next);
+  }
+  st.asking = true;
+  self->request(it->second, std::chrono::seconds(60), settle_atom::value, st.record)
+      .then(
+          [self](chain_submission& sent) {
+            auto& st = self->state;
+            st.asking = false;
+            payment_record next = st.record;
+            next.state = payment_state::settle_pending;
+            next.transaction = sent.hash;
+            next.note = "sent; waiting for the receipt";
+            if (auto ok = commit(self, next); !ok) spdlog::error("payment {}: {}", next.id, ok.error().message);
+            st.poll_delay = {};
+            self->send(self, poll_atom::value);
+          },
+          [self](caf::error& e) {
+            self->state.asking = false;
+            auto f = to_failure(e, self->system().render(e));
+            if (f.code == chain_errc::authorization_refused || f.code == chain_errc::chain_id_mismatch ||
+                f.code == payment_errc::malformed_payment) {
+              payment_record next = self->state.record;
+              next.state = payment_state::failed;
+              next.note = f.message;
+              return finish_on_chain(self, next);
+            }
+            chain_retry_later(self, f);  // unreachable, gas money short, a node error: not the payment's fault
+          });
+}
+
+void chain_poll(payment_self self) {
+  auto& st = self->state;
+  auto it = st.settings->settlers.find(st.record.network);
+  if (it == st.settings->settlers.end() || st.asking) return;
+  st.asking = true;
+  self->request(it->second, std::chrono::seconds(60), confirm_atom::value, st.record.id, st.record.transaction)
+      .then(
+          [self](chain_confirmation& c) {
+            auto& st = self->state;
+            st.asking = false;
+            if (c.dropped) {  // never to be mined: a new transaction may be sent
+              payment_record next = st.record;
+              next.transaction.clear();
+              next.note = c.reason;
+              (void)commit(self, next);
+              return chain_submit(self);
+            }
+            if (!c.mined) return chain_poll_later(self);
+            payment_record next = st.record;
+            next.block_number = c.block_number;
+            next.gas_used = c.gas_used;
+            next.gas_price = c.gas_price;
+            next.state = c.success ? payment_state::settled : payment_state::failed;
+            next.note = c.reason;
+            if (c.success)
+              spdlog::info("payment settled id={} payer={} amount={} network={} backend=chain tx={} block={}", next.id,
+                           next.payer, next.amount, next.network, next.transaction, next.block_number);
+            finish_on_chain(self, next);
+          },
+          [self](caf::error& e) {
+            self->state.asking = false;
+            spdlog::warn("payment {}: receipt not read: {}", self->state.record.id, self->system().render(e));
+            chain_poll_later(self);
+          });
+}
+
+// A charge on chain: settle_pending on disk before anything is sent (a
+// restart resumes it, and the settler's outbox gives back a transaction
+// already sent); answered when the receipt comes, or pending after settle_wait.
+void settle_on_chain(payment_self self, caf::typed_response_promise<payment_record> rp) {
+  payment_record next = self->state.record;
+  next.state = payment_state::settle_pending;
+  next.note = "settling on chain";
+  if (auto ok = commit(self, next); !ok) {
+    rp.deliver(to_error(ok.error()));
+    return;
+  }
+  self->state.waiting.push_back(rp);
+  self->delayed_send(self, self->state.settings->settle_wait, settle_wait_atom::value);
+  chain_submit(self);
+}
+
+// A pending settle on chain: with a transaction, wait for its receipt;
+// without one, send it.
+void chain_resume(payment_self self) {
+  if (self->state.record.transaction.empty()) chain_submit(self);
+  else chain_poll(self);
+}
+
 payment_actor_type::behavior_type payment_behavior(payment_self self, payment_registry_type registry, storage::store* db,
                                std::shared_ptr<const payment_settings> settings, payment_record activated) {
   auto& st = self->state;
   st.db = db;
   st.settings = settings;
   st.record = std::move(activated);
-  if (st.record.state == payment_state::settle_pending) self->send(self, retry_atom::value);
+  if (st.record.state == payment_state::settle_pending) self->send(self, retry_atom::value);  // resumed after a restart
   if (!st.record.id.empty() && st.record.state == payment_state::held)
     self->delayed_send(self, settings->hold_limit, hold_expired_atom::value);
 
@@ -193,14 +347,35 @@ payment_actor_type::behavior_type payment_behavior(payment_self self, payment_re
         }
         if (!settle) {  // /facilitator/verify: checks only, records nothing
           auto rec = verified(c, *settings, false);
-          self->quit();
-          if (!rec) return to_error(rec.error());
-          auto used = storage::nonce_used(*db, rec->payer, rec->nonce);
-          if (!used) return to_error(used.error());
-          if (*used) return to_error(fail(payment_errc::payment_invalid, "payment_replayed"));
-          return std::move(*rec);
+          result<bool> used = rec ? storage::nonce_used(*db, rec->payer, rec->nonce) : result<bool>(rec.error());
+          auto settler = rec ? settings->settlers.find(rec->network) : settings->settlers.end();
+          if (!used || *used || settler == settings->settlers.end()) {
+            self->quit();
+            if (!used) return to_error(used.error());
+            if (*used) return to_error(fail(payment_errc::payment_invalid, "payment_replayed"));
+            return std::move(*rec);
+          }
+          // On chain, the token is asked too: an authorization used or
+          // cancelled elsewhere, or a payer without the balance, is refused.
+          auto rp = self->make_response_promise<payment_record>();
+          self->request(settler->second, std::chrono::seconds(30), simulate_atom::value, *rec)
+              .then(
+                  [self, rp, rec = *rec](bool) mutable {
+                    rp.deliver(rec);
+                    self->quit();
+                  },
+                  [self, rp](caf::error& e) mutable {
+                    auto f = to_failure(e, "");
+                    if (f.code == chain_errc::authorization_refused)
+                      rp.deliver(to_error(fail(payment_errc::payment_invalid, "invalid_transaction_state")));
+                    else
+                      rp.deliver(e);
+                    self->quit();
+                  });
+          return rp;
         }
         return verify_and_claim(c, false, [self](caf::typed_response_promise<payment_record>& rp) {
+          if (self->state.settings->backend == settlement_backend::chain) return settle_on_chain(self, rp);
           auto settled = ledger_settle(self, "");
           self->quit();
           if (settled) rp.deliver(*settled);
@@ -225,11 +400,23 @@ payment_actor_type::behavior_type payment_behavior(payment_self self, payment_re
           return reply(std::move(out));
         }
         rec.task_id = o.task_id;
+        if (settings->backend == settlement_backend::chain) {
+          auto rp = self->make_response_promise<payment_record>();
+          settle_on_chain(self, rp);
+          return rp;
+        }
         return reply(settle_at_facilitator(self));
       },
       [=](retry_atom) {
-        if (self->state.record.state == payment_state::settle_pending) (void)settle_at_facilitator(self);
+        if (self->state.record.state != payment_state::settle_pending) return;
+        if (settings->backend == settlement_backend::chain) return chain_resume(self);
+        (void)settle_at_facilitator(self);
       },
+      [=](poll_atom) {
+        if (self->state.record.state == payment_state::settle_pending && !self->state.record.transaction.empty())
+          chain_poll(self);
+      },
+      [=](settle_wait_atom) { answer_waiting(self); },  // the call goes on with settle_pending and the hash
       [=](hold_expired_atom) {
         if (self->state.record.state != payment_state::held) return;
         payment_record next = self->state.record;
@@ -245,7 +432,7 @@ payment_actor_type::behavior_type payment_behavior(payment_self self, payment_re
 
 payment_actor_type spawn_payment_actor(caf::local_actor* parent, payment_registry_type registry, storage::store* db,
                                std::shared_ptr<const payment_settings> settings, payment_record activated) {
-  if (settings->backend == settlement_backend::facilitator)
+  if (settings->backend == settlement_backend::facilitator)  // blocking HTTP on its own thread
     return parent->spawn<caf::detached + caf::monitored>(payment_behavior, registry, db, settings, std::move(activated));
   return parent->spawn<caf::monitored>(payment_behavior, registry, db, settings, std::move(activated));
 }

@@ -7,11 +7,15 @@
 //   facilitate: the node as a facilitator, for the payTo it serves only:
 //     verify only (nonce unused), or verify, claim and settle into the ledger
 //     at once (a settle is always verified first, never taken on trust).
-//   settle: charge it (ledger entry, or the facilitator's /settle) or leave
-//     it unsettled with the reason; then the actor passivates.
+//   settle: charge it (ledger entry, the facilitator's /settle, or a
+//     transaction of the network's chain settler) or leave it unsettled
+//     with the reason; then the actor passivates. On chain the answer waits
+//     for the receipt up to settle_wait, then is settle_pending with the
+//     transaction's hash, and the receipt is polled on.
 // Timers: a payment held longer than hold_limit (its task never reported)
 // is left unsettled and the actor passivates; a settle_pending payment
-// retries the facilitator with backoff until its authorization expires.
+// retries the facilitator (or the chain) with backoff until its
+// authorization expires; one with a transaction polls for its receipt.
 #pragma once
 
 #include <caf/actor.hpp>
@@ -19,6 +23,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -35,7 +40,7 @@ class store;
 
 namespace hearth::actors {
 
-enum class settlement_backend { ledger, facilitator };
+enum class settlement_backend { ledger, facilitator, chain };
 
 // POSTs a JSON body to the facilitator's path (/verify, /settle) and
 // returns its JSON answer; a failure with code "facilitator_timeout" means
@@ -47,6 +52,9 @@ struct payment_settings {
   facilitator_call facilitator;
   std::chrono::milliseconds hold_limit{std::chrono::hours(2)};
   std::chrono::milliseconds retry_first{2000};
+  std::map<std::string, chain_settler_type> settlers;  // CAIP-2 -> its settler (chain backend)
+  std::chrono::milliseconds settle_wait{10000};        // a paid call waits this long for the receipt
+  std::chrono::milliseconds poll_first{40};            // first receipt poll; then doubling to 2 s
   // The payTo addresses the node's own /facilitator verifies and settles for
   // (its owner by default): anyone else's authorizations are refused.
   std::vector<crypto::address> facilitator_pay_to;

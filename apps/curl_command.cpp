@@ -32,6 +32,15 @@ struct curl_args {
 constexpr int exit_http_error = 22;  // curl's --fail exit code
 constexpr int exit_payment = 2;
 
+// curl's exit code for a failed request.
+int exit_code_of(const failure& f) {
+  if (f.code == client_errc::bad_url) return 3;
+  if (f.code == client_errc::timeout) return 28;
+  if (f.code == client_errc::tls_failed) return 35;
+  if (f.code == client_errc::certificate_invalid) return 60;
+  return 7;
+}
+
 void print_exchange(const client::client_request& req, const net::http_response* res) {
   if (!res) {
     std::cerr << "> " << req.method << " " << req.url << "\n";
@@ -96,7 +105,7 @@ int run_curl(const curl_args& a) {
   for (int hops = 0;; ++hops) {
     if (a.verbose) print_exchange(req, nullptr);
     auto answer = client::send_request(req);
-    if (!answer) return say(answer.error().message, answer.error().code), 7;
+    if (!answer) return say(answer.error().message, answer.error().code), exit_code_of(answer.error());
     res = std::move(*answer);
     if (a.verbose) print_exchange(req, &res);
     if (res.status == 402 && !paid) {
@@ -166,7 +175,7 @@ int run_curl(const curl_args& a) {
 void add_curl_command(CLI::App& app, int& exit_code) {
   auto a = std::make_shared<curl_args>();
   auto* cmd = app.add_subcommand("curl", "HTTP requests with automatic x402 payment (curl's common flags)");
-  cmd->add_option("url", a->url, "URL (http://)")->required();
+  cmd->add_option("url", a->url, "URL (http:// or https://; --cacert FILE and -k apply)")->required();
   cmd->add_option("-X,--request", a->method, "Method");
   cmd->add_option("-H,--header", a->headers, "Header 'Name: value' (repeatable)");
   cmd->add_option("-d,--data", a->data, "Body data, or @file (repeatable, joined with &)");

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "apps/couch_commands.hpp"
+#include "client/http_client.hpp"
 #include "messages/errors.hpp"
 #include "apps/shell_command.hpp"
 #include "apps/curl_command.hpp"
@@ -33,6 +34,23 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_flag("-v,--verbose", verbosity, "More log output (-v debug, -vv trace)");
   app.add_flag("-q,--quiet", quiet, "Warnings and errors only");
+  // Every outbound https (curl, facilitator, chain RPC, MCP backends) trusts these.
+  app.add_option_function<std::string>(
+         "--cacert", [](const std::string& file) {
+           auto tls = hearth::client::default_tls();
+           tls.ca_file = file;
+           hearth::client::set_default_tls(tls);
+         },
+         "PEM CA bundle that outbound https trusts instead of the system store")
+      ->envname("HEARTH_CACERT");
+  app.add_flag_callback(
+      "-k,--insecure",
+      [] {
+        auto tls = hearth::client::default_tls();
+        tls.insecure = true;
+        hearth::client::set_default_tls(tls);
+      },
+      "Outbound https without certificate or hostname checks (as curl -k; never the default)");
 
   int exit_code = 0;
   auto* serve = app.add_subcommand("serve", "Run the node");

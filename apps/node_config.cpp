@@ -62,8 +62,18 @@ void add_node_options(CLI::App& app, node_config& c) {
       "How long a payment authorization may stay valid (maxTimeoutSeconds), s")
       ->check(CLI::Range(std::uint64_t{10}, std::uint64_t{86400}));
   add("--settlement", c.settlement, "HEARTH_SETTLEMENT",
-      "Where payments settle: ledger (the node's own RocksDB ledger) or facilitator (an x402 facilitator over HTTP)")
-      ->check(CLI::IsMember({"ledger", "facilitator"}));
+      "Where payments settle: ledger (the node's own RocksDB ledger), facilitator (an x402 facilitator over HTTP) "
+      "or chain (the node sends transferWithAuthorization itself, --chain-rpc)")
+      ->check(CLI::IsMember({"ledger", "facilitator", "chain"}));
+  add("--tls-cert", c.tls_cert, "HEARTH_TLS_CERT",
+      "PEM certificate chain: the node listens with TLS (HTTPS, wss) on --listen; reloaded on SIGHUP");
+  add("--tls-key", c.tls_key, "HEARTH_TLS_KEY", "PEM private key of --tls-cert");
+  add("--chain-rpc", c.chain_rpc, "HEARTH_CHAIN_RPC",
+      "JSON-RPC endpoints per payment network for --settlement chain: base-sepolia=URL,base=URL (http or https)");
+  add("--settlement-key", c.settlement_key, "HEARTH_SETTLEMENT_KEY",
+      "Key that signs and pays gas for settlement transactions: @FILE or 0xHEX; unset: the node key");
+  add("--settle-wait-ms", c.settle_wait_ms, "HEARTH_SETTLE_WAIT_MS",
+      "How long a paid call waits for its settlement receipt before answering settle_pending with the transaction");
   add("--facilitator-url", c.facilitator_url, "HEARTH_FACILITATOR_URL",
       "The x402 facilitator's base URL (its /verify and /settle), with --settlement facilitator");
   add("--facilitator-timeout-secs", c.facilitator_timeout_secs, "HEARTH_FACILITATOR_TIMEOUT_SECS",

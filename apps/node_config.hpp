@@ -29,6 +29,11 @@ struct node_config {
   std::uint64_t payment_timeout_secs = 300;  // maxTimeoutSeconds of a challenge
   std::string settlement = "ledger";         // ledger | facilitator
   std::string facilitator_url;               // with settlement = facilitator
+  std::string tls_cert;                      // PEM chain: listen with TLS (with tls_key); reloaded on SIGHUP
+  std::string tls_key;
+  std::string chain_rpc;                     // with settlement = chain: network=URL,... (JSON-RPC, http or https)
+  std::string settlement_key;                // with settlement = chain: @file or 0xHEX; empty: the node key
+  std::uint64_t settle_wait_ms = 10000;      // a paid call waits this long for its receipt
   std::uint64_t facilitator_timeout_secs = 10;
   std::string facilitator_pay_to;               // comma-separated payTo the node's /facilitator settles for; empty: the owner
   double facilitator_rate = 10;                 // /facilitator/verify|settle requests per second per client address

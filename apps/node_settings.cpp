@@ -56,6 +56,22 @@ result<node_settings> parse_settings(const node_config& config) {
       return fail(config_errc::facilitator_url_missing, "--settlement facilitator needs --facilitator-url");
     s.settlement = actors::settlement_backend::facilitator;
   }
+  if (config.settlement == "chain") {
+    s.settlement = actors::settlement_backend::chain;
+    for (const auto& item : split_list(config.chain_rpc)) {
+      auto eq = item.find('=');
+      const auto* n = eq == std::string::npos ? nullptr : payments::find_network(item.substr(0, eq));
+      if (!n) return fail(config_errc::bad_option, "--chain-rpc: " + item + " is not NETWORK=URL of a known network");
+      s.chain_rpc.emplace_back(n, item.substr(eq + 1));
+    }
+    for (const auto& name : s.payment_networks) {
+      bool given = false;
+      for (const auto& [n, url] : s.chain_rpc) given |= n->name == name;
+      if (!given)
+        return fail(chain_errc::chain_not_configured,
+                    "--settlement chain needs a --chain-rpc endpoint for payment network " + name);
+    }
+  }
   auto served = address_list("--facilitator-pay-to", config.facilitator_pay_to);
   if (!served) return served.error();
   s.facilitator_pay_to = std::move(*served);

@@ -12,6 +12,7 @@
 #include "apps/node_config.hpp"
 #include "crypto/address.hpp"
 #include "messages/result.hpp"
+#include "payments/networks.hpp"
 
 namespace hearth::app {
 
@@ -22,6 +23,7 @@ struct node_settings {
   std::vector<std::string> payment_networks;       // x402 v1 names, in the order offered; never empty
   actors::settlement_backend settlement = actors::settlement_backend::ledger;
   std::vector<crypto::address> facilitator_pay_to;  // empty: the owner
+  std::vector<std::pair<const payments::network*, std::string>> chain_rpc;  // with chain: one per payment network
   bool couch_local = true;                          // environments on this host (else guests wait for activate)
   bool market_hub = true;                           // sellers may connect (--market-sellers is not none)
   std::vector<std::string> market_sellers;          // lowercase 0x addresses; empty with market_hub: any

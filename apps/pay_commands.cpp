@@ -74,26 +74,29 @@ int ledger(const pay_args& a) {
     return 0;
   }
   if (a.format == "csv") {
-    std::cout << "payment,pay_to,payer,network,asset,amount_atomic,amount_usdc,settled_at_ms,offer,task\n";
+    std::cout << "payment,pay_to,payer,network,asset,amount_atomic,amount_usdc,settled_at_ms,offer,task,settled_on,transaction\n";
     for (const auto& e : entries) {
       std::string amount = e.value("amount", "0");
       std::cout << e.value("payment", "") << "," << e.value("pay_to", "") << "," << e.value("payer", "") << ","
                 << network_name(e.value("network", ""))
                 << "," << e.value("asset", "") << "," << amount << ","
                 << payments::token_amount(*crypto::parse_uint256(amount)) << "," << e.value("settled_at_ms", 0ll) << ","
-                << e.value("offer", "") << "," << e.value("task", "") << "\n";
+                << e.value("offer", "") << "," << e.value("task", "") << "," << e.value("settled_on", "ledger") << ","
+                << e.value("transaction", "") << "\n";
     }
     return 0;
   }
-  // Receivables: what is owed to each payTo, per network and asset, and by how many payers.
+  // Per payTo, network and asset, and by how many payers: what moved on
+  // chain apart from what is only owed in this node's ledger.
   struct total {
     std::string atomic = "0";
     std::size_t count = 0;
     std::set<std::string> payers;
   };
-  std::map<std::tuple<std::string, std::string, std::string>, total> totals;  // pay_to, network, asset
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, total> totals;  // pay_to, network, asset, how
   for (const auto& e : entries) {
-    auto& t = totals[{e.value("pay_to", ""), network_name(e.value("network", "")), e.value("asset", "")}];
+    auto& t = totals[{e.value("pay_to", ""), network_name(e.value("network", "")), e.value("asset", ""),
+                      e.value("settled_on", "ledger")}];
     t.atomic = add_decimal(t.atomic, e.value("amount", "0"));
     ++t.count;
     t.payers.insert(e.value("payer", ""));
@@ -102,11 +105,11 @@ int ledger(const pay_args& a) {
     std::cout << "no settled payments\n";
     return 0;
   }
-  std::cout << "receivable to (payTo)                       network       payments  payers  USDC\n";
+  std::cout << "paid to (payTo)                             network       settled  payments  payers  USDC\n";
   for (const auto& [k, t] : totals) {
-    const auto& [pay_to, net, asset] = k;
-    std::printf("%-43s %-13s %8zu %7zu  %s\n", pay_to.empty() ? "(unrecorded)" : pay_to.c_str(), net.c_str(), t.count,
-                t.payers.size(), payments::token_amount(*crypto::parse_uint256(t.atomic)).c_str());
+    const auto& [pay_to, net, asset, how] = k;
+    std::printf("%-43s %-13s %-7s %9zu %7zu  %s\n", pay_to.empty() ? "(unrecorded)" : pay_to.c_str(), net.c_str(),
+                how.c_str(), t.count, t.payers.size(), payments::token_amount(*crypto::parse_uint256(t.atomic)).c_str());
   }
   return 0;
 }

@@ -25,7 +25,11 @@
 #include "actors/seller_session.hpp"
 #include "actors/payment_registry.hpp"
 #include "apps/couch_clock.hpp"
+#include "actors/chain_settler.hpp"
 #include "client/facilitator_client.hpp"
+#include "client/http_client.hpp"
+#include "client/json_rpc_client.hpp"
+#include "net/server_tls.hpp"
 #include "apps/node_settings.hpp"
 #include "messages/couch.hpp"
 #include "messages/payment.hpp"
@@ -113,6 +117,7 @@ int block_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);  // reload the TLS identity
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   return signalfd(-1, &set, SFD_CLOEXEC);
@@ -171,6 +176,14 @@ int run_serve(const node_config& given) {
   payment_settings.facilitator_pay_to =
       settings->facilitator_pay_to.empty() ? std::vector<crypto::address>{owner} : settings->facilitator_pay_to;
 
+  payment_settings.settle_wait = std::chrono::milliseconds(config.settle_wait_ms);
+  std::optional<crypto::private_key> settlement_key;
+  if (settings->settlement == actors::settlement_backend::chain) {
+    auto k = config.settlement_key.empty() ? result<crypto::private_key>(*key) : crypto::private_key::load(config.settlement_key);
+    if (!k) return fatal(fail(k.error().code, "--settlement-key: " + k.error().message));
+    settlement_key = *k;
+  }
+
   if (auto waived = sandbox::waive_isolation_steps(config.sandbox_allow_weaker); !waived)
     return fatal(fail(waived.error().code, "--sandbox-allow-weaker: " + waived.error().message));
   auto isolation = sandbox::probe_host_isolation();
@@ -184,6 +197,15 @@ int run_serve(const node_config& given) {
   if (!isolation.missing.empty())
     spdlog::warn("sandbox isolation missing={}: runs and guests that need a missing step refuse to start unless it "
                  "is waived (--sandbox-allow-weaker)", joined(isolation.missing));
+
+  std::shared_ptr<net::server_tls> tls;
+  if (!config.tls_cert.empty() || !config.tls_key.empty()) {
+    if (config.tls_cert.empty() || config.tls_key.empty())
+      return fatal(fail(http_errc::tls_identity_unusable, "--tls-cert and --tls-key go together"));
+    auto loaded = net::server_tls::load(config.tls_cert, config.tls_key);
+    if (!loaded) return fatal(loaded.error());
+    tls = *loaded;
+  }
 
   auto host_token_hash = couch_host_token_hash(config);
   if (!host_token_hash) return fatal(host_token_hash.error());
@@ -223,6 +245,20 @@ int run_serve(const node_config& given) {
     info.isolation = isolation.enforced;
     info.isolation_missing = isolation.missing;
     info.isolation_waived = sandbox::waived_isolation_steps();
+    info.settlement = config.settlement;
+    // One settler per network: the only sender of its key's transactions.
+    // Its handles live in this scope only: one held past the actor system
+    // would keep it waiting for the settler's thread forever.
+    actors::payment_settings payments_here = payment_settings;
+    for (const auto& [net, url] : settings->chain_rpc) {
+      auto settler = actors::spawn_chain_settler(
+          sys, **db, {net, *settlement_key, client::make_json_rpc_call(url, std::chrono::seconds(config.facilitator_timeout_secs))});
+      payments_here.settlers[net->caip2] = settler;
+      info.chain_settlers.push_back(settler);
+      auto where = client::parse_url(url);  // the host only: an RPC URL often holds an API key
+      spdlog::info("settlement on chain network={} sender={} rpc_host={}", net->caip2,
+                   settlement_key->to_address().checksummed(), where ? where->host : std::string("?"));
+    }
     info.facilitator_limit = std::make_shared<net::rate_limiter>(config.facilitator_rate, 2 * config.facilitator_rate);
     if (settings->market_hub) {
       auto market = std::make_shared<actors::market_config>();
@@ -232,7 +268,7 @@ int run_serve(const node_config& given) {
     }
     info.market_open_submit = config.market_submit == "anyone";
     info.submit_limit = std::make_shared<net::rate_limiter>(config.market_submit_rate, 30 * config.market_submit_rate);
-    net::http_edge_config edge{config.listen, config.http, config.http_threads};
+    net::http_edge_config edge{config.listen, config.http, config.http_threads, tls};
     edge.limits.spool_dir = spool_dir.string();
     edge.limits.spooled_route = net::is_cgi_path;
 
@@ -246,7 +282,7 @@ int run_serve(const node_config& given) {
         {"calls", actors::call_service_key,
          [calls](caf::actor_system& s) { return as_child(result<call_service_type>(actors::spawn_call_service(s, calls))); }},
         {"payments", actors::payment_registry_key,
-         [&db, payment_settings](caf::actor_system& s) { return as_child(actors::spawn_payment_registry(s, **db, payment_settings)); }},
+         [&db, payments_here](caf::actor_system& s) { return as_child(actors::spawn_payment_registry(s, **db, payments_here)); }},
         {"couch", actors::couch_registry_key,
          [&db, couch](caf::actor_system& s) { return as_child(actors::spawn_couch_registry(s, **db, couch)); }},
         {"sellers", actors::seller_directory_key,
@@ -256,7 +292,10 @@ int run_serve(const node_config& given) {
         {"http", net::http_edge_key, [edge, info](caf::actor_system& s) { return as_child(net::spawn_http_edge(s, edge, info)); }},
     };
     auto root = actors::spawn_root_supervisor(sys, std::move(children));
-    if (!root) return fatal(root.error());
+    if (!root) {
+      for (const auto& settler : info.chain_settlers) caf::anon_send_exit(settler, caf::exit_reason::user_shutdown);
+      return fatal(root.error());
+    }
 
     auto down_reason = std::make_shared<std::string>();
     sys.spawn(watch_tree, *root, down_fd, down_reason);
@@ -270,11 +309,22 @@ int run_serve(const node_config& given) {
                  info.owner);
 
     pollfd fds[2] = {{sig_fd, POLLIN, 0}, {down_fd, POLLIN, 0}};
-    while (::poll(fds, 2, -1) < 0 && errno == EINTR) {
+    signalfd_siginfo si{};
+    for (;;) {
+      while (::poll(fds, 2, -1) < 0 && errno == EINTR) {
+      }
+      if (!(fds[0].revents & POLLIN)) break;
+      (void)::read(sig_fd, &si, sizeof si);
+      if (si.ssi_signo != SIGHUP) break;
+      if (!tls) {
+        spdlog::info("SIGHUP: nothing to reload (no --tls-cert)");
+      } else if (auto ok = tls->reload(); ok) {
+        spdlog::info("tls identity reloaded cert={}", config.tls_cert);
+      } else {
+        spdlog::error("tls identity not reloaded, the previous one stays: {}", ok.error().message);
+      }
     }
     if (fds[0].revents & POLLIN) {
-      signalfd_siginfo si{};
-      (void)::read(sig_fd, &si, sizeof si);
       spdlog::info("shutdown signal={}; draining requests in flight", strsignal(static_cast<int>(si.ssi_signo)));
       auto edge_actor = caf::actor_cast<http_edge_type>(sys.registry().get(net::http_edge_key));
       auto drain_bound = config.http.drain_timeout + std::chrono::seconds(5);
@@ -290,6 +340,7 @@ int run_serve(const node_config& given) {
       exit_code = 1;
     }
     self->send_exit(*root, caf::exit_reason::user_shutdown);
+    for (const auto& settler : info.chain_settlers) self->send_exit(settler, caf::exit_reason::user_shutdown);
   }  // the actor system waits for every actor here
 
   if (auto flushed = (*db)->flush(); !flushed) {

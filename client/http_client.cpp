@@ -3,8 +3,12 @@
 #include <utility>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "client/tls_context.hpp"
 
 namespace hearth::client {
 namespace {
@@ -17,21 +21,30 @@ using tcp = asio::ip::tcp;
 }  // namespace
 
 result<url_parts> parse_url(const std::string& url) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0)
-    return fail(client_errc::bad_url, url.rfind("https://", 0) == 0 ? "https is not supported yet; use http://" : "URL must start with http://");
-  std::string rest = url.substr(scheme.size());
-  auto slash = rest.find('/');
-  std::string authority = rest.substr(0, slash);
   url_parts p;
+  std::string rest;
+  if (url.rfind("http://", 0) == 0 || url.rfind("ws://", 0) == 0) {
+    rest = url.substr(url.find("//") + 2);
+  } else if (url.rfind("https://", 0) == 0 || url.rfind("wss://", 0) == 0) {
+    rest = url.substr(url.find("//") + 2);
+    p.tls = true;
+  } else {
+    return fail(client_errc::bad_url, "URL must start with http:// or https:// (ws:// or wss:// for a WebSocket)");
+  }
+  auto slash = rest.find_first_of("/?");
+  std::string authority = rest.substr(0, slash);
   p.target = slash == std::string::npos ? "/" : rest.substr(slash);
+  if (p.target.front() == '?') p.target.insert(0, "/");
+  if (authority.find('@') != std::string::npos) return fail(client_errc::bad_url, "URLs with credentials are not taken");
   auto colon = authority.rfind(':');
-  if (colon != std::string::npos && authority.find(']') == std::string::npos) {
+  if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
     p.host = authority.substr(0, colon);
     p.port = authority.substr(colon + 1);
+    if (p.port.empty() || p.port.size() > 5 || p.port.find_first_not_of("0123456789") != std::string::npos)
+      return fail(client_errc::bad_url, "the URL's port is not a number");
   } else {
     p.host = authority;
-    p.port = "80";
+    p.port = p.tls ? "443" : "80";
   }
   if (p.host.empty()) return fail(client_errc::bad_url, "URL has no host");
   return p;
@@ -44,35 +57,29 @@ namespace {
 template <class Start>
 beast::error_code run_op(asio::io_context& ioc, Start start, std::size_t* transferred = nullptr) {
   beast::error_code result = asio::error::would_block;
-  start([&](beast::error_code ec, auto n) {
+  start([&](beast::error_code ec, auto... n) {
     result = ec;
-    if constexpr (std::is_integral_v<decltype(n)>)
-      if (transferred) *transferred = n;
+    if constexpr (sizeof...(n) == 1 && (std::is_integral_v<decltype(n)> && ...))
+      if (transferred) *transferred = (n, ...);
   });
   ioc.restart();
   ioc.run();
   return result;
 }
 
-}  // namespace
+std::string resolve_host(const std::string& host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
+  return host;
+}
 
-result<http_response> send_request(const client_request& req) {
-  auto parts = parse_url(req.url);
-  if (!parts) return parts.error();
-  asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  beast::error_code ec;
-  tcp::resolver resolver(ioc);
-  auto endpoints = resolver.resolve(parts->host, parts->port, ec);
-  if (ec) return fail(client_errc::connect_failed, "cannot resolve " + parts->host + ": " + ec.message());
-  stream.expires_after(req.timeout);
-  ec = run_op(ioc, [&](auto done) { stream.async_connect(endpoints, done); });
-  if (ec == beast::error::timeout) return fail(client_errc::timeout, "connecting to " + parts->host + ":" + parts->port + " timed out");
-  if (ec) return fail(client_errc::connect_failed, "cannot connect to " + parts->host + ":" + parts->port + ": " + ec.message());
-
-  http::request<http::string_body> r{http::string_to_verb(req.method), parts->target, 11};
+// The request and its answer over a connected stream (plain or TLS).
+template <class Stream>
+result<http_response> exchange(asio::io_context& ioc, Stream& stream, const url_parts& parts, const client_request& req) {
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  http::request<http::string_body> r{http::string_to_verb(req.method), parts.target, 11};
   if (r.method() == http::verb::unknown) r.method_string(req.method);
-  r.set(http::field::host, parts->host + ":" + parts->port);
+  bool default_port = parts.port == (parts.tls ? "443" : "80");
+  r.set(http::field::host, default_port ? parts.host : parts.host + ":" + parts.port);
   r.set(http::field::user_agent, "hearth/" HEARTH_VERSION);
   for (const auto& [k, v] : req.headers) r.insert(k, v);
   r.body() = req.body;
@@ -82,8 +89,9 @@ result<http_response> send_request(const client_request& req) {
   http::request_serializer<http::string_body> serializer{r};
   serializer.limit(256 * 1024);
   std::uint64_t sent = 0, total = r.body().size();
+  beast::error_code ec;
   while (!serializer.is_done()) {
-    stream.expires_after(req.timeout);
+    tcp_layer.expires_after(req.timeout);
     std::size_t n = 0;
     ec = run_op(ioc, [&](auto done) { http::async_write_some(stream, serializer, done); }, &n);
     sent += n;
@@ -91,7 +99,7 @@ result<http_response> send_request(const client_request& req) {
     if (ec) return fail(client_errc::request_failed, "sending the request failed: " + ec.message());
     if (req.on_progress) req.on_progress(std::min(sent, total), total);
   }
-  stream.expires_after(req.timeout);
+  tcp_layer.expires_after(req.timeout);
 
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
@@ -105,8 +113,43 @@ result<http_response> send_request(const client_request& req) {
   out.status = res.result_int();
   for (const auto& f : res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   out.body = std::move(res.body());
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ec);
   return out;
+}
+
+}  // namespace
+
+result<http_response> send_request(const client_request& req) {
+  auto parts = parse_url(req.url);
+  if (!parts) return parts.error();
+  asio::io_context ioc;
+  beast::error_code ec;
+  tcp::resolver resolver(ioc);
+  auto endpoints = resolver.resolve(resolve_host(parts->host), parts->port, ec);
+  if (ec) return fail(client_errc::connect_failed, "cannot resolve " + parts->host + ": " + ec.message());
+  auto connect = [&](beast::tcp_stream& tcp_layer) -> result<void> {
+    tcp_layer.expires_after(req.timeout);
+    ec = run_op(ioc, [&](auto done) { tcp_layer.async_connect(endpoints, done); });
+    if (ec == beast::error::timeout) return fail(client_errc::timeout, "connecting to " + parts->host + ":" + parts->port + " timed out");
+    if (ec) return fail(client_errc::connect_failed, "cannot connect to " + parts->host + ":" + parts->port + ": " + ec.message());
+    return {};
+  };
+  if (!parts->tls) {
+    beast::tcp_stream stream(ioc);
+    if (auto ok = connect(stream); !ok) return ok.error();
+    return exchange(ioc, stream, *parts, req);
+  }
+  tls_settings tls = req.tls ? *req.tls : default_tls();
+  auto ctx = client_tls_context(tls);
+  if (!ctx) return ctx.error();
+  beast::ssl_stream<beast::tcp_stream> stream(ioc, **ctx);
+  if (auto ok = prepare_tls_connection(stream.native_handle(), parts->host, tls); !ok) return ok.error();
+  if (auto ok = connect(beast::get_lowest_layer(stream)); !ok) return ok.error();
+  beast::get_lowest_layer(stream).expires_after(req.timeout);
+  ec = run_op(ioc, [&](auto done) { stream.async_handshake(asio::ssl::stream_base::client, done); });
+  if (ec == beast::error::timeout) return fail(client_errc::timeout, "the TLS handshake with " + parts->host + " timed out");
+  if (ec) return tls_handshake_failure(stream.native_handle(), parts->host, ec.message());
+  return exchange(ioc, stream, *parts, req);
 }
 
 }  // namespace hearth::client

@@ -24,7 +24,8 @@ struct websocket_message {
 
 class websocket_client {
  public:
-  // url: http://host:port/path?query. A refused handshake fails with the
+  // url: http[s]://host:port/path?query (or ws[s]://; https and wss verify
+  // the server as send_request does). A refused handshake fails with the
   // HTTP status and body the server answered with.
   static result<std::unique_ptr<websocket_client>> connect(const std::string& url, const header_list& headers,
                                                            std::chrono::milliseconds timeout);

@@ -74,5 +74,9 @@ using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;    // seller 
 using job_sweep_atom = caf::atom_constant<caf::atom("jobsweep")>;     // job registry: expiry and retention
 using expire_atom = caf::atom_constant<caf::atom("expire")>;          // a job's time is up
 using answer_atom = caf::atom_constant<caf::atom("answer")>;          // job actor: answer the submit now
+using simulate_atom = caf::atom_constant<caf::atom("simulate")>;    // chain settler: would the token take it?
+using confirm_atom = caf::atom_constant<caf::atom("confirm")>;        // chain settler: has the transaction a receipt?
+using poll_atom = caf::atom_constant<caf::atom("poll")>;              // payment actor: ask for the receipt again
+using settle_wait_atom = caf::atom_constant<caf::atom("settlewait")>;  // payment actor: answer the call pending
 
 }  // namespace hearth

@@ -35,7 +35,8 @@
   X(internal_error, 500, "a bug: the node failed in a way it did not expect")                               \
   X(node_unavailable, 503, "the node's actors are restarting or did not answer")                            \
   X(listen_failed, 500, "the node cannot listen on the address")                                            \
-  X(bad_listen_address, 400, "the listen address is not HOST:PORT")
+  X(bad_listen_address, 400, "the listen address is not HOST:PORT")                                         \
+  X(tls_identity_unusable, 400, "--tls-cert or --tls-key cannot be read, is not PEM, or the key is not the certificate's")
 
 #define HEARTH_OFFER_ERRORS(X)                                                                              \
   X(offer_not_found, 404, "no offer has this hash on this node")                                            \
@@ -162,7 +163,7 @@
   X(key_file_unwritable, 500, "the key file cannot be written")
 
 #define HEARTH_CLIENT_ERRORS(X)                                                                             \
-  X(bad_url, 400, "a URL is not http://HOST[:PORT]/PATH")                                                   \
+  X(bad_url, 400, "a URL is not http[s]://HOST[:PORT]/PATH")                                                \
   X(connect_failed, 502, "the server could not be reached")                                                 \
   X(request_failed, 502, "the request failed on the way")                                                   \
   X(timeout, 504, "the server did not answer in time")                                                      \
@@ -173,7 +174,9 @@
   X(no_servers, 400, "the MCP gateway was given no server")                                                 \
   X(bad_arguments, 400, "tool arguments are not a JSON object")                                             \
   X(upload_failed, 502, "the node refused an offer upload without saying why")                              \
-  X(payment_refused, 402, "the server refused the payment hearth curl sent")
+  X(payment_refused, 402, "the server refused the payment hearth curl sent")                            \
+  X(tls_failed, 502, "the TLS connection could not be set up (handshake, protocol, CA file)")            \
+  X(certificate_invalid, 502, "the server's certificate is not trusted or does not name the host (curl's exit 60)")
 
 #define HEARTH_MARKET_ERRORS(X)                                                                             \
   X(bad_wire_message, 400, "a seller WebSocket message is malformed, too large or of another version")      \
@@ -205,6 +208,15 @@
   X(bad_data, 400, "hearth curl's -d/--data/-F cannot be read or formed")                                   \
   X(output_unwritable, 500, "hearth curl -o names a file that cannot be written")
 
+#define HEARTH_CHAIN_ERRORS(X)                                                                              \
+  X(chain_unavailable, 503, "the chain's JSON-RPC endpoint could not be reached or did not answer in time")  \
+  X(chain_rpc_error, 502, "the chain's JSON-RPC endpoint answered with an error or not as JSON-RPC")         \
+  X(chain_not_configured, 400, "no --chain-rpc endpoint is given for the payment's network")                \
+  X(chain_id_mismatch, 400, "the --chain-rpc endpoint serves another chain than its network's")             \
+  X(authorization_refused, 402, "the token refused the authorization in simulation (used, cancelled, expired, balance)") \
+  X(gas_unaffordable, 503, "the settlement key's native balance cannot pay the transaction's gas")          \
+  X(transaction_reverted, 402, "the settlement transaction was mined but reverted (status 0) or logged no AuthorizationUsed")
+
 // X(module, enum type, list)
 #define HEARTH_ERROR_MODULES(X)                     \
   X(http, http_errc, HEARTH_HTTP_ERRORS)           \
@@ -217,7 +229,8 @@
   X(crypto, crypto_errc, HEARTH_CRYPTO_ERRORS) \
   X(client, client_errc, HEARTH_CLIENT_ERRORS)     \
   X(config, config_errc, HEARTH_CONFIG_ERRORS)     \
-  X(market, market_errc, HEARTH_MARKET_ERRORS)
+  X(market, market_errc, HEARTH_MARKET_ERRORS)     \
+  X(chain, chain_errc, HEARTH_CHAIN_ERRORS)
 
 namespace hearth {
 

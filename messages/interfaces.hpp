@@ -19,6 +19,7 @@
 
 #include "messages/atoms.hpp"
 #include "messages/call.hpp"
+#include "messages/chain.hpp"
 #include "messages/couch.hpp"
 #include "messages/errors.hpp"
 #include "messages/market.hpp"
@@ -68,7 +69,20 @@ using payment_actor_type =
     caf::typed_actor<caf::replies_to<hold_atom, payment_claim>::with<payment_record>,
                      caf::replies_to<facilitate_atom, payment_claim, bool>::with<payment_record>,
                      caf::replies_to<settle_atom, payment_outcome>::with<payment_record>,
-                     caf::reacts_to<retry_atom>, caf::reacts_to<hold_expired_atom>>;
+                     caf::reacts_to<retry_atom>, caf::reacts_to<hold_expired_atom>, caf::reacts_to<poll_atom>,
+                     caf::reacts_to<settle_wait_atom>>;
+
+// One settlement key on one network (actors/chain_settler): simulates an
+// authorization against the token (the facilitator's verify), submits a held
+// payment's authorization in a transaction it signs (at most one per
+// payment, written before it is sent), says whether a transaction has its
+// receipt (rebroadcasting the same bytes when the chain lost it), and
+// reports its key's gas money and backlog.
+using chain_settler_type =
+    caf::typed_actor<caf::replies_to<simulate_atom, payment_record>::with<bool>,
+                     caf::replies_to<settle_atom, payment_record>::with<chain_submission>,
+                     caf::replies_to<confirm_atom, std::string /*payment id*/, std::string /*tx hash*/>::with<chain_confirmation>,
+                     caf::replies_to<get_atom>::with<chain_status>>;
 
 // The node's payments (actors/payment_registry): holds, facilitator
 // requests and settles go to a payment's actor; it is the one writer of the

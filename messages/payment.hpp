@@ -36,6 +36,9 @@ struct payment_record {
   std::string payload;      // the payment header's JSON
   std::string requirement;  // the requirement JSON (the payment's generation)
   std::string ledger_entry;  // set when settled into this node's ledger (no chain transaction)
+  std::uint64_t block_number = 0;  // on chain: the block that mined the transaction
+  std::uint64_t gas_used = 0;
+  std::string gas_price;           // effective, wei (decimal)
 };
 
 // What the edge asks to hold: the header as sent and what the node asked for.
@@ -70,6 +73,7 @@ struct ledger_entry {
   std::int64_t settled_at_ms = 0;
   std::string offer_hash;
   std::string task_id;
+  std::string transaction;  // on chain: the settling transaction; empty: owed, in this ledger only
 };
 
 
@@ -77,7 +81,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payment_record& x) {
   return f(caf::meta::type_name("payment_record"), x.id, x.payer, x.pay_to, x.network, x.asset, x.amount, x.nonce,
            x.valid_before, x.x402_version, x.state, x.offer_hash, x.task_id, x.resource, x.created_at_ms,
-           x.updated_at_ms, x.transaction, x.note, x.payload, x.requirement, x.ledger_entry);
+           x.updated_at_ms, x.transaction, x.note, x.payload, x.requirement, x.ledger_entry, x.block_number,
+           x.gas_used, x.gas_price);
 }
 
 template <class Inspector>
@@ -94,7 +99,7 @@ typename Inspector::result_type inspect(Inspector& f, payment_outcome& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ledger_entry& x) {
   return f(caf::meta::type_name("ledger_entry"), x.payment_id, x.payer, x.pay_to, x.network, x.asset, x.amount,
-           x.settled_at_ms, x.offer_hash, x.task_id);
+           x.settled_at_ms, x.offer_hash, x.task_id, x.transaction);
 }
 
 }  // namespace hearth

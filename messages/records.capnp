@@ -123,6 +123,24 @@ struct StoredPayment {
   payload @17 :Text;        # the payment header's JSON, for a facilitator's /settle
   requirement @18 :Text;    # the requirement JSON it paid, for a facilitator's /settle
   ledgerEntry @19 :Text;    # the node's own ledger entry (payment id) when it settled into the ledger
+  blockNumber @20 :UInt64;  # settled on chain: the block of its transaction
+  gasUsed @21 :UInt64;
+  gasPrice @22 :Text;       # effective gas price, wei (decimal)
+}
+
+struct StoredChainTx {
+  # Column "chainTxs", key = "o/" network "/" sender hex "/" 20-digit nonce;
+  # "p/" payment id -> that key. Written (one batch) after signing and before
+  # broadcast; removed when its receipt is seen.
+  paymentId @0 :Text;
+  network @1 :Text;         # CAIP-2
+  sender @2 :Data;          # 20 bytes
+  nonce @3 :UInt64;
+  hash @4 :Data;            # 32 bytes
+  raw @5 :Data;             # the signed EIP-1559 envelope
+  sentAtMs @6 :Int64;
+  authorizer @7 :Data;      # 20 bytes: the payer
+  authNonce @8 :Data;       # 32 bytes
 }
 
 struct LedgerEntry {
@@ -137,6 +155,7 @@ struct LedgerEntry {
   offerHash @6 :Text;
   taskId @7 :Text;
   payTo @8 :Data;           # 20 bytes: whom the payment is owed to
+  transaction @9 :Text;     # settled on chain: its transaction (money moved); empty: a receivable of this ledger only
 }
 
 struct ResourceLimits {

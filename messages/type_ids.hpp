@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "messages/call.hpp"
+#include "messages/chain.hpp"
 #include "messages/couch.hpp"
 #include "messages/market.hpp"
 #include "messages/node.hpp"
@@ -68,6 +69,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(hearth, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::job_report>))
   CAF_ADD_TYPE_ID(hearth, (hearth::seller_heartbeat))
   CAF_ADD_TYPE_ID(hearth, (hearth::job_submission))
+  CAF_ADD_TYPE_ID(hearth, (hearth::chain_submission))
+  CAF_ADD_TYPE_ID(hearth, (hearth::chain_confirmation))
+  CAF_ADD_TYPE_ID(hearth, (hearth::chain_status))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::chain_status>))
 CAF_END_TYPE_ID_BLOCK(hearth)
 
 namespace hearth {

@@ -23,7 +23,7 @@ using edge_actor = http_edge_type::stateful_pointer<edge_state>;
 
 http_edge_type::behavior_type edge_behavior(edge_actor self, std::shared_ptr<std::unique_ptr<http_server>> server) {
   self->state.server = std::move(*server);
-  self->state.url = "http://" + self->state.server->host() + ":" + std::to_string(self->state.server->port());
+  self->state.url = std::string(self->state.server->tls() ? "https://" : "http://") + self->state.server->host() + ":" + std::to_string(self->state.server->port());
   return {
       [self](get_atom) { return self->state.url; },
       [self](drain_atom) -> caf::result<bool> {
@@ -47,7 +47,7 @@ http_edge_type::behavior_type edge_behavior(edge_actor self, std::shared_ptr<std
 }  // namespace
 
 result<http_edge_type> spawn_http_edge(caf::actor_system& sys, const http_edge_config& config, const node_info& info) {
-  auto server = http_server::start(config.listen, config.limits, make_node_routes(sys, info), config.io_threads);
+  auto server = http_server::start(config.listen, config.limits, make_node_routes(sys, info), config.io_threads, config.tls);
   if (!server) return server.error();
   // The behaviour takes ownership; a shared_ptr carries the move-only server into spawn.
   auto holder = std::make_shared<std::unique_ptr<http_server>>(std::move(*server));

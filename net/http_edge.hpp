@@ -7,6 +7,8 @@
 
 #include <caf/actor_system.hpp>
 
+#include <memory>
+
 #include "messages/interfaces.hpp"
 #include "messages/result.hpp"
 #include "net/http_types.hpp"
@@ -14,12 +16,15 @@
 
 namespace hearth::net {
 
+class server_tls;
+
 inline const caf::atom_value http_edge_key = caf::atom("http");
 
 struct http_edge_config {
   std::string listen = "127.0.0.1:3000";
   http_limits limits;
   unsigned io_threads = 1;
+  std::shared_ptr<server_tls> tls;  // set: the node listens with TLS (--tls-cert/--tls-key)
 };
 
 // Binds synchronously, so a busy port is a start failure, not a crash loop.

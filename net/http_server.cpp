@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "net/http_session.hpp"
+#include "net/server_tls.hpp"
 #include "net/server_state.hpp"
 
 namespace hearth::net {
@@ -52,7 +53,8 @@ struct http_server::impl {
       socket.close(ec);
       return;
     }
-    auto s = make_http_session(std::move(socket), shared);
+    auto s = shared->tls ? make_https_session(std::move(socket), shared, shared->tls->context())
+                         : make_http_session(std::move(socket), shared);
     {
       std::lock_guard<std::mutex> lock(shared->mutex);
       ++shared->connections;
@@ -87,7 +89,8 @@ result<std::pair<std::string, std::uint16_t>> parse_listen_address(const std::st
 }
 
 result<std::unique_ptr<http_server>> http_server::start(const std::string& listen, const http_limits& limits,
-                                                        request_handler handler, unsigned threads) {
+                                                        request_handler handler, unsigned threads,
+                                                        std::shared_ptr<server_tls> tls) {
   auto parsed = parse_listen_address(listen);
   if (!parsed) return parsed.error();
   beast::error_code ec;
@@ -97,6 +100,7 @@ result<std::unique_ptr<http_server>> http_server::start(const std::string& liste
   auto p = std::make_shared<impl>();
   p->shared->limits = limits;
   p->shared->handler = std::move(handler);
+  p->shared->tls = std::move(tls);
   tcp::endpoint endpoint(address, parsed->second);
   auto bind_failure = [&](const char* step) {
     return fail(http_errc::listen_failed, std::string(step) + " " + listen + ": " + ec.message());
@@ -127,6 +131,7 @@ http_server::~http_server() {
 std::string http_server::host() const { return impl_->acceptor.local_endpoint().address().to_string(); }
 std::uint16_t http_server::port() const { return impl_->acceptor.local_endpoint().port(); }
 std::size_t http_server::open_connections() const { return impl_->shared->connections; }
+bool http_server::tls() const { return impl_->shared->tls != nullptr; }
 
 void http_server::drain(std::function<void()> done) {
   auto* p = impl_.get();

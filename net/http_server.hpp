@@ -14,16 +14,20 @@
 
 namespace hearth::net {
 
+class server_tls;
+
 class http_server {
  public:
   // listen is "host:port" (port 0 picks a free one). Binds before returning.
   static result<std::unique_ptr<http_server>> start(const std::string& listen, const http_limits& limits,
-                                                    request_handler handler, unsigned threads = 1);
+                                                    request_handler handler, unsigned threads = 1,
+                                                    std::shared_ptr<server_tls> tls = nullptr);  // set: HTTPS
   ~http_server();  // hard stop: closes everything and joins the io threads
 
   std::string host() const;
   std::uint16_t port() const;
   std::size_t open_connections() const;
+  bool tls() const;
 
   // Stops accepting, closes idle connections, lets requests in flight finish
   // (answered with Connection: close) up to limits.drain_timeout, then closes

@@ -7,6 +7,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <spdlog/spdlog.h>
 
@@ -38,15 +39,23 @@ struct spool_file {
   ~spool_file() { ::unlink(path.c_str()); }
 };
 
-class session final : public http_session, public std::enable_shared_from_this<session> {
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+// Plain (beast::tcp_stream) or TLS (tls_stream): the same session, the TLS
+// one after its handshake, which has the header deadline.
+template <class Stream>
+class session final : public http_session, public std::enable_shared_from_this<session<Stream>> {
+  static constexpr bool tls = std::is_same_v<Stream, tls_stream>;
+
  public:
-  session(tcp::socket&& socket, std::shared_ptr<shared_state> shared)
-      : stream_(std::move(socket)),
+  session(Stream&& stream, std::shared_ptr<shared_state> shared, std::shared_ptr<void> context = nullptr)
+      : context_(std::move(context)),
+        stream_(std::move(stream)),
         buffer_(shared->limits.header_bytes + shared->limits.body_bytes + 4096),
         handler_timer_(stream_.get_executor()),
         shared_(std::move(shared)) {
     beast::error_code ec;
-    auto peer = stream_.socket().remote_endpoint(ec);
+    auto peer = lowest().socket().remote_endpoint(ec);
     if (!ec) {
       remote_address_ = peer.address().to_string();
       remote_port_ = peer.port();
@@ -57,18 +66,32 @@ class session final : public http_session, public std::enable_shared_from_this<s
     if (!closed_) shared_->session_gone();
   }
 
-  void start() override { asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::do_read, shared_from_this())); }
+  void start() override {
+    if constexpr (tls) {
+      lowest().expires_after(limits().header_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) {
+          spdlog::debug("https peer={}:{} TLS handshake failed: {}", self->remote_address_, self->remote_port_, ec.message());
+          return self->close();
+        }
+        self->do_read();
+      });
+    } else {
+      asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::do_read, this->shared_from_this()));
+    }
+  }
 
   // Called on drain: an idle connection closes now; one with a request under
   // way finishes it first. force closes in any case.
   void close_if_idle(bool force) override {
-    asio::post(stream_.get_executor(), [self = shared_from_this(), force] {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this(), force] {
       if (force || (!self->busy_ && self->buffer_.size() == 0)) self->close();
     });
   }
 
  private:
   const http_limits& limits() const { return shared_->limits; }
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
   void do_read() {
     if (closed_) return;
@@ -78,8 +101,8 @@ class session final : public http_session, public std::enable_shared_from_this<s
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits().header_bytes));
     parser_->body_limit(std::max(limits().body_bytes, limits().upload_bytes));
-    stream_.expires_after(served_ == 0 ? limits().header_timeout : limits().idle_timeout);
-    http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, shared_from_this()));
+    lowest().expires_after(served_ == 0 ? limits().header_timeout : limits().idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, this->shared_from_this()));
   }
 
   void on_header(beast::error_code ec, std::size_t) {
@@ -99,12 +122,12 @@ class session final : public http_session, public std::enable_shared_from_this<s
     parser_->body_limit(allowed);
     if (parser_->is_done()) return on_request();
     if (spool && !start_spool(allowed)) return send_error(http_errc::spool_failed, "the node cannot store the request body");
-    stream_.expires_after(limits().body_timeout);
+    lowest().expires_after(limits().body_timeout);
     const http::request_header<>& req = parser_ ? static_cast<const http::request_header<>&>(parser_->get())
                                                 : static_cast<const http::request_header<>&>(file_parser_->get());
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       continue_.emplace(http::status::continue_, req.version());
-      return http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      return http::async_write(stream_, *continue_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec) return self->close();
         self->read_body();
       });
@@ -131,7 +154,7 @@ class session final : public http_session, public std::enable_shared_from_this<s
   }
 
   void read_body() {
-    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    auto done = [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->on_read_error(ec);
       self->on_request();
     };
@@ -186,9 +209,9 @@ class session final : public http_session, public std::enable_shared_from_this<s
 
     auto seq = ++request_seq_;
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     // Weak: a responder kept by a slow actor must not keep a closed session alive.
-    responder respond = [weak = weak_from_this(), seq, answered](http_response resp) {
+    responder respond = [weak = this->weak_from_this(), seq, answered](http_response resp) {
       auto self = weak.lock();
       if (!self || answered->exchange(true)) return;
       asio::post(self->stream_.get_executor(),
@@ -210,7 +233,7 @@ class session final : public http_session, public std::enable_shared_from_this<s
   template <class Message>
   void fill_request(Message& msg, http_request& req) {
     ++served_;
-    stream_.expires_never();
+    lowest().expires_never();
     version_ = msg.version();
     keep_alive_ = msg.keep_alive();
     head_ = msg.method() == http::verb::head;
@@ -259,8 +282,8 @@ class session final : public http_session, public std::enable_shared_from_this<s
     res_->body() = std::move(resp.body);
     res_->prepare_payload();
     if (head_) res_->body().clear();  // Content-Length stays that of the GET body
-    stream_.expires_after(limits().body_timeout);
-    http::async_write(stream_, *res_, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+    lowest().expires_after(limits().body_timeout);
+    http::async_write(stream_, *res_, [self = this->shared_from_this(), keep](beast::error_code ec, std::size_t) {
       if (ec || !keep) return self->close();
       self->do_read();
     });
@@ -273,8 +296,8 @@ class session final : public http_session, public std::enable_shared_from_this<s
     res_->chunked(true);
     streamed_.emplace(std::move(*res_));
     stream_serializer_.emplace(*streamed_);
-    stream_.expires_after(limits().body_timeout);
-    http::async_write_header(stream_, *stream_serializer_, [self = shared_from_this(), body, keep](beast::error_code ec, std::size_t) {
+    lowest().expires_after(limits().body_timeout);
+    http::async_write_header(stream_, *stream_serializer_, [self = this->shared_from_this(), body, keep](beast::error_code ec, std::size_t) {
       if (ec) return self->close();
       self->pump(body, keep);
     });
@@ -286,22 +309,22 @@ class session final : public http_session, public std::enable_shared_from_this<s
     bool done = false, aborted = false;
     // Strong: while it waits for the producer, nothing else keeps the
     // session alive (producers always finish, which releases it).
-    auto wake = [self = shared_from_this(), body, keep] {
+    auto wake = [self = this->shared_from_this(), body, keep] {
       asio::post(self->stream_.get_executor(), [self, body, keep] { self->pump(body, keep); });
     };
     if (!body->take(data, done, aborted, wake)) return;  // woken when there is more
-    auto next = [self = shared_from_this(), body, keep, done, aborted](beast::error_code ec, std::size_t) {
+    auto next = [self = this->shared_from_this(), body, keep, done, aborted](beast::error_code ec, std::size_t) {
       if (ec) return self->close();
       if (!done) return self->pump(body, keep);
       if (aborted) return self->close();  // no last chunk: the client sees the body cut
       self->active_body_.reset();
-      self->stream_.expires_after(self->limits().body_timeout);
+      self->lowest().expires_after(self->limits().body_timeout);
       asio::async_write(self->stream_, http::make_chunk_last(), [self, keep](beast::error_code ec2, std::size_t) {
         if (ec2 || !keep) return self->close();
         self->do_read();
       });
     };
-    stream_.expires_after(limits().body_timeout);
+    lowest().expires_after(limits().body_timeout);
     if (data.empty()) return next({}, 0);
     auto piece = std::make_shared<std::string>(std::move(data));
     asio::async_write(stream_, http::make_chunk(asio::buffer(*piece)),
@@ -312,7 +335,10 @@ class session final : public http_session, public std::enable_shared_from_this<s
   void upgrade(std::shared_ptr<websocket_handler> handler) {
     closed_ = true;
     handler_timer_.cancel();
-    start_websocket_session(std::move(stream_), shared_, std::move(handler), std::move(*handshake_));
+    if constexpr (tls)
+      start_websocket_session(std::move(stream_), std::move(context_), shared_, std::move(handler), std::move(*handshake_));
+    else
+      start_websocket_session(std::move(stream_), shared_, std::move(handler), std::move(*handshake_));
   }
 
   void close() {
@@ -323,12 +349,13 @@ class session final : public http_session, public std::enable_shared_from_this<s
     active_body_.reset();
     handler_timer_.cancel();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().close();
     shared_->session_gone();
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<void> context_;  // TLS: the context the stream was made with
+  Stream stream_;
   beast::flat_buffer buffer_;
   asio::steady_timer handler_timer_;
   std::shared_ptr<shared_state> shared_;
@@ -355,7 +382,14 @@ class session final : public http_session, public std::enable_shared_from_this<s
 }  // namespace
 
 std::shared_ptr<http_session> make_http_session(tcp::socket&& socket, std::shared_ptr<shared_state> shared) {
-  return std::make_shared<session>(std::move(socket), std::move(shared));
+  return std::make_shared<session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(shared));
+}
+
+std::shared_ptr<http_session> make_https_session(tcp::socket&& socket, std::shared_ptr<shared_state> shared,
+                                                 std::shared_ptr<boost::asio::ssl::context> context) {
+  auto& ctx = *context;
+  return std::make_shared<session<tls_stream>>(tls_stream(beast::tcp_stream(std::move(socket)), ctx), std::move(shared),
+                                               std::move(context));
 }
 
 }  // namespace hearth::net

@@ -10,6 +10,10 @@
 
 #include <memory>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 #include "net/server_state.hpp"
 
 namespace hearth::net {
@@ -25,5 +29,9 @@ class http_session {
 
 std::shared_ptr<http_session> make_http_session(boost::asio::ip::tcp::socket&& socket,
                                                 std::shared_ptr<shared_state> shared);
+// The same over TLS, with the context it keeps while it lives.
+std::shared_ptr<http_session> make_https_session(boost::asio::ip::tcp::socket&& socket,
+                                                 std::shared_ptr<shared_state> shared,
+                                                 std::shared_ptr<boost::asio::ssl::context> context);
 
 }  // namespace hearth::net

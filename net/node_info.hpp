@@ -1,6 +1,8 @@
 // What the edges know about the node they serve, fixed at start.
 #pragma once
 
+#include "messages/interfaces.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -30,6 +32,8 @@ struct node_info {
   std::vector<std::string> isolation = {};  // isolation steps this host enforces, for /health
   std::vector<std::string> isolation_missing = {};  // steps it lacks (runs needing them refuse unless waived)
   std::vector<std::string> isolation_waived = {};  // steps the operator let go missing (--sandbox-allow-weaker)
+  std::string settlement = "ledger";                 // ledger | facilitator | chain, for /health
+  std::vector<chain_settler_type> chain_settlers = {};  // with chain: one per payment network
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // The marketplace hub: its sellers' settings (null: sellers are refused),
   // who may submit jobs (true: anyone, bounded by submit_limit per client).

@@ -39,7 +39,29 @@ http_response index_page(const node_info& info) {
   return {200, {{"Content-Type", "text/html; charset=utf-8"}}, std::move(body)};
 }
 
-json health_json(const node_info& info, const supervisor_report& report, const node_meta& meta) {
+json settlement_json(const node_info& info, const std::vector<chain_status>& chains) {
+  json out = {{"backend", info.settlement}};
+  if (info.settlement != "chain") return out;
+  json list = json::array();
+  bool low = false;
+  for (const auto& c : chains) {
+    low |= c.low_balance;
+    list.push_back({{"network", c.network},
+                    {"sender", c.sender},
+                    {"balance_wei", c.balance_wei},
+                    {"low_balance", c.low_balance},
+                    {"pending_transactions", c.pending},
+                    {"settled", c.settled},
+                    {"gas_cost_per_settlement_wei", c.last_gas_cost_wei},
+                    {"error", c.error}});
+  }
+  out["chains"] = list;
+  if (low) out["warning"] = "a settlement key is low on gas money: settlements will fail once it cannot pay";
+  return out;
+}
+
+json health_json(const node_info& info, const supervisor_report& report, const node_meta& meta,
+                 const std::vector<chain_status>& chains) {
   bool all_alive = true;
   json children = json::array();
   for (const auto& c : report.children) {
@@ -59,11 +81,31 @@ json health_json(const node_info& info, const supervisor_report& report, const n
         {"unclean_stops", meta.unclean_stops}}},
       {"actors", {{"running", report.running_actors}, {"children", children}}},
       {"isolation", {{"enforced", info.isolation}, {"missing", info.isolation_missing}, {"waived", info.isolation_waived}}},
+      {"settlement", settlement_json(info, chains)},
   };
 }
 
 http_response unavailable(const caf::actor_system& sys, const caf::error& e) {
   return json_error(http_errc::node_unavailable, "node actors did not answer: " + sys.render(e));
+}
+
+// The chain settlers one after another (each reads its key's balance).
+void ask_chains(caf::event_based_actor* self, const node_info& info, supervisor_report report, node_meta meta,
+                std::vector<chain_status> done, const responder& respond) {
+  if (done.size() == info.chain_settlers.size())
+    return respond(with_no_store(json_response(200, health_json(info, report, meta, done))));
+  self->request(info.chain_settlers[done.size()], ask_timeout, get_atom::value)
+      .then(
+          [=](chain_status& s) mutable {
+            done.push_back(std::move(s));
+            ask_chains(self, info, std::move(report), std::move(meta), std::move(done), respond);
+          },
+          [=](caf::error& e) mutable {
+            chain_status s;
+            s.error = "the settler did not answer: " + self->system().render(e);
+            done.push_back(std::move(s));
+            ask_chains(self, info, std::move(report), std::move(meta), std::move(done), respond);
+          });
 }
 
 // One short-lived actor per request asks the supervisor and the node actor,
@@ -78,7 +120,7 @@ void ask_health(caf::event_based_actor* self, const node_info& info, const respo
       .then(
           [=](supervisor_report& report) {
             self->request(node, ask_timeout, get_atom::value)
-                .then([=](node_meta& meta) { respond(with_no_store(json_response(200, health_json(info, report, meta)))); },
+                .then([=](node_meta& meta) { ask_chains(self, info, report, meta, {}, respond); },
                       [=](caf::error& e) { respond(unavailable(self->system(), e)); });
           },
           [=](caf::error& e) { respond(unavailable(self->system(), e)); });

@@ -91,12 +91,13 @@ void facilitate(caf::actor_system& sys, const http_request& req, bool settle, re
         .then(
             [=](payment_record& p) {
               if (!settle) return respond(json_response(200, {{"isValid", true}, {"payer", p.payer}}));
-              // Settled into this node's ledger, not on a chain: no transaction to name.
-              respond(json_response(200, {{"success", true},
-                                          {"transaction", p.transaction},
-                                          {"network", network},
-                                          {"payer", p.payer},
-                                          {"ledgerEntry", p.ledger_entry}}));
+              if (p.state == payment_state::failed) return respond(refusal(p.note));
+              // Into this node's ledger: no transaction, the ledger entry instead. On
+              // chain: the transaction, mined (settled) or sent and not yet mined.
+              json answer = {{"success", true}, {"transaction", p.transaction}, {"network", network}, {"payer", p.payer}};
+              if (!p.ledger_entry.empty()) answer["ledgerEntry"] = p.ledger_entry;
+              if (p.state == payment_state::settle_pending) answer["pending"] = true;
+              respond(json_response(200, answer));
             },
             [=](caf::error& e) {
               auto f = to_failure(e, self->system().render(e));
@@ -130,6 +131,10 @@ json payment_to_json(const payment_record& p) {
           {"created_at_ms", p.created_at_ms},
           {"updated_at_ms", p.updated_at_ms},
           {"transaction", p.transaction},
+          {"block_number", p.block_number},
+          {"gas_used", p.gas_used},
+          {"gas_price_wei", p.gas_price},
+          {"settled_on", p.ledger_entry.empty() ? (p.transaction.empty() ? "" : "chain") : "ledger"},
           {"ledger_entry", p.ledger_entry},
           {"note", p.note}};
 }
@@ -144,7 +149,9 @@ json ledger_entry_to_json(const ledger_entry& e) {
           {"amount", e.amount},
           {"settled_at_ms", e.settled_at_ms},
           {"offer", e.offer_hash},
-          {"task", e.task_id}};
+          {"task", e.task_id},
+          {"settled_on", e.transaction.empty() ? "ledger" : "chain"},
+          {"transaction", e.transaction}};
 }
 
 bool route_payments(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond) {

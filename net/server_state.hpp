@@ -17,12 +17,15 @@
 
 namespace hearth::net {
 
+class server_tls;
+
 class http_session;
 
 // What sessions share with the server; outlives the io_context's handlers,
 // so a session destroyed during shutdown still has it.
 struct shared_state {
   http_limits limits;
+  std::shared_ptr<server_tls> tls;  // null: plain HTTP
   request_handler handler;
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> draining{false};

@@ -6,7 +6,9 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <condition_variable>
 #include <deque>
@@ -27,22 +29,23 @@ constexpr std::size_t websocket_queue_bytes = 4u << 20;  // unsent output before
 // A connection after its WebSocket handshake: reads messages to the route's
 // handler, writes what the route sends in order. Counts as the connection
 // it was, until it closes.
-class websocket_session final : public websocket_channel, public std::enable_shared_from_this<websocket_session> {
+template <class Stream>
+class websocket_session final : public websocket_channel, public std::enable_shared_from_this<websocket_session<Stream>> {
  public:
-  websocket_session(beast::tcp_stream&& stream, std::shared_ptr<shared_state> shared,
-                    std::shared_ptr<websocket_handler> handler)
-      : ws_(std::move(stream)), shared_(std::move(shared)), handler_(std::move(handler)) {}
+  websocket_session(Stream&& stream, std::shared_ptr<shared_state> shared, std::shared_ptr<websocket_handler> handler,
+                    std::shared_ptr<void> context)
+      : context_(std::move(context)), ws_(std::move(stream)), shared_(std::move(shared)), handler_(std::move(handler)) {}
 
   ~websocket_session() override { shared_->session_gone(); }
 
   void run(http::request<http::empty_body> handshake) {
-    ws_.next_layer().expires_never();  // the websocket's own timeouts (and pings) from here on
+    beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts (and pings) from here on
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "hearth/" HEARTH_VERSION); }));
     ws_.read_message_max(websocket_message_bytes);
     auto req = std::make_shared<http::request<http::empty_body>>(std::move(handshake));
-    ws_.async_accept(*req, [self = shared_from_this(), req](beast::error_code ec) {
+    ws_.async_accept(*req, [self = this->shared_from_this(), req](beast::error_code ec) {
       if (ec) return self->finish();
       if (self->handler_->on_open) self->handler_->on_open(self);
       self->do_read();
@@ -58,7 +61,7 @@ class websocket_session final : public websocket_channel, public std::enable_sha
     if (closed_ || queued_ >= websocket_queue_bytes) return false;
     queued_ += data.size();
     lock.unlock();
-    asio::post(ws_.get_executor(), [self = shared_from_this(), data = std::move(data), binary]() mutable {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), data = std::move(data), binary]() mutable {
       self->out_.emplace_back(std::move(data), binary);
       if (!self->writing_) self->do_write();
     });
@@ -66,7 +69,7 @@ class websocket_session final : public websocket_channel, public std::enable_sha
   }
 
   void close(std::uint16_t code, const std::string& reason) override {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason] {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), code, reason] {
       self->close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
       self->closing_ = true;
       if (!self->writing_) self->do_write();
@@ -75,7 +78,7 @@ class websocket_session final : public websocket_channel, public std::enable_sha
 
  private:
   void do_read() {
-    ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    ws_.async_read(in_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->finish();
       std::string data = beast::buffers_to_string(self->in_.data());
       self->in_.consume(self->in_.size());
@@ -89,13 +92,13 @@ class websocket_session final : public websocket_channel, public std::enable_sha
       if (closing_ && !close_sent_) {
         close_sent_ = true;
         writing_ = true;
-        ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) { self->writing_ = false; });
+        ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) { self->writing_ = false; });
       }
       return;
     }
     writing_ = true;
     ws_.binary(out_.front().second);
-    ws_.async_write(asio::buffer(out_.front().first), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    ws_.async_write(asio::buffer(out_.front().first), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       self->writing_ = false;
       {
         std::lock_guard lock(self->mu_);
@@ -116,14 +119,15 @@ class websocket_session final : public websocket_channel, public std::enable_sha
     }
     room_.notify_all();
     beast::error_code ec;
-    ws_.next_layer().socket().shutdown(tcp::socket::shutdown_both, ec);
-    ws_.next_layer().close();
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(ws_).close();
     if (handler_->on_close) handler_->on_close();
     handler_.reset();  // what the route holds may hold this channel
     handler_ = std::make_shared<websocket_handler>();
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  std::shared_ptr<void> context_;  // TLS: the context the stream was made with
+  websocket::stream<Stream> ws_;
   beast::flat_buffer in_;
   std::shared_ptr<shared_state> shared_;
   std::shared_ptr<websocket_handler> handler_;
@@ -140,7 +144,16 @@ class websocket_session final : public websocket_channel, public std::enable_sha
 
 void start_websocket_session(beast::tcp_stream&& stream, std::shared_ptr<shared_state> shared,
                              std::shared_ptr<websocket_handler> handler, http::request<http::empty_body> handshake) {
-  std::make_shared<websocket_session>(std::move(stream), std::move(shared), std::move(handler))->run(std::move(handshake));
+  std::make_shared<websocket_session<beast::tcp_stream>>(std::move(stream), std::move(shared), std::move(handler), nullptr)
+      ->run(std::move(handshake));
+}
+
+void start_websocket_session(beast::ssl_stream<beast::tcp_stream>&& stream, std::shared_ptr<void> context,
+                             std::shared_ptr<shared_state> shared, std::shared_ptr<websocket_handler> handler,
+                             http::request<http::empty_body> handshake) {
+  std::make_shared<websocket_session<beast::ssl_stream<beast::tcp_stream>>>(std::move(stream), std::move(shared),
+                                                                             std::move(handler), std::move(context))
+      ->run(std::move(handshake));
 }
 
 }  // namespace hearth::net

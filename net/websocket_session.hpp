@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 
@@ -17,6 +18,10 @@ namespace hearth::net {
 // Takes over the stream of a session whose request was an accepted upgrade.
 void start_websocket_session(boost::beast::tcp_stream&& stream, std::shared_ptr<shared_state> shared,
                              std::shared_ptr<websocket_handler> handler,
+                             boost::beast::http::request<boost::beast::http::empty_body> handshake);
+// The same over TLS (wss), keeping the TLS context while it lives.
+void start_websocket_session(boost::beast::ssl_stream<boost::beast::tcp_stream>&& stream, std::shared_ptr<void> context,
+                             std::shared_ptr<shared_state> shared, std::shared_ptr<websocket_handler> handler,
                              boost::beast::http::request<boost::beast::http::empty_body> handshake);
 
 }  // namespace hearth::net

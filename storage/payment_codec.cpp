@@ -4,6 +4,7 @@
 #include "crypto/bytes.hpp"
 #include "crypto/sha256.hpp"
 #include "messages/records.capnp.h"
+#include "storage/address_bytes.hpp"
 #include "storage/capnp_codec.hpp"
 
 namespace hearth::storage {
@@ -11,25 +12,8 @@ namespace {
 
 const std::string open_prefix = "payment-open/";  // column meta: held or settle_pending payments
 
-std::string raw_hex(const std::string& hex) {
-  auto b = crypto::from_hex(hex);
-  return b ? std::string(b->begin(), b->end()) : std::string();
-}
-
-std::string address_text(const std::string& raw) {
-  if (raw.size() != 20) return "";
-  crypto::address a;
-  std::copy(raw.begin(), raw.end(), a.bytes.begin());
-  return a.checksummed();
-}
-
-std::string address_raw(const std::string& text) {
-  auto a = crypto::parse_address(text);
-  return a ? std::string(a->bytes.begin(), a->bytes.end()) : std::string();
-}
-
 std::string nonce_key(const std::string& payer, const std::string& nonce) {
-  return address_raw(payer) + raw_hex(nonce);
+  return address_raw(payer) + raw_of_hex(nonce);
 }
 
 bool is_open(payment_state s) { return s == payment_state::held || s == payment_state::settle_pending; }
@@ -43,7 +27,7 @@ std::string encode_payment(const payment_record& p) {
   b.setNetwork(p.network);
   b.setAsset(data_of(address_raw(p.asset)));
   b.setAmount(p.amount);
-  std::string nonce = raw_hex(p.nonce);
+  std::string nonce = raw_of_hex(p.nonce);
   b.setNonce(data_of(nonce));
   b.setValidBefore(p.valid_before);
   b.setX402Version(p.x402_version);
@@ -58,6 +42,9 @@ std::string encode_payment(const payment_record& p) {
   b.setPayload(p.payload);
   b.setRequirement(p.requirement);
   b.setLedgerEntry(p.ledger_entry);
+  b.setBlockNumber(p.block_number);
+  b.setGasUsed(p.gas_used);
+  b.setGasPrice(p.gas_price);
   return encode_message(message);
 }
 
@@ -84,6 +71,9 @@ result<payment_record> decode_payment(const std::string& raw) {
     p.payload = r.getPayload().cStr();
     p.requirement = r.getRequirement().cStr();
     p.ledger_entry = r.getLedgerEntry().cStr();
+    p.block_number = r.getBlockNumber();
+    p.gas_used = r.getGasUsed();
+    p.gas_price = r.getGasPrice().cStr();
     return p;
   });
 }
@@ -106,6 +96,7 @@ result<ledger_entry> decode_ledger(const std::string& raw) {
     e.offer_hash = r.getOfferHash().cStr();
     e.task_id = r.getTaskId().cStr();
     if (r.hasPayTo()) e.pay_to = address_text(bytes_of(r.getPayTo()));
+    e.transaction = r.getTransaction().cStr();
     return e;
   });
 }
@@ -154,6 +145,7 @@ result<void> settle_into_ledger(store& db, const payment_record& settled, const 
   b.setOfferHash(e.offer_hash);
   b.setTaskId(e.task_id);
   b.setPayTo(data_of(address_raw(e.pay_to)));
+  b.setTransaction(e.transaction);
   write_batch batch;
   put_payment(batch, settled);
   batch.put(column::ledger, ledger_key(e), encode_message(message));

@@ -26,6 +26,7 @@ enum class column : int {
   invites,      // couch invites by id
   guests,       // couch guests by id
   jobs,         // marketplace jobs by id, with their state, seller and expiry indexes
+  chain_txs,    // settlement transactions signed and not yet confirmed, by sender nonce and by payment
   count_
 };
 inline constexpr int column_count = static_cast<int>(column::count_);

@@ -218,7 +218,7 @@ TEST_CASE("payments are verified before the handler runs, and refused with the r
     CHECK(table.status == 0);
     std::string pay_to = p.n->health()["node"]["owner"];  // receivables are per payTo
     INFO(table.out);
-    CHECK(table.out.find(pay_to + "  base-sepolia         2       1  0.02") != std::string::npos);
+    CHECK(table.out.find(pay_to + "  base-sepolia  ledger          2       1  0.02") != std::string::npos);
     auto csv = run({hearth_bin, "pay", "ledger", "--node", p.n->url(""), "--export", "csv"});
     CHECK(csv.out.rfind("payment,pay_to,payer,network,asset,amount_atomic,amount_usdc", 0) == 0);
     CHECK(std::count(csv.out.begin(), csv.out.end(), '\n') == 3);

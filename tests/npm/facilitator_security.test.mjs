@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { privateKeyToAccount } from "viem/accounts";
 import { startNode, ledger, buyerKey, buyerAddress, ownerAddress } from "./hearth_node.mjs";
+import { signTransferAuthorization, usdcAddress as usdc } from "./local_chain.mjs";
 
-const usdc = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";  // base-sepolia
 const stranger = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
 const buyer = privateKeyToAccount(buyerKey);
 let node;
@@ -21,15 +21,7 @@ async function body(payTo) {
   const now = Math.floor(Date.now() / 1000);
   const authorization = { from: buyerAddress, to: payTo, value: "10000", validAfter: String(now - 600),
                           validBefore: String(now + 120), nonce: `0x${randomBytes(32).toString("hex")}` };
-  const signature = await buyer.signTypedData({
-    domain: { name: "USDC", version: "2", chainId: 84532, verifyingContract: usdc },
-    types: { TransferWithAuthorization: [
-      { name: "from", type: "address" }, { name: "to", type: "address" }, { name: "value", type: "uint256" },
-      { name: "validAfter", type: "uint256" }, { name: "validBefore", type: "uint256" }, { name: "nonce", type: "bytes32" }] },
-    primaryType: "TransferWithAuthorization",
-    message: { ...authorization, value: BigInt(authorization.value), validAfter: BigInt(authorization.validAfter),
-               validBefore: BigInt(authorization.validBefore) },
-  });
+  const signature = await signTransferAuthorization(buyer, authorization);
   return {
     x402Version: 1,
     paymentPayload: { x402Version: 1, scheme: "exact", network: "base-sepolia", payload: { signature, authorization } },

@@ -13,8 +13,9 @@ export const ownerAddress = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 export const buyerKey = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 export const buyerAddress = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 
-export async function startNode(extraArgs = []) {
-  const dir = mkdtempSync(join(tmpdir(), "hearth-interop-"));
+// With { dir }, the node runs on that directory again (a restart).
+export async function startNode(extraArgs = [], { dir: reuse } = {}) {
+  const dir = reuse ?? mkdtempSync(join(tmpdir(), "hearth-interop-"));
   const child = spawn(hearthBin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", join(dir, "data"),
                                   "--owner", ownerAddress, "--payment-networks", "base-sepolia,base", ...extraArgs],
                       { stdio: ["ignore", "pipe", "pipe"] });
@@ -44,11 +45,19 @@ export async function startNode(extraArgs = []) {
                                { stdio: ["ignore", "pipe", "pipe"] }).toString();
       return out.trim().split("\n")[0];
     },
-    async stop() {
+    async stop({ keep = false } = {}) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      if (!keep) rmSync(dir, { recursive: true, force: true });
+    },
+    // A crash: SIGKILL, nothing flushed or drained; the directory stays.
+    async kill() {
       const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
+      child.kill("SIGKILL");
       await exited;
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

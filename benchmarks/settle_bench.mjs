@@ -1,0 +1,77 @@
+// make bench: settlements per second on a local chain (anvil, Circle's USDC
+// at the Base Sepolia address), hearth's /facilitator/settle with
+// --settlement chain beside the reference facilitator (ExactEvmScheme from
+// @x402/evm) in the same run, each with the same payments and concurrency;
+// and hearth's verify latency (in-process checks + one eth_estimateGas).
+// Usage: HEARTH_BIN=build/apps/hearth node benchmarks/settle_bench.mjs [payments per side]
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startNode, buyerKey, buyerAddress } from "../tests/npm/hearth_node.mjs";
+import { startAnvil, deployUsdc, settlerKey, referenceFacilitator, requirementFor, signedPayload, accountOf }
+  from "../tests/npm/local_chain.mjs";
+
+const n = Number(process.argv[2] ?? 200);
+const concurrency = 16;
+const payTo = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
+const buyer = accountOf(buyerKey);
+const req = requirementFor(payTo, { amount: "1000" });
+
+const anvil = await startAnvil();
+const usdc = await deployUsdc(anvil, { mintTo: [buyerAddress], settler: accountOf(settlerKey).address });
+const reference = await referenceFacilitator(anvil);
+const dir = mkdtempSync(join(tmpdir(), "hearth-settle-bench-"));
+writeFileSync(join(dir, "settler.key"), settlerKey + "\n", { mode: 0o600 });
+const node = await startNode(["--payment-networks", "base-sepolia", "--settlement", "chain", "--chain-rpc",
+                              `base-sepolia=${anvil.url}`, "--settlement-key", "@" + join(dir, "settler.key"),
+                              "--facilitator-pay-to", payTo, "--facilitator-rate", "100000", "-q"], { dir });
+
+const post = async (path, p) => (await fetch(`${node.url}/facilitator/${path}`, {
+  method: "POST", headers: { "Content-Type": "application/json" },
+  body: JSON.stringify({ x402Version: 2, paymentPayload: p, paymentRequirements: req }),
+})).json();
+
+async function pool(items, worker) {
+  let next = 0, ok = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) if (await worker(items[next++]).catch(() => false)) ++ok;
+  }));
+  return { ok, secs: (performance.now() - t0) / 1000 };
+}
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const verifyMs = [];
+for (let i = 0; i < 50; ++i) {
+  const p = await signedPayload(buyer, req);
+  const t0 = performance.now();
+  const v = await post("verify", p);
+  verifyMs.push(performance.now() - t0);
+  if (!v.isValid) throw new Error("verify refused a good payment: " + JSON.stringify(v));
+}
+const refVerifyMs = [];
+for (let i = 0; i < 50; ++i) {
+  const p = await signedPayload(buyer, req);
+  const t0 = performance.now();
+  const v = await reference.verify(p, req);
+  refVerifyMs.push(performance.now() - t0);
+  if (!v.isValid) throw new Error("the reference refused a good payment: " + JSON.stringify(v));
+}
+
+const ours = await Promise.all(Array.from({ length: n }, () => signedPayload(buyer, req)));
+const theirs = await Promise.all(Array.from({ length: n }, () => signedPayload(buyer, req)));
+const before = await usdc.balanceOf(payTo);
+const h = await pool(ours, async (p) => (await post("settle", p)).success === true);
+const r = await pool(theirs, async (p) => (await reference.settle(p, req)).success === true);
+const moved = (await usdc.balanceOf(payTo)) - before;
+
+const rate = (x) => x.ok / x.secs;
+console.log(`settlements on a local chain (anvil), ${n} payments each, ${concurrency} at a time`);
+console.log(`  hearth /facilitator/settle   ${rate(h).toFixed(1).padStart(8)} /s  (${h.ok}/${n} settled in ${h.secs.toFixed(2)} s)`);
+console.log(`  reference ExactEvmScheme     ${rate(r).toFixed(1).padStart(8)} /s  (${r.ok}/${n} settled in ${r.secs.toFixed(2)} s)`);
+console.log(`  ratio hearth/reference       ${(rate(h) / rate(r)).toFixed(2).padStart(8)} x  (target >= 5)`);
+console.log(`  USDC moved to payTo: ${moved} atomic (expected ${BigInt(h.ok + r.ok) * 1000n})`);
+console.log(`verify latency (50 sequential): hearth p50 ${pct(verifyMs, 0.5).toFixed(2)} ms p99 ${pct(verifyMs, 0.99).toFixed(2)} ms;` +
+            ` reference p50 ${pct(refVerifyMs, 0.5).toFixed(2)} ms p99 ${pct(refVerifyMs, 0.99).toFixed(2)} ms`);
+await node.stop();
+await anvil.stop();
