@@ -18,6 +18,9 @@ namespace {
 
 using u128 = unsigned __int128;
 constexpr auto rebroadcast_after_ms = 3000;
+// Fees are read again after this long: maxFee = 2 x base + tip leaves room
+// for the base fee to rise (12.5% a block at most) meanwhile.
+constexpr std::int64_t fees_valid_ms = 2000;
 
 struct chain_settler_state {
   storage::store* db = nullptr;
@@ -25,6 +28,8 @@ struct chain_settler_state {
   std::unique_ptr<payments::chain_client> chain;
   std::string sender;  // EIP-55
   std::optional<std::uint64_t> next_nonce;
+  std::uint64_t base_fee = 0, tip = 0;
+  std::int64_t fees_read_ms = 0;
   bool chain_checked = false;
   std::uint64_t settled = 0;
   std::string last_gas_cost;
@@ -72,6 +77,21 @@ result<std::uint64_t> allocate_nonce(chain_settler_state& st) {
   return (*st.next_nonce)++;
 }
 
+// The latest base fee and the priority fee, read at most every fees_valid_ms.
+result<void> refresh_fees(chain_settler_state& st) {
+  if (st.fees_read_ms && unix_ms() - st.fees_read_ms < fees_valid_ms) return {};
+  auto base = st.chain->base_fee();
+  if (!base) return base.error();
+  auto tip = st.chain->max_priority_fee();
+  if (!tip) return tip.error();
+  if (crypto::bit_length(*base) > 64 || crypto::bit_length(*tip) > 64)
+    return fail(chain_errc::chain_rpc_error, "the chain's fees exceed 64 bits");
+  st.base_fee = low64(*base);
+  st.tip = low64(*tip);
+  st.fees_read_ms = unix_ms();
+  return {};
+}
+
 // A send the chain refused: the nonce was not used. Given back when it was
 // the last one handed out; otherwise counted again from the chain.
 void give_back(chain_settler_state& st, std::uint64_t nonce) {
@@ -102,16 +122,11 @@ result<chain_submission> submit(settler self, const payment_record& p) {
   auto gas = simulate(st, *pay);
   if (!gas) return gas.error();
   auto data = payments::transfer_with_authorization(pay->auth, pay->signature);
-  auto base = st.chain->base_fee();
-  if (!base) return base.error();
-  auto tip = st.chain->max_priority_fee();
-  if (!tip) return tip.error();
-  if (crypto::bit_length(*base) > 64 || crypto::bit_length(*tip) > 64)
-    return fail(chain_errc::chain_rpc_error, "the chain's fees exceed 64 bits");
+  if (auto ok = refresh_fees(st); !ok) return ok.error();
   payments::eip1559_tx tx;
   tx.chain_id = net.chain_id;
-  tx.max_priority_fee = *tip;
-  tx.max_fee = from_u128(u128(low64(*base)) * 2 + low64(*tip));
+  tx.max_priority_fee = from_u128(st.tip);
+  tx.max_fee = from_u128(u128(st.base_fee) * 2 + st.tip);
   tx.gas_limit = *gas + *gas / 4 + 5000;  // estimates run short under load: a margin
   tx.to = net.usdc;
   tx.data = std::move(data);
@@ -146,6 +161,7 @@ result<chain_submission> submit(settler self, const payment_record& p) {
       return chain_submission{out.hash, out.nonce};
     }
     (void)storage::remove_chain_tx(*st.db, out);
+    st.fees_read_ms = 0;  // a fee too low, say: read them again next time
     if (payments::is_nonce_too_low(sent.error()) && attempt < 3) {
       st.next_nonce.reset();  // something else sent with this key: count again
       continue;

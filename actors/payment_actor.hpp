@@ -54,7 +54,7 @@ struct payment_settings {
   std::chrono::milliseconds retry_first{2000};
   std::map<std::string, chain_settler_type> settlers;  // CAIP-2 -> its settler (chain backend)
   std::chrono::milliseconds settle_wait{10000};        // a paid call waits this long for the receipt
-  std::chrono::milliseconds poll_first{40};            // first receipt poll; then doubling to 2 s
+  std::chrono::milliseconds poll_first{10};            // first receipt poll; then doubling to 2 s
   // The payTo addresses the node's own /facilitator verifies and settles for
   // (its owner by default): anyone else's authorizations are refused.
   std::vector<crypto::address> facilitator_pay_to;
