@@ -88,7 +88,14 @@ TEST_CASE("a guest's processes share one long-lived environment", "[couch][env]"
   CHECK(run({"pgrep", "-f", "^sleep 120$"}).status != 0);
 }
 
-TEST_CASE("the environment's cgroup bounds memory and its usage is read without being asked", "[couch][env]") {
+TEST_CASE("the environment's cgroup bounds memory and its usage is read without being asked", "[couch][env][memory-limit]") {
+#if defined(__SANITIZE_ADDRESS__)
+  // The environment's helper is a clone of the node; under ASan the node's
+  // shadow and allocator pages it shares (~370 MB) count as its size, so the
+  // kernel's OOM killer takes it, not the 64 MB program, and the
+  // environment ends. A release node is far below the program's size.
+  HEARTH_SKIP("under AddressSanitizer the environment's helper outweighs the 64 MB program in the OOM killer's choice");
+#endif
   couch_node c(std::vector<std::string>{"--couch-backend", "local"});
   guest g(c, {{"maxMemoryMB", 64}});
   // tail keeps a newline-less line whole: it grows until the group's limit.
