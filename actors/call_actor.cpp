@@ -121,15 +121,17 @@ void hold(call_actor self, const payments::requirement& matched, std::string hea
   auto& st = self->state;
   st.payments = caf::actor_cast<payment_registry_type>(self->system().registry().get(payment_registry_key));
   if (!st.payments) return refuse(self, fail(http_errc::node_unavailable, "the node's actors are restarting"));
-  self->request(st.payments, ask_timeout, hold_atom::value, claim_for(matched, header, st.offer.hash))
+  crypto::address offer_owner;
+  std::copy(st.offer.body.owner.begin(), st.offer.body.owner.end(), offer_owner.bytes.begin());
+  auto claim = claim_for(matched, header, st.offer.hash);
+  claim.never_settled = {st.settings->owner, offer_owner.checksummed()};
+  self->request(st.payments, ask_timeout, hold_atom::value, std::move(claim))
       .then(
           [=](payment_record& held) {
             auto& st = self->state;
             st.payment_id = held.id;
             // The node's owner and the offer's owner call it without paying:
             // their signed payment proves who they are and is not settled.
-            crypto::address offer_owner;
-            std::copy(st.offer.body.owner.begin(), st.offer.body.owner.end(), offer_owner.bytes.begin());
             st.owner_call = held.payer == st.settings->owner || held.payer == offer_owner.checksummed();
             run(self);
           },
@@ -182,6 +184,7 @@ void start(call_actor self) {
               return refuse(self, fail(offer_errc::wrong_offer_mode, "offer " + hash + " is a " +
                                                                          mode_name(offer.body.mode) + " offer, not " +
                                                                          mode_name(st.req.mode)));
+            if (auto allowed = check_caller_input(offer.body, st.req.input); !allowed) return refuse(self, allowed.error());
             st.offer = std::move(offer);
             if (payments::is_free(st.offer.body)) return run(self);
             pay(self);

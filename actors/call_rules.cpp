@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "actors/offer_validation.hpp"
+
 #include "messages/clock.hpp"
 #include "payments/buyer.hpp"
 #include "payments/challenge.hpp"
@@ -83,6 +85,19 @@ result<payments::requirement> to_requirement(const payment_option& o) {
   r.description = o.description;
   r.mime_type = o.mime_type;
   return r;
+}
+
+result<void> check_caller_input(const offer& o, const task_input& in) {
+  if (!in.args.empty() && !takes_caller_args(o))
+    return fail(offer_errc::args_not_extendable, "this offer's arguments are fixed by its owner; send none");
+  if (!in.caller_env.empty() && !o.env_extendable)
+    return fail(offer_errc::env_not_extendable, "this offer takes no environment variables from its callers");
+  static const std::string empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  bool caller_stdin = !in.stdin_data.empty() || (!in.stdin_file.empty() && in.stdin_sha256 != empty_sha256);
+  // An MCP tool's arguments are its stdin: they always follow the owner's bytes.
+  if (caller_stdin && !o.stdin_prefix.empty() && !o.stdin_appendable && o.mode != offer_mode::mcp)
+    return fail(offer_errc::stdin_not_appendable, "this offer's stdin is fixed by its owner; send no body");
+  return {};
 }
 
 payment_claim claim_for(const payments::requirement& r, const std::string& header, const std::string& offer_hash) {

@@ -43,6 +43,10 @@ result<std::string> sign_for_caller(const call_payment& payment, const std::vect
 result<std::string> payment_header_for(const call_payment& payment, const std::vector<payments::requirement>& reqs,
                                        const payments::requirement*& matched);
 
+// What the offer lets its caller add (arguments, environment, stdin after
+// the owner's): checked before any payment is asked for.
+result<void> check_caller_input(const offer& o, const task_input& in);
+
 // The verdicts (see call_verdict). stdout_head: the output's start (the
 // head is in the first 64 KiB of a spilled output); stdout: all of it.
 call_verdict cgi_verdict(const task_record& t, std::string_view stdout_head);

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <optional>
 
 #include "crypto/base64.hpp"
@@ -32,7 +33,9 @@ struct chain_settler_state {
   std::int64_t fees_read_ms = 0;
   bool chain_checked = false;
   std::uint64_t settled = 0;
+  u128 total_gas_cost = 0;
   std::string last_gas_cost;
+  std::map<std::string, std::int64_t> queued;  // payment id -> its settlement pass (unix ms)
   std::string last_error;
   static inline const char* name = "chain_settler";
 };
@@ -104,15 +107,26 @@ result<payments::payment> decoded(const payment_record& p) {
 }
 
 // eth_estimateGas of the transfer: a used, cancelled or expired
-// authorization, or a payer without the balance, is authorization_refused.
+// authorization, a payer without the balance, or a signature the payer (an
+// EOA, or a wallet contract through EIP-1271) does not stand behind, is
+// authorization_refused. A wallet not deployed yet (ERC-6492) is refused
+// too: the node deploys no one's wallet with its gas money.
 result<std::uint64_t> simulate(chain_settler_state& st, const payments::payment& pay) {
   if (auto ok = check_chain(st); !ok) return ok.error();
-  auto data = payments::transfer_with_authorization(pay.auth, pay.signature);
+  if (payments::is_erc6492(pay.signature)) {
+    auto deployed = st.chain->has_code(pay.auth.from);
+    if (!deployed) return deployed.error();
+    if (!*deployed)
+      return fail(chain_errc::authorization_refused,
+                  "eip6492_factory_not_allowed: the payer's wallet is not deployed, and this node deploys no wallets");
+  }
+  auto data = payments::transfer_call(pay.auth, pay.signature);
   return st.chain->estimate_gas(st.settings->key.to_address(), st.settings->net->usdc, data);
 }
 
 result<chain_submission> submit(settler self, const payment_record& p) {
   auto& st = self->state;
+  st.queued.erase(p.id);
   auto existing = storage::chain_tx_of_payment(*st.db, p.id);
   if (!existing) return existing.error();
   if (*existing) return chain_submission{(*existing)->hash, (*existing)->nonce};
@@ -121,7 +135,7 @@ result<chain_submission> submit(settler self, const payment_record& p) {
   const auto& net = *st.settings->net;
   auto gas = simulate(st, *pay);
   if (!gas) return gas.error();
-  auto data = payments::transfer_with_authorization(pay->auth, pay->signature);
+  auto data = payments::transfer_call(pay->auth, pay->signature);
   if (auto ok = refresh_fees(st); !ok) return ok.error();
   payments::eip1559_tx tx;
   tx.chain_id = net.chain_id;
@@ -225,7 +239,9 @@ result<chain_confirmation> confirm(settler self, const std::string& payment_id, 
   if (tx) (void)storage::remove_chain_tx(*st.db, *tx);
   if (out.success) {
     ++st.settled;
-    st.last_gas_cost = decimal(u128(r.gas_used) * low64(r.effective_gas_price));
+    u128 cost = u128(r.gas_used) * low64(r.effective_gas_price);
+    st.total_gas_cost += cost;
+    st.last_gas_cost = decimal(cost);
   }
   return out;
 }
@@ -260,6 +276,9 @@ chain_settler_type::behavior_type settler_behavior(settler self, storage::store*
         if (!r) return to_error(r.error());
         return *r;
       },
+      [self](batch_atom, const std::string& payment_id, std::int64_t pass_at_ms) {
+        self->state.queued[payment_id] = pass_at_ms;
+      },
       [self](get_atom) -> chain_status {
         auto& st = self->state;
         chain_status s;
@@ -267,6 +286,9 @@ chain_settler_type::behavior_type settler_behavior(settler self, storage::store*
         s.sender = st.sender;
         s.settled = st.settled;
         s.last_gas_cost_wei = st.last_gas_cost;
+        if (st.settled) s.average_gas_cost_wei = decimal(st.total_gas_cost / st.settled);
+        s.queued = st.queued.size();
+        for (const auto& [id, at] : st.queued) s.next_pass_ms = s.next_pass_ms ? std::min(s.next_pass_ms, at) : at;
         s.error = st.last_error;
         if (auto q = storage::outbox(*st.db, s.network, st.sender); q) s.pending = q->size();
         auto balance = st.chain->balance(st.settings->key.to_address());

@@ -15,7 +15,9 @@
 //   confirm: the receipt (status 1 and the token's AuthorizationUsed for
 //     this payer and nonce required); none yet and the chain does not know
 //     the transaction: the same bytes are sent again.
-//   get: the key's native balance, backlog and last gas cost.
+//   batch: a payment announces it waits for the next settlement pass
+//     (counted for /health until it is sent).
+//   get: the key's native balance, backlog, queue and gas cost per settlement.
 // Blocking JSON-RPC, so the actor is detached.
 #pragma once
 

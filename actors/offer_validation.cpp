@@ -19,7 +19,11 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
   auto body = storage::decode_canonical_offer(canonical);
   if (!body) return body.error();
   const offer& o = *body;
-  if (o.version != 1) return fail(offer_errc::bad_offer, "unsupported offer version " + std::to_string(o.version));
+  if (o.version == 0 || o.version > offer_version)
+    return fail(offer_errc::offer_version_unsupported, "offer version " + std::to_string(o.version) +
+                                                           " is newer than this node understands (up to " +
+                                                           std::to_string(offer_version) + "): upgrade the node");
+  if (auto presets = check_presets(o); !presets) return presets.error();
   if (o.executable_sha256.size() != 32 || o.owner.size() != 20 || o.pay_to.size() != 20)
     return fail(offer_errc::bad_offer, "executableSha256 is 32 bytes, owner and payTo 20 bytes each");
   if (o.mode != offer_mode::cgi && o.mode != offer_mode::mcp && o.mode != offer_mode::batch)
@@ -56,6 +60,25 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
   if (is_expired(o, policy.now)) return fail(offer_errc::offer_expired, "the offer has expired");
   return stored_offer{hash, canonical, signature, 0, o};
 }
+
+result<void> check_presets(const offer& o) {
+  bool any = !o.env.empty() || o.env_extendable || !o.stdin_prefix.empty() || o.stdin_appendable || o.args_extendable ||
+             o.retain_secs;
+  if (o.version == 1 && any) return fail(offer_errc::bad_offer, "presets (env, stdin, extendable, retain) need offer version 2");
+  if (o.env.size() > 256) return fail(offer_errc::bad_offer, "at most 256 env presets");
+  for (const auto& e : o.env) {
+    auto eq = e.find('=');
+    bool name_ok = eq != std::string::npos && eq > 0 && !std::isdigit(static_cast<unsigned char>(e[0])) &&
+                   std::all_of(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(eq), [](char c) {
+                     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                   });
+    if (!name_ok || e.find('\0') != std::string::npos)
+      return fail(offer_errc::bad_offer, "an env preset is NAME=VALUE, NAME of A-Z a-z 0-9 _ not starting with a digit");
+  }
+  return {};
+}
+
+bool takes_caller_args(const offer& o) { return o.version == 1 || o.args_extendable; }
 
 result<void> check_tool_manifest(const std::string& manifest) {
   auto m = nlohmann::json::parse(manifest, nullptr, false);

@@ -29,6 +29,10 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
 // [A-Za-z0-9_.-], a description, an input_schema whose root is an object
 // schema, and (optionally) an output_schema likewise ("bad_manifest" otherwise).
 result<void> check_tool_manifest(const std::string& manifest);
+// Version 2's presets: well-formed, and absent from a version 1 offer.
+result<void> check_presets(const offer& o);
+// Whether callers may add arguments (version 1 offers: always, as before presets).
+bool takes_caller_args(const offer& o);
 
 // Whether an offer is past its expires_at (0: never expires) at unix second now.
 const char* mode_name(offer_mode m);  // "cgi", "mcp", "batch"

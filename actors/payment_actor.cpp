@@ -8,6 +8,7 @@
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
 #include "payments/exact_evm.hpp"
+#include "payments/usdc_calls.hpp"
 #include "storage/payment_codec.hpp"
 
 namespace hearth::actors {
@@ -15,6 +16,7 @@ namespace {
 
 using nlohmann::json;
 constexpr auto claim_timeout = std::chrono::seconds(30);
+constexpr auto simulate_timeout = std::chrono::seconds(30);
 
 struct payment_actor_state {
   payment_record record;
@@ -47,14 +49,22 @@ result<payments::requirement> requirement_of(const payment_claim& c) {
 // Decodes and verifies the payment against the claim: the record it would
 // be (state held), or a failure: malformed_payment (a 400) or
 // payment_invalid (a 402; the message is x402's invalidReason). With
-// ask_facilitator, the facilitator verifies it too.
-result<payment_record> verified(const payment_claim& c, const payment_settings& settings, bool ask_facilitator) {
+// ask_facilitator, the facilitator verifies it too. signature_checked: the
+// signature is an EOA's, verified here (else a wallet's, left to the chain
+// or the facilitator).
+result<payment_record> verified(const payment_claim& c, const payment_settings& settings, bool ask_facilitator,
+                                bool* signature_checked = nullptr) {
   auto p = payments::decode_payment(c.header_value);
   if (!p) return p.error();
   auto r = requirement_of(c);
   if (!r) return r.error();
   auto v = payments::verify(*p, *r, unix_secs());
-  if (!v.valid) return fail(payment_errc::payment_invalid, v.reason);
+  // A smart wallet's signature: the facilitator, or the chain's simulation
+  // before the hold, decides it; without either it cannot be checked.
+  bool chain_checks = settings.backend == settlement_backend::chain && settings.settlers.count(r->net->caip2);
+  if (!v.valid && !(v.needs_contract_check && (ask_facilitator || chain_checks)))
+    return fail(payment_errc::payment_invalid, v.reason);
+  if (signature_checked) *signature_checked = v.valid;
   json requirement = p->x402_version == 2 ? (r->v2_entry.is_null() ? payments::requirement_v2(*r) : r->v2_entry)
                                            : payments::requirement_v1(*r);
   if (ask_facilitator) {
@@ -66,7 +76,7 @@ result<payment_record> verified(const payment_claim& c, const payment_settings& 
       return fail(payment_errc::payment_invalid, answer->value("invalidReason", std::string("facilitator_refused")));
   }
   payment_record rec;
-  rec.payer = v.payer.checksummed();
+  rec.payer = p->auth.from.checksummed();
   rec.nonce = crypto::to_0x(p->auth.nonce);
   rec.id = storage::payment_id(rec.payer, rec.nonce);
   rec.pay_to = r->pay_to.checksummed();
@@ -81,6 +91,21 @@ result<payment_record> verified(const payment_claim& c, const payment_settings& 
   rec.payload = std::move(p->json);
   rec.requirement = requirement.dump();
   return rec;
+}
+
+// What the chain's simulation of a payment before its hold means: a refusal
+// (the token would not move it), or nothing when the payment may be held.
+// An EOA's payment whose signature verified here is held while the chain
+// cannot be reached (the settle retries until it can); a smart wallet's,
+// which only the chain can check, is not.
+std::optional<failure> on_chain_refusal(const failure& f, const payment_record& rec, bool signature_checked) {
+  if (f.code == chain_errc::authorization_refused)
+    return failure{payment_errc::payment_invalid, payments::refusal_reason(f.message)};
+  if (signature_checked) {
+    spdlog::warn("payment {}: held without the chain's check ({}); its settlement will tell", rec.id, f.message);
+    return std::nullopt;
+  }
+  return failure{f.code, "a smart wallet's signature needs the chain to check it: " + f.message};
 }
 
 // Stores next as the payment's state; the in-memory state follows only a
@@ -291,6 +316,28 @@ void settle_on_chain(payment_self self, caf::typed_response_promise<payment_reco
   chain_submit(self);
 }
 
+// With settle_batch: the payment waits for the next settlement pass, at the
+// next multiple of the interval, when every payment due is sent at once.
+void schedule_pass(payment_self self) {
+  auto& st = self->state;
+  std::int64_t interval = st.settings->settle_batch.count(), now = unix_ms();
+  std::int64_t at = (now / interval + 1) * interval;
+  self->delayed_send(self, std::chrono::milliseconds(at - now), retry_atom::value);
+  auto it = st.settings->settlers.find(st.record.network);
+  if (it != st.settings->settlers.end()) self->send(it->second, batch_atom::value, st.record.id, at);
+}
+
+// Queued for the pass: settle_pending on disk, no transaction yet; the call
+// is answered now.
+result<payment_record> queue_for_pass(payment_self self) {
+  payment_record next = self->state.record;
+  next.state = payment_state::settle_pending;
+  next.note = "queued for the next settlement pass";
+  auto out = commit(self, next);
+  if (out) schedule_pass(self);
+  return out;
+}
+
 // A pending settle on chain: with a transaction, wait for its receipt;
 // without one, send it.
 void chain_resume(payment_self self) {
@@ -304,29 +351,55 @@ payment_actor_type::behavior_type payment_behavior(payment_self self, payment_re
   st.db = db;
   st.settings = settings;
   st.record = std::move(activated);
-  if (st.record.state == payment_state::settle_pending) self->send(self, retry_atom::value);  // resumed after a restart
+  if (st.record.state == payment_state::settle_pending) {  // resumed after a restart
+    if (settings->backend == settlement_backend::chain && settings->settle_batch.count() && st.record.transaction.empty())
+      schedule_pass(self);
+    else
+      self->send(self, retry_atom::value);
+  }
   if (!st.record.id.empty() && st.record.state == payment_state::held)
     self->delayed_send(self, settings->hold_limit, hold_expired_atom::value);
 
-  // Verifies, has the registry record the nonce, then runs next(record).
+  // Verifies (on chain too, with that backend), has the registry record the
+  // nonce, then runs next(record).
   auto verify_and_claim = [self, registry](payment_claim& c, bool ask_facilitator, auto next) {
     auto rp = self->make_response_promise<payment_record>();
-    auto rec = verified(c, *self->state.settings, ask_facilitator);
+    bool signature_checked = false;
+    auto rec = verified(c, *self->state.settings, ask_facilitator, &signature_checked);
     if (!rec) {
       rp.deliver(to_error(rec.error()));
       self->quit();
       return rp;
     }
-    self->request(registry, claim_timeout, claim_atom::value, *rec)
-        .then(
-            [=](bool) mutable {
-              self->state.record = *rec;
-              next(rp);
-            },
-            [=](caf::error& e) mutable {
-              rp.deliver(e);
-              self->quit();
-            });
+    auto claim = [=](payment_record r) mutable {
+      self->request(registry, claim_timeout, claim_atom::value, r)
+          .then(
+              [=](bool) mutable {
+                self->state.record = r;
+                next(rp);
+              },
+              [=](caf::error& e) mutable {
+                rp.deliver(e);
+                self->quit();
+              });
+    };
+    const auto& settlers = self->state.settings->settlers;
+    auto settler = settlers.find(rec->network);
+    bool never_settled = std::find(c.never_settled.begin(), c.never_settled.end(), rec->payer) != c.never_settled.end();
+    if (self->state.settings->backend != settlement_backend::chain || settler == settlers.end() ||
+        (never_settled && signature_checked)) {
+      claim(std::move(*rec));
+      return rp;
+    }
+    self->request(settler->second, simulate_timeout, simulate_atom::value, *rec)
+        .then([=](bool) mutable { claim(*rec); },
+              [=](caf::error& e) mutable {
+                auto f = to_failure(e, self->system().render(e));
+                auto refused = on_chain_refusal(f, *rec, signature_checked);
+                if (!refused) return claim(*rec);
+                rp.deliver(to_error(*refused));
+                self->quit();
+              });
     return rp;
   };
 
@@ -358,7 +431,7 @@ payment_actor_type::behavior_type payment_behavior(payment_self self, payment_re
           // On chain, the token is asked too: an authorization used or
           // cancelled elsewhere, or a payer without the balance, is refused.
           auto rp = self->make_response_promise<payment_record>();
-          self->request(settler->second, std::chrono::seconds(30), simulate_atom::value, *rec)
+          self->request(settler->second, simulate_timeout, simulate_atom::value, *rec)
               .then(
                   [self, rp, rec = *rec](bool) mutable {
                     rp.deliver(rec);
@@ -367,7 +440,7 @@ payment_actor_type::behavior_type payment_behavior(payment_self self, payment_re
                   [self, rp](caf::error& e) mutable {
                     auto f = to_failure(e, "");
                     if (f.code == chain_errc::authorization_refused)
-                      rp.deliver(to_error(fail(payment_errc::payment_invalid, "invalid_transaction_state")));
+                      rp.deliver(to_error(fail(payment_errc::payment_invalid, payments::refusal_reason(f.message))));
                     else
                       rp.deliver(e);
                     self->quit();
@@ -401,6 +474,7 @@ payment_actor_type::behavior_type payment_behavior(payment_self self, payment_re
         }
         rec.task_id = o.task_id;
         if (settings->backend == settlement_backend::chain) {
+          if (settings->settle_batch.count()) return reply(queue_for_pass(self));
           auto rp = self->make_response_promise<payment_record>();
           settle_on_chain(self, rp);
           return rp;

@@ -11,7 +11,9 @@
 //     transaction of the network's chain settler) or leave it unsettled
 //     with the reason; then the actor passivates. On chain the answer waits
 //     for the receipt up to settle_wait, then is settle_pending with the
-//     transaction's hash, and the receipt is polled on.
+//     transaction's hash, and the receipt is polled on. With settle_batch,
+//     answered at once (settle_pending, no transaction yet) and sent in the
+//     next settlement pass.
 // Timers: a payment held longer than hold_limit (its task never reported)
 // is left unsettled and the actor passivates; a settle_pending payment
 // retries the facilitator (or the chain) with backoff until its
@@ -55,6 +57,10 @@ struct payment_settings {
   std::map<std::string, chain_settler_type> settlers;  // CAIP-2 -> its settler (chain backend)
   std::chrono::milliseconds settle_wait{10000};        // a paid call waits this long for the receipt
   std::chrono::milliseconds poll_first{10};            // first receipt poll; then doubling to 2 s
+  // Chain: above zero, a paid call is answered at once and its payment
+  // settled in the pass at the next multiple of this interval (unix time),
+  // with every other payment due then.
+  std::chrono::milliseconds settle_batch{0};
   // The payTo addresses the node's own /facilitator verifies and settles for
   // (its owner by default): anyone else's authorizations are refused.
   std::vector<crypto::address> facilitator_pay_to;

@@ -3,6 +3,9 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "actors/task_identity.hpp"
 #include "actors/task_output.hpp"
 #include "messages/clock.hpp"
@@ -27,6 +30,7 @@ void task_actor(caf::event_based_actor* self, task_registry_type registry, std::
   io.cancel = job->cancel.get();
   auto report = sandbox::run(job->spec, std::move(io), job->pool.get());
   t.finished_at_ms = unix_ms();
+  if (job->retain_secs) t.retain_until_ms = t.finished_at_ms + static_cast<std::int64_t>(job->retain_secs) * 1000;
   if (!report) {
     t.state = task_state::failed;
     t.ending = static_cast<std::uint8_t>(sandbox::ending::setup_failed);
@@ -64,7 +68,23 @@ sandbox::launch_spec launch_spec_for(const stored_offer& offer, const task_input
   spec.executable = executable_path;
   spec.args = offer.body.args;
   spec.args.insert(spec.args.end(), in.args.begin(), in.args.end());
-  spec.env = in.env;
+  // The node's variables, then the owner's presets, which callers may
+  // override only when the offer says so; the node's private ones last.
+  const auto& o = offer.body;
+  std::vector<std::string> env = in.env;
+  auto put = [&env](const std::string& kv) {
+    auto name = kv.substr(0, kv.find('=') + 1);
+    env.erase(std::remove_if(env.begin(), env.end(), [&](const std::string& e) { return e.rfind(name, 0) == 0; }), env.end());
+    env.push_back(kv);
+  };
+  for (const auto& kv : o.env_extendable ? o.env : std::vector<std::string>{}) put(kv);
+  for (const auto& kv : in.caller_env) put(kv);
+  for (const auto& kv : o.env_extendable ? std::vector<std::string>{} : o.env) put(kv);
+  if (!o.stdin_prefix.empty())  // CGI: the program reads the owner's bytes, then the body
+    for (auto& e : env)
+      if (e.rfind("CONTENT_LENGTH=", 0) == 0)
+        e = "CONTENT_LENGTH=" + std::to_string(std::strtoull(e.c_str() + 15, nullptr, 10) + o.stdin_prefix.size());
+  spec.env = std::move(env);
   spec.env.insert(spec.env.end(), in.private_env.begin(), in.private_env.end());
   spec.lim.ram_mb = l.ram_mb;
   spec.lim.cpu_secs = l.cpu_secs;

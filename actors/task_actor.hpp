@@ -35,6 +35,7 @@ struct task_job {
   std::shared_ptr<sandbox::warm_pool> pool;  // null: every run builds its sandbox cold
   std::string output_path = {};
   stdout_stream_type stream = {};
+  std::uint64_t retain_secs = 0;  // the offer's retention; 0: the node's
 };
 
 // The sandbox run of an offer with an input: the offer's executable (at

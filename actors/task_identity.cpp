@@ -32,6 +32,12 @@ std::string task_input_hash(const task_input& in) {
   for (const auto& e : env) add_field(material, e);
   // A spooled body comes with its digest (taken by the edge, off the
   // registry's thread); the same bytes give the same id either way.
+  if (!in.caller_env.empty()) {  // absent before callers could set any: earlier ids stay the same
+    std::vector<std::string> caller = in.caller_env;
+    std::sort(caller.begin(), caller.end());
+    add_field(material, "caller_env " + std::to_string(caller.size()));
+    for (const auto& e : caller) add_field(material, e);
+  }
   crypto::hash256 stdin_hash = crypto::sha256(in.stdin_data);
   if (!in.stdin_file.empty()) {
     auto spooled = crypto::from_hex(in.stdin_sha256);

@@ -114,7 +114,8 @@ caf::result<task_record> run_task(registry self, stored_offer& offer, task_input
   job->record.created_at_ms = unix_ms();
   job->record.read_token_hash = in.read_token_hash;
   job->spec = launch_spec_for(offer, in, st.blobs->path(sha));
-  job->stdin_data = std::move(in.stdin_data);
+  job->stdin_data = offer.body.stdin_prefix + in.stdin_data;  // the owner's bytes first
+  if (offer.body.retain_secs) job->retain_secs = offer.body.retain_secs;
   job->stdin_file = std::move(in.stdin_file);
   job->output_path = storage::task_output_file(st.output_dir, id);
   job->stream = std::move(in.output);

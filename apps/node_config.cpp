@@ -74,6 +74,10 @@ void add_node_options(CLI::App& app, node_config& c) {
       "Key that signs and pays gas for settlement transactions: @FILE or 0xHEX; unset: the node key");
   add("--settle-wait-ms", c.settle_wait_ms, "HEARTH_SETTLE_WAIT_MS",
       "How long a paid call waits for its settlement receipt before answering settle_pending with the transaction");
+  add("--settle-batch-secs", c.settle_batch_secs, "HEARTH_SETTLE_BATCH_SECS",
+      "With --settlement chain: paid calls answer without waiting for the chain, and their payments are settled in "
+      "one pass every this many seconds (one transaction per payment, as EIP-3009 requires); 0: each at once")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{86400}));
   add("--facilitator-url", c.facilitator_url, "HEARTH_FACILITATOR_URL",
       "The x402 facilitator's base URL (its /verify and /settle), with --settlement facilitator");
   add("--facilitator-timeout-secs", c.facilitator_timeout_secs, "HEARTH_FACILITATOR_TIMEOUT_SECS",

@@ -34,6 +34,7 @@ struct node_config {
   std::string chain_rpc;                     // with settlement = chain: network=URL,... (JSON-RPC, http or https)
   std::string settlement_key;                // with settlement = chain: @file or 0xHEX; empty: the node key
   std::uint64_t settle_wait_ms = 10000;      // a paid call waits this long for its receipt
+  std::uint64_t settle_batch_secs = 0;       // with chain: settle paid calls in one pass per interval; 0: each at once
   std::uint64_t facilitator_timeout_secs = 10;
   std::string facilitator_pay_to;               // comma-separated payTo the node's /facilitator settles for; empty: the owner
   double facilitator_rate = 10;                 // /facilitator/verify|settle requests per second per client address

@@ -72,6 +72,8 @@ result<node_settings> parse_settings(const node_config& config) {
                     "--settlement chain needs a --chain-rpc endpoint for payment network " + name);
     }
   }
+  if (config.settle_batch_secs && config.settlement != "chain")
+    return fail(config_errc::bad_option, "--settle-batch-secs settles on chain: it needs --settlement chain");
   auto served = address_list("--facilitator-pay-to", config.facilitator_pay_to);
   if (!served) return served.error();
   s.facilitator_pay_to = std::move(*served);

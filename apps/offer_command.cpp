@@ -54,18 +54,36 @@ int run_offer(const offer_args& a) {
               << "\n";
     return 0;
   }
-  auto answer = client::upload_offer(a.upload, *built, upload_progress(isatty(STDERR_FILENO) == 1));
-  if (!answer) return report(answer.error().code, answer.error().message);
-  std::string base = a.upload;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  if (a.json) {
-    std::cout << *answer;
-  } else {
-    std::cout << built->hash << "\n";
+  // Each node in turn; one that refuses does not stop the others.
+  std::vector<std::string> nodes;
+  for (std::size_t start = 0; start <= a.upload.size();) {
+    auto comma = a.upload.find(',', start);
+    auto url = a.upload.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!url.empty()) nodes.push_back(url);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  int rc = 0;
+  bool hash_printed = false;
+  for (const auto& node : nodes) {
+    if (nodes.size() > 1) std::cerr << "uploading to " << node << "\n";
+    auto answer = client::upload_offer(node, *built, upload_progress(isatty(STDERR_FILENO) == 1));
+    if (!answer) {
+      rc = report(answer.error().code, node + ": " + answer.error().message);
+      continue;
+    }
+    std::string base = node;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    if (a.json) {
+      std::cout << *answer;
+      continue;
+    }
+    if (!hash_printed) std::cout << built->hash << "\n";
+    hash_printed = true;
     if (built->body.mode == offer_mode::cgi) std::cout << base << "/" << built->hash << ".cgi/\n";
     if (built->body.mode == offer_mode::mcp) std::cout << "tool " << built->body.name << " at " << base << "/mcp\n";
   }
-  return 0;
+  return rc;
 }
 
 }  // namespace
@@ -92,9 +110,18 @@ void add_offer_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--name", a->draft.name, "Name shown in listings");
   cmd->add_option("--description", a->draft.description, "Description shown in listings");
   cmd->add_option("--arg", a->draft.args, "A fixed leading argument (repeatable)");
+  cmd->add_flag("--args-extendable", a->draft.args_extendable, "Callers may add arguments after the fixed ones");
+  cmd->add_option("--env", a->draft.env, "NAME=VALUE set in every run (repeatable)");
+  cmd->add_flag("--env-extendable", a->draft.env_extendable, "Callers may add variables or override --env's");
+  cmd->add_option("--stdin", a->draft.stdin_text, "Bytes written to stdin before the caller's: TEXT or @FILE");
+  cmd->add_flag("--stdin-appendable", a->draft.stdin_appendable, "Callers may send stdin (a body) after --stdin's");
   cmd->add_option("--expires-in-hours", a->draft.expires_in_hours, "Validity (default: no expiry)");
+  cmd->add_option("--valid-for", a->draft.valid_for, "Validity as a duration: 90d, 12h, 30m, 45s (default: no expiry)");
+  cmd->add_option("--retain", a->draft.retain, "How long the node keeps a task's output at most: seconds or 1h, 7d "
+                                               "(default: the node's retention)");
   cmd->add_option("--key", a->key, "Owner key: 0xHEX or @FILE")->envname("HEARTH_KEY")->required();
-  cmd->add_option("--upload", a->upload, "Node URL, e.g. http://127.0.0.1:3000 (without: print the signed offer)");
+  cmd->add_option("--upload", a->upload, "Node URL, e.g. http://127.0.0.1:3000, or several, comma-separated "
+                                         "(without: print the signed offer)");
   cmd->add_flag("--json", a->json, "Print the node's JSON answer");
   cmd->callback([a, cmd, &exit_code] {
     if (!a->cgi && !a->mcp && !a->batch) {

@@ -177,6 +177,7 @@ int run_serve(const node_config& given) {
       settings->facilitator_pay_to.empty() ? std::vector<crypto::address>{owner} : settings->facilitator_pay_to;
 
   payment_settings.settle_wait = std::chrono::milliseconds(config.settle_wait_ms);
+  payment_settings.settle_batch = std::chrono::seconds(config.settle_batch_secs);
   std::optional<crypto::private_key> settlement_key;
   if (settings->settlement == actors::settlement_backend::chain) {
     auto k = config.settlement_key.empty() ? result<crypto::private_key>(*key) : crypto::private_key::load(config.settlement_key);
@@ -246,6 +247,7 @@ int run_serve(const node_config& given) {
     info.isolation_missing = isolation.missing;
     info.isolation_waived = sandbox::waived_isolation_steps();
     info.settlement = config.settlement;
+    info.settle_batch_secs = config.settle_batch_secs;
     // One settler per network: the only sender of its key's transactions.
     // Its handles live in this scope only: one held past the actor system
     // would keep it waiting for the settler's thread forever.

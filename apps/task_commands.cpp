@@ -150,10 +150,20 @@ void add_task_commands(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<std::vector<std::string>>();
   auto r = std::make_shared<node_target>();
   run->add_option("offer", *offer, "Offer hash")->required();
-  run->add_option("args", *args, "Arguments for the program (after --)");
+  auto env = std::make_shared<std::vector<std::string>>();
+  run->add_option("args", *args, "Arguments for the program (after --), if the offer takes any");
+  run->add_option("--env", *env, "NAME=VALUE for the program, if the offer takes any (repeatable)");
   add_target(run, *r);
-  run->callback([r, offer, args, &exit_code] {
+  run->callback([r, offer, args, env, &exit_code] {
     json req = {{"offer", *offer}, {"args", *args}};
+    for (const auto& kv : *env) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::cerr << "hearth: --env takes NAME=VALUE, not " << kv << "\n";
+        return void(exit_code = 2);
+      }
+      req["env"][kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
     if (!::isatty(0)) req["stdin_base64"] = crypto::base64_encode(std::string(std::istreambuf_iterator<char>(std::cin), {}));
     std::string body;
     net::header_list headers;

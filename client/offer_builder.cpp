@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -100,6 +101,31 @@ result<signed_offer> build_offer(const offer_draft& a, const crypto::private_key
   o.pay_to.assign(pay_to.bytes.begin(), pay_to.bytes.end());
   o.created_at = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   if (a.expires_in_hours > 0) o.expires_at = o.created_at + static_cast<std::int64_t>(a.expires_in_hours * 3600);
+  o.version = offer_version;
+  if (!a.valid_for.empty()) {
+    auto secs = parse_duration_secs(a.valid_for);
+    if (!secs) return fail(secs.error().code, "--valid-for: " + secs.error().message);
+    o.expires_at = o.created_at + static_cast<std::int64_t>(*secs);
+  }
+  if (!a.retain.empty()) {
+    auto secs = parse_duration_secs(a.retain);
+    if (!secs || *secs == 0) return fail(config_errc::bad_option, "--retain: a positive duration, e.g. 3600 or 1h");
+    o.retain_secs = *secs;
+  }
+  o.env = a.env;
+  o.env_extendable = a.env_extendable;
+  if (!a.stdin_text.empty()) {
+    if (a.stdin_text[0] == '@') {
+      std::ifstream in(a.stdin_text.substr(1), std::ios::binary);
+      if (!in) return fail(config_errc::bad_option, "--stdin: cannot read " + a.stdin_text.substr(1));
+      o.stdin_prefix.assign(std::istreambuf_iterator<char>(in), {});
+    } else {
+      o.stdin_prefix = a.stdin_text;
+    }
+  }
+  o.stdin_appendable = a.stdin_appendable;
+  o.args_extendable = a.args_extendable;
+  if (auto presets = actors::check_presets(o); !presets) return fail(config_errc::bad_option, presets.error().message);
   o.deterministic = a.deterministic;
   o.name = a.name;
   o.description = a.description;
@@ -112,6 +138,23 @@ result<signed_offer> build_offer(const offer_draft& a, const crypto::private_key
   out.hash = actors::offer_hash_hex(out.canonical);
   out.signature = "0x" + crypto::to_hex(signature.data(), signature.size());
   return out;
+}
+
+result<std::uint64_t> parse_duration_secs(const std::string& text) {
+  constexpr std::uint64_t ten_years = 10ull * 366 * 86400;
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])))
+    return fail(config_errc::bad_option, "a duration is a number with s, m, h or d (e.g. 90d, 1h, 30m), not " + text);
+  std::size_t used = 0;
+  std::uint64_t n = 0;
+  for (; used < text.size() && std::isdigit(static_cast<unsigned char>(text[used])); ++used) {
+    n = n * 10 + static_cast<std::uint64_t>(text[used] - '0');
+    if (n > ten_years) return fail(config_errc::bad_option, "a duration is at most ten years: " + text);
+  }
+  std::string unit = text.substr(used);
+  std::uint64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
+  if (!scale) return fail(config_errc::bad_option, "a duration's unit is s, m, h or d, not " + unit);
+  if (n * scale > ten_years) return fail(config_errc::bad_option, "a duration is at most ten years: " + text);
+  return n * scale;
 }
 
 result<std::string> upload_offer(const std::string& node_url, signed_offer& offer,
@@ -128,8 +171,8 @@ result<std::string> upload_offer(const std::string& node_url, signed_offer& offe
   auto known = send_request({"GET", base + "/offers/" + offer.hash, {}, {}, std::chrono::seconds(30), nullptr});
   if (!known || known->status != 200) {
     std::cerr << "uploading " << offer.exe_path << " (" << offer.executable.size() / 1024 << " KiB) to " << req.url << "\n";
-    req.body = std::move(offer.executable);
-    if (req.body.size() >= (4u << 20)) req.on_progress = std::move(progress);
+    req.body = offer.executable;  // a copy: the same offer may go to several nodes
+    if (req.body.size() >= (4u << 20)) req.on_progress = progress;
   }
   auto res = send_request(req);
   if (!res) return res.error();

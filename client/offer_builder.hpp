@@ -27,6 +27,13 @@ struct offer_draft {
   bool deterministic = false;
   double expires_in_hours = 0;  // 0: no expiry
   std::vector<std::string> args;
+  bool args_extendable = false;
+  std::vector<std::string> env;  // NAME=VALUE
+  bool env_extendable = false;
+  std::string stdin_text;  // TEXT, or @FILE
+  bool stdin_appendable = false;
+  std::string valid_for;  // a duration (90d, 1h, 30m, 45s); empty: expires_in_hours
+  std::string retain;     // a duration; empty: the node's retention
   offer_limits limits;
   std::set<std::string> explicit_limits;  // limit flags the owner gave (an MCP tool's own limits yield to them)
 };
@@ -46,6 +53,9 @@ result<signed_offer> build_offer(const offer_draft& draft, const crypto::private
 // as a large executable is sent: (bytes sent, total).
 result<std::string> upload_offer(const std::string& node_url, signed_offer& offer,
                                  std::function<void(std::uint64_t, std::uint64_t)> progress);
+
+// "90d", "12h", "30m", "45s" or plain seconds -> seconds (at most ten years).
+result<std::uint64_t> parse_duration_secs(const std::string& text);
 
 // "0.001" USDC -> 1000 atomic units; at most 6 decimals.
 bool parse_usdc(const std::string& text, std::uint64_t& atomic);

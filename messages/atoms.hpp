@@ -77,6 +77,7 @@ using answer_atom = caf::atom_constant<caf::atom("answer")>;          // job act
 using simulate_atom = caf::atom_constant<caf::atom("simulate")>;    // chain settler: would the token take it?
 using confirm_atom = caf::atom_constant<caf::atom("confirm")>;        // chain settler: has the transaction a receipt?
 using poll_atom = caf::atom_constant<caf::atom("poll")>;              // payment actor: ask for the receipt again
+using batch_atom = caf::atom_constant<caf::atom("batch")>;          // chain settler: a payment waits for the pass
 using settle_wait_atom = caf::atom_constant<caf::atom("settlewait")>;  // payment actor: answer the call pending
 
 }  // namespace hearth

@@ -48,6 +48,9 @@ struct chain_status {
   std::uint64_t pending = 0;     // transactions sent, receipt not yet seen
   std::uint64_t settled = 0;     // confirmed since start
   std::string last_gas_cost_wei; // gas used x price of the last confirmed settlement
+  std::string average_gas_cost_wei;  // the mean of those since start
+  std::uint64_t queued = 0;      // payments waiting for the next settlement pass (--settle-batch-secs)
+  std::int64_t next_pass_ms = 0; // when that pass is due; 0: none queued
   std::string error;             // the RPC endpoint's last failure, if any
 };
 
@@ -65,7 +68,7 @@ typename Inspector::result_type inspect(Inspector& f, chain_confirmation& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chain_status& x) {
   return f(caf::meta::type_name("chain_status"), x.network, x.sender, x.balance_wei, x.low_balance, x.pending,
-           x.settled, x.last_gas_cost_wei, x.error);
+           x.settled, x.last_gas_cost_wei, x.average_gas_cost_wei, x.queued, x.next_pass_ms, x.error);
 }
 
 }  // namespace hearth

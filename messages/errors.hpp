@@ -55,7 +55,11 @@
   X(executable_hash_mismatch, 422, "the uploaded executable's sha256 is not the offer's")                   \
   X(arch_mismatch, 422, "the executable's architecture is not the offer's")                                 \
   X(not_executable, 422, "the upload is not an executable this node can run")                               \
-  X(unsupported_architecture, 422, "the executable is for an architecture this node cannot run")
+  X(unsupported_architecture, 422, "the executable is for an architecture this node cannot run")              \
+  X(args_not_extendable, 400, "the offer takes no arguments from its callers (its owner fixed them)")          \
+  X(env_not_extendable, 400, "the offer takes no environment variables from its callers")                    \
+  X(stdin_not_appendable, 400, "the offer's stdin is fixed by its owner: send no body or stdin")             \
+  X(offer_version_unsupported, 422, "the offer is of a newer version than this node understands")
 
 #define HEARTH_TASK_ERRORS(X)                                                                               \
   X(task_not_found, 404, "no task has this id")                                                             \

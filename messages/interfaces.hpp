@@ -77,11 +77,13 @@ using payment_actor_type =
 // payment's authorization in a transaction it signs (at most one per
 // payment, written before it is sent), says whether a transaction has its
 // receipt (rebroadcasting the same bytes when the chain lost it), and
-// reports its key's gas money and backlog.
+// reports its key's gas money and backlog (with the payments queued for the
+// next settlement pass, which their actors announce).
 using chain_settler_type =
     caf::typed_actor<caf::replies_to<simulate_atom, payment_record>::with<bool>,
                      caf::replies_to<settle_atom, payment_record>::with<chain_submission>,
                      caf::replies_to<confirm_atom, std::string /*payment id*/, std::string /*tx hash*/>::with<chain_confirmation>,
+                     caf::reacts_to<batch_atom, std::string /*payment id*/, std::int64_t /*pass at, unix ms*/>,
                      caf::replies_to<get_atom>::with<chain_status>>;
 
 // The node's payments (actors/payment_registry): holds, facilitator

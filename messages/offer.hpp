@@ -41,7 +41,17 @@ struct offer {
   std::string description;
   std::vector<std::string> args;
   std::string manifest;  // mcp offers: the tool's --mcp-schema JSON
+  // Version 2: the owner's presets (see records.capnp).
+  std::vector<std::string> env;  // KEY=VALUE
+  bool env_extendable = false;
+  std::string stdin_prefix;
+  bool stdin_appendable = false;
+  bool args_extendable = false;
+  std::uint64_t retain_secs = 0;
 };
+
+// The newest offer version this node understands.
+inline constexpr std::uint32_t offer_version = 2;
 
 // A verified offer as the node keeps it.
 struct stored_offer {
@@ -70,7 +80,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, offer& x) {
   return f(caf::meta::type_name("offer"), x.version, x.executable_sha256, x.executable_size, x.arch, x.mode,
            x.price_per_call, x.price_per_second, x.limits, x.pay_to, x.owner, x.created_at, x.expires_at,
-           x.deterministic, x.name, x.description, x.args, x.manifest);
+           x.deterministic, x.name, x.description, x.args, x.manifest, x.env, x.env_extendable, x.stdin_prefix,
+           x.stdin_appendable, x.args_extendable, x.retain_secs);
 }
 
 template <class Inspector>

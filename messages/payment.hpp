@@ -53,6 +53,9 @@ struct payment_claim {
   std::string mime_type;
   std::string offer_hash;
   std::string accepted;  // v2 accepts[] entry JSON to match verbatim (facilitator use); empty: built from the above
+  // Payers (EIP-55) whose payment only proves who calls and is never settled
+  // (the node's and the offer's owner): the chain is not asked about it.
+  std::vector<std::string> never_settled;
 };
 
 // How a held payment ends: charge it (the handler answered < 400) or not.
@@ -88,7 +91,7 @@ typename Inspector::result_type inspect(Inspector& f, payment_record& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, payment_claim& x) {
   return f(caf::meta::type_name("payment_claim"), x.header_value, x.network, x.amount, x.pay_to,
-           x.max_timeout_seconds, x.resource, x.description, x.mime_type, x.offer_hash, x.accepted);
+           x.max_timeout_seconds, x.resource, x.description, x.mime_type, x.offer_hash, x.accepted, x.never_settled);
 }
 
 template <class Inspector>

@@ -50,6 +50,13 @@ struct Offer {
   description @14 :Text;
   args @15 :List(Text);          # fixed leading arguments
   manifest @16 :Text;            # mcp: the tool's manifest JSON as it printed it (name, description, schemas, limits)
+  # Version 2 (a version 1 offer carries none of these; its callers may add arguments):
+  env @17 :List(Text);           # the owner's KEY=VALUE presets, set in every run
+  envExtendable @18 :Bool;       # callers may add variables or override the owner's
+  stdin @19 :Data;               # written to the program's stdin before the caller's
+  stdinAppendable @20 :Bool;     # callers may send stdin after it (without: none)
+  argsExtendable @21 :Bool;      # callers may add arguments after args
+  retainSecs @22 :UInt64;        # a task's output is kept at most this long; 0: the node's retention
 }
 
 struct StoredOffer {
@@ -89,6 +96,7 @@ struct StoredTask {
   stdoutSpilled @17 :Bool;       # stdout is in the node's output file for the task, not in stdout
   readTokenHash @18 :Text;       # hex sha256 of the read capability given to whoever started the task
   errorCode @19 :Text;           # the failure's stable code when the sandbox refused to start it
+  retainUntilMs @20 :Int64;      # the offer's --retain: the task is gone after this; 0: the node's retention
 }
 
 enum PaymentState {

@@ -42,6 +42,7 @@ struct task_record {
   std::string error_code;       // the sandbox's failure code when it could not start the run
   std::string read_token_hash;  // hex sha256 of the read capability of whoever started it (task_input's)
   bool cache_hit = false;  // set on replies answered from storage; not stored
+  std::int64_t retain_until_ms = 0;  // the offer's retention: gone after this; 0: the node's
 };
 
 // Whoever streams a task's stdout on to its caller (the CGI edge, for a
@@ -62,6 +63,7 @@ struct task_input {
   std::vector<std::string> env;
   std::string stdin_data;
   std::vector<std::string> private_env;  // passed to the program, left out of the task id (REMOTE_ADDR, ...)
+  std::vector<std::string> caller_env;   // KEY=VALUE the caller asks for (an env-extendable offer only)
   std::string stdin_file;    // when set, stdin streams from this file (a spooled request body), not stdin_data
   std::string stdin_sha256;  // hex sha256 of stdin_file's content, for the task id
   // hex sha256 of the caller's read capability: kept in the record when this
@@ -79,12 +81,12 @@ typename Inspector::result_type inspect(Inspector& f, task_record& x) {
   return f(caf::meta::type_name("task_record"), x.id, x.offer_hash, x.input_hash, x.state, x.ending, x.exit_code,
            x.signal, x.cpu_secs, x.wall_secs, x.peak_memory_bytes, x.created_at_ms, x.finished_at_ms, x.stdout_data,
            x.stdout_size, x.stdout_spilled, x.stderr_data, x.output_signature, x.error, x.error_code, x.read_token_hash,
-           x.cache_hit);
+           x.cache_hit, x.retain_until_ms);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_input& x) {
-  return f(caf::meta::type_name("task_input"), x.args, x.env, x.stdin_data, x.private_env, x.stdin_file,
+  return f(caf::meta::type_name("task_input"), x.args, x.env, x.stdin_data, x.private_env, x.caller_env, x.stdin_file,
            x.stdin_sha256, x.read_token_hash, x.output);
 }
 

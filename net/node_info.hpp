@@ -33,6 +33,7 @@ struct node_info {
   std::vector<std::string> isolation_missing = {};  // steps it lacks (runs needing them refuse unless waived)
   std::vector<std::string> isolation_waived = {};  // steps the operator let go missing (--sandbox-allow-weaker)
   std::string settlement = "ledger";                 // ledger | facilitator | chain, for /health
+  std::uint64_t settle_batch_secs = 0;                // chain: the settlement pass's interval; 0: each at once
   std::vector<chain_settler_type> chain_settlers = {};  // with chain: one per payment network
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // The marketplace hub: its sellers' settings (null: sellers are refused),

@@ -53,9 +53,13 @@ json settlement_json(const node_info& info, const std::vector<chain_status>& cha
                     {"pending_transactions", c.pending},
                     {"settled", c.settled},
                     {"gas_cost_per_settlement_wei", c.last_gas_cost_wei},
+                    {"average_gas_cost_per_settlement_wei", c.average_gas_cost_wei},
+                    {"queued_for_pass", c.queued},
+                    {"next_pass_at_ms", c.next_pass_ms},
                     {"error", c.error}});
   }
   out["chains"] = list;
+  out["batch_secs"] = info.settle_batch_secs;
   if (low) out["warning"] = "a settlement key is low on gas money: settlements will fail once it cannot pay";
   return out;
 }

@@ -56,6 +56,13 @@ nlohmann::json offer_to_json(const stored_offer& s) {
       {"signature", "0x" + crypto::to_hex(std::string_view(s.signature))},
       {"canonical", crypto::base64_encode(s.canonical)},
   };
+  j["version"] = o.version;
+  j["args_extendable"] = actors::takes_caller_args(o);
+  j["env"] = o.env;
+  j["env_extendable"] = o.env_extendable;
+  j["stdin_base64"] = crypto::base64_encode(o.stdin_prefix);
+  j["stdin_appendable"] = o.stdin_prefix.empty() || o.stdin_appendable;
+  j["retain_secs"] = o.retain_secs;
   if (o.mode == offer_mode::cgi) j["path"] = "/" + s.hash + ".cgi/";
   if (o.mode == offer_mode::mcp) j["tool"] = nlohmann::json::parse(o.manifest, nullptr, false);
   return j;

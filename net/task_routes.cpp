@@ -90,7 +90,7 @@ http_response unauthorized_task() {
                     "(its X-Hearth-Task-Token)");
 }
 
-// POST /tasks {"offer": HASH, "args": [...], "stdin_base64": "..."}: runs a batch offer.
+// POST /tasks {"offer": HASH, "args": [...], "env": {NAME: value}, "stdin_base64": "..."}: runs a batch offer.
 void run_batch(caf::actor_system& sys, const node_info& info, const http_request& req, responder respond) {
   auto body = json::parse(req.body, nullptr, false);
   if (!body.is_object() || !body.contains("offer") || !body["offer"].is_string())
@@ -108,6 +108,17 @@ void run_batch(caf::actor_system& sys, const node_info& info, const http_request
                                                     : result<std::string>(fail(crypto_errc::bad_base64, ""));
     if (!decoded) return respond(json_error(http_errc::bad_request, "stdin_base64 is standard base64"));
     in.stdin_data = std::move(*decoded);
+  }
+  if (body.contains("env")) {
+    const auto& env = body["env"];
+    bool ok = env.is_object() && env.size() <= 256;
+    for (auto it = ok ? env.begin() : env.end(); ok && it != env.end(); ++it) {
+      const auto& name = it.key();
+      ok = it->is_string() && !name.empty() && name.find('=') == std::string::npos &&
+           name.find('\0') == std::string::npos && it->get_ref<const std::string&>().find('\0') == std::string::npos;
+      if (ok) in.caller_env.push_back(name + "=" + it->get<std::string>());
+    }
+    if (!ok) return respond(json_error(http_errc::bad_request, "env is an object of at most 256 NAME: \"value\" strings"));
   }
   in.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
   call_request call{body["offer"].get<std::string>(), offer_mode::batch, std::move(in), read_call_payment(req), {}, {}};

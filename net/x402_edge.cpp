@@ -81,6 +81,8 @@ json receipt_json(const payment_record& p) {
   s.success = true;
   s.transaction = p.transaction;
   s.ledger_entry = p.ledger_entry;
+  s.pending = p.state == payment_state::settle_pending;
+  s.payment_id = p.id;
   s.network = p.x402_version == 1 && net ? net->name : p.network;
   s.payer = *crypto::parse_address(p.payer);
   return payments::settle_response(s);

@@ -94,6 +94,14 @@ result<crypto::uint256> chain_client::balance(const crypto::address& a) const {
   return parse_quantity256(*r);
 }
 
+result<bool> chain_client::has_code(const crypto::address& a) const {
+  auto r = call_("eth_getCode", json::array({a.checksummed(), "latest"}));
+  if (!r) return r.error();
+  if (!r->is_string()) return fail(chain_errc::chain_rpc_error, "eth_getCode answered no hex data");
+  const auto& code = r->get_ref<const std::string&>();
+  return code != "0x" && code != "0x0" && !code.empty();
+}
+
 result<std::uint64_t> chain_client::estimate_gas(const crypto::address& from, const crypto::address& to,
                                                  const crypto::bytes& data) const {
   auto r = call_("eth_estimateGas", json::array({{{"from", from.checksummed()}, {"to", to.checksummed()}, {"data", hex_data(data)}}}));

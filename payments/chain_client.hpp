@@ -48,6 +48,7 @@ class chain_client {
   result<crypto::uint256> base_fee() const;  // the latest block's baseFeePerGas
   result<crypto::uint256> max_priority_fee() const;
   result<crypto::uint256> balance(const crypto::address& a) const;
+  result<bool> has_code(const crypto::address& a) const;  // a contract (eth_getCode not empty)
   result<std::uint64_t> estimate_gas(const crypto::address& from, const crypto::address& to, const crypto::bytes& data) const;
   result<crypto::bytes> call(const crypto::address& to, const crypto::bytes& data) const;
   result<crypto::hash256> send_raw(const crypto::bytes& raw) const;

@@ -42,6 +42,10 @@ json settle_response(const settlement& s) {
             {"payer", s.payer.checksummed()}};
   if (!s.success) j["errorReason"] = s.error_reason;
   if (!s.ledger_entry.empty()) j["ledgerEntry"] = s.ledger_entry;
+  if (s.pending) {
+    j["settlementPending"] = true;
+    j["paymentId"] = s.payment_id;
+  }
   return j;
 }
 

@@ -29,6 +29,11 @@ struct settlement {
   crypto::address payer;
   std::string error_reason;  // when !success
   std::string ledger_entry;  // hearth's own ledger entry when no chain transaction settled it ("ledgerEntry")
+  // Held and charged, its transaction not mined yet (or, with a settlement
+  // pass, not sent yet): "settlementPending" and the "paymentId" to follow
+  // at GET /payments/ID.
+  bool pending = false;
+  std::string payment_id;
 };
 nlohmann::json settle_response(const settlement& s);
 

@@ -114,9 +114,13 @@ result<payment> decode_payment(std::string_view header_value) {
 
   auto payload = body.find("payload");
   if (payload == body.end() || !payload->is_object()) return malformed("payload must be an object");
-  auto sig = hex_field<65>(*payload, "signature");
+  auto sig = text_field(*payload, "signature");
   if (!sig) return sig.error();
-  p.signature = *sig;
+  if (sig->size() < 2 + 2 * 65 || sig->size() > 2 + 2 * max_signature_bytes || sig->compare(0, 2, "0x") != 0)
+    return malformed("signature must be 0x and 130 to " + std::to_string(2 * max_signature_bytes) + " hex digits");
+  auto sig_bytes = crypto::from_hex(*sig);
+  if (!sig_bytes) return malformed("signature is not hex");
+  p.signature = std::move(*sig_bytes);
   auto auth_it = payload->find("authorization");
   if (auth_it == payload->end() || !auth_it->is_object()) return malformed("payload.authorization must be an object");
   const json& a = *auth_it;
@@ -207,8 +211,14 @@ verdict verify(const payment& p, const requirement& r, std::uint64_t now) {
   // cannot be held for later (the reference sets no upper bound).
   if (before < now + 6 || before > now + r.max_timeout_seconds + max_clock_skew_secs)
     return invalid("invalid_exact_evm_payload_authorization_valid_before");
+  auto contract_check = [&] {
+    verdict v = invalid("invalid_exact_evm_payload_signature", a.from);
+    v.needs_contract_check = true;
+    return v;
+  };
+  if (p.signature.size() != 65) return contract_check();
   auto sig = crypto::signature::from_bytes(p.signature.data(), p.signature.size());
-  if (!sig) return invalid("invalid_exact_evm_payload_signature");
+  if (!sig) return contract_check();
   static thread_local const network* cached_net = nullptr;
   static thread_local crypto::hash256 cached_domain{};
   if (cached_net != r.net) {
@@ -216,8 +226,59 @@ verdict verify(const payment& p, const requirement& r, std::uint64_t now) {
     cached_net = r.net;
   }
   auto signer = crypto::recover_address(transfer_digest(cached_domain, a), *sig);
-  if (!signer || signer->bytes != a.from.bytes) return invalid("invalid_exact_evm_payload_signature");
+  if (!signer || signer->bytes != a.from.bytes) return contract_check();
   return {true, "", a.from};
+}
+
+namespace {
+const std::uint8_t erc6492_magic_byte[2] = {0x64, 0x92};
+
+// The 32-byte ABI word at offset as a length or an offset: fails when it
+// does not fit the data.
+result<std::size_t> abi_size(const crypto::bytes& data, std::size_t offset) {
+  if (offset > data.size() || data.size() - offset < 32) return malformed("ERC-6492 signature: truncated");
+  for (std::size_t i = 0; i < 24; ++i)
+    if (data[offset + i]) return malformed("ERC-6492 signature: a length out of range");
+  std::size_t v = 0;
+  for (std::size_t i = 24; i < 32; ++i) v = (v << 8) | data[offset + i];
+  if (v > data.size()) return malformed("ERC-6492 signature: a length out of range");
+  return v;
+}
+
+result<crypto::bytes> abi_bytes(const crypto::bytes& data, std::size_t head_word) {
+  auto offset = abi_size(data, head_word);
+  if (!offset) return offset.error();
+  auto length = abi_size(data, *offset);
+  if (!length) return length.error();
+  std::size_t start = *offset + 32;
+  if (start > data.size() || data.size() - start < *length) return malformed("ERC-6492 signature: truncated bytes");
+  return crypto::bytes(data.begin() + static_cast<std::ptrdiff_t>(start),
+                       data.begin() + static_cast<std::ptrdiff_t>(start + *length));
+}
+}  // namespace
+
+bool is_erc6492(const crypto::bytes& signature) {
+  if (signature.size() < 32) return false;
+  for (std::size_t i = 0; i < 32; ++i)
+    if (signature[signature.size() - 32 + i] != erc6492_magic_byte[i % 2]) return false;
+  return true;
+}
+
+result<erc6492_wrapped> unwrap_erc6492(const crypto::bytes& signature) {
+  if (!is_erc6492(signature)) return malformed("not an ERC-6492 signature");
+  crypto::bytes body(signature.begin(), signature.end() - 32);
+  if (body.size() < 3 * 32) return malformed("ERC-6492 signature: truncated");
+  for (std::size_t i = 0; i < 12; ++i)
+    if (body[i]) return malformed("ERC-6492 signature: the factory is not an address");
+  erc6492_wrapped out;
+  std::copy(body.begin() + 12, body.begin() + 32, out.factory.bytes.begin());
+  auto calldata = abi_bytes(body, 32);
+  if (!calldata) return calldata.error();
+  auto inner = abi_bytes(body, 64);
+  if (!inner) return inner.error();
+  out.factory_calldata = std::move(*calldata);
+  out.inner = std::move(*inner);
+  return out;
 }
 
 }  // namespace hearth::payments

@@ -41,11 +41,16 @@ struct requirement {
   nlohmann::json v2_entry;
 };
 
+// A payer's signature is an EOA's 65 bytes (r, s, v), or a smart wallet's
+// (EIP-1271: whatever its isValidSignature takes, possibly wrapped as
+// ERC-6492 for a wallet not deployed yet), at most this long.
+inline constexpr std::size_t max_signature_bytes = 4096;
+
 struct payment {
   int x402_version = 1;
   std::string scheme;
   std::string network;  // as the client named it
-  std::array<std::uint8_t, 65> signature{};
+  crypto::bytes signature;
   authorization auth;
   nlohmann::json accepted;  // v2: the requirement the client chose, verbatim
   std::string json;         // the header's decoded PaymentPayload, as sent
@@ -69,6 +74,10 @@ struct verdict {
   bool valid = false;
   std::string reason;  // x402's invalidReason names when invalid
   crypto::address payer;
+  // Everything checked but the signature, which is no EOA signature of the
+  // payer: valid only if the payer is a contract whose EIP-1271
+  // isValidSignature accepts it, which only the chain can tell.
+  bool needs_contract_check = false;
 };
 
 // How far ahead of the node's clock a payer's may run: validBefore may be
@@ -79,7 +88,18 @@ inline constexpr std::uint64_t max_clock_skew_secs = 60;
 // Everything but the nonce's single use: scheme, network, (v2) the echoed
 // requirement, recipient, exact value, time window (now + 6 s <= validBefore
 // <= now + maxTimeoutSeconds + max_clock_skew_secs), and the signature (v 27/28 or 0/1, low-s, recovering
-// to authorization.from).
+// to authorization.from; otherwise needs_contract_check).
 verdict verify(const payment& p, const requirement& r, std::uint64_t now_secs);
+
+// ERC-6492: a signature of a wallet not deployed yet, wrapped as
+// abi.encode(factory, factoryCalldata, innerSignature) ++ 32 bytes of 0x6492.
+struct erc6492_wrapped {
+  crypto::address factory;
+  crypto::bytes factory_calldata;
+  crypto::bytes inner;
+};
+bool is_erc6492(const crypto::bytes& signature);
+// The parts, or malformed_payment when the wrapping is not valid ABI.
+result<erc6492_wrapped> unwrap_erc6492(const crypto::bytes& signature);
 
 }  // namespace hearth::payments

@@ -56,6 +56,27 @@ crypto::bytes transfer_with_authorization_bytes(const authorization& a, const cr
   return out;
 }
 
+crypto::bytes transfer_call(const authorization& a, const crypto::bytes& signature) {
+  if (is_erc6492(signature)) {
+    if (auto w = unwrap_erc6492(signature)) return transfer_call(a, w->inner);
+  }
+  if (signature.size() != 65) return transfer_with_authorization_bytes(a, signature);
+  std::array<std::uint8_t, 65> rsv{};
+  std::copy(signature.begin(), signature.end(), rsv.begin());
+  return transfer_with_authorization(a, rsv);
+}
+
+crypto::bytes is_valid_signature(const crypto::hash256& hash, const crypto::bytes& signature) {
+  crypto::bytes out;
+  put_selector(out, "isValidSignature(bytes32,bytes)");
+  put_word(out, hash);
+  put_word(out, 2 * 32);
+  put_word(out, signature.size());
+  out.insert(out.end(), signature.begin(), signature.end());
+  out.resize(out.size() + (32 - signature.size() % 32) % 32, 0);
+  return out;
+}
+
 crypto::bytes authorization_state(const crypto::address& authorizer, const crypto::hash256& nonce) {
   crypto::bytes out;
   put_selector(out, "authorizationState(address,bytes32)");
@@ -69,6 +90,18 @@ crypto::bytes balance_of(const crypto::address& account) {
   put_selector(out, "balanceOf(address)");
   put_word(out, address_word(account));
   return out;
+}
+
+std::string refusal_reason(const std::string& revert_message) {
+  auto has = [&](const char* text) { return revert_message.find(text) != std::string::npos; };
+  if (has("authorization is used or canceled")) return "invalid_exact_evm_nonce_already_used";
+  if (has("exceeds balance")) return "invalid_exact_evm_insufficient_balance";
+  if (has("invalid signature")) return "invalid_exact_evm_payload_signature";
+  if (has("authorization is expired")) return "invalid_exact_evm_payload_authorization_valid_before";
+  if (has("authorization is not yet valid")) return "invalid_exact_evm_payload_authorization_valid_after";
+  if (has("eip6492_factory_not_allowed")) return "eip6492_factory_not_allowed";
+  if (has("blacklisted")) return "invalid_exact_evm_payer_blacklisted";
+  return "invalid_transaction_state";
 }
 
 const crypto::hash256& authorization_used_topic() {

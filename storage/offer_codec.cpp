@@ -29,6 +29,12 @@ offer read_offer(Offer::Reader r) {
   o.description = r.getDescription().cStr();
   for (auto a : r.getArgs()) o.args.emplace_back(a.cStr());
   o.manifest = r.getManifest().cStr();
+  for (auto e : r.getEnv()) o.env.emplace_back(e.cStr());
+  o.env_extendable = r.getEnvExtendable();
+  o.stdin_prefix = bytes_of(r.getStdin());
+  o.stdin_appendable = r.getStdinAppendable();
+  o.args_extendable = r.getArgsExtendable();
+  o.retain_secs = r.getRetainSecs();
   return o;
 }
 
@@ -60,6 +66,15 @@ std::string canonical_offer(const offer& o) {
   auto args = b.initArgs(static_cast<unsigned>(o.args.size()));
   for (unsigned i = 0; i < o.args.size(); ++i) args.set(i, o.args[i]);
   if (!o.manifest.empty()) b.setManifest(o.manifest);
+  if (!o.env.empty()) {
+    auto env = b.initEnv(static_cast<unsigned>(o.env.size()));
+    for (unsigned i = 0; i < o.env.size(); ++i) env.set(i, o.env[i]);
+  }
+  b.setEnvExtendable(o.env_extendable);
+  if (!o.stdin_prefix.empty()) b.setStdin(data_of(o.stdin_prefix));
+  b.setStdinAppendable(o.stdin_appendable);
+  b.setArgsExtendable(o.args_extendable);
+  b.setRetainSecs(o.retain_secs);
   kj::Array<capnp::word> words = capnp::AnyStruct::Reader(b.asReader()).canonicalize();
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "messages/clock.hpp"
 #include "messages/records.capnp.h"
 #include "storage/capnp_codec.hpp"
 
@@ -36,6 +37,7 @@ result<task_record> decode_task(const std::string& raw) {
     t.error = r.getError().cStr();
     t.error_code = r.getErrorCode().cStr();
     t.read_token_hash = r.getReadTokenHash().cStr();
+    t.retain_until_ms = r.getRetainUntilMs();
     return t;
   });
 }
@@ -65,6 +67,7 @@ result<void> save_task(store& db, const task_record& t, store::sync mode) {
   b.setError(t.error);
   b.setErrorCode(t.error_code);
   b.setReadTokenHash(t.read_token_hash);
+  b.setRetainUntilMs(t.retain_until_ms);
   write_batch batch;
   batch.put(column::tasks, t.id, encode_message(message));
   if (t.state == task_state::pending || t.state == task_state::running) batch.put(column::meta, running_prefix + t.id, "");
@@ -79,7 +82,8 @@ result<sweep_step> sweep_finished_tasks(store& db, std::int64_t cutoff_ms, const
   write_batch batch;
   for (const auto& t : *page) {
     bool finished = t.state == task_state::completed || t.state == task_state::failed;
-    if (finished && t.finished_at_ms < cutoff_ms) {
+    bool lapsed = t.retain_until_ms && t.retain_until_ms < unix_ms();
+    if (finished && (t.finished_at_ms < cutoff_ms || lapsed)) {
       batch.erase(column::tasks, t.id);
       ++step.deleted;
       if (t.stdout_spilled) step.spilled.push_back(t.id);
@@ -113,7 +117,10 @@ result<std::size_t> fail_interrupted_tasks(store& db, const std::string& reason,
 }
 
 result<std::optional<task_record>> load_task(const store& db, const std::string& id) {
-  return load_record<task_record>(db, column::tasks, id, [](const std::string&, const std::string& raw) { return decode_task(raw); });
+  auto t = load_record<task_record>(db, column::tasks, id, [](const std::string&, const std::string& raw) { return decode_task(raw); });
+  // Past its offer's retention a task is gone, whether or not the sweep has come by.
+  if (t && *t && (*t)->retain_until_ms && (*t)->retain_until_ms < unix_ms()) return std::optional<task_record>{};
+  return t;
 }
 
 result<std::vector<task_record>> list_tasks(const store& db, const std::string& start_after, std::size_t limit) {

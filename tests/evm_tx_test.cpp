@@ -38,6 +38,57 @@ std::string hex0x(const crypto::bytes& b) { return "0x" + crypto::to_hex(b); }
 
 }  // namespace
 
+// An ERC-6492 wrapping of the vector signature (factory 0x2096..., calldata
+// 0xdeadbeef), as viem's encodeAbiParameters makes it, magic suffix included.
+const char* wrapped_vector_signature =
+    "0x000000000000000000000000209693bc6afc0c5328ba36faf03c514ef312287c00000000000000000000000000000000000000000000"
+    "0000000000000000006000000000000000000000000000000000000000000000000000000000000000a000000000000000000000000000"
+    "00000000000000000000000000000000000004deadbeef0000000000000000000000000000000000000000000000000000000000000000"
+    "00000000000000000000000000000000000000000000000000000041dc53a4a579de989368a0fae2ef2172ff2f474b4297013f865d1712"
+    "39f17ef4c3157b4b4030f1bebc53d55ace15c2377dff501a60e1e56c291f1000d6e78f082f1b0000000000000000000000000000000000"
+    "00000000000000000000000000006492649264926492649264926492649264926492649264926492649264926492";
+
+TEST_CASE("the settling call picks the form by signature and unwraps ERC-6492", "[evm]") {
+  auto sig = vector_signature();
+  crypto::bytes eoa(sig.begin(), sig.end());
+  CHECK(transfer_call(vector_authorization(), eoa) == transfer_with_authorization(vector_authorization(), sig));
+  crypto::bytes wallet = eoa;
+  wallet.insert(wallet.end(), 32, 0xab);  // 97 bytes: a wallet's own format
+  auto long_form = transfer_call(vector_authorization(), wallet);
+  CHECK(long_form == transfer_with_authorization_bytes(vector_authorization(), wallet));
+  CHECK(long_form.size() == 4 + 8 * 32 + 128);
+
+  auto wrapped = *crypto::from_hex(wrapped_vector_signature);
+  REQUIRE(is_erc6492(wrapped));
+  CHECK_FALSE(is_erc6492(eoa));
+  auto parts = unwrap_erc6492(wrapped);
+  REQUIRE(parts);
+  CHECK(parts->factory.checksummed() == "0x209693Bc6afc0C5328bA36FaF03C514EF312287C");
+  CHECK(crypto::to_hex(parts->factory_calldata) == "deadbeef");
+  CHECK(parts->inner == eoa);
+  CHECK(transfer_call(vector_authorization(), wrapped) == transfer_with_authorization(vector_authorization(), sig));
+
+  // Offsets or lengths pointing outside the bytes: malformed, never read past the end.
+  auto bad = wrapped;
+  bad[62] = 0x10;  // the calldata's offset, past the end
+  CHECK_FALSE(unwrap_erc6492(bad));
+  crypto::bytes truncated(wrapped.begin() + 100, wrapped.end());
+  CHECK_FALSE(unwrap_erc6492(truncated));
+  auto long_length = wrapped;
+  long_length[0xa0 + 31] = 0x7f;  // the inner signature's length
+  CHECK_FALSE(unwrap_erc6492(long_length));
+}
+
+TEST_CASE("isValidSignature calldata matches viem", "[evm]") {
+  auto sig = vector_signature();
+  auto hash = *crypto::from_hex_fixed<32>("0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480");
+  CHECK(hex0x(is_valid_signature(hash, crypto::bytes(sig.begin(), sig.end()))) ==
+        "0x1626ba7ef3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f134800000000000000000000000000000000000"
+        "0000000000000000000000000000400000000000000000000000000000000000000000000000000000000000000041dc53a4a579de9893"
+        "68a0fae2ef2172ff2f474b4297013f865d171239f17ef4c3157b4b4030f1bebc53d55ace15c2377dff501a60e1e56c291f1000d6e78f0"
+        "82f1b00000000000000000000000000000000000000000000000000000000000000");
+}
+
 TEST_CASE("RLP encodes strings, minimal integers and lists", "[evm]") {
   CHECK(crypto::to_hex(rlp::encode_uint(std::uint64_t{0})) == "80");
   CHECK(crypto::to_hex(rlp::encode_uint(std::uint64_t{1})) == "01");

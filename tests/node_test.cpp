@@ -319,8 +319,8 @@ TEST_CASE("hearth run runs batch offers; hearth task inspects tasks", "[node][ba
   node n(dir.path());
   std::string key = "@" + dir.path() + "/node.key";
   std::string script = write_script(dir, "wc.sh", "echo \"args: $*\"\ntr a-z A-Z\necho oops >&2\nexit 3\n");
-  auto up = run({hearth_bin, "offer", "--exe", script, "--batch", "--price", "0", "--arg", "fixed", "--key", key,
-                 "--upload", n.url("")});
+  auto up = run({hearth_bin, "offer", "--exe", script, "--batch", "--price", "0", "--arg", "fixed", "--args-extendable",
+                 "--key", key, "--upload", n.url("")});
   REQUIRE(up.status == 0);
   std::string hash = up.out.substr(0, 64);
 
@@ -358,6 +358,82 @@ TEST_CASE("hearth run runs batch offers; hearth task inspects tasks", "[node][ba
   CHECK(wrong.status == 1);
   CHECK(wrong.err.find("wrong_offer_mode") != std::string::npos);
   CHECK(n.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("offer presets: the owner's args, env and stdin; what callers may add; retention; several nodes", "[node][offer]") {
+  temp_dir dir;
+  const std::string owner = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+  const std::string key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";  // owner's (a test key)
+  node n(dir.path(), {"--owner", owner});
+  node second(dir.path() + "/second", {"--owner", owner});
+  std::string script = write_script(dir, "show.sh", "echo \"args: $*\"\necho \"mode=$MODE extra=${EXTRA:-none}\"\ncat\n");
+  auto offer = [&](std::vector<std::string> extra, const std::string& upload) {
+    std::vector<std::string> argv{hearth_bin, "offer", "--exe", script, "--batch", "--key", key, "--upload", upload};
+    if (std::find(extra.begin(), extra.end(), "--price") == extra.end()) extra.insert(extra.end(), {"--price", "0"});
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto r = run(argv);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    return r.out.substr(0, 64);
+  };
+
+  // Fixed by the owner: arguments, MODE, and stdin; uploaded to both nodes at once.
+  auto fixed = offer({"--arg", "owner", "--env", "MODE=owner", "--stdin", "from the owner"},
+                     n.url("") + "," + second.url(""));
+  auto plain = run({hearth_bin, "run", fixed, "--node", n.url("")});
+  CHECK(plain.out == "args: owner\nmode=owner extra=none\nfrom the owner");
+  CHECK(run({hearth_bin, "run", fixed, "--node", second.url("")}).out == plain.out);
+  auto got = http_exchange(n.port, "GET /offers/" + fixed + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(got);
+  auto shown = json::parse(got->body);
+  CHECK(shown["version"] == 2);
+  CHECK(shown["env"] == json::array({"MODE=owner"}));
+  CHECK(shown["args_extendable"] == false);
+  CHECK(shown["stdin_appendable"] == false);
+  CHECK(hearth::crypto::base64_decode(shown["stdin_base64"].get<std::string>()).value() == "from the owner");
+
+  auto with_args = run({hearth_bin, "run", fixed, "--node", n.url(""), "--", "more"});
+  CHECK(with_args.status == 1);
+  CHECK(with_args.err.find("args_not_extendable") != std::string::npos);
+  auto with_env = run({hearth_bin, "run", fixed, "--node", n.url(""), "--env", "EXTRA=1"});
+  CHECK(with_env.err.find("env_not_extendable") != std::string::npos);
+  auto with_stdin = run({hearth_bin, "run", fixed, "--node", n.url("")}, {}, "the caller's");
+  CHECK(with_stdin.err.find("stdin_not_appendable") != std::string::npos);
+
+  // Extendable: the caller adds arguments and stdin, adds and overrides variables.
+  auto open = offer({"--arg", "owner", "--args-extendable", "--env", "MODE=owner", "--env-extendable", "--stdin",
+                     "owner:", "--stdin-appendable"}, n.url(""));
+  auto added = run({hearth_bin, "run", open, "--node", n.url(""), "--env", "MODE=caller", "--env", "EXTRA=1", "--", "x"},
+                   {}, "caller");
+  CHECK(added.out == "args: owner x\nmode=caller extra=1\nowner:caller");
+
+  // A priced offer refuses what it does not take before asking for payment: a 400, not a 402.
+  auto priced = offer({"--price", "0.01"}, n.url(""));
+  auto refused = http_exchange(n.port, "POST /tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                       "Content-Length: 96\r\n\r\n" +
+                                           [&] {
+                                             auto b = json{{"offer", priced}, {"args", {"x"}}}.dump();
+                                             return b + std::string(96 - b.size(), ' ');
+                                           }());
+  REQUIRE(refused);
+  CHECK(refused->status == 400);
+  CHECK(json::parse(refused->body)["error"]["code"] == "args_not_extendable");
+
+  // --retain: the task is gone from the node once its time has passed.
+  auto brief = offer({"--retain", "1s"}, n.url(""));
+  auto ran = run({hearth_bin, "run", brief, "--node", n.url(""), "--json"});
+  REQUIRE(ran.status == 0);
+  std::string id = json::parse(ran.out)["id"];
+  const std::string token_file = dir.path() + "/couch-host.token";
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {  // bounded: 10 s
+    auto status = run({hearth_bin, "task", "status", id, "--host-token-file", token_file, "--node", n.url("")});
+    gone = status.err.find("task_not_found") != std::string::npos;
+    if (!gone) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(gone);
+  CHECK(n.stop(SIGTERM) == 0);
+  CHECK(second.stop(SIGTERM) == 0);
 }
 
 TEST_CASE("the node accepts offers from the addresses its config allows", "[node][offer]") {

@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include "actors/offer_registry.hpp"
+#include "actors/call_rules.hpp"
 #include "actors/offer_validation.hpp"
+#include "actors/task_actor.hpp"
 #include "crypto/personal_sign.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "crypto/sha256.hpp"
@@ -56,6 +58,16 @@ actors::offer_policy policy_for(const crypto::private_key& owner) {
   p.accepted_owners = {owner.to_address()};
   p.now = 1700000100;
   return p;
+}
+
+// The sample offer changed by mutate, signed by its owner, as the node verifies it.
+template <class Mutate>
+result<stored_offer> verify_variant(Mutate mutate) {
+  auto key = *crypto::private_key::from_hex(owner_hex);
+  offer o = sample_offer(key, "x");
+  mutate(o);
+  std::string c = storage::canonical_offer(o);
+  return actors::verify_signed_offer(c, sign(key, c), policy_for(key));
 }
 
 }  // namespace
@@ -113,13 +125,7 @@ TEST_CASE("a signed offer verifies; tampering and strangers are refused", "[offe
 }
 
 TEST_CASE("limits, expiry and pricing are checked against the node", "[offer]") {
-  auto key = *crypto::private_key::from_hex(owner_hex);
-  auto check = [&](auto mutate) {
-    offer o = sample_offer(key, "x");
-    mutate(o);
-    std::string c = storage::canonical_offer(o);
-    return actors::verify_signed_offer(c, sign(key, c), policy_for(key));
-  };
+  auto check = [](auto mutate) { return verify_variant(mutate); };
   CHECK(check([](offer& o) { o.limits.ram_mb = 1 << 20; }).error().code == hearth::offer_errc::limits_exceed_node);
   CHECK(check([](offer& o) { o.limits.cpu_secs = 0; }).error().code == hearth::offer_errc::bad_limits);
   CHECK(check([](offer& o) { o.limits.network = true; }).error().code == hearth::offer_errc::limits_exceed_node);
@@ -127,6 +133,96 @@ TEST_CASE("limits, expiry and pricing are checked against the node", "[offer]") 
   CHECK(check([](offer& o) { o.price_per_second = 5; }).error().code == hearth::offer_errc::bad_offer);
   CHECK(check([](offer& o) { o.pay_to = std::string(20, '\0'); }).error().code == hearth::offer_errc::bad_offer);
   CHECK(check([](offer& o) { o.expires_at = 1800000000; }).ok());
+}
+
+TEST_CASE("version 2 presets round-trip, are checked, and need version 2", "[offer]") {
+  auto check = [](auto mutate) { return verify_variant(mutate); };
+  auto v2 = check([](offer& o) {
+    o.version = 2;
+    o.env = {"API_URL=https://example.test", "MODE=fast"};
+    o.env_extendable = true;
+    o.stdin_prefix = std::string("config\0line\n", 12);
+    o.args_extendable = true;
+    o.retain_secs = 3600;
+  });
+  REQUIRE(v2);
+  CHECK(v2->body.env == std::vector<std::string>{"API_URL=https://example.test", "MODE=fast"});
+  CHECK(v2->body.env_extendable);
+  CHECK(v2->body.stdin_prefix == std::string("config\0line\n", 12));
+  CHECK_FALSE(v2->body.stdin_appendable);
+  CHECK(v2->body.args_extendable);
+  CHECK(v2->body.retain_secs == 3600);
+  CHECK(storage::canonical_offer(v2->body) == v2->canonical);
+
+  // A version 1 offer is as it always was: no presets, and callers may add arguments.
+  auto v1 = check([](offer&) {});
+  REQUIRE(v1);
+  CHECK(actors::takes_caller_args(v1->body));
+  CHECK(check([](offer& o) { o.env = {"A=1"}; }).error().code == hearth::offer_errc::bad_offer);
+  CHECK(check([](offer& o) { o.retain_secs = 5; }).error().code == hearth::offer_errc::bad_offer);
+  // A version this node does not know: a clear refusal, not a misreading.
+  CHECK(check([](offer& o) { o.version = 3; }).error().code == hearth::offer_errc::offer_version_unsupported);
+  CHECK(check([](offer& o) { o.version = 0; }).error().code == hearth::offer_errc::offer_version_unsupported);
+  for (const char* bad : {"NOEQUALS", "=value", "1ABC=x", "BAD-NAME=x", "SP ACE=x"})
+    CHECK(check([bad](offer& o) { o.version = 2; o.env = {bad}; }).error().code == hearth::offer_errc::bad_offer);
+}
+
+TEST_CASE("a caller adds arguments, env or stdin only where the offer lets it", "[offer]") {
+  auto key = *crypto::private_key::from_hex(owner_hex);
+  offer fixed = sample_offer(key, "x");
+  fixed.version = 2;
+  fixed.stdin_prefix = "owner's\n";
+  task_input none;
+  CHECK(actors::check_caller_input(fixed, none).ok());
+  task_input args;
+  args.args = {"x"};
+  CHECK(actors::check_caller_input(fixed, args).error().code == hearth::offer_errc::args_not_extendable);
+  task_input env;
+  env.caller_env = {"A=1"};
+  CHECK(actors::check_caller_input(fixed, env).error().code == hearth::offer_errc::env_not_extendable);
+  task_input body;
+  body.stdin_data = "more";
+  CHECK(actors::check_caller_input(fixed, body).error().code == hearth::offer_errc::stdin_not_appendable);
+  task_input empty_spool;  // a spooled empty body is no stdin
+  empty_spool.stdin_file = "/nonexistent";
+  empty_spool.stdin_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  CHECK(actors::check_caller_input(fixed, empty_spool).ok());
+
+  offer open = fixed;
+  open.args_extendable = open.env_extendable = open.stdin_appendable = true;
+  for (const auto* in : {&args, &env, &body}) CHECK(actors::check_caller_input(open, *in).ok());
+  offer v1 = sample_offer(key, "x");  // version 1: arguments as before; stdin without a prefix is the caller's
+  CHECK(actors::check_caller_input(v1, args).ok());
+  CHECK(actors::check_caller_input(v1, body).ok());
+}
+
+TEST_CASE("the run: the owner's env beats the caller's unless extendable; stdin's prefix counts in CONTENT_LENGTH", "[offer]") {
+  auto key = *crypto::private_key::from_hex(owner_hex);
+  stored_offer s;
+  s.body = sample_offer(key, "x");
+  s.body.version = 2;
+  s.body.env = {"MODE=owner", "KEY=k"};
+  s.body.stdin_prefix = "12345";
+  task_input in;
+  in.env = {"PATH=/bin", "MODE=node", "CONTENT_LENGTH=10"};
+  in.private_env = {"REMOTE_ADDR=127.0.0.1"};
+  in.args = {"a"};
+  auto spec = actors::launch_spec_for(s, in, "/exe");
+  auto has = [&](const std::string& kv) { return std::count(spec.env.begin(), spec.env.end(), kv) == 1; };
+  CHECK(has("MODE=owner"));
+  CHECK_FALSE(has("MODE=node"));
+  CHECK(has("KEY=k"));
+  CHECK(has("CONTENT_LENGTH=15"));
+  CHECK(spec.env.back() == "REMOTE_ADDR=127.0.0.1");
+  CHECK(spec.args == std::vector<std::string>{"--flag", "a"});
+
+  s.body.env_extendable = true;
+  in.caller_env = {"MODE=caller", "EXTRA=1"};
+  spec = actors::launch_spec_for(s, in, "/exe");
+  CHECK(has("MODE=caller"));
+  CHECK_FALSE(has("MODE=owner"));
+  CHECK(has("EXTRA=1"));
+  CHECK(has("KEY=k"));
 }
 
 // What an offer registry under test stores into: a RocksDB, a blob store

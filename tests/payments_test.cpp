@@ -193,3 +193,31 @@ TEST_CASE("a buyer signs nothing when no nonce can be drawn", "[x402][rng]") {
   CHECK(payload.error().code == hearth::crypto_errc::rng_failure);
   CHECK_FALSE(sign_payment(o, *key, now));
 }
+
+TEST_CASE("a signature no EOA of the payer made is left to the chain, never accepted here", "[x402]") {
+  std::string eoa = signed_payload(1)["payload"]["signature"];
+  // A wallet's own format (longer than 65 bytes): decoded, every other field
+  // checked, the signature marked for EIP-1271 on chain.
+  auto wallet = check(signed_payload(1, json::object(), eoa + std::string(64, 'a')));
+  CHECK_FALSE(wallet.valid);
+  CHECK(wallet.needs_contract_check);
+  CHECK(wallet.reason == "invalid_exact_evm_payload_signature");
+  CHECK(wallet.payer.checksummed() == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+  // 65 bytes from another key: could be a wallet's owner, so the same.
+  auto other_key = crypto::private_key::from_hex("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+  auto foreign = other_key->sign_digest(crypto::keccak256(std::string_view("not the digest"))).to_0x();
+  CHECK(check(signed_payload(1, json::object(), foreign)).needs_contract_check);
+  // The payer's own EOA signature needs no chain.
+  auto own = check(signed_payload(1));
+  CHECK(own.valid);
+  CHECK_FALSE(own.needs_contract_check);
+  // Anything else wrong is refused before the signature is looked at.
+  auto wrong_amount = check(signed_payload(1, {{"value", "9999"}}, eoa + std::string(64, 'a')));
+  CHECK(wrong_amount.reason == "invalid_exact_evm_payload_authorization_value");
+  CHECK_FALSE(wrong_amount.needs_contract_check);
+  // Bounded: a signature longer than max_signature_bytes, or odd hex, is malformed.
+  auto huge = signed_payload(1, json::object(), "0x" + std::string(2 * (max_signature_bytes + 1), 'a'));
+  CHECK(decode_payment(header_of(huge)).error().code == hearth::payment_errc::malformed_payment);
+  auto odd = signed_payload(1, json::object(), eoa + "a");
+  CHECK_FALSE(decode_payment(header_of(odd)));
+}
