@@ -360,9 +360,10 @@ payment_actor_type::behavior_type payment_behavior(payment_self self, payment_re
   if (!st.record.id.empty() && st.record.state == payment_state::held)
     self->delayed_send(self, settings->hold_limit, hold_expired_atom::value);
 
-  // Verifies (on chain too, with that backend), has the registry record the
+  // Verifies (on chain too, with that backend, when ask_chain: a hold, whose
+  // task runs before anything is settled), has the registry record the
   // nonce, then runs next(record).
-  auto verify_and_claim = [self, registry](payment_claim& c, bool ask_facilitator, auto next) {
+  auto verify_and_claim = [self, registry](payment_claim& c, bool ask_facilitator, bool ask_chain, auto next) {
     auto rp = self->make_response_promise<payment_record>();
     bool signature_checked = false;
     auto rec = verified(c, *self->state.settings, ask_facilitator, &signature_checked);
@@ -387,7 +388,7 @@ payment_actor_type::behavior_type payment_behavior(payment_self self, payment_re
     auto settler = settlers.find(rec->network);
     bool never_settled = std::find(c.never_settled.begin(), c.never_settled.end(), rec->payer) != c.never_settled.end();
     if (self->state.settings->backend != settlement_backend::chain || settler == settlers.end() ||
-        (never_settled && signature_checked)) {
+        (never_settled && signature_checked) || (!ask_chain && signature_checked)) {
       claim(std::move(*rec));
       return rp;
     }
@@ -406,7 +407,7 @@ payment_actor_type::behavior_type payment_behavior(payment_self self, payment_re
   return {
       [=](hold_atom, payment_claim& c) -> caf::result<payment_record> {
         bool remote = settings->backend == settlement_backend::facilitator;
-        return verify_and_claim(c, remote, [self](caf::typed_response_promise<payment_record>& rp) {
+        return verify_and_claim(c, remote, true, [self](caf::typed_response_promise<payment_record>& rp) {
           self->delayed_send(self, self->state.settings->hold_limit, hold_expired_atom::value);
           rp.deliver(self->state.record);
         });
@@ -447,7 +448,9 @@ payment_actor_type::behavior_type payment_behavior(payment_self self, payment_re
                   });
           return rp;
         }
-        return verify_and_claim(c, false, [self](caf::typed_response_promise<payment_record>& rp) {
+        // A settle simulates on chain as it sends (a wallet's signature
+        // is checked first all the same: only the chain can).
+        return verify_and_claim(c, false, false, [self](caf::typed_response_promise<payment_record>& rp) {
           if (self->state.settings->backend == settlement_backend::chain) return settle_on_chain(self, rp);
           auto settled = ledger_settle(self, "");
           self->quit();
