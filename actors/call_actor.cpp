@@ -145,7 +145,7 @@ void hold(call_actor self, const payments::requirement& matched, std::string hea
 
 void pay(call_actor self) {
   auto& st = self->state;
-  st.reqs = requirements_for(st.offer, st.settings->terms, st.req.payment.resource_url);
+  st.reqs = requirements_for(st.offer, st.settings->terms, st.req.payment.resource_url, st.req.input.duration_secs);
   if (st.reqs.empty())
     return refuse(self, fail(payment_errc::no_payment_networks, "this node accepts payments on no network it knows"));
   const payments::requirement* matched = nullptr;
@@ -185,6 +185,8 @@ void start(call_actor self) {
                                                                          mode_name(offer.body.mode) + " offer, not " +
                                                                          mode_name(st.req.mode)));
             if (auto allowed = check_caller_input(offer.body, st.req.input); !allowed) return refuse(self, allowed.error());
+            if (sells_durations(offer.body) && !st.req.input.duration_secs)  // none asked for: the longest
+              st.req.input.duration_secs = offer.body.max_duration_secs;
             st.offer = std::move(offer);
             if (payments::is_free(st.offer.body)) return run(self);
             pay(self);

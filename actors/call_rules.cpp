@@ -42,10 +42,10 @@ std::vector<payments::requirement> requirements_of(const crypto::address& pay_to
 }
 
 std::vector<payments::requirement> requirements_for(const stored_offer& offer, const payment_terms& terms,
-                                                    const std::string& resource_url) {
+                                                    const std::string& resource_url, std::uint64_t duration_secs) {
   crypto::address pay_to;
   std::copy(offer.body.pay_to.begin(), offer.body.pay_to.end(), pay_to.bytes.begin());
-  return requirements_of(pay_to, payments::offer_price(offer.body), terms, resource_url,
+  return requirements_of(pay_to, payments::offer_price(offer.body, duration_secs), terms, resource_url,
                          offer.body.description.empty() ? "hearth offer " + offer.hash : offer.body.description,
                          offer.body.mode == offer_mode::cgi ? "application/octet-stream" : "application/json");
 }
@@ -90,6 +90,11 @@ result<payments::requirement> to_requirement(const payment_option& o) {
 result<void> check_caller_input(const offer& o, const task_input& in) {
   if (!in.args.empty() && !takes_caller_args(o))
     return fail(offer_errc::args_not_extendable, "this offer's arguments are fixed by its owner; send none");
+  if (in.duration_secs && !sells_durations(o))
+    return fail(offer_errc::duration_not_offered, "this offer sells no choice of duration");
+  if (in.duration_secs && (in.duration_secs < o.min_duration_secs || in.duration_secs > o.max_duration_secs))
+    return fail(offer_errc::duration_out_of_range, "this offer sells runs of " + std::to_string(o.min_duration_secs) +
+                                                       " to " + std::to_string(o.max_duration_secs) + " seconds");
   if (!in.caller_env.empty() && !o.env_extendable)
     return fail(offer_errc::env_not_extendable, "this offer takes no environment variables from its callers");
   static const std::string empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

@@ -20,8 +20,9 @@ struct payment_terms {
   std::uint64_t max_timeout_secs = 300;
 };
 
+// duration_secs: the run a buyer of a per-second offer pays for; 0: the wall limit.
 std::vector<payments::requirement> requirements_for(const stored_offer& offer, const payment_terms& terms,
-                                                    const std::string& resource_url);
+                                                    const std::string& resource_url, std::uint64_t duration_secs = 0);
 // One requirement per network the node takes, for any priced resource (a marketplace job).
 std::vector<payments::requirement> requirements_of(const crypto::address& pay_to, const crypto::uint256& amount,
                                                     const payment_terms& terms, const std::string& resource_url,
@@ -44,7 +45,7 @@ result<std::string> payment_header_for(const call_payment& payment, const std::v
                                        const payments::requirement*& matched);
 
 // What the offer lets its caller add (arguments, environment, stdin after
-// the owner's): checked before any payment is asked for.
+// the owner's, a duration to pay for): checked before any payment is asked for.
 result<void> check_caller_input(const offer& o, const task_input& in);
 
 // The verdicts (see call_verdict). stdout_head: the output's start (the

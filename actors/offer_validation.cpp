@@ -63,8 +63,15 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
 
 result<void> check_presets(const offer& o) {
   bool any = !o.env.empty() || o.env_extendable || !o.stdin_prefix.empty() || o.stdin_appendable || o.args_extendable ||
-             o.retain_secs;
-  if (o.version == 1 && any) return fail(offer_errc::bad_offer, "presets (env, stdin, extendable, retain) need offer version 2");
+             o.retain_secs || o.min_duration_secs || o.max_duration_secs;
+  if (o.version == 1 && any)
+    return fail(offer_errc::bad_offer, "presets (env, stdin, extendable, retain, durations) need offer version 2");
+  if (o.min_duration_secs || o.max_duration_secs) {
+    if (!o.price_per_second) return fail(offer_errc::bad_offer, "durations are for offers priced per second");
+    if (o.min_duration_secs == 0 || o.min_duration_secs > o.max_duration_secs || o.max_duration_secs > o.limits.wall_secs)
+      return fail(offer_errc::bad_offer, "durations: 1 <= min <= max <= the wall limit (" +
+                                             std::to_string(o.limits.wall_secs) + " s)");
+  }
   if (o.env.size() > 256) return fail(offer_errc::bad_offer, "at most 256 env presets");
   for (const auto& e : o.env) {
     auto eq = e.find('=');
@@ -79,6 +86,8 @@ result<void> check_presets(const offer& o) {
 }
 
 bool takes_caller_args(const offer& o) { return o.version == 1 || o.args_extendable; }
+
+bool sells_durations(const offer& o) { return o.max_duration_secs != 0; }
 
 result<void> check_tool_manifest(const std::string& manifest) {
   auto m = nlohmann::json::parse(manifest, nullptr, false);

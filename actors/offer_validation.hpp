@@ -33,6 +33,8 @@ result<void> check_tool_manifest(const std::string& manifest);
 result<void> check_presets(const offer& o);
 // Whether callers may add arguments (version 1 offers: always, as before presets).
 bool takes_caller_args(const offer& o);
+// Whether the buyer chooses the seconds it pays for (per-second offers with durations).
+bool sells_durations(const offer& o);
 
 // Whether an offer is past its expires_at (0: never expires) at unix second now.
 const char* mode_name(offer_mode m);  // "cgi", "mcp", "batch"

@@ -88,7 +88,7 @@ sandbox::launch_spec launch_spec_for(const stored_offer& offer, const task_input
   spec.env.insert(spec.env.end(), in.private_env.begin(), in.private_env.end());
   spec.lim.ram_mb = l.ram_mb;
   spec.lim.cpu_secs = l.cpu_secs;
-  spec.lim.wall_secs = l.wall_secs;
+  spec.lim.wall_secs = in.duration_secs ? std::min(in.duration_secs, l.wall_secs) : l.wall_secs;  // what was paid for
   spec.lim.network = l.network;
   spec.lim.max_output_bytes = l.max_output_bytes;
   return spec;

@@ -38,6 +38,7 @@ std::string task_input_hash(const task_input& in) {
     add_field(material, "caller_env " + std::to_string(caller.size()));
     for (const auto& e : caller) add_field(material, e);
   }
+  if (in.duration_secs) add_field(material, "duration " + std::to_string(in.duration_secs));
   crypto::hash256 stdin_hash = crypto::sha256(in.stdin_data);
   if (!in.stdin_file.empty()) {
     auto spooled = crypto::from_hex(in.stdin_sha256);

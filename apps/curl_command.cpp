@@ -25,6 +25,7 @@ namespace {
 struct curl_args {
   std::string url, method, output, key, pay, max;
   std::vector<std::string> headers, data, data_binary, forms;
+  std::uint64_t duration = 0;  // a per-second offer's run to pay for (X-Hearth-Duration)
   bool include = false, verbose = false, silent = false, follow = false, fail_on_error = false;
   double max_time = 3700;
 };
@@ -99,6 +100,7 @@ int run_curl(const curl_args& a) {
   }
   if (!body.content_type.empty() && net::find_header(req.headers, "Content-Type").empty())
     req.headers.emplace_back("Content-Type", body.content_type);
+  if (a.duration) req.headers.emplace_back("X-Hearth-Duration", std::to_string(a.duration));
 
   std::optional<payments::offered> paid;
   net::http_response res;
@@ -189,6 +191,8 @@ void add_curl_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("-f,--fail", a->fail_on_error, "Exit 22 without output on HTTP errors");
   cmd->add_option("-m,--max-time", a->max_time, "Seconds the whole request may take");
   cmd->add_option("--key", a->key, "Payer key: 0xHEX or @FILE")->envname("HEARTH_PAY_KEY");
+  cmd->add_option("--duration", a->duration, "Seconds of a per-second offer's run to pay for (X-Hearth-Duration)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{999999999}));
   cmd->add_option("--pay", a->pay, "Preferred payment: USDC, USDC@base, or JSON {\"asset\",\"network\"}");
   cmd->add_option("--max", a->max, "Largest payment: 10.0, USDC:10.0, USDC@base:5.0 (comma-separated; default USDC:1.0)");
   cmd->callback([a, &exit_code] { exit_code = run_curl(*a); });

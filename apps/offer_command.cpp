@@ -117,6 +117,10 @@ void add_offer_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--stdin-appendable", a->draft.stdin_appendable, "Callers may send stdin (a body) after --stdin's");
   cmd->add_option("--expires-in-hours", a->draft.expires_in_hours, "Validity (default: no expiry)");
   cmd->add_option("--valid-for", a->draft.valid_for, "Validity as a duration: 90d, 12h, 30m, 45s (default: no expiry)");
+  cmd->add_option("--min-duration", a->draft.min_duration, "Per-second offers: the shortest run a buyer may pay for "
+                                                         "(seconds or 1m, 1h; default 1 s with --max-duration)");
+  cmd->add_option("--max-duration", a->draft.max_duration, "Per-second offers: the longest (default: --wall-secs); "
+                                                         "a buyer picks with X-Hearth-Duration, hearth curl/run --duration");
   cmd->add_option("--retain", a->draft.retain, "How long the node keeps a task's output at most: seconds or 1h, 7d "
                                                "(default: the node's retention)");
   cmd->add_option("--key", a->key, "Owner key: 0xHEX or @FILE")->envname("HEARTH_KEY")->required();

@@ -151,11 +151,15 @@ void add_task_commands(CLI::App& app, int& exit_code) {
   auto r = std::make_shared<node_target>();
   run->add_option("offer", *offer, "Offer hash")->required();
   auto env = std::make_shared<std::vector<std::string>>();
+  auto duration = std::make_shared<std::uint64_t>(0);
+  run->add_option("--duration", *duration, "Seconds of a per-second offer's run to pay for, if it sells a choice")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{999999999}));
   run->add_option("args", *args, "Arguments for the program (after --), if the offer takes any");
   run->add_option("--env", *env, "NAME=VALUE for the program, if the offer takes any (repeatable)");
   add_target(run, *r);
-  run->callback([r, offer, args, env, &exit_code] {
+  run->callback([r, offer, args, env, duration, &exit_code] {
     json req = {{"offer", *offer}, {"args", *args}};
+    if (*duration) req["duration_secs"] = *duration;
     for (const auto& kv : *env) {
       auto eq = kv.find('=');
       if (eq == std::string::npos || eq == 0) {

@@ -112,6 +112,13 @@ result<signed_offer> build_offer(const offer_draft& a, const crypto::private_key
     if (!secs || *secs == 0) return fail(config_errc::bad_option, "--retain: a positive duration, e.g. 3600 or 1h");
     o.retain_secs = *secs;
   }
+  if (!a.min_duration.empty() || !a.max_duration.empty()) {
+    auto lo = parse_duration_secs(a.min_duration.empty() ? "1" : a.min_duration);
+    auto hi = parse_duration_secs(a.max_duration.empty() ? std::to_string(o.limits.wall_secs) : a.max_duration);
+    if (!lo || !hi) return fail(config_errc::bad_option, "--min-duration/--max-duration: " + (lo ? hi : lo).error().message);
+    o.min_duration_secs = *lo;
+    o.max_duration_secs = *hi;
+  }
   o.env = a.env;
   o.env_extendable = a.env_extendable;
   if (!a.stdin_text.empty()) {

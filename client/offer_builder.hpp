@@ -34,6 +34,7 @@ struct offer_draft {
   bool stdin_appendable = false;
   std::string valid_for;  // a duration (90d, 1h, 30m, 45s); empty: expires_in_hours
   std::string retain;     // a duration; empty: the node's retention
+  std::string min_duration, max_duration;  // per-second offers: the runs a buyer may pay for
   offer_limits limits;
   std::set<std::string> explicit_limits;  // limit flags the owner gave (an MCP tool's own limits yield to them)
 };

@@ -59,7 +59,9 @@
   X(args_not_extendable, 400, "the offer takes no arguments from its callers (its owner fixed them)")          \
   X(env_not_extendable, 400, "the offer takes no environment variables from its callers")                    \
   X(stdin_not_appendable, 400, "the offer's stdin is fixed by its owner: send no body or stdin")             \
-  X(offer_version_unsupported, 422, "the offer is of a newer version than this node understands")
+  X(offer_version_unsupported, 422, "the offer is of a newer version than this node understands")          \
+  X(duration_out_of_range, 400, "the duration asked for is outside the offer's min..max seconds")           \
+  X(duration_not_offered, 400, "the offer sells no choice of duration (per-second offers with --max-duration do)")
 
 #define HEARTH_TASK_ERRORS(X)                                                                               \
   X(task_not_found, 404, "no task has this id")                                                             \

@@ -48,6 +48,7 @@ struct offer {
   bool stdin_appendable = false;
   bool args_extendable = false;
   std::uint64_t retain_secs = 0;
+  std::uint64_t min_duration_secs = 0, max_duration_secs = 0;  // per-second offers: what a buyer may pay for
 };
 
 // The newest offer version this node understands.
@@ -81,7 +82,7 @@ typename Inspector::result_type inspect(Inspector& f, offer& x) {
   return f(caf::meta::type_name("offer"), x.version, x.executable_sha256, x.executable_size, x.arch, x.mode,
            x.price_per_call, x.price_per_second, x.limits, x.pay_to, x.owner, x.created_at, x.expires_at,
            x.deterministic, x.name, x.description, x.args, x.manifest, x.env, x.env_extendable, x.stdin_prefix,
-           x.stdin_appendable, x.args_extendable, x.retain_secs);
+           x.stdin_appendable, x.args_extendable, x.retain_secs, x.min_duration_secs, x.max_duration_secs);
 }
 
 template <class Inspector>

@@ -57,6 +57,8 @@ struct Offer {
   stdinAppendable @20 :Bool;     # callers may send stdin after it (without: none)
   argsExtendable @21 :Bool;      # callers may add arguments after args
   retainSecs @22 :UInt64;        # a task's output is kept at most this long; 0: the node's retention
+  minDurationSecs @23 :UInt64;   # per-second offers: the buyer pays for a run of min..max seconds;
+  maxDurationSecs @24 :UInt64;   #   both 0: for the whole wall limit
 }
 
 struct StoredOffer {

@@ -64,6 +64,7 @@ struct task_input {
   std::string stdin_data;
   std::vector<std::string> private_env;  // passed to the program, left out of the task id (REMOTE_ADDR, ...)
   std::vector<std::string> caller_env;   // KEY=VALUE the caller asks for (an env-extendable offer only)
+  std::uint64_t duration_secs = 0;       // a per-second offer's run the buyer paid for: its wall limit; 0: the offer's
   std::string stdin_file;    // when set, stdin streams from this file (a spooled request body), not stdin_data
   std::string stdin_sha256;  // hex sha256 of stdin_file's content, for the task id
   // hex sha256 of the caller's read capability: kept in the record when this
@@ -86,7 +87,7 @@ typename Inspector::result_type inspect(Inspector& f, task_record& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_input& x) {
-  return f(caf::meta::type_name("task_input"), x.args, x.env, x.stdin_data, x.private_env, x.caller_env, x.stdin_file,
+  return f(caf::meta::type_name("task_input"), x.args, x.env, x.stdin_data, x.private_env, x.caller_env, x.duration_secs, x.stdin_file,
            x.stdin_sha256, x.read_token_hash, x.output);
 }
 

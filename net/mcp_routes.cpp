@@ -165,6 +165,13 @@ void handle_rpc(caf::event_based_actor* self, node_info info, call_payment pr, j
     std::string name = params["name"];
     if (params.contains("_meta") && params["_meta"].is_object() && params["_meta"].contains("x402/payment"))
       pr.header = payments::encode_header(params["_meta"]["x402/payment"]);
+    std::uint64_t duration = 0;  // a per-second tool's run: _meta "hearth/duration" seconds
+    if (params.contains("_meta") && params["_meta"].is_object() && params["_meta"].contains("hearth/duration")) {
+      const auto& d = params["_meta"]["hearth/duration"];
+      if (!d.is_number_unsigned() || d == 0)
+        return respond(rpc_error(id, invalid_params, "_meta hearth/duration is a whole number of seconds, at least 1"));
+      duration = d.get<std::uint64_t>();
+    }
     return with_tools(self, respond, id, [=](std::vector<tool_entry> tools) {
       auto it = std::find_if(tools.begin(), tools.end(), [&](const tool_entry& t) { return t.name == name; });
       if (it == tools.end()) return respond(rpc_error(id, invalid_params, "unknown tool: " + name));
@@ -173,6 +180,7 @@ void handle_rpc(caf::event_based_actor* self, node_info info, call_payment pr, j
         return respond(rpc_answer(id, text_result("invalid arguments: " + *bad, true)));
       call_request call{it->offer.hash, offer_mode::mcp, {}, pr, {}, {}};
       call.input.stdin_data = arguments.dump();
+      call.input.duration_secs = duration;
       call.input.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", "MCP_TOOL=" + name};
       call.payment.resource_url = pr.resource_url + "#" + name;
       if (it->manifest.contains("output_schema") && !it->manifest["output_schema"].is_null())

@@ -63,6 +63,7 @@ nlohmann::json offer_to_json(const stored_offer& s) {
   j["stdin_base64"] = crypto::base64_encode(o.stdin_prefix);
   j["stdin_appendable"] = o.stdin_prefix.empty() || o.stdin_appendable;
   j["retain_secs"] = o.retain_secs;
+  if (actors::sells_durations(o)) j["durations"] = {{"min_secs", o.min_duration_secs}, {"max_secs", o.max_duration_secs}};
   if (o.mode == offer_mode::cgi) j["path"] = "/" + s.hash + ".cgi/";
   if (o.mode == offer_mode::mcp) j["tool"] = nlohmann::json::parse(o.manifest, nullptr, false);
   return j;

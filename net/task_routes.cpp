@@ -90,7 +90,8 @@ http_response unauthorized_task() {
                     "(its X-Hearth-Task-Token)");
 }
 
-// POST /tasks {"offer": HASH, "args": [...], "env": {NAME: value}, "stdin_base64": "..."}: runs a batch offer.
+// POST /tasks {"offer": HASH, "args": [...], "env": {NAME: value}, "stdin_base64": "...", "duration_secs": N}:
+// runs a batch offer.
 void run_batch(caf::actor_system& sys, const node_info& info, const http_request& req, responder respond) {
   auto body = json::parse(req.body, nullptr, false);
   if (!body.is_object() || !body.contains("offer") || !body["offer"].is_string())
@@ -119,6 +120,14 @@ void run_batch(caf::actor_system& sys, const node_info& info, const http_request
       if (ok) in.caller_env.push_back(name + "=" + it->get<std::string>());
     }
     if (!ok) return respond(json_error(http_errc::bad_request, "env is an object of at most 256 NAME: \"value\" strings"));
+  }
+  auto duration = requested_duration(req);
+  if (!duration) return respond(failure_response(duration.error()));
+  in.duration_secs = *duration;
+  if (body.contains("duration_secs")) {
+    if (!body["duration_secs"].is_number_unsigned() || body["duration_secs"] == 0)
+      return respond(json_error(http_errc::bad_request, "duration_secs is a whole number of seconds, at least 1"));
+    in.duration_secs = body["duration_secs"].get<std::uint64_t>();
   }
   in.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"};
   call_request call{body["offer"].get<std::string>(), offer_mode::batch, std::move(in), read_call_payment(req), {}, {}};
@@ -268,7 +277,13 @@ bool route_cgi(caf::actor_system& sys, const node_info& info, http_request& req,
   auto colon = host.rfind(':');
   ctx.server_name = colon == std::string::npos ? host : host.substr(0, colon);
   ctx.server_port = colon == std::string::npos ? "80" : host.substr(colon + 1);
+  auto duration = requested_duration(req);
+  if (!duration) {
+    respond(failure_response(duration.error()));
+    return true;
+  }
   call_request call{hash, offer_mode::cgi, cgi_input(req, ctx), read_call_payment(req), {}, {}};
+  call.input.duration_secs = *duration;
   bool browser = wants_payment_page(req);
   call_offer(
       sys, std::move(call), std::move(respond),

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "actors/call_rules.hpp"
 #include "payments/challenge.hpp"
 
@@ -30,6 +32,16 @@ std::string payment_page(const std::vector<payments::requirement>& reqs, const s
 }
 
 }  // namespace
+
+result<std::uint64_t> requested_duration(const http_request& req) {
+  std::string text(req.header("X-Hearth-Duration"));
+  if (text.empty()) text = query_param(req.query, "hearth-duration");
+  if (text.empty()) return std::uint64_t{0};
+  bool digits = text.size() <= 9 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits || std::stoull(text) == 0)
+    return fail(http_errc::bad_request, "X-Hearth-Duration (or hearth-duration=) is a whole number of seconds, at least 1");
+  return std::stoull(text);
+}
 
 call_payment read_call_payment(const http_request& req) {
   call_payment p;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "messages/call.hpp"
+#include "messages/result.hpp"
 #include "net/http_types.hpp"
 #include "payments/exact_evm.hpp"
 
@@ -20,6 +21,10 @@ namespace hearth::net {
 // PAYMENT-SIGNATURE (or X-PAYMENT), X-402-Key/-Pay/-Max, the resource URL
 // and whether the peer is on loopback.
 call_payment read_call_payment(const http_request& req);
+// The seconds a buyer asks to pay for on a per-second offer: the
+// X-Hearth-Duration header or the hearth-duration query parameter; 0 when
+// neither is there; bad_request when not a whole number of seconds.
+result<std::uint64_t> requested_duration(const http_request& req);
 // A browser (it accepts HTML and says Mozilla) is shown a page, not JSON.
 bool wants_payment_page(const http_request& req);
 

@@ -49,9 +49,9 @@ json settle_response(const settlement& s) {
   return j;
 }
 
-crypto::uint256 offer_price(const offer& o) {
+crypto::uint256 offer_price(const offer& o, std::uint64_t duration_secs) {
   if (o.price_per_second == 0) return from_u128(o.price_per_call);
-  return from_u128(static_cast<unsigned __int128>(o.price_per_second) * o.limits.wall_secs);
+  return from_u128(static_cast<unsigned __int128>(o.price_per_second) * (duration_secs ? duration_secs : o.limits.wall_secs));
 }
 
 bool is_free(const offer& o) { return o.price_per_call == 0 && o.price_per_second == 0; }

@@ -39,7 +39,8 @@ nlohmann::json settle_response(const settlement& s);
 
 // Atomic USDC units one call of the offer costs: the per-call price, or the
 // per-second price times the offer's maximum wall seconds (paid up front).
-crypto::uint256 offer_price(const offer& o);
+// With duration_secs (a buyer's choice on a per-second offer), that many seconds.
+crypto::uint256 offer_price(const offer& o, std::uint64_t duration_secs = 0);
 bool is_free(const offer& o);
 
 // "0.001" for 1000 atomic units of a 6-decimal token.

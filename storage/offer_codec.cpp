@@ -35,6 +35,8 @@ offer read_offer(Offer::Reader r) {
   o.stdin_appendable = r.getStdinAppendable();
   o.args_extendable = r.getArgsExtendable();
   o.retain_secs = r.getRetainSecs();
+  o.min_duration_secs = r.getMinDurationSecs();
+  o.max_duration_secs = r.getMaxDurationSecs();
   return o;
 }
 
@@ -75,6 +77,8 @@ std::string canonical_offer(const offer& o) {
   b.setStdinAppendable(o.stdin_appendable);
   b.setArgsExtendable(o.args_extendable);
   b.setRetainSecs(o.retain_secs);
+  b.setMinDurationSecs(o.min_duration_secs);
+  b.setMaxDurationSecs(o.max_duration_secs);
   kj::Array<capnp::word> words = capnp::AnyStruct::Reader(b.asReader()).canonicalize();
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());

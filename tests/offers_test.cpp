@@ -163,6 +163,23 @@ TEST_CASE("version 2 presets round-trip, are checked, and need version 2", "[off
   // A version this node does not know: a clear refusal, not a misreading.
   CHECK(check([](offer& o) { o.version = 3; }).error().code == hearth::offer_errc::offer_version_unsupported);
   CHECK(check([](offer& o) { o.version = 0; }).error().code == hearth::offer_errc::offer_version_unsupported);
+  // Durations: per-second offers only, 1 <= min <= max <= the wall limit.
+  auto durations = [](std::uint64_t per_second, std::uint64_t lo, std::uint64_t hi) {
+    return [=](offer& o) {
+      o.version = 2;
+      o.price_per_call = 0;
+      o.price_per_second = per_second;
+      o.limits.wall_secs = 60;
+      o.min_duration_secs = lo;
+      o.max_duration_secs = hi;
+    };
+  };
+  CHECK(check(durations(10, 5, 60)).ok());
+  CHECK(actors::sells_durations(check(durations(10, 5, 60))->body));
+  CHECK(check(durations(0, 5, 60)).error().code == hearth::offer_errc::bad_offer);
+  CHECK(check(durations(10, 0, 60)).error().code == hearth::offer_errc::bad_offer);
+  CHECK(check(durations(10, 30, 20)).error().code == hearth::offer_errc::bad_offer);
+  CHECK(check(durations(10, 5, 61)).error().code == hearth::offer_errc::bad_offer);
   for (const char* bad : {"NOEQUALS", "=value", "1ABC=x", "BAD-NAME=x", "SP ACE=x"})
     CHECK(check([bad](offer& o) { o.version = 2; o.env = {bad}; }).error().code == hearth::offer_errc::bad_offer);
 }
@@ -191,6 +208,17 @@ TEST_CASE("a caller adds arguments, env or stdin only where the offer lets it", 
   offer open = fixed;
   open.args_extendable = open.env_extendable = open.stdin_appendable = true;
   for (const auto* in : {&args, &env, &body}) CHECK(actors::check_caller_input(open, *in).ok());
+  task_input timed;
+  timed.duration_secs = 10;
+  CHECK(actors::check_caller_input(fixed, timed).error().code == hearth::offer_errc::duration_not_offered);
+  offer per_second = fixed;
+  per_second.price_per_call = 0;
+  per_second.price_per_second = 1;
+  per_second.min_duration_secs = 5;
+  per_second.max_duration_secs = 20;
+  CHECK(actors::check_caller_input(per_second, timed).ok());
+  timed.duration_secs = 21;
+  CHECK(actors::check_caller_input(per_second, timed).error().code == hearth::offer_errc::duration_out_of_range);
   offer v1 = sample_offer(key, "x");  // version 1: arguments as before; stdin without a prefix is the caller's
   CHECK(actors::check_caller_input(v1, args).ok());
   CHECK(actors::check_caller_input(v1, body).ok());
@@ -223,6 +251,11 @@ TEST_CASE("the run: the owner's env beats the caller's unless extendable; stdin'
   CHECK_FALSE(has("MODE=owner"));
   CHECK(has("EXTRA=1"));
   CHECK(has("KEY=k"));
+
+  in.duration_secs = 3;  // what the buyer paid for is the run's wall limit
+  CHECK(actors::launch_spec_for(s, in, "/exe").lim.wall_secs == 3);
+  in.duration_secs = 0;
+  CHECK(actors::launch_spec_for(s, in, "/exe").lim.wall_secs == s.body.limits.wall_secs);
 }
 
 // What an offer registry under test stores into: a RocksDB, a blob store

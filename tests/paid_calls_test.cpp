@@ -193,6 +193,46 @@ TEST_CASE("a priced offer answers an unpaid call with both challenges", "[x402]"
   CHECK(!page.header("payment-required").empty());
 }
 
+TEST_CASE("durations: the buyer pays for the seconds it picks, and the run gets exactly those", "[x402][duration]") {
+  paid_node p;
+  auto hash = p.offer("sleepy.cgi", "printf 'Content-Type: text/plain\\n\\n'\necho started\nsleep \"${QUERY_STRING:-0}\"\necho done\n",
+                      {"--price-per-second", "0.001", "--wall-secs", "60", "--min-duration", "2", "--max-duration", "30"});
+  std::string path = "/" + hash + ".cgi/";
+  auto amount_for = [&](const std::vector<std::string>& headers, const std::string& query = "") {
+    auto r = call(*p.n, path + query, headers);
+    INFO(r.body);
+    REQUIRE(r.status == 402);
+    return json::parse(r.body)["accepts"][0]["maxAmountRequired"].get<std::string>();
+  };
+  CHECK(amount_for({}) == "30000");  // none asked for: the longest
+  CHECK(amount_for({"X-Hearth-Duration: 5"}) == "5000");
+  CHECK(amount_for({}, "?hearth-duration=7") == "7000");
+
+  // Outside the range, or not a number: refused before any payment is asked for.
+  auto short_one = call(*p.n, path, {"X-Hearth-Duration: 1"});
+  CHECK(short_one.status == 400);
+  CHECK(json::parse(short_one.body)["error"]["code"] == "duration_out_of_range");
+  CHECK(call(*p.n, path, {"X-Hearth-Duration: 31"}).status == 400);
+  CHECK(call(*p.n, path, {"X-Hearth-Duration: soon"}).status == 400);
+  auto fixed = p.offer("fixed.cgi", hello, {"--price-per-second", "0.001", "--wall-secs", "20"});
+  auto not_offered = call(*p.n, "/" + fixed + ".cgi/", {"X-Hearth-Duration: 5"});
+  CHECK(not_offered.status == 400);
+  CHECK(json::parse(not_offered.body)["error"]["code"] == "duration_not_offered");
+
+  // Paid for 2 s, the handler wants 10: its wall limit is the 2 s paid for (504, not charged).
+  auto capped = run({hearth_bin, "curl", p.n->url(path + "?10"), "--key", buyer_hex, "--duration", "2", "--max", "USDC:0.01"});
+  CHECK(capped.out.find("done") == std::string::npos);
+  CHECK(capped.out.find("wall_limit") != std::string::npos);
+  // Paid for 5 s, the handler takes 1: it finishes; 0.005 USDC is charged.
+  auto paid = run({hearth_bin, "curl", p.n->url(path + "?1"), "--key", buyer_hex, "--duration", "5", "-i", "--max", "USDC:0.01"});
+  INFO(paid.err);
+  CHECK(paid.status == 0);
+  CHECK(paid.out.find("started\ndone\n") != std::string::npos);
+  auto entries = get_json(*p.n, "/payments/ledger?limit=10")["entries"];
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0]["amount"] == "5000");
+}
+
 TEST_CASE("payments are verified before the handler runs, and refused with the reason", "[x402]") {
   paid_node p;
   auto hash = p.offer("hello.cgi", hello, {"--price", "0.01"});
