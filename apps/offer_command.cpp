@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "apps/node_settings.hpp"
 #include "client/offer_builder.hpp"
 #include "crypto/base64.hpp"
 #include "crypto/secp256k1_key.hpp"
@@ -55,14 +56,7 @@ int run_offer(const offer_args& a) {
     return 0;
   }
   // Each node in turn; one that refuses does not stop the others.
-  std::vector<std::string> nodes;
-  for (std::size_t start = 0; start <= a.upload.size();) {
-    auto comma = a.upload.find(',', start);
-    auto url = a.upload.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!url.empty()) nodes.push_back(url);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+  auto nodes = split_list(a.upload);
   int rc = 0;
   bool hash_printed = false;
   for (const auto& node : nodes) {

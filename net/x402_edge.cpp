@@ -38,9 +38,10 @@ result<std::uint64_t> requested_duration(const http_request& req) {
   if (text.empty()) text = query_param(req.query, "hearth-duration");
   if (text.empty()) return std::uint64_t{0};
   bool digits = text.size() <= 9 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!digits || std::stoull(text) == 0)
+  std::uint64_t secs = digits ? std::stoull(text) : 0;  // at most 9 digits: fits
+  if (secs == 0)
     return fail(http_errc::bad_request, "X-Hearth-Duration (or hearth-duration=) is a whole number of seconds, at least 1");
-  return std::stoull(text);
+  return secs;
 }
 
 call_payment read_call_payment(const http_request& req) {

@@ -75,6 +75,11 @@ result<void> save_task(store& db, const task_record& t, store::sync mode) {
   return db.write(batch, mode);
 }
 
+namespace {
+// Past its offer's retention (--retain) a task is gone, swept or not.
+bool retention_lapsed(const task_record& t) { return t.retain_until_ms && t.retain_until_ms < unix_ms(); }
+}  // namespace
+
 result<sweep_step> sweep_finished_tasks(store& db, std::int64_t cutoff_ms, const std::string& cursor, std::size_t limit) {
   auto page = list_tasks(db, cursor, limit);
   if (!page) return page.error();
@@ -82,8 +87,7 @@ result<sweep_step> sweep_finished_tasks(store& db, std::int64_t cutoff_ms, const
   write_batch batch;
   for (const auto& t : *page) {
     bool finished = t.state == task_state::completed || t.state == task_state::failed;
-    bool lapsed = t.retain_until_ms && t.retain_until_ms < unix_ms();
-    if (finished && (t.finished_at_ms < cutoff_ms || lapsed)) {
+    if (finished && (t.finished_at_ms < cutoff_ms || retention_lapsed(t))) {
       batch.erase(column::tasks, t.id);
       ++step.deleted;
       if (t.stdout_spilled) step.spilled.push_back(t.id);
@@ -118,8 +122,7 @@ result<std::size_t> fail_interrupted_tasks(store& db, const std::string& reason,
 
 result<std::optional<task_record>> load_task(const store& db, const std::string& id) {
   auto t = load_record<task_record>(db, column::tasks, id, [](const std::string&, const std::string& raw) { return decode_task(raw); });
-  // Past its offer's retention a task is gone, whether or not the sweep has come by.
-  if (t && *t && (*t)->retain_until_ms && (*t)->retain_until_ms < unix_ms()) return std::optional<task_record>{};
+  if (t && *t && retention_lapsed(**t)) return std::optional<task_record>{};
   return t;
 }
 
