@@ -378,7 +378,7 @@ TEST_CASE("offer presets: the owner's args, env and stdin; what callers may add;
   };
 
   // Fixed by the owner: arguments, MODE, and stdin; uploaded to both nodes at once.
-  auto fixed = offer({"--arg", "owner", "--env", "MODE=owner", "--stdin", "from the owner"},
+  auto fixed = offer({"--arg", "owner", "--env", "MODE=owner", "--stdin", "from the owner", "--valid-for", "2h"},
                      n.url("") + "," + second.url(""));
   auto plain = run({hearth_bin, "run", fixed, "--node", n.url("")});
   CHECK(plain.out == "args: owner\nmode=owner extra=none\nfrom the owner");
@@ -390,6 +390,14 @@ TEST_CASE("offer presets: the owner's args, env and stdin; what callers may add;
   CHECK(shown["env"] == json::array({"MODE=owner"}));
   CHECK(shown["args_extendable"] == false);
   CHECK(shown["stdin_appendable"] == false);
+  CHECK(shown["expires_at"].get<std::int64_t>() - shown["created_at"].get<std::int64_t>() == 7200);
+  auto bad_duration = run({hearth_bin, "offer", "--exe", script, "--batch", "--price", "0", "--key", key, "--valid-for", "2x"});
+  CHECK(bad_duration.status != 0);
+  CHECK(bad_duration.err.find("unit is s, m, h or d") != std::string::npos);
+  auto batch_without_chain = run({hearth_bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.file("nochain"),
+                                  "--settle-batch-secs", "5"});
+  CHECK(batch_without_chain.status != 0);
+  CHECK(batch_without_chain.err.find("needs --settlement chain") != std::string::npos);
   CHECK(hearth::crypto::base64_decode(shown["stdin_base64"].get<std::string>()).value() == "from the owner");
 
   auto with_args = run({hearth_bin, "run", fixed, "--node", n.url(""), "--", "more"});
