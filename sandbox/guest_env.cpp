@@ -227,6 +227,13 @@ result<void> local_environments::destroy(const std::string& id) {
     env->zygote->kill();  // pid 1 of the environment: every process left goes with it
     if (!env->zygote->await_exit(std::chrono::seconds(2)))
       spdlog::warn("guest {}: environment still ending after 2 s", id);
+    // The kill switch answers once every process of the environment is
+    // gone, not merely signalled (bounded: 2 s, as above).
+    for (int i = 0; env->group && env->group->populated() && i < 400; ++i) {
+      env->group->kill_all();
+      ::usleep(5000);
+    }
+    if (env->group && env->group->populated()) spdlog::warn("guest {}: processes left after the kill", id);
   }
   env.reset();
   if (auto gone = unmount(home(id)); !gone) return gone;
