@@ -5,6 +5,7 @@
 #include "actors/offer_registry.hpp"
 #include "actors/offer_validation.hpp"
 #include "actors/payment_registry.hpp"
+#include "actors/pool_ledger.hpp"
 #include "actors/task_registry.hpp"
 #include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
@@ -28,6 +29,7 @@ struct call_state {
   payment_registry_type payments;
   std::string payment_id;  // the held payment
   bool owner_call = false;
+  bool free = false;  // a free offer, or a call its pool has room for (held until this actor ends)
   static inline const char* name = "call";
 };
 
@@ -84,7 +86,7 @@ void run(call_actor self) {
   auto& st = self->state;
   auto tasks = caf::actor_cast<task_registry_type>(self->system().registry().get(task_registry_key));
   if (!tasks) return refuse(self, fail(http_errc::node_unavailable, "the node's actors are restarting"));
-  bool free = payments::is_free(st.offer.body);
+  bool free = st.free;
   task_input in = st.req.input;
   if (free && st.req.mode == offer_mode::cgi && st.req.stream) {  // a paid answer's receipt comes after settling
     self->send(st.req.stream, token_atom::value, st.token);
@@ -159,6 +161,20 @@ void pay(call_actor self) {
   hold(self, *matched, std::move(*header));
 }
 
+// A priced offer in a pool: free while the pool has room, else paid.
+void try_pool(call_actor self) {
+  auto pools = caf::actor_cast<pool_ledger_type>(self->system().registry().get(pool_ledger_key));
+  if (!pools) return pay(self);
+  self->request(pools, ask_timeout, acquire_atom::value, self->state.offer.body.pool)
+      .then(
+          [=](bool granted) {
+            self->state.free = granted;
+            if (granted) return run(self);
+            pay(self);
+          },
+          [=](caf::error&) { pay(self); });
+}
+
 void start(call_actor self) {
   auto& st = self->state;
   auto offers = caf::actor_cast<offer_registry_type>(self->system().registry().get(offer_registry_key));
@@ -188,7 +204,9 @@ void start(call_actor self) {
             if (sells_durations(offer.body) && !st.req.input.duration_secs)  // none asked for: the longest
               st.req.input.duration_secs = offer.body.max_duration_secs;
             st.offer = std::move(offer);
-            if (payments::is_free(st.offer.body)) return run(self);
+            st.free = payments::is_free(st.offer.body);
+            if (st.free) return run(self);
+            if (!st.offer.body.pool.empty()) return try_pool(self);
             pay(self);
           },
           [=](caf::error& e) { refuse(self, std::move(e)); });

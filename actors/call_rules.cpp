@@ -43,11 +43,30 @@ std::vector<payments::requirement> requirements_of(const crypto::address& pay_to
 
 std::vector<payments::requirement> requirements_for(const stored_offer& offer, const payment_terms& terms,
                                                     const std::string& resource_url, std::uint64_t duration_secs) {
+  const auto& o = offer.body;
   crypto::address pay_to;
-  std::copy(offer.body.pay_to.begin(), offer.body.pay_to.end(), pay_to.bytes.begin());
-  return requirements_of(pay_to, payments::offer_price(offer.body, duration_secs), terms, resource_url,
-                         offer.body.description.empty() ? "hearth offer " + offer.hash : offer.body.description,
-                         offer.body.mode == offer_mode::cgi ? "application/octet-stream" : "application/json");
+  std::copy(o.pay_to.begin(), o.pay_to.end(), pay_to.bytes.begin());
+  std::string description = o.description.empty() ? "hearth offer " + offer.hash : o.description;
+  std::string mime = o.mode == offer_mode::cgi ? "application/octet-stream" : "application/json";
+  if (o.prices.empty()) return requirements_of(pay_to, payments::offer_price(o, duration_secs), terms, resource_url, description, mime);
+  // The owner's options, in the owner's order, on the networks this node takes.
+  std::vector<payments::requirement> out;
+  std::uint64_t seconds = duration_secs ? duration_secs : o.limits.wall_secs;
+  for (const auto& p : o.prices) {
+    if (std::find(terms.networks.begin(), terms.networks.end(), p.network) == terms.networks.end()) continue;
+    payments::requirement r;
+    r.net = payments::find_network(p.network);
+    if (!r.net) continue;
+    r.amount = payments::option_price(p, seconds);
+    r.pay_to = pay_to;
+    if (p.pay_to.size() == 20) std::copy(p.pay_to.begin(), p.pay_to.end(), r.pay_to.bytes.begin());
+    r.max_timeout_seconds = terms.max_timeout_secs;
+    r.resource = resource_url;
+    r.description = description;
+    r.mime_type = mime;
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 result<std::string> payment_header_for(const call_payment& payment, const std::vector<payments::requirement>& reqs,

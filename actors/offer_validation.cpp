@@ -8,6 +8,9 @@
 #include "crypto/personal_sign.hpp"
 #include "crypto/secp256k1_key.hpp"
 #include "crypto/sha256.hpp"
+#include "payments/challenge.hpp"
+#include "payments/networks.hpp"
+#include "sandbox/elf_arch.hpp"
 #include "storage/offer_codec.hpp"
 
 namespace hearth::actors {
@@ -24,6 +27,7 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
                                                            " is newer than this node understands (up to " +
                                                            std::to_string(offer_version) + "): upgrade the node");
   if (auto presets = check_presets(o); !presets) return presets.error();
+  if (auto v3 = check_version3(o); !v3) return v3.error();
   if (o.executable_sha256.size() != 32 || o.owner.size() != 20 || o.pay_to.size() != 20)
     return fail(offer_errc::bad_offer, "executableSha256 is 32 bytes, owner and payTo 20 bytes each");
   if (o.mode != offer_mode::cgi && o.mode != offer_mode::mcp && o.mode != offer_mode::batch)
@@ -53,11 +57,24 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
   if (l.ram_mb == 0 || l.cpu_secs == 0 || l.wall_secs == 0 || l.max_output_bytes == 0)
     return fail(offer_errc::bad_limits, "every limit must be positive");
   if (l.ram_mb > m.ram_mb || l.cpu_secs > m.cpu_secs || l.wall_secs > m.wall_secs ||
-      l.max_output_bytes > m.max_output_bytes || (l.network && !m.network))
+      l.max_output_bytes > m.max_output_bytes || (l.network && !m.network) ||
+      (m.cpu_units && l.cpu_units > m.cpu_units))
     return fail(offer_errc::limits_exceed_node, "the offer's limits exceed this node's maxima (ram " + std::to_string(m.ram_mb) +
                                           " MB, cpu " + std::to_string(m.cpu_secs) + " s, wall " +
-                                          std::to_string(m.wall_secs) + " s" + (m.network ? "" : ", no network") + ")");
+                                          std::to_string(m.wall_secs) + " s" + (m.network ? "" : ", no network") +
+                                          (m.cpu_units ? ", " + std::to_string(m.cpu_units) + " cpu units" : "") + ")");
   if (is_expired(o, policy.now)) return fail(offer_errc::offer_expired, "the offer has expired");
+  if (!o.prices.empty() && !policy.payment_networks.empty() &&
+      std::none_of(o.prices.begin(), o.prices.end(), [&](const price_option& p) {
+        return std::find(policy.payment_networks.begin(), policy.payment_networks.end(), p.network) !=
+               policy.payment_networks.end();
+      }))
+    return fail(offer_errc::no_payable_price, "none of the offer's price options is on a network this node takes (" +
+                                                  [&] {
+                                                    std::string names;
+                                                    for (const auto& n : policy.payment_networks) names += (names.empty() ? "" : ", ") + n;
+                                                    return names;
+                                                  }() + ")");
   return stored_offer{hash, canonical, signature, 0, o};
 }
 
@@ -67,7 +84,7 @@ result<void> check_presets(const offer& o) {
   if (o.version == 1 && any)
     return fail(offer_errc::bad_offer, "presets (env, stdin, extendable, retain, durations) need offer version 2");
   if (o.min_duration_secs || o.max_duration_secs) {
-    if (!o.price_per_second) return fail(offer_errc::bad_offer, "durations are for offers priced per second");
+    if (!payments::priced_per_second(o)) return fail(offer_errc::bad_offer, "durations are for offers priced per second");
     if (o.min_duration_secs == 0 || o.min_duration_secs > o.max_duration_secs || o.max_duration_secs > o.limits.wall_secs)
       return fail(offer_errc::bad_offer, "durations: 1 <= min <= max <= the wall limit (" +
                                              std::to_string(o.limits.wall_secs) + " s)");
@@ -83,6 +100,96 @@ result<void> check_presets(const offer& o) {
       return fail(offer_errc::bad_offer, "an env preset is NAME=VALUE, NAME of A-Z a-z 0-9 _ not starting with a digit");
   }
   return {};
+}
+
+namespace {
+
+bool known_arch(const std::string& arch) {
+  static const char* names[] = {"x86_64", "aarch64", "i386", "arm", "riscv64", "script"};
+  return std::any_of(std::begin(names), std::end(names), [&](const char* n) { return arch == n; });
+}
+
+result<void> check_url(const std::string& url) {
+  if (url.empty()) return {};
+  if (url.rfind("https://", 0) != 0 || url.size() > 2048 || url.find_first_of(" \r\n\t") != std::string::npos)
+    return fail(offer_errc::bad_offer, "an executable's URL is https:// (at most 2048 characters)");
+  return {};
+}
+
+}  // namespace
+
+bool uses_version3(const offer& o) {
+  const auto& l = o.limits;
+  return !o.executable_url.empty() || !o.variants.empty() || !o.env_private_sha256.empty() ||
+         !o.stdin_private_sha256.empty() || !o.prices.empty() || !o.pool.empty() || !l.tcp_bind.empty() ||
+         !l.tcp_connect.empty() || l.cpu_units;
+}
+
+result<void> check_version3(const offer& o) {
+  const auto& l = o.limits;
+  if (o.version < 3 && uses_version3(o))
+    return fail(offer_errc::bad_offer, "variants, private inputs, price options, TCP ports, pools and CPU units need "
+                                       "offer version 3");
+  if (auto ok = check_url(o.executable_url); !ok) return ok;
+  if (!o.executable_url.empty() && o.arch == "script")
+    return fail(offer_errc::bad_offer, "a fetched executable is an ELF binary, not a script");
+  if (o.variants.size() > 8) return fail(offer_errc::bad_offer, "at most 8 more variants");
+  auto all = executable_variants(o);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& v = all[i];
+    if (!known_arch(v.arch)) return fail(offer_errc::bad_offer, "unknown architecture "" + v.arch + """);
+    if (v.sha256.size() != 32 || v.size == 0) return fail(offer_errc::bad_offer, "each variant has a 32-byte sha256 and a size");
+    if (auto ok = check_url(v.url); !ok) return ok;
+    for (std::size_t j = 0; j < i; ++j)
+      if (all[j].arch == v.arch) return fail(offer_errc::bad_offer, "two executables for " + v.arch + ": one per architecture");
+  }
+  for (const auto* sha : {&o.env_private_sha256, &o.stdin_private_sha256})
+    if (!sha->empty() && sha->size() != 32) return fail(offer_errc::bad_offer, "a private input's sha256 is 32 bytes");
+  if (!o.prices.empty()) {
+    if (o.price_per_call || o.price_per_second)
+      return fail(offer_errc::bad_offer, "an offer with price options names no pricePerCall/pricePerSecond");
+    if (o.prices.size() > 16) return fail(offer_errc::bad_offer, "at most 16 price options");
+    for (std::size_t i = 0; i < o.prices.size(); ++i) {
+      const auto& p = o.prices[i];
+      const auto* net = payments::find_network(p.network);
+      if (!net || p.network != net->name)
+        return fail(offer_errc::bad_offer, "price option on an unknown network "" + p.network + """);
+      if (p.asset != std::string(reinterpret_cast<const char*>(net->usdc.bytes.data()), 20))
+        return fail(offer_errc::bad_offer, "a price option's token is the USDC of its network (" + net->usdc.checksummed() + ")");
+      if (!p.pay_to.empty() && (p.pay_to.size() != 20 || p.pay_to == std::string(20, '\0')))
+        return fail(offer_errc::bad_offer, "a price option's payTo is a 20-byte address");
+      if (p.amount == 0) return fail(offer_errc::bad_offer, "a price option's amount is positive (a free offer has none)");
+      if (p.per_second != o.prices.front().per_second)
+        return fail(offer_errc::bad_offer, "price options are all per call or all per second");
+      for (std::size_t j = 0; j < i; ++j)
+        if (o.prices[j].network == p.network) return fail(offer_errc::bad_offer, "two price options on " + p.network);
+    }
+  }
+  if (o.pool.size() > 64) return fail(offer_errc::bad_offer, "a pool name is at most 64 characters");
+  if ((!l.tcp_bind.empty() || !l.tcp_connect.empty()) && !l.network)
+    return fail(offer_errc::bad_offer, "TCP port allowlists are for offers with network");
+  if (l.tcp_bind.size() + l.tcp_connect.size() > 64) return fail(offer_errc::bad_offer, "at most 64 TCP ports");
+  for (const auto* ports : {&l.tcp_bind, &l.tcp_connect})
+    for (auto p : *ports)
+      if (p == 0) return fail(offer_errc::bad_offer, "a TCP port is 1-65535");
+  return {};
+}
+
+std::vector<offer_variant> executable_variants(const offer& o) {
+  std::vector<offer_variant> all{{o.arch, o.executable_sha256, o.executable_size, o.executable_url}};
+  all.insert(all.end(), o.variants.begin(), o.variants.end());
+  return all;
+}
+
+result<offer_variant> variant_for_host(const offer& o) {
+  std::string archs;
+  for (auto& v : executable_variants(o)) {
+    if (sandbox::host_can_run(v.arch) && v.arch != "i386") return v;
+    archs += (archs.empty() ? "" : ", ") + v.arch;
+  }
+  for (auto& v : executable_variants(o))  // 32-bit x86 only when there is no native one
+    if (sandbox::host_can_run(v.arch)) return v;
+  return fail(offer_errc::unsupported_architecture, "this node runs " + sandbox::host_arch() + "; the offer has " + archs);
 }
 
 bool takes_caller_args(const offer& o) { return o.version == 1 || o.args_extendable; }

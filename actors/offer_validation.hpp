@@ -16,8 +16,9 @@ namespace hearth::actors {
 
 struct offer_policy {
   std::vector<crypto::address> accepted_owners;  // the node's owner first
-  offer_limits max_limits{4096, 3600, 3600, false, 1ull << 30};
+  offer_limits max_limits{4096, 3600, 3600, false, 1ull << 30, {}, {}, 0};  // cpu_units 0: unchecked
   std::int64_t now = 0;  // unix seconds
+  std::vector<std::string> payment_networks;  // an offer's price options must include one of these; empty: any
 };
 
 // Builds the stored form of a signed offer after every check but the
@@ -31,6 +32,15 @@ result<stored_offer> verify_signed_offer(const std::string& canonical, const std
 result<void> check_tool_manifest(const std::string& manifest);
 // Version 2's presets: well-formed, and absent from a version 1 offer.
 result<void> check_presets(const offer& o);
+// Version 3's parts: variants (a distinct architecture each, https URLs),
+// price options (known networks, their USDC, one per network, all per call
+// or all per second), TCP ports (with network), private hashes, a pool name.
+result<void> check_version3(const offer& o);
+bool uses_version3(const offer& o);
+// The offer's executables, the first one (the top-level fields) first.
+std::vector<offer_variant> executable_variants(const offer& o);
+// The one this node runs: unsupported_architecture when there is none.
+result<offer_variant> variant_for_host(const offer& o);
 // Whether callers may add arguments (version 1 offers: always, as before presets).
 bool takes_caller_args(const offer& o);
 // Whether the buyer chooses the seconds it pays for (per-second offers with durations).

@@ -62,7 +62,8 @@ void task_actor(caf::event_based_actor* self, task_registry_type registry, std::
 
 }  // namespace
 
-sandbox::launch_spec launch_spec_for(const stored_offer& offer, const task_input& in, const std::string& executable_path) {
+sandbox::launch_spec launch_spec_for(const stored_offer& offer, const task_input& in, const std::string& executable_path,
+                                     const std::vector<std::string>& secret_env) {
   sandbox::launch_spec spec;
   const auto& l = offer.body.limits;
   spec.executable = executable_path;
@@ -84,13 +85,17 @@ sandbox::launch_spec launch_spec_for(const stored_offer& offer, const task_input
     for (auto& e : env)
       if (e.rfind("CONTENT_LENGTH=", 0) == 0)
         e = "CONTENT_LENGTH=" + std::to_string(std::strtoull(e.c_str() + 15, nullptr, 10) + o.stdin_prefix.size());
+  for (const auto& kv : in.private_env) put(kv);
+  for (const auto& kv : secret_env) put(kv);  // the owner's secrets: no caller overrides them
   spec.env = std::move(env);
-  spec.env.insert(spec.env.end(), in.private_env.begin(), in.private_env.end());
   spec.lim.ram_mb = l.ram_mb;
   spec.lim.cpu_secs = l.cpu_secs;
   spec.lim.wall_secs = in.duration_secs ? std::min(in.duration_secs, l.wall_secs) : l.wall_secs;  // what was paid for
   spec.lim.network = l.network;
   spec.lim.max_output_bytes = l.max_output_bytes;
+  spec.lim.tcp_bind = l.tcp_bind;
+  spec.lim.tcp_connect = l.tcp_connect;
+  spec.lim.cpu_cores = (l.cpu_units ? l.cpu_units : 1000) / 1000.0;
   return spec;
 }
 

@@ -36,12 +36,15 @@ struct task_job {
   std::string output_path = {};
   stdout_stream_type stream = {};
   std::uint64_t retain_secs = 0;  // the offer's retention; 0: the node's
+  std::uint32_t cpu_units = 1000;  // the node's CPU (thousandths of a core) the run holds while it runs
 };
 
 // The sandbox run of an offer with an input: the offer's executable (at
 // executable_path), its fixed arguments then the caller's, the caller's
-// environment (private_env included) and the offer's limits.
-sandbox::launch_spec launch_spec_for(const stored_offer& offer, const task_input& in, const std::string& executable_path);
+// environment (private_env included), the owner's secret env over all of
+// it, and the offer's limits.
+sandbox::launch_spec launch_spec_for(const stored_offer& offer, const task_input& in, const std::string& executable_path,
+                                     const std::vector<std::string>& secret_env = {});
 
 caf::actor spawn_task_actor(caf::local_actor* registry_self, task_registry_type registry, std::shared_ptr<task_job> job);
 

@@ -9,7 +9,10 @@
 #include <filesystem>
 #include <unordered_map>
 
+#include <unistd.h>
+
 #include "actors/offer_validation.hpp"
+#include "actors/private_inputs.hpp"
 #include "actors/task_actor.hpp"
 #include "actors/task_identity.hpp"
 #include "crypto/secret.hpp"
@@ -33,6 +36,9 @@ struct task_registry_state {
   unsigned max_queued = 256;
   std::chrono::milliseconds retention{0};
   std::shared_ptr<sandbox::warm_pool> pool;
+  std::shared_ptr<const crypto::sealing_key> sealing;  // opens offers' private inputs
+  std::uint32_t cpu_capacity = 1000, cpu_in_use = 0;   // thousandths of a core
+  std::unordered_map<caf::actor_addr, std::uint32_t> cpu_held;  // running task actor -> its units
   std::string output_dir;
   std::string sweep_cursor;
   std::unordered_map<std::string, std::vector<caf::response_promise>> waiting;  // by task id
@@ -47,15 +53,25 @@ struct task_registry_state {
 
 using registry = task_registry_type::stateful_pointer<task_registry_state>;
 
+std::uint32_t node_cpu_units() {
+  long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return static_cast<std::uint32_t>(std::max(1L, cores) * 1000);
+}
+
+// Starts queued tasks in order while a run slot is free and the first
+// one's CPU units fit (it waits rather than being overtaken).
 void start_next(registry self) {
   auto& st = self->state;
-  while (st.running.size() < st.max_running && !st.queue.empty()) {
+  while (st.running.size() < st.max_running && !st.queue.empty() &&
+         st.cpu_in_use + st.queue.front()->cpu_units <= st.cpu_capacity) {
     auto job = st.queue.front();
     st.queue.pop_front();
     st.cancels[job->record.id] = job->cancel;
     st.unfinished[job->record.id].state = task_state::running;
     auto a = spawn_task_actor(self, caf::actor_cast<task_registry_type>(self), job);
     st.running.emplace(a.address(), job->record.id);
+    st.cpu_in_use += job->cpu_units;
+    st.cpu_held.emplace(a.address(), job->cpu_units);
   }
 }
 
@@ -103,8 +119,21 @@ caf::result<task_record> run_task(registry self, stored_offer& offer, task_input
   }
   if (st.queue.size() >= st.max_queued)
     return to_error(fail(task_errc::node_busy, "too many tasks are waiting; try again later"));
-  std::string sha = crypto::to_hex(std::string_view(offer.body.executable_sha256));
+  auto variant = variant_for_host(offer.body);
+  if (!variant) return to_error(variant.error());
+  std::string sha = crypto::to_hex(std::string_view(variant->sha256));
   if (!st.blobs->contains(sha)) return to_error(fail(offer_errc::executable_missing, "the offer's executable is not on this node"));
+  private_values secrets;
+  if (!offer.body.env_private_sha256.empty() || !offer.body.stdin_private_sha256.empty()) {
+    if (!st.sealing) return to_error(fail(offer_errc::private_input_missing, "this node cannot open private inputs"));
+    auto opened = open_private_inputs(*st.db, *st.sealing, offer.body);
+    if (!opened) return to_error(opened.error());
+    secrets = std::move(*opened);
+  }
+  std::uint32_t units = offer.body.limits.cpu_units ? offer.body.limits.cpu_units : 1000;
+  if (units > st.cpu_capacity)
+    return to_error(fail(offer_errc::limits_exceed_node, "the offer reserves " + std::to_string(units) +
+                                                             " cpu units; this node has " + std::to_string(st.cpu_capacity)));
 
   auto job = std::make_shared<task_job>(task_job{{}, {}, {}, {}, {}, std::make_shared<std::atomic<bool>>(false), st.key,
                                                   st.owner, st.db, st.pool});
@@ -113,8 +142,13 @@ caf::result<task_record> run_task(registry self, stored_offer& offer, task_input
   job->record.input_hash = input_hash;
   job->record.created_at_ms = unix_ms();
   job->record.read_token_hash = in.read_token_hash;
-  job->spec = launch_spec_for(offer, in, st.blobs->path(sha));
-  job->stdin_data = offer.body.stdin_prefix + in.stdin_data;  // the owner's bytes first
+  job->spec = launch_spec_for(offer, in, st.blobs->path(sha), secrets.env);
+  if (!secrets.stdin_prefix.empty())  // CGI: CONTENT_LENGTH counts the owner's secret bytes too
+    for (auto& e : job->spec.env)
+      if (e.rfind("CONTENT_LENGTH=", 0) == 0)
+        e = "CONTENT_LENGTH=" + std::to_string(std::strtoull(e.c_str() + 15, nullptr, 10) + secrets.stdin_prefix.size());
+  job->stdin_data = secrets.stdin_prefix + offer.body.stdin_prefix + in.stdin_data;  // the owner's bytes first
+  job->cpu_units = units;
   if (offer.body.retain_secs) job->retain_secs = offer.body.retain_secs;
   job->stdin_file = std::move(in.stdin_file);
   job->output_path = storage::task_output_file(st.output_dir, id);
@@ -139,6 +173,11 @@ task_registry_type::behavior_type registry_behavior(registry self, storage::stor
   st.max_queued = config->max_queued;
   st.retention = config->retention;
   if (config->warm_sandboxes) st.pool = std::make_shared<sandbox::warm_pool>();
+  if (auto key = crypto::derive_sealing_key(config->node_key, private_inputs_label))
+    st.sealing = std::make_shared<const crypto::sealing_key>(*key);
+  else
+    spdlog::error("task registry: {}", key.error().message);
+  st.cpu_capacity = config->cpu_units ? config->cpu_units : node_cpu_units();
   st.output_dir = config->output_dir.empty() ? "outputs" : config->output_dir;
   std::error_code ec;
   std::filesystem::create_directories(st.output_dir, ec);
@@ -153,6 +192,10 @@ task_registry_type::behavior_type registry_behavior(registry self, storage::stor
     if (it == st.running.end()) return;
     std::string id = it->second;
     st.running.erase(it);
+    if (auto held = st.cpu_held.find(dm.source); held != st.cpu_held.end()) {
+      st.cpu_in_use -= held->second;
+      st.cpu_held.erase(held);
+    }
     if (st.waiting.count(id)) {  // died without reporting
       spdlog::error("task {} stopped without a result: {}", id, self->system().render(dm.reason));
       finish(self, id, to_error(fail(task_errc::task_failed, "the task stopped without a result")));

@@ -51,6 +51,15 @@ void add_node_options(CLI::App& app, node_config& c) {
       "Whether offers may ask for network access (true/false)");
   add("--max-running-tasks", c.max_running_tasks, "HEARTH_MAX_RUNNING_TASKS", "Sandboxed tasks running at once")
       ->check(CLI::Range(1u, 1024u));
+  add("--cpu-units", c.cpu_units, "HEARTH_CPU_UNITS",
+      "CPU the runs may reserve at once, in thousandths of a core (an offer's --cpu-units per run; "
+      "a run that does not fit waits); default: 1000 per online core")
+      ->check(CLI::Range(0u, 100000000u));
+  add("--pool", c.pools, "HEARTH_POOLS",
+      "Free-tier pools, comma-separated: NAME=N (runs at once) or NAME=N/PERIOD (calls per period, e.g. "
+      "free=100/1h); an offer with --pool NAME is free while its pool has room");
+  add("--fetch-cacert", c.fetch_cacert, "HEARTH_FETCH_CACERT",
+      "PEM bundle to trust when fetching offers' https executables (default: the system's store)");
   add("--task-retention-hours", c.task_retention_hours, "HEARTH_TASK_RETENTION_HOURS",
       "Finished task records (and their outputs) are deleted after this many hours")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{24 * 365 * 100}));

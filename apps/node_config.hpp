@@ -23,6 +23,9 @@ struct node_config {
   std::uint64_t offer_max_wall_secs = 3600;
   bool offer_allow_network = false;
   unsigned max_running_tasks = 4;
+  std::uint32_t cpu_units = 0;     // CPU runs may hold at once, thousandths of a core; 0: every core's
+  std::string pools;               // NAME=N or NAME=N/PERIOD, comma-separated (free-tier pools)
+  std::string fetch_cacert;        // PEM bundle trusted when fetching offers' executables; empty: the system's
   std::uint64_t task_retention_hours = 24 * 30;
   bool warm_sandboxes = true;
   std::string payment_networks = "base";  // x402 networks priced offers accept, comma-separated

@@ -88,6 +88,9 @@ result<node_settings> parse_settings(const node_config& config) {
     for (const auto& a : *sellers) s.market_sellers.push_back(crypto::to_0x(a.bytes));
     if (s.market_sellers.empty()) return fail(config_errc::bad_option, "--market-sellers lists no address");
   }
+  auto pools = actors::parse_pools(config.pools);
+  if (!pools) return pools.error();
+  s.pools = std::move(*pools);
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "actors/payment_actor.hpp"
+#include "actors/pool_ledger.hpp"
 #include "apps/node_config.hpp"
 #include "crypto/address.hpp"
 #include "messages/result.hpp"
@@ -27,6 +28,7 @@ struct node_settings {
   bool couch_local = true;                          // environments on this host (else guests wait for activate)
   bool market_hub = true;                           // sellers may connect (--market-sellers is not none)
   std::vector<std::string> market_sellers;          // lowercase 0x addresses; empty with market_hub: any
+  std::vector<actors::pool_config> pools;
 };
 
 result<node_settings> parse_settings(const node_config& config);

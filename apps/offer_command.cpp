@@ -48,6 +48,8 @@ int run_offer(const offer_args& a) {
   if (!key) return report(key.error().code, key.error().message);
   auto built = client::build_offer(a.draft, *key);
   if (!built) return report(built.error().code, built.error().message);
+  if (a.upload.empty() && (!built->private_env.empty() || !built->private_stdin.empty()))
+    return report(config_errc::bad_option, "--env-private/--stdin-private values go to the nodes with the offer: give --upload");
   if (a.upload.empty()) {
     std::cout << nlohmann::json{{"hash", built->hash},
                                 {"canonical", crypto::base64_encode(built->canonical)},
@@ -85,20 +87,33 @@ int run_offer(const offer_args& a) {
 void add_offer_command(CLI::App& app, int& exit_code) {
   auto a = std::make_shared<offer_args>();
   auto* cmd = app.add_subcommand("offer", "Sign an offer of an executable and upload it to a node");
-  cmd->add_option("--exe", a->draft.exe, "The executable (ELF, or a #! script)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--exe", a->draft.exes, "The executable: [ARCH:]PATH (ELF, or a #! script), or "
+                                          "ARCH:https://URL#SHA256 the node fetches; repeat once per architecture")
+      ->required();
   auto* cgi = cmd->add_flag("--cgi", a->cgi, "Run it CGI-style for HTTP requests at /{hash}.cgi/*");
   auto* mcp = cmd->add_flag("--mcp", a->mcp, "An MCP tool");
   auto* batch = cmd->add_flag("--batch", a->batch, "A batch program for `hearth run`");
   cgi->excludes(mcp)->excludes(batch);
   mcp->excludes(batch);
-  auto* price = cmd->add_option("--price", a->draft.price, "USDC per call (0 for a free offer)");
-  auto* pps = cmd->add_option("--price-per-second", a->draft.price_per_second, "USDC per second of wall time");
+  auto* price = cmd->add_option("-P,--price", a->draft.price,
+                                "USDC per call (0 for a free offer), or JSON {\"token\",\"network\",\"amount\"[,\"payTo\"]} "
+                                "entries (repeatable), one x402 requirement each");
+  auto* pps = cmd->add_option("--price-per-second", a->draft.price_per_second,
+                              "USDC per second of wall time, or JSON entries as for --price");
   price->excludes(pps);
+  cmd->add_flag("--testnet", a->draft.testnet, "Price on test networks (base-sepolia): a decimal --price and entries "
+                                               "without \"network\" become one option per test network");
   cmd->add_option("--ram-mb", a->draft.limits.ram_mb, "Memory limit, MB")->capture_default_str();
   cmd->add_option("--cpu-secs", a->draft.limits.cpu_secs, "CPU limit, seconds")->capture_default_str();
   cmd->add_option("--wall-secs", a->draft.limits.wall_secs, "Wall-clock limit, seconds")->capture_default_str();
   cmd->add_option("--max-output", a->draft.limits.max_output_bytes, "Largest output, bytes")->capture_default_str();
   cmd->add_flag("--network", a->draft.limits.network, "Allow network access");
+  cmd->add_option("--tcp-bind", a->draft.tcp_bind, "With --network: the only TCP ports a run may bind, PORT[,PORT]");
+  cmd->add_option("--tcp-connect", a->draft.tcp_connect, "With --network: the only TCP ports a run may connect to, PORT[,PORT]");
+  cmd->add_option("--cpu-units", a->draft.limits.cpu_units, "CPU reserved per run, thousandths of a core "
+                                                            "(default 1000: one core's bandwidth)")
+      ->check(CLI::Range(1u, 100000000u));
+  cmd->add_option("--pool", a->draft.pool, "The node's free-tier pool: calls are free while it has room");
   cmd->add_flag("--deterministic", a->draft.deterministic, "Identical requests may be answered from the stored result");
   cmd->add_option("--pay-to", a->draft.pay_to, "Address payments go to (default: the key's)");
   cmd->add_option("--name", a->draft.name, "Name shown in listings");
@@ -109,6 +124,10 @@ void add_offer_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--env-extendable", a->draft.env_extendable, "Callers may add variables or override --env's");
   cmd->add_option("--stdin", a->draft.stdin_text, "Bytes written to stdin before the caller's: TEXT or @FILE");
   cmd->add_flag("--stdin-appendable", a->draft.stdin_appendable, "Callers may send stdin (a body) after --stdin's");
+  cmd->add_option("--env-private", a->draft.env_private, "NAME=VALUE kept secret: only its (salted) sha256 is in the "
+                                                         "offer; the value goes to each --upload node, sealed there");
+  cmd->add_option("--stdin-private", a->draft.stdin_private, "Secret bytes written to stdin first: TEXT or @FILE, "
+                                                             "kept like --env-private");
   cmd->add_option("--expires-in-hours", a->draft.expires_in_hours, "Validity (default: no expiry)");
   cmd->add_option("--valid-for", a->draft.valid_for, "Validity as a duration: 90d, 12h, 30m, 45s (default: no expiry)");
   cmd->add_option("--min-duration", a->draft.min_duration, "Per-second offers: the shortest run a buyer may pay for "

@@ -24,6 +24,8 @@
 #include "actors/seller_directory.hpp"
 #include "actors/seller_session.hpp"
 #include "actors/payment_registry.hpp"
+#include "actors/pool_ledger.hpp"
+#include "actors/private_inputs.hpp"
 #include "apps/couch_clock.hpp"
 #include "actors/chain_settler.hpp"
 #include "client/facilitator_client.hpp"
@@ -45,6 +47,7 @@
 #include "messages/task.hpp"
 #include "net/http_edge.hpp"
 #include "net/rate_limiter.hpp"
+#include "sandbox/elf_arch.hpp"
 #include "sandbox/isolation.hpp"
 #include "net/task_routes.hpp"
 #include "storage/blob_store.hpp"
@@ -155,13 +158,31 @@ int run_serve(const node_config& given) {
   offers.policy.accepted_owners.push_back(owner);
   offers.policy.accepted_owners.insert(offers.policy.accepted_owners.end(), settings->accept_offers_from.begin(),
                                        settings->accept_offers_from.end());
+  std::uint32_t cpu_units = config.cpu_units ? config.cpu_units
+                                             : static_cast<std::uint32_t>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)) * 1000);
   offers.policy.max_limits = {config.offer_max_ram_mb, config.offer_max_cpu_secs, config.offer_max_wall_secs,
-                              config.offer_allow_network, 1ull << 30};
+                              config.offer_allow_network, 1ull << 30, {}, {}, cpu_units};
+  offers.policy.payment_networks = settings->payment_networks;
+  auto sealing = crypto::derive_sealing_key(*key, actors::private_inputs_label);
+  if (!sealing) return fatal(sealing.error());
+  offers.sealing = std::make_shared<const crypto::sealing_key>(*sealing);
+  // Offers' https executables: certificate and name checked (the system's store or --fetch-cacert), size-bounded.
+  offers.fetch = [ca = config.fetch_cacert](const std::string& url, std::uint64_t max_bytes) -> result<std::string> {
+    client::client_request req;
+    req.url = url;
+    req.timeout = std::chrono::seconds(120);
+    req.max_response_bytes = max_bytes;
+    req.tls = client::tls_settings{ca, false};
+    auto res = client::send_request(req);
+    if (!res) return res.error();
+    if (res->status != 200) return fail(client_errc::http_error, "the server answered " + std::to_string(res->status));
+    return std::move(res->body);
+  };
   storage::blob_store executables((fs::path(config.data_dir) / "executables").string());
 
   actors::task_registry_config tasks{*key, owner, config.max_running_tasks, 256,
                                      std::chrono::hours(config.task_retention_hours), config.warm_sandboxes,
-                                     storage::task_output_dir(config.data_dir)};
+                                     storage::task_output_dir(config.data_dir), cpu_units};
 
   const auto& networks = settings->payment_networks;
   actors::job_registry_config jobs;
@@ -248,6 +269,8 @@ int run_serve(const node_config& given) {
     info.isolation_waived = sandbox::waived_isolation_steps();
     info.settlement = config.settlement;
     info.settle_batch_secs = config.settle_batch_secs;
+    info.arch = sandbox::host_arch();
+    info.cpu_units = cpu_units;
     // One settler per network: the only sender of its key's transactions.
     // Its handles live in this scope only: one held past the actor system
     // would keep it waiting for the settler's thread forever.
@@ -291,6 +314,10 @@ int run_serve(const node_config& given) {
          [](caf::actor_system& s) { return as_child(result<seller_directory_type>(actors::spawn_seller_directory(s))); }},
         {"jobs", actors::job_registry_key,
          [&db, jobs](caf::actor_system& s) { return as_child(actors::spawn_job_registry(s, **db, jobs)); }},
+        {"pools", actors::pool_ledger_key,
+         [pools = settings->pools](caf::actor_system& s) {
+           return as_child(result<pool_ledger_type>(actors::spawn_pool_ledger(s, pools)));
+         }},
         {"http", net::http_edge_key, [edge, info](caf::actor_system& s) { return as_child(net::spawn_http_edge(s, edge, info)); }},
     };
     auto root = actors::spawn_root_supervisor(sys, std::move(children));

@@ -103,9 +103,11 @@ result<http_response> exchange(asio::io_context& ioc, Stream& stream, const url_
 
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(1ull << 32);
+  parser.body_limit(req.max_response_bytes ? req.max_response_bytes : 1ull << 32);
   if (r.method() == http::verb::head) parser.skip(true);
   ec = run_op(ioc, [&](auto done) { http::async_read(stream, buffer, parser, done); });
+  if (ec == http::error::body_limit)
+    return fail(client_errc::response_too_large, "the answer is larger than " + std::to_string(req.max_response_bytes) + " bytes");
   if (ec == beast::error::timeout) return fail(client_errc::timeout, "no answer within " + std::to_string(req.timeout.count()) + " ms");
   if (ec) return fail(client_errc::request_failed, "reading the response failed: " + ec.message());
   auto res = parser.release();

@@ -38,6 +38,7 @@ struct client_request {
   std::chrono::milliseconds timeout{60000};  // for each slice sent and for the answer
   std::function<void(std::uint64_t sent, std::uint64_t total)> on_progress;  // body bytes, as they go out
   std::optional<tls_settings> tls = std::nullopt;  // unset: default_tls()
+  std::uint64_t max_response_bytes = 0;  // a larger answer fails (client_errc::response_too_large); 0: the default bound
 };
 
 // A certificate that does not verify fails with client_errc::certificate_invalid

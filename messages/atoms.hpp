@@ -78,6 +78,7 @@ using simulate_atom = caf::atom_constant<caf::atom("simulate")>;    // chain set
 using confirm_atom = caf::atom_constant<caf::atom("confirm")>;        // chain settler: has the transaction a receipt?
 using poll_atom = caf::atom_constant<caf::atom("poll")>;              // payment actor: ask for the receipt again
 using batch_atom = caf::atom_constant<caf::atom("batch")>;          // chain settler: a payment waits for the pass
+using acquire_atom = caf::atom_constant<caf::atom("acquire")>;      // pool ledger: a free call, if the pool has room
 using settle_wait_atom = caf::atom_constant<caf::atom("settlewait")>;  // payment actor: answer the call pending
 
 }  // namespace hearth

@@ -61,7 +61,11 @@
   X(stdin_not_appendable, 400, "the offer's stdin is fixed by its owner: send no body or stdin")             \
   X(offer_version_unsupported, 422, "the offer is of a newer version than this node understands")          \
   X(duration_out_of_range, 400, "the duration asked for is outside the offer's min..max seconds")           \
-  X(duration_not_offered, 400, "the offer sells no choice of duration (per-second offers with --max-duration do)")
+  X(duration_not_offered, 400, "the offer sells no choice of duration (per-second offers with --max-duration do)") \
+  X(private_input_missing, 503, "the owner has not given this node the offer's private env or stdin")         \
+  X(private_input_mismatch, 422, "the private value's sha256 is not the one the offer names")                 \
+  X(executable_fetch_failed, 502, "the node could not fetch the offer's executable from its https URL")       \
+  X(no_payable_price, 422, "none of the offer's price options is on a network this node takes")
 
 #define HEARTH_TASK_ERRORS(X)                                                                               \
   X(task_not_found, 404, "no task has this id")                                                             \
@@ -166,7 +170,8 @@
   X(derive_failed, 500, "the key could not be derived")                                                     \
   X(key_file_exists, 409, "a key file exists already (it is never overwritten)")                            \
   X(key_file_unreadable, 500, "the key file cannot be read or holds no key")                                \
-  X(key_file_unwritable, 500, "the key file cannot be written")
+  X(key_file_unwritable, 500, "the key file cannot be written")                                             \
+  X(sealed_box_invalid, 500, "a sealed secret does not open: altered, or sealed under another node key")
 
 #define HEARTH_CLIENT_ERRORS(X)                                                                             \
   X(bad_url, 400, "a URL is not http[s]://HOST[:PORT]/PATH")                                                \
@@ -182,7 +187,8 @@
   X(upload_failed, 502, "the node refused an offer upload without saying why")                              \
   X(payment_refused, 402, "the server refused the payment hearth curl sent")                            \
   X(tls_failed, 502, "the TLS connection could not be set up (handshake, protocol, CA file)")            \
-  X(certificate_invalid, 502, "the server's certificate is not trusted or does not name the host (curl's exit 60)")
+  X(certificate_invalid, 502, "the server's certificate is not trusted or does not name the host (curl's exit 60)") \
+  X(response_too_large, 502, "the server's answer is larger than the request allows")
 
 #define HEARTH_MARKET_ERRORS(X)                                                                             \
   X(bad_wire_message, 400, "a seller WebSocket message is malformed, too large or of another version")      \

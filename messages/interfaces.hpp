@@ -26,6 +26,7 @@
 #include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "messages/payment.hpp"
+#include "messages/pool.hpp"
 #include "messages/task.hpp"
 
 namespace hearth {
@@ -39,12 +40,20 @@ using offer_actor_type = caf::typed_actor<caf::replies_to<get_atom>::with<stored
 
 // The set of offers (actors/offer_registry): uploads are validated and
 // stored (idempotent per hash), gets go through the offer's actor, listings
-// come from storage; health is the number of offer actors alive.
+// come from storage; health is the number of offer actors alive. A private
+// upload stores the owner's secret env or stdin of an offer (sealed).
 using offer_registry_type =
     caf::typed_actor<caf::replies_to<put_atom, offer_upload>::with<stored_offer>,
+                     caf::replies_to<put_atom, private_upload>::with<stored_offer>,
                      caf::replies_to<get_atom, std::string>::with<stored_offer>,
                      caf::replies_to<list_atom, std::string, std::uint32_t>::with<std::vector<stored_offer>>,
                      caf::replies_to<health_atom>::with<std::uint64_t>>;
+
+// The operator's pools (actors/pool_ledger): acquire takes one call of a
+// pool's capacity for the asking actor (true: the call is free; a
+// concurrent pool's room comes back when that actor ends); get lists use.
+using pool_ledger_type = caf::typed_actor<caf::replies_to<acquire_atom, std::string>::with<bool>,
+                                          caf::replies_to<get_atom>::with<std::vector<pool_use>>>;
 
 // Task execution (actors/task_registry): run an offer with an input (the
 // task's record when it ends; a deterministic offer's repeat answered from

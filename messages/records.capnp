@@ -28,6 +28,25 @@ struct Limits {
   wallSecs @2 :UInt64;
   network @3 :Bool;
   maxOutputBytes @4 :UInt64;
+  # Version 3:
+  tcpBind @5 :List(UInt16);      # either list non-empty: the run's TCP binds and connects only to these ports
+  tcpConnect @6 :List(UInt16);
+  cpuUnits @7 :UInt32;           # thousandths of a core reserved for each run (its CPU bandwidth); 0: 1000
+}
+
+struct ExecutableVariant {
+  arch @0 :Text;
+  sha256 @1 :Data;               # 32 bytes
+  size @2 :UInt64;
+  url @3 :Text;                  # https URL the node fetches it from (hash checked); "": uploaded
+}
+
+struct PriceOption {
+  network @0 :Text;              # x402 v1 name: base, base-sepolia, ethereum
+  asset @1 :Data;                # 20-byte token contract (USDC of that network)
+  amount @2 :UInt64;             # atomic units per call, or per second when perSecond
+  perSecond @3 :Bool;
+  payTo @4 :Data;                # 20 bytes; empty: the offer's payTo
 }
 
 struct Offer {
@@ -59,6 +78,13 @@ struct Offer {
   retainSecs @22 :UInt64;        # a task's output is kept at most this long; 0: the node's retention
   minDurationSecs @23 :UInt64;   # per-second offers: the buyer pays for a run of min..max seconds;
   maxDurationSecs @24 :UInt64;   #   both 0: for the whole wall limit
+  # Version 3 (a version 2 offer carries none of these):
+  executableUrl @25 :Text;       # https URL of the executable above, fetched by the node; "": uploaded
+  variants @26 :List(ExecutableVariant);  # executables for other architectures; a node runs its own
+  envPrivateSha256 @27 :Data;    # sha256 of the owner's secret env (salted, NAME=VALUE lines), kept on the node apart
+  stdinPrivateSha256 @28 :Data;  # sha256 of the owner's secret stdin prefix (salted)
+  prices @29 :List(PriceOption); # one x402 requirement each; empty: pricePerCall/PerSecond on the node's networks
+  pool @30 :Text;                # the node's pool whose capacity makes calls free
 }
 
 struct StoredOffer {

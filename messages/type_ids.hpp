@@ -17,6 +17,7 @@
 #include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "messages/payment.hpp"
+#include "messages/pool.hpp"
 #include "messages/task.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(hearth, caf::first_custom_type_id)
@@ -73,6 +74,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(hearth, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(hearth, (hearth::chain_confirmation))
   CAF_ADD_TYPE_ID(hearth, (hearth::chain_status))
   CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::chain_status>))
+  CAF_ADD_TYPE_ID(hearth, (hearth::offer_variant))
+  CAF_ADD_TYPE_ID(hearth, (hearth::price_option))
+  CAF_ADD_TYPE_ID(hearth, (hearth::private_upload))
+  CAF_ADD_TYPE_ID(hearth, (hearth::pool_use))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::pool_use>))
 CAF_END_TYPE_ID_BLOCK(hearth)
 
 namespace hearth {

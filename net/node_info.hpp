@@ -35,6 +35,8 @@ struct node_info {
   std::string settlement = "ledger";                 // ledger | facilitator | chain, for /health
   std::uint64_t settle_batch_secs = 0;                // chain: the settlement pass's interval; 0: each at once
   std::vector<chain_settler_type> chain_settlers = {};  // with chain: one per payment network
+  std::string arch = {};         // the architecture this node runs (an offer's variant for it)
+  std::uint32_t cpu_units = 0;   // CPU the runs may hold at once, thousandths of a core
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // The marketplace hub: its sellers' settings (null: sellers are refused),
   // who may submit jobs (true: anyone, bounded by submit_limit per client).

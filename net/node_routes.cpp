@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/node_actor.hpp"
+#include "actors/pool_ledger.hpp"
 #include "actors/root_supervisor.hpp"
 #include "messages/node.hpp"
 #include "net/offer_routes.hpp"
@@ -26,7 +27,31 @@ http_response with_no_store(http_response r) {
   return r;
 }
 
-http_response index_page(const node_info& info) {
+json pools_json(const std::vector<pool_use>& pools) {
+  json out = json::array();
+  for (const auto& p : pools)
+    out.push_back({{"name", p.name},
+                   {"capacity", p.capacity},
+                   {"kind", p.period_secs ? "calls_per_period" : "runs_at_once"},
+                   {"period_secs", p.period_secs},
+                   {"in_use", p.in_use},
+                   {"free_calls", p.free_calls},
+                   {"calls_when_full", p.full_calls},
+                   {"period_ends_at_ms", p.period_ends_at_ms}});
+  return out;
+}
+
+std::string pools_html(const std::vector<pool_use>& pools) {
+  if (pools.empty()) return "";
+  std::string rows;
+  for (const auto& p : pools)
+    rows += "<li><code>" + html_escape(p.name) + "</code>: " + std::to_string(p.in_use) + " of " +
+            std::to_string(p.capacity) + (p.period_secs ? " calls this " + std::to_string(p.period_secs) + " s period" : " runs now") +
+            " (" + std::to_string(p.free_calls) + " free calls so far)</li>\n";
+  return "<h2>Free-tier pools</h2>\n<ul>\n" + rows + "</ul>\n";
+}
+
+http_response index_page(const node_info& info, const std::vector<pool_use>& pools) {
   std::string body =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>hearth</title>"
       "<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}"
@@ -35,7 +60,7 @@ http_response index_page(const node_info& info) {
       "<p>Pay-per-use sandboxed compute.</p>\n<ul>\n"
       "<li>Node address: <code>" + html_escape(info.node_address) + "</code></li>\n"
       "<li>Owner: <code>" + html_escape(info.owner) + "</code></li>\n"
-      "</ul>\n<p><a href=\"/health\">/health</a> &mdash; node status as JSON</p>\n</body></html>\n";
+      "</ul>\n" + pools_html(pools) + "<p><a href=\"/health\">/health</a> &mdash; node status as JSON</p>\n</body></html>\n";
   return {200, {{"Content-Type", "text/html; charset=utf-8"}}, std::move(body)};
 }
 
@@ -65,7 +90,7 @@ json settlement_json(const node_info& info, const std::vector<chain_status>& cha
 }
 
 json health_json(const node_info& info, const supervisor_report& report, const node_meta& meta,
-                 const std::vector<chain_status>& chains) {
+                 const std::vector<chain_status>& chains, const std::vector<pool_use>& pools) {
   bool all_alive = true;
   json children = json::array();
   for (const auto& c : report.children) {
@@ -77,7 +102,13 @@ json health_json(const node_info& info, const supervisor_report& report, const n
       {"status", all_alive ? "ok" : "degraded"},
       {"version", info.version},
       {"uptime_seconds", uptime},
-      {"node", {{"address", info.node_address}, {"owner", info.owner}, {"owner_is_node_key", info.owner == info.node_address}}},
+      {"node",
+       {{"address", info.node_address},
+        {"owner", info.owner},
+        {"owner_is_node_key", info.owner == info.node_address},
+        {"arch", info.arch},
+        {"cpu_units", info.cpu_units}}},
+      {"pools", pools_json(pools)},
       {"storage",
        {{"data_dir", info.data_dir},
         {"start_count", meta.start_count},
@@ -93,11 +124,25 @@ http_response unavailable(const caf::actor_system& sys, const caf::error& e) {
   return json_error(http_errc::node_unavailable, "node actors did not answer: " + sys.render(e));
 }
 
+// The pools' use (none when the node has no pool ledger or it does not answer).
+void ask_pools(caf::event_based_actor* self, std::function<void(std::vector<pool_use>)> then) {
+  auto pools = caf::actor_cast<pool_ledger_type>(self->system().registry().get(actors::pool_ledger_key));
+  if (!pools) return then({});
+  self->request(pools, ask_timeout, get_atom::value)
+      .then([then](std::vector<pool_use>& use) { then(std::move(use)); }, [then](caf::error&) { then({}); });
+}
+
+void ask_index(caf::event_based_actor* self, const node_info& info, const responder& respond) {
+  ask_pools(self, [info, respond](std::vector<pool_use> pools) { respond(index_page(info, pools)); });
+}
+
 // The chain settlers one after another (each reads its key's balance).
 void ask_chains(caf::event_based_actor* self, const node_info& info, supervisor_report report, node_meta meta,
                 std::vector<chain_status> done, const responder& respond) {
   if (done.size() == info.chain_settlers.size())
-    return respond(with_no_store(json_response(200, health_json(info, report, meta, done))));
+    return ask_pools(self, [=](std::vector<pool_use> pools) {
+      respond(with_no_store(json_response(200, health_json(info, report, meta, done, pools))));
+    });
   self->request(info.chain_settlers[done.size()], ask_timeout, get_atom::value)
       .then(
           [=](chain_status& s) mutable {
@@ -139,7 +184,10 @@ request_handler make_node_routes(caf::actor_system& sys, node_info info) {
       if (!readable) {
         return respond(method_not_allowed(req, "GET, HEAD"));
       }
-      if (req.path == "/") return respond(index_page(info));
+      if (req.path == "/") {
+        sys.spawn(ask_index, info, std::move(respond));
+        return;
+      }
       sys.spawn(ask_health, info, std::move(respond));
       return;
     }

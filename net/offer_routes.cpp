@@ -53,6 +53,19 @@ bool route_offers(caf::actor_system& sys, http_request& req, responder& respond)
     else respond(method_not_allowed(req, "GET, HEAD, POST"));
     return true;
   }
+  // PUT /offers/HASH/private/env|stdin: the owner's secret value, which
+  // only someone holding it can send (its sha256 is in the signed offer).
+  if (auto at = req.path.find("/private/"); req.path.rfind("/offers/", 0) == 0 && at != std::string::npos) {
+    if (req.method != "PUT") {
+      respond(method_not_allowed(req, "PUT"));
+      return true;
+    }
+    private_upload up{req.path.substr(8, at - 8), req.path.substr(at + 9), std::move(req.body)};
+    ask_actor<offer_registry_type, stored_offer>(
+        sys, actors::offer_registry_key, std::move(respond),
+        [](stored_offer& o) { return json_response(200, offer_to_json(o)); }, put_atom::value, std::move(up));
+    return true;
+  }
   if (req.path.rfind("/offers/", 0) == 0) {
     if (req.method != "GET" && req.method != "HEAD") {
       respond(method_not_allowed(req, "GET, HEAD"));

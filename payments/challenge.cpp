@@ -49,12 +49,19 @@ json settle_response(const settlement& s) {
   return j;
 }
 
+crypto::uint256 option_price(const price_option& p, std::uint64_t seconds) {
+  return from_u128(static_cast<unsigned __int128>(p.amount) * (p.per_second ? seconds : 1));
+}
+
 crypto::uint256 offer_price(const offer& o, std::uint64_t duration_secs) {
+  if (!o.prices.empty()) return option_price(o.prices.front(), duration_secs ? duration_secs : o.limits.wall_secs);
   if (o.price_per_second == 0) return from_u128(o.price_per_call);
   return from_u128(static_cast<unsigned __int128>(o.price_per_second) * (duration_secs ? duration_secs : o.limits.wall_secs));
 }
 
-bool is_free(const offer& o) { return o.price_per_call == 0 && o.price_per_second == 0; }
+bool is_free(const offer& o) { return o.prices.empty() && o.price_per_call == 0 && o.price_per_second == 0; }
+
+bool priced_per_second(const offer& o) { return o.prices.empty() ? o.price_per_second != 0 : o.prices.front().per_second; }
 
 std::string token_amount(const crypto::uint256& atomic, unsigned decimals) {
   std::string digits = crypto::to_decimal(atomic);

@@ -40,8 +40,12 @@ nlohmann::json settle_response(const settlement& s);
 // Atomic USDC units one call of the offer costs: the per-call price, or the
 // per-second price times the offer's maximum wall seconds (paid up front).
 // With duration_secs (a buyer's choice on a per-second offer), that many seconds.
+// An offer with price options: its first option's.
 crypto::uint256 offer_price(const offer& o, std::uint64_t duration_secs = 0);
+// One option's price for a run of seconds (per-second options) or a call.
+crypto::uint256 option_price(const price_option& p, std::uint64_t seconds);
 bool is_free(const offer& o);
+bool priced_per_second(const offer& o);
 
 // "0.001" for 1000 atomic units of a 6-decimal token.
 std::string token_amount(const crypto::uint256& atomic, unsigned decimals = 6);

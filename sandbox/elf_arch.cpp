@@ -68,4 +68,12 @@ bool host_can_run(const elf_info& info) {
   return info.arch == host || (host == "x86_64" && info.arch == "i386");
 }
 
+bool host_can_run(const std::string& arch) {
+  if (arch == "script") return true;
+  elf_info info;
+  info.arch = arch;
+  info.is_executable = true;
+  return host_can_run(info);
+}
+
 }  // namespace hearth::sandbox

@@ -20,6 +20,8 @@ result<elf_info> read_elf_info(const std::string& path);
 std::string host_arch();
 // The host runs its own architecture and, on x86_64, 32-bit i386 binaries.
 bool host_can_run(const elf_info& info);
+// The same by name; "script" (a #! file) runs on every host.
+bool host_can_run(const std::string& arch);
 
 }  // namespace hearth::sandbox
 

@@ -16,7 +16,8 @@
 namespace hearth::sandbox {
 namespace {
 
-constexpr isolation_step all_steps[] = {isolation_step::cgroup, isolation_step::landlock, isolation_step::disk_quota};
+constexpr isolation_step all_steps[] = {isolation_step::cgroup, isolation_step::landlock, isolation_step::disk_quota,
+                                        isolation_step::tcp_ports};
 std::atomic<unsigned> waived_mask{0};
 std::atomic<unsigned> warned_mask{0};
 std::atomic<bool> forced_netns{false};
@@ -38,6 +39,7 @@ const char* step_name(isolation_step s) {
     case isolation_step::cgroup: return "cgroup";
     case isolation_step::landlock: return "landlock";
     case isolation_step::disk_quota: return "disk-quota";
+    case isolation_step::tcp_ports: return "tcp-ports";
   }
   return "unknown";
 }
@@ -53,7 +55,7 @@ result<void> waive_isolation_steps(const std::string& names) {
     for (auto s : all_steps)
       if (item == step_name(s)) mask |= bit(s), known = true;
     if (!known)
-      return fail(sandbox_errc::unknown_isolation_step, item + " is not a step that may be waived (cgroup, landlock, disk-quota)");
+      return fail(sandbox_errc::unknown_isolation_step, item + " is not a step that may be waived (cgroup, landlock, disk-quota, tcp-ports)");
   }
   waived_mask = mask;
   return {};
@@ -88,6 +90,8 @@ host_isolation probe_host_isolation() {
   if (abi > 0) h.enforced.push_back("landlock-v" + std::to_string(abi));
   else h.missing.push_back("landlock");
   h.enforced.push_back(abi >= 6 && !forced_netns ? "abstract-unix-scope" : "netns-per-run");
+  if (abi >= 4) h.enforced.push_back("tcp-ports");
+  else h.missing.push_back("tcp-ports");
   if (user_network::available()) h.enforced.push_back("user-network");
   else h.missing.push_back("user-network");
   if (::geteuid() == 0 && !find_system_tool("mkfs.ext4").empty()) h.enforced.push_back("disk-quota");

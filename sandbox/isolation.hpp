@@ -2,7 +2,7 @@
 // lack, and the operator's word on each. The rule: every step applies, or
 // the run (or guest) refuses to start with isolation_unavailable naming the
 // step, unless the operator waived that step by name at start
-// (`--sandbox-allow-weaker cgroup,landlock,disk-quota`). Steps without which
+// (`--sandbox-allow-weaker cgroup,landlock,disk-quota,tcp-ports`). Steps without which
 // a sandbox would reach more than it should (a network namespace of its own
 // for a sandbox with internet) cannot be waived. Process-wide: the node
 // sets the waivers once, before any run.
@@ -19,6 +19,7 @@ enum class isolation_step {
   cgroup,      // memory, CPU and process limits (and usage) of a run or an environment
   landlock,    // filesystem access rules (and, from ABI 6, abstract-socket and signal scoping)
   disk_quota,  // a guest home's hard size limit (root: an ext4 image on a loop device)
+  tcp_ports,   // an offer's TCP port allowlist (Landlock network rules, ABI 4)
 };
 
 const char* step_name(isolation_step s);

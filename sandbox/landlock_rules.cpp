@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 
 #ifndef LANDLOCK_ACCESS_FS_REFER
 #define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
@@ -22,6 +23,14 @@ constexpr std::uint64_t read_exec = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS
 constexpr std::uint64_t abi1_all = (1ULL << 13) - 1;
 constexpr std::uint64_t scope_abstract_unix_socket = 1ULL << 0;  // LANDLOCK_SCOPE_*, newer than these headers
 constexpr std::uint64_t scope_signal = 1ULL << 1;
+// Landlock's network rules (ABI 4), newer than Debian 12's headers.
+constexpr int rule_net_port = 2;  // LANDLOCK_RULE_NET_PORT
+constexpr std::uint64_t net_bind_tcp = 1ULL << 0;
+constexpr std::uint64_t net_connect_tcp = 1ULL << 1;
+struct __attribute__((packed)) net_port_attr {
+  std::uint64_t allowed_access;
+  std::uint64_t port;
+};
 
 // landlock_ruleset_attr as of ABI 6; the kernel takes a prefix of it.
 struct ruleset_attr {
@@ -57,10 +66,26 @@ landlock_plan plan_landlock(const std::vector<std::string>& writable_dirs, const
   return plan;
 }
 
+bool plan_tcp_ports(landlock_plan& plan, const std::vector<std::uint16_t>& bind_ports,
+                    const std::vector<std::uint16_t>& connect_ports) {
+  if (plan.abi < 4) return false;
+  plan.handled_net = net_bind_tcp | net_connect_tcp;
+  auto allow = [&plan](std::uint16_t port, std::uint64_t access) {
+    for (auto& [p, a] : plan.port_rules)
+      if (p == port) return void(a |= access);
+    plan.port_rules.emplace_back(port, access);
+  };
+  for (auto p : bind_ports) allow(p, net_bind_tcp);
+  for (auto p : connect_ports) allow(p, net_connect_tcp);
+  return true;
+}
+
 int apply_landlock(const landlock_plan& plan) {
   if (plan.abi <= 0) return 0;
-  ruleset_attr attr{plan.handled, 0, plan.scoped};
-  std::size_t size = plan.scoped ? sizeof attr : sizeof attr.handled_access_fs;
+  ruleset_attr attr{plan.handled, plan.handled_net, plan.scoped};
+  std::size_t size = plan.scoped ? sizeof attr
+                     : plan.handled_net ? offsetof(ruleset_attr, scoped)
+                                        : sizeof attr.handled_access_fs;
   int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, size, 0));
   if (ruleset < 0) return errno;
   for (const auto& rule : plan.rules) {
@@ -73,6 +98,14 @@ int apply_landlock(const landlock_plan& plan) {
     int err = errno;
     ::close(fd);
     if (rc != 0) {
+      ::close(ruleset);
+      return err;
+    }
+  }
+  for (const auto& [port, access] : plan.port_rules) {
+    net_port_attr rule{access, port};
+    if (::syscall(SYS_landlock_add_rule, ruleset, rule_net_port, &rule, 0) != 0) {
+      int err = errno;
       ::close(ruleset);
       return err;
     }

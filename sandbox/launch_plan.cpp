@@ -200,6 +200,7 @@ plan make_plan(const plan_input& in) {
 
   fill_rlimits(p.rlimits, lim, lim.max_processes);
   p.landlock = plan_landlock(writable_inside, readable_inside);
+  if (lim.network && restricts_tcp(lim)) plan_tcp_ports(p.landlock, lim.tcp_bind, lim.tcp_connect);
   p.seccomp = build_seccomp_filter(lim.network);
 
   p.argv_store = in.argv;

@@ -55,7 +55,13 @@ result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {
   if (p.landlock.abi <= 0)
     if (auto waived = step_missing(isolation_step::landlock, "the kernel has no Landlock"); !waived)
       return waived.error();
+  if (spec.lim.network && restricts_tcp(spec.lim) && p.landlock.handled_net == 0)
+    if (auto waived = step_missing(isolation_step::tcp_ports, "Landlock ABI " + std::to_string(p.landlock.abi) +
+                                                                  " has no network rules (ABI 4, Linux 6.7)");
+        !waived)
+      return waived.error();
   std::string enforcement = describe_enforcement(spec.lim.network, proc->group.get(), p.landlock.abi);
+  if (p.landlock.handled_net) enforcement += ",tcp-ports";
 
   fd_list guard;
   int in[2], out[2], err[2], sync[2], errpipe[2], status[2];

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace hearth::sandbox {
 
@@ -17,7 +18,12 @@ struct limits {
   std::uint64_t max_open_files = 256;
   std::uint64_t tmp_mb = 64;                     // size of the private writable /tmp
   double cpu_cores = 1;                          // CPU bandwidth in the cgroup (cores' worth)
+  // With network: either list non-empty restricts TCP bind(2) and connect(2)
+  // to the ports listed (Landlock ABI 4); both empty: no port rule.
+  std::vector<std::uint16_t> tcp_bind, tcp_connect;
 };
+
+inline bool restricts_tcp(const limits& l) { return !l.tcp_bind.empty() || !l.tcp_connect.empty(); }
 
 // Why a run ended. Numbers are stored with tasks: never reuse one.
 enum class ending : std::uint8_t {

@@ -69,6 +69,7 @@ result<std::unique_ptr<sandboxed_process>> warm_pool::launch(const launch_spec& 
   // Runs with network share their zygote's namespace; only Landlock's
   // abstract-socket scope keeps them apart, so without it they start cold.
   if (spec.lim.network && runs_need_own_netns()) return sandbox::launch(spec);
+  if (restricts_tcp(spec.lim)) return sandbox::launch(spec);  // port rules are per offer, the zygote's Landlock is not
   if (spec.lim.network && !user_network::available()) return sandbox::launch(spec);  // which refuses, naming why
   auto key = pool_key(spec);
   for (bool fresh : {false, true}) {

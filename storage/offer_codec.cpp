@@ -19,7 +19,9 @@ offer read_offer(Offer::Reader r) {
   o.price_per_call = r.getPricePerCall();
   o.price_per_second = r.getPricePerSecond();
   auto l = r.getLimits();
-  o.limits = {l.getRamMb(), l.getCpuSecs(), l.getWallSecs(), l.getNetwork(), l.getMaxOutputBytes()};
+  o.limits = {l.getRamMb(), l.getCpuSecs(), l.getWallSecs(), l.getNetwork(), l.getMaxOutputBytes(), {}, {}, l.getCpuUnits()};
+  for (auto p : l.getTcpBind()) o.limits.tcp_bind.push_back(p);
+  for (auto p : l.getTcpConnect()) o.limits.tcp_connect.push_back(p);
   o.pay_to = bytes_of(r.getPayTo());
   o.owner = bytes_of(r.getOwner());
   o.created_at = r.getCreatedAt();
@@ -37,6 +39,13 @@ offer read_offer(Offer::Reader r) {
   o.retain_secs = r.getRetainSecs();
   o.min_duration_secs = r.getMinDurationSecs();
   o.max_duration_secs = r.getMaxDurationSecs();
+  o.executable_url = r.getExecutableUrl().cStr();
+  for (auto v : r.getVariants()) o.variants.push_back({v.getArch().cStr(), bytes_of(v.getSha256()), v.getSize(), v.getUrl().cStr()});
+  o.env_private_sha256 = bytes_of(r.getEnvPrivateSha256());
+  o.stdin_private_sha256 = bytes_of(r.getStdinPrivateSha256());
+  for (auto p : r.getPrices())
+    o.prices.push_back({p.getNetwork().cStr(), bytes_of(p.getAsset()), p.getAmount(), p.getPerSecond(), bytes_of(p.getPayTo())});
+  o.pool = r.getPool().cStr();
   return o;
 }
 
@@ -58,6 +67,16 @@ std::string canonical_offer(const offer& o) {
   l.setWallSecs(o.limits.wall_secs);
   l.setNetwork(o.limits.network);
   l.setMaxOutputBytes(o.limits.max_output_bytes);
+  // Version 3's fields are written only when set: an older offer's canonical bytes (and hash) stay as they were.
+  if (!o.limits.tcp_bind.empty()) {
+    auto ports = l.initTcpBind(static_cast<unsigned>(o.limits.tcp_bind.size()));
+    for (unsigned i = 0; i < o.limits.tcp_bind.size(); ++i) ports.set(i, o.limits.tcp_bind[i]);
+  }
+  if (!o.limits.tcp_connect.empty()) {
+    auto ports = l.initTcpConnect(static_cast<unsigned>(o.limits.tcp_connect.size()));
+    for (unsigned i = 0; i < o.limits.tcp_connect.size(); ++i) ports.set(i, o.limits.tcp_connect[i]);
+  }
+  l.setCpuUnits(o.limits.cpu_units);
   b.setPayTo(data_of(o.pay_to));
   b.setOwner(data_of(o.owner));
   b.setCreatedAt(o.created_at);
@@ -79,6 +98,31 @@ std::string canonical_offer(const offer& o) {
   b.setRetainSecs(o.retain_secs);
   b.setMinDurationSecs(o.min_duration_secs);
   b.setMaxDurationSecs(o.max_duration_secs);
+  if (!o.executable_url.empty()) b.setExecutableUrl(o.executable_url);
+  if (!o.variants.empty()) {
+    auto list = b.initVariants(static_cast<unsigned>(o.variants.size()));
+    for (unsigned i = 0; i < o.variants.size(); ++i) {
+      const auto& v = o.variants[i];
+      list[i].setArch(v.arch);
+      list[i].setSha256(data_of(v.sha256));
+      list[i].setSize(v.size);
+      if (!v.url.empty()) list[i].setUrl(v.url);
+    }
+  }
+  if (!o.env_private_sha256.empty()) b.setEnvPrivateSha256(data_of(o.env_private_sha256));
+  if (!o.stdin_private_sha256.empty()) b.setStdinPrivateSha256(data_of(o.stdin_private_sha256));
+  if (!o.prices.empty()) {
+    auto list = b.initPrices(static_cast<unsigned>(o.prices.size()));
+    for (unsigned i = 0; i < o.prices.size(); ++i) {
+      const auto& p = o.prices[i];
+      list[i].setNetwork(p.network);
+      list[i].setAsset(data_of(p.asset));
+      list[i].setAmount(p.amount);
+      list[i].setPerSecond(p.per_second);
+      if (!p.pay_to.empty()) list[i].setPayTo(data_of(p.pay_to));
+    }
+  }
+  if (!o.pool.empty()) b.setPool(o.pool);
   kj::Array<capnp::word> words = capnp::AnyStruct::Reader(b.asReader()).canonicalize();
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
@@ -116,7 +160,7 @@ result<stored_offer> decode_stored(const std::string& hash, const std::string& r
   if (!parts) return parts.error();
   auto body = decode_canonical_offer(std::get<0>(*parts));
   if (!body) return fail(storage_errc::record_corrupt, "stored offer " + hash + ": " + body.error().message);
-  return stored_offer{hash, std::get<0>(*parts), std::get<1>(*parts), std::get<2>(*parts), std::move(*body)};
+  return stored_offer{hash, std::get<0>(*parts), std::get<1>(*parts), std::get<2>(*parts), std::move(*body), false, false};
 }
 }  // namespace
 

@@ -11,7 +11,7 @@ namespace hearth::storage {
 namespace {
 
 constexpr std::string_view names[column_count] = {"meta", "offers", "executables", "tasks", "payments",
-                                                   "nonces", "ledger", "invites", "guests", "jobs", "chainTxs"};
+                                                   "nonces", "ledger", "invites", "guests", "jobs", "chainTxs", "secrets"};
 
 failure from_status(const rocksdb::Status& s, std::string_view what) {
   std::string msg = std::string(what) + ": " + s.ToString();

@@ -27,6 +27,7 @@ enum class column : int {
   guests,       // couch guests by id
   jobs,         // marketplace jobs by id, with their state, seller and expiry indexes
   chain_txs,    // settlement transactions signed and not yet confirmed, by sender nonce and by payment
+  secrets,      // offers' private env and stdin, sealed with the node's at-rest key, by sha256
   count_
 };
 inline constexpr int column_count = static_cast<int>(column::count_);

@@ -6,8 +6,10 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "actors/node_actor.hpp"
+#include "actors/pool_ledger.hpp"
 #include "actors/root_supervisor.hpp"
 #include "messages/node.hpp"
 #include "storage/node_meta_record.hpp"
@@ -173,4 +175,46 @@ TEST_CASE("the node actor counts starts and tells clean from unclean stops", "[n
   CHECK_FALSE(m.previous_stop_clean);
   CHECK(m.unclean_stops == 1);
   stop(*third, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("pools: calls per period, and runs at once held until the holder ends", "[pool]") {
+  auto parsed = actors::parse_pools("free=2/1h,trial=1");
+  REQUIRE(parsed);
+  REQUIRE(parsed->size() == 2);
+  CHECK((*parsed)[0].period_secs == 3600);
+  CHECK((*parsed)[1].period_secs == 0);
+  for (const char* bad : {"free", "=3", "Free=1", "a=1/1x", "a=x", "a=1,a=2"})
+    CHECK_FALSE(actors::parse_pools(bad));
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto ledger = actors::spawn_pool_ledger(sys, *parsed);
+  caf::scoped_actor self{sys};
+  auto acquire = [&](const caf::scoped_actor& who, const std::string& pool) {
+    bool granted = false;
+    who->request(ledger, 5s, acquire_atom::value, pool).receive([&](bool g) { granted = g; }, [](caf::error&) { FAIL("no answer"); });
+    return granted;
+  };
+  CHECK(acquire(self, "free"));
+  CHECK(acquire(self, "free"));
+  CHECK_FALSE(acquire(self, "free"));
+  CHECK_FALSE(acquire(self, "unknown"));
+  {
+    caf::scoped_actor holder{sys};
+    CHECK(acquire(holder, "trial"));
+    CHECK_FALSE(acquire(self, "trial"));
+  }  // the holder ends: its room comes back
+  bool back = false;
+  for (int i = 0; i < 200 && !back; ++i) {  // bounded: the down message is asynchronous
+    back = acquire(self, "trial");
+    if (!back) std::this_thread::sleep_for(10ms);
+  }
+  CHECK(back);
+  std::vector<pool_use> use;
+  self->request(ledger, 5s, get_atom::value).receive([&](std::vector<pool_use>& u) { use = u; }, [](caf::error&) {});
+  REQUIRE(use.size() == 2);
+  CHECK(use[0].free_calls == 2);
+  CHECK(use[0].full_calls == 1);
+  CHECK(use[1].in_use == 1);  // self holds it now
+  caf::anon_send_exit(ledger, caf::exit_reason::user_shutdown);
 }

@@ -4,9 +4,14 @@
 #include <caf/scheduler/test_coordinator.hpp>
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "actors/offer_registry.hpp"
 #include "actors/call_rules.hpp"
 #include "actors/offer_validation.hpp"
+#include "actors/private_inputs.hpp"
+#include "crypto/sealed_box.hpp"
+#include "payments/networks.hpp"
 #include "actors/task_actor.hpp"
 #include "crypto/personal_sign.hpp"
 #include "crypto/secp256k1_key.hpp"
@@ -161,7 +166,7 @@ TEST_CASE("version 2 presets round-trip, are checked, and need version 2", "[off
   CHECK(check([](offer& o) { o.env = {"A=1"}; }).error().code == hearth::offer_errc::bad_offer);
   CHECK(check([](offer& o) { o.retain_secs = 5; }).error().code == hearth::offer_errc::bad_offer);
   // A version this node does not know: a clear refusal, not a misreading.
-  CHECK(check([](offer& o) { o.version = 3; }).error().code == hearth::offer_errc::offer_version_unsupported);
+  CHECK(check([](offer& o) { o.version = 4; }).error().code == hearth::offer_errc::offer_version_unsupported);
   CHECK(check([](offer& o) { o.version = 0; }).error().code == hearth::offer_errc::offer_version_unsupported);
   // Durations: per-second offers only, 1 <= min <= max <= the wall limit.
   auto durations = [](std::uint64_t per_second, std::uint64_t lo, std::uint64_t hi) {
@@ -182,6 +187,104 @@ TEST_CASE("version 2 presets round-trip, are checked, and need version 2", "[off
   CHECK(check(durations(10, 5, 61)).error().code == hearth::offer_errc::bad_offer);
   for (const char* bad : {"NOEQUALS", "=value", "1ABC=x", "BAD-NAME=x", "SP ACE=x"})
     CHECK(check([bad](offer& o) { o.version = 2; o.env = {bad}; }).error().code == hearth::offer_errc::bad_offer);
+}
+
+TEST_CASE("version 3: variants, price options, ports, private hashes, pools; older offers keep their bytes", "[offer]") {
+  auto check = [](auto mutate) {
+    auto key = *crypto::private_key::from_hex(owner_hex);
+    offer o = sample_offer(key, "x");
+    mutate(o);
+    std::string c = storage::canonical_offer(o);
+    auto policy = policy_for(key);
+    policy.max_limits.network = true;
+    return actors::verify_signed_offer(c, sign(key, c), policy);
+  };
+  auto usdc = [](const char* network) {
+    const auto* n = payments::find_network(network);
+    return std::string(n->usdc.bytes.begin(), n->usdc.bytes.end());
+  };
+  // The v3 fields left empty write nothing: a version 2 offer's bytes (and hash) are what they were.
+  auto v2 = check([](offer& o) { o.version = 2; o.env = {"A=1"}; });
+  REQUIRE(v2);
+  CHECK_FALSE(actors::uses_version3(v2->body));
+  CHECK(v2->canonical.find("aarch64") == std::string::npos);
+  auto key = *crypto::private_key::from_hex(owner_hex);
+  offer plain = sample_offer(key, "x");
+  offer zeroed = plain;
+  zeroed.limits.cpu_units = 0;
+  CHECK(storage::canonical_offer(plain) == storage::canonical_offer(zeroed));
+  CHECK(storage::canonical_offer(plain).size() % 8 == 0);
+
+  auto v3 = check([&](offer& o) {
+    o.version = 3;
+    o.price_per_call = 0;
+    o.variants = {{"aarch64", std::string(32, 'a'), 100, "https://example.test/tool-arm64"}};
+    o.env_private_sha256 = std::string(32, 'e');
+    o.stdin_private_sha256 = std::string(32, 's');
+    o.prices = {{"base", usdc("base"), 1000, false, ""}, {"ethereum", usdc("ethereum"), 5000, false, std::string(20, '\x11')}};
+    o.pool = "free";
+    o.limits.network = true;
+    o.limits.tcp_bind = {8080};
+    o.limits.tcp_connect = {443, 8080};
+    o.limits.cpu_units = 500;
+  });
+  INFO((v3 ? "" : v3.error().message));
+  REQUIRE(v3);
+  const auto& b = v3->body;
+  CHECK(storage::canonical_offer(b) == v3->canonical);
+  REQUIRE(b.variants.size() == 1);
+  CHECK(b.variants[0].url == "https://example.test/tool-arm64");
+  CHECK(b.prices.size() == 2);
+  CHECK(b.prices[1].pay_to == std::string(20, '\x11'));
+  CHECK(b.limits.tcp_connect == std::vector<std::uint16_t>{443, 8080});
+  CHECK(b.limits.cpu_units == 500);
+  CHECK(b.pool == "free");
+  CHECK(actors::variant_for_host(b)->arch == "x86_64");
+  CHECK(actors::executable_variants(b).size() == 2);
+
+  // The 402: one requirement per option on a network the node takes, each with its own payTo.
+  actors::payment_terms terms{{"ethereum", "base"}, 300};
+  auto reqs = actors::requirements_for(*v3, terms, "http://x/", 0);
+  REQUIRE(reqs.size() == 2);
+  CHECK(reqs[0].net->name == "base");
+  CHECK(crypto::to_decimal(reqs[0].amount) == "1000");
+  CHECK(reqs[1].pay_to.checksummed() == crypto::address{[] {
+          std::array<std::uint8_t, 20> a{};
+          a.fill(0x11);
+          return a;
+        }()}.checksummed());
+  CHECK(actors::requirements_for(*v3, {{"base-sepolia"}, 300}, "http://x/", 0).empty());
+  auto policy = policy_for(key);
+  policy.max_limits.network = true;
+  policy.payment_networks = {"base-sepolia"};
+  CHECK(actors::verify_signed_offer(v3->canonical, v3->signature, policy).error().code == hearth::offer_errc::no_payable_price);
+
+  auto v3_with = [&](auto change) {
+    return check([&](offer& o) {
+      o.version = 3;
+      change(o);
+    });
+  };
+  CHECK(check([](offer& o) { o.version = 2; o.pool = "free"; }).error().code == hearth::offer_errc::bad_offer);
+  CHECK(v3_with([](offer& o) { o.variants = {{"x86_64", std::string(32, 'b'), 5, ""}}; }).error().message.find("one per architecture") !=
+        std::string::npos);
+  CHECK(v3_with([](offer& o) { o.variants = {{"sparc", std::string(32, 'b'), 5, ""}}; }).error().code == hearth::offer_errc::bad_offer);
+  CHECK(v3_with([](offer& o) { o.executable_url = "http://plain.test/x"; }).error().code == hearth::offer_errc::bad_offer);
+  CHECK(v3_with([&](offer& o) { o.price_per_call = 0; o.prices = {{"base", usdc("ethereum"), 1, false, ""}}; }).error().code ==
+        hearth::offer_errc::bad_offer);
+  CHECK(v3_with([&](offer& o) { o.prices = {{"base", usdc("base"), 1, false, ""}}; }).error().code ==
+        hearth::offer_errc::bad_offer);  // and pricePerCall too
+  CHECK(v3_with([](offer& o) { o.limits.tcp_connect = {443}; }).error().code == hearth::offer_errc::bad_offer);  // no network
+  auto foreign = v3_with([](offer& o) { o.arch = "riscv64"; o.variants = {{"aarch64", std::string(32, 'b'), 5, ""}}; });
+  REQUIRE(foreign);  // stored anywhere; run only where one variant fits
+  CHECK(actors::variant_for_host(foreign->body).error().code == hearth::offer_errc::unsupported_architecture);
+  policy = policy_for(key);
+  policy.max_limits.cpu_units = 1000;
+  offer heavy = sample_offer(key, "x");
+  heavy.version = 3;
+  heavy.limits.cpu_units = 2000;
+  auto c = storage::canonical_offer(heavy);
+  CHECK(actors::verify_signed_offer(c, sign(key, c), policy).error().code == hearth::offer_errc::limits_exceed_node);
 }
 
 TEST_CASE("a caller adds arguments, env or stdin only where the offer lets it", "[offer]") {
@@ -389,3 +492,59 @@ TEST_CASE("an offer actor passivates exactly when its idle timer fires", "[offer
   self->send_exit(*registry, caf::exit_reason::user_shutdown);
   sched.run();
 }
+
+TEST_CASE("private inputs are stored sealed and open only as the offer names them", "[offer][private]") {
+  registry_storage st;
+  REQUIRE(st.db);
+  auto& db = **st.db;
+  auto sealing = *crypto::derive_sealing_key(st.key, actors::private_inputs_label);
+  const std::string secret = "sk-live-do-not-leak-4711";
+  std::string env_value = actors::salted_private_value(std::string(32, 'S'), actors::private_env_payload({"API_KEY=" + secret, "B=2"}));
+  std::string stdin_value = actors::salted_private_value(std::string(32, 'T'), "secret prompt\n");
+  offer o = sample_offer(st.key, "x");
+  o.version = 3;
+  auto h = crypto::sha256(env_value);
+  o.env_private_sha256.assign(h.begin(), h.end());
+  h = crypto::sha256(stdin_value);
+  o.stdin_private_sha256.assign(h.begin(), h.end());
+  std::string hash = actors::offer_hash_hex(storage::canonical_offer(o));
+
+  CHECK(actors::open_private_inputs(db, sealing, o).error().code == hearth::offer_errc::private_input_missing);
+  CHECK(actors::store_private_input(db, sealing, o, {hash, "env", env_value + "x"}).error().code ==
+        hearth::offer_errc::private_input_mismatch);
+  CHECK(actors::store_private_input(db, sealing, o, {hash, "args", env_value}).error().code == hearth::http_errc::not_found);
+  REQUIRE(actors::store_private_input(db, sealing, o, {hash, "env", env_value}));
+  CHECK(actors::has_private_input(db, o, "env"));
+  CHECK_FALSE(actors::has_private_input(db, o, "stdin"));
+  REQUIRE(actors::store_private_input(db, sealing, o, {hash, "stdin", stdin_value}));
+  auto opened = actors::open_private_inputs(db, sealing, o);
+  REQUIRE(opened);
+  CHECK(opened->env == std::vector<std::string>{"API_KEY=" + secret, "B=2"});
+  CHECK(opened->stdin_prefix == "secret prompt\n");
+
+  // At rest the value is sealed: RocksDB's files never hold it in the clear.
+  REQUIRE(db.flush());
+  bool found = false;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(st.dir.file("db")))
+    if (entry.is_regular_file()) found |= read_all(entry.path().string()).find(secret) != std::string::npos;
+  CHECK_FALSE(found);
+  // Another node key cannot open it; a record swapped under another hash does not open either.
+  auto stranger = *crypto::derive_sealing_key(*crypto::private_key::from_hex(stranger_hex), actors::private_inputs_label);
+  CHECK(actors::open_private_inputs(db, stranger, o).error().code == hearth::crypto_errc::sealed_box_invalid);
+  auto sealed = crypto::seal(sealing, "abc", "aad");
+  REQUIRE(sealed);
+  CHECK(crypto::open_sealed(sealing, *sealed, "aad").value() == "abc");
+  CHECK(crypto::open_sealed(sealing, *sealed, "other").error().code == hearth::crypto_errc::sealed_box_invalid);
+  std::string flipped = *sealed;
+  flipped[14] ^= 1;
+  CHECK(crypto::open_sealed(sealing, flipped, "aad").error().code == hearth::crypto_errc::sealed_box_invalid);
+
+  // The run: the owner's secret env wins over a caller's variable of the same name.
+  stored_offer so{hash, storage::canonical_offer(o), "", 0, o, true, true};
+  task_input in;
+  in.env = {"API_KEY=from-the-caller", "PATH=/usr/bin"};
+  auto spec = actors::launch_spec_for(so, in, "/bin/true", opened->env);
+  CHECK(std::count(spec.env.begin(), spec.env.end(), "API_KEY=" + secret) == 1);
+  CHECK(std::find(spec.env.begin(), spec.env.end(), "API_KEY=from-the-caller") == spec.env.end());
+}
+

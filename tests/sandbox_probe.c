@@ -61,6 +61,29 @@ int main(int argc, char** argv) {
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     return report(connect(fd, (struct sockaddr*)&a, sizeof a));
   }
+  if (!strcmp(cmd, "tcp") && argc > 4) {  /* tcp A B C: listen on A and B, connect to each, bind C */
+    int ports[3] = {atoi(argv[2]), atoi(argv[3]), atoi(argv[4])};
+    for (int i = 0; i < 2; ++i) {
+      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)ports[i])};
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      int rc = bind(fd, (struct sockaddr*)&a, sizeof a);
+      if (rc == 0) rc = listen(fd, 4);
+      printf("listen %d: ", ports[i]);
+      report(rc);
+    }
+    for (int i = 0; i < 2; ++i) {
+      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)ports[i])};
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      printf("connect %d: ", ports[i]);
+      report(connect(fd, (struct sockaddr*)&a, sizeof a));
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)ports[2])};
+    printf("bind %d: ", ports[2]);
+    return report(bind(fd, (struct sockaddr*)&a, sizeof a));
+  }
   if (!strcmp(cmd, "fds")) {  /* the descriptors it was started with */
     for (int fd = 0; fd < 4096; ++fd)
       if (fcntl(fd, F_GETFD) >= 0) printf("%d ", fd);

@@ -161,6 +161,44 @@ TEST_CASE("no network unless the limits allow it, and never the host's loopback"
   ::close(listener);
 }
 
+TEST_CASE("an offer's TCP allowlist: bind and connect only to the ports listed", "[sandbox][tcp-ports]") {
+  bool warm = GENERATE(false, true);
+  INFO("through the warm pool: " << warm);
+  auto tcp_probe = [warm](const limits& lim) -> hearth::result<probe_run> {
+    launch_spec spec;
+    spec.executable = SANDBOX_PROBE;
+    spec.args = {"tcp", "18080", "18081", "19090"};
+    spec.env = {"PATH=/usr/bin:/bin"};
+    spec.lim = lim;
+    probe_run r;
+    run_io io;
+    io.on_stdout = [&](std::string_view s) { r.out.append(s); };
+    auto report = run(spec, std::move(io), warm ? &shared_pool() : nullptr);
+    if (!report) return report.error();
+    r.report = *report;
+    return r;
+  };
+  limits open;
+  open.network = true;
+  // Unrestricted, the probe binds and reaches every port of its own loopback.
+  auto free_run = tcp_probe(open);
+  REQUIRE(free_run);
+  CHECK(free_run->out == "listen 18080: ok\nlisten 18081: ok\nconnect 18080: ok\nconnect 18081: ok\nbind 19090: ok\n");
+  limits ports = open;
+  ports.tcp_bind = {18080, 18081};
+  ports.tcp_connect = {18080};
+  auto r = tcp_probe(ports);
+  if (!r && r.error().code == hearth::sandbox_errc::isolation_unavailable)
+    HEARTH_SKIP("this kernel's Landlock has no network rules: " << r.error().message);
+  REQUIRE(r);
+  INFO(r->out);
+  CHECK(r->out.find("listen 18080: ok\nlisten 18081: ok\nconnect 18080: ok\n") == 0);
+  CHECK(r->out.find("connect 18081: denied errno=13") != std::string::npos);
+  CHECK(r->out.find("bind 19090: denied errno=13") != std::string::npos);
+  CHECK(r->report.enforcement.find("tcp-ports") != std::string::npos);
+  CHECK(r->report.enforcement.find(",warm") == std::string::npos);  // port rules are per run: always cold
+}
+
 TEST_CASE("a fork bomb stops at the process limit", "[sandbox]") {
   bool warm = each_mode();
   INFO("warm sandbox: " << warm);
