@@ -341,3 +341,28 @@ TEST_CASE("an executable the node fetches over https, checked before it is store
   CHECK(n.stop(SIGTERM) == 0);
   CHECK(untrusting.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("an MCP tool's offer takes the richer parts too: variants, price options, a pool, CPU units, secrets", "[node][offer][mcp]") {
+  temp_dir dir;
+  node n(dir.file("a"), {"--owner", owner, "--pool", "free=1/1h"});
+  std::string arm = foreign_elf(dir, 183, "word_count-arm64");
+  auto hash = uploaded(offer_cmd({"--exe", WORD_COUNT, "--exe", "aarch64:" + arm, "--mcp", "-P",
+                                  R"({"network":"base","amount":"0.01","payTo":")" + other_payee + R"("})", "--pool",
+                                  "free", "--cpu-units", "500", "--env-private", "TOOL_TOKEN=tt-secret-91", "--upload",
+                                  n.url("")}));
+  auto shown = json::parse(request(n, "GET", "/offers/" + hash).body);
+  CHECK(shown["version"] == 3);
+  CHECK(shown["tool"]["name"] == "word_count");
+  CHECK(shown["variants"].size() == 2);
+  CHECK(shown["private"]["env"]["on_node"] == true);
+  auto call = [&] { return run({hearth_bin, "mcp", "call", "word_count", "-a", "text=1 2", "--@", n.url("")}); };
+  auto free_call = call();  // the pool's one free call of the hour
+  INFO(free_call.err);
+  CHECK(free_call.status == 0);
+  CHECK(json::parse(free_call.out) == json({{"words", 2}, {"lines", 1}, {"characters", 3}}));
+  auto unpaid = call();
+  CHECK(unpaid.status == 1);
+  CHECK(unpaid.err.find("[payment_required]") != std::string::npos);
+  CHECK(n.stop(SIGTERM) == 0);
+  CHECK(n.proc->output().find("tt-secret-91") == std::string::npos);
+}
