@@ -20,16 +20,18 @@ using nlohmann::json;
 
 call_verdict refused(error_code code, std::string message) { return {false, true, code, std::move(message)}; }
 
-}  // namespace
+// What every requirement of one resource shares; each adds network, amount and payTo.
+struct requirement_base {
+  const payment_terms& terms;
+  const std::string& resource_url;
+  const std::string& description;
+  const std::string& mime_type;
 
-std::vector<payments::requirement> requirements_of(const crypto::address& pay_to, const crypto::uint256& amount,
-                                                    const payment_terms& terms, const std::string& resource_url,
-                                                    const std::string& description, const std::string& mime_type) {
-  std::vector<payments::requirement> out;
-  for (const auto& name : terms.networks) {
+  void add(std::vector<payments::requirement>& out, const std::string& network, const crypto::uint256& amount,
+           const crypto::address& pay_to) const {
     payments::requirement r;
-    r.net = payments::find_network(name);
-    if (!r.net) continue;
+    r.net = payments::find_network(network);
+    if (!r.net) return;
     r.amount = amount;
     r.pay_to = pay_to;
     r.max_timeout_seconds = terms.max_timeout_secs;
@@ -38,34 +40,39 @@ std::vector<payments::requirement> requirements_of(const crypto::address& pay_to
     r.mime_type = mime_type;
     out.push_back(std::move(r));
   }
+};
+
+crypto::address address_of(const std::string& raw) {
+  crypto::address a;
+  std::copy(raw.begin(), raw.end(), a.bytes.begin());
+  return a;
+}
+
+}  // namespace
+
+std::vector<payments::requirement> requirements_of(const crypto::address& pay_to, const crypto::uint256& amount,
+                                                    const payment_terms& terms, const std::string& resource_url,
+                                                    const std::string& description, const std::string& mime_type) {
+  std::vector<payments::requirement> out;
+  requirement_base base{terms, resource_url, description, mime_type};
+  for (const auto& name : terms.networks) base.add(out, name, amount, pay_to);
   return out;
 }
 
 std::vector<payments::requirement> requirements_for(const stored_offer& offer, const payment_terms& terms,
                                                     const std::string& resource_url, std::uint64_t duration_secs) {
   const auto& o = offer.body;
-  crypto::address pay_to;
-  std::copy(o.pay_to.begin(), o.pay_to.end(), pay_to.bytes.begin());
+  auto pay_to = address_of(o.pay_to);
   std::string description = o.description.empty() ? "hearth offer " + offer.hash : o.description;
   std::string mime = o.mode == offer_mode::cgi ? "application/octet-stream" : "application/json";
   if (o.prices.empty()) return requirements_of(pay_to, payments::offer_price(o, duration_secs), terms, resource_url, description, mime);
   // The owner's options, in the owner's order, on the networks this node takes.
   std::vector<payments::requirement> out;
+  requirement_base base{terms, resource_url, description, mime};
   std::uint64_t seconds = duration_secs ? duration_secs : o.limits.wall_secs;
-  for (const auto& p : o.prices) {
-    if (std::find(terms.networks.begin(), terms.networks.end(), p.network) == terms.networks.end()) continue;
-    payments::requirement r;
-    r.net = payments::find_network(p.network);
-    if (!r.net) continue;
-    r.amount = payments::option_price(p, seconds);
-    r.pay_to = pay_to;
-    if (p.pay_to.size() == 20) std::copy(p.pay_to.begin(), p.pay_to.end(), r.pay_to.bytes.begin());
-    r.max_timeout_seconds = terms.max_timeout_secs;
-    r.resource = resource_url;
-    r.description = description;
-    r.mime_type = mime;
-    out.push_back(std::move(r));
-  }
+  for (const auto& p : o.prices)
+    if (std::find(terms.networks.begin(), terms.networks.end(), p.network) != terms.networks.end())
+      base.add(out, p.network, payments::option_price(p, seconds), p.pay_to.size() == 20 ? address_of(p.pay_to) : pay_to);
   return out;
 }
 
