@@ -132,6 +132,11 @@ void add_node_options(CLI::App& app, node_config& c) {
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
   add("--http-max-connections", c.http.max_connections, "HEARTH_HTTP_MAX_CONNECTIONS", "Open connections at most")
       ->check(CLI::Range(1u, 1000000u));
+  add("--http-max-connections-per-address", c.http.max_connections_per_address,
+      "HEARTH_HTTP_MAX_CONNECTIONS_PER_ADDRESS",
+      "Open connections from one peer address at most (more are answered 429); at the global limit, a "
+      "connection waiting for a request from the busiest address is closed to make room")
+      ->check(CLI::Range(1u, 1000000u));
   add("--http-max-requests-per-connection", c.http.max_requests_per_connection,
       "HEARTH_HTTP_MAX_REQUESTS_PER_CONNECTION", "Requests served on one keep-alive connection before it closes")
       ->check(CLI::Range(1u, 1000000u));

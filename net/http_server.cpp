@@ -40,24 +40,64 @@ struct http_server::impl {
     });
   }
 
-  void admit(tcp::socket socket) {
-    if (shared->connections >= shared->limits.max_connections) {
-      static const std::string busy = [] {
-        auto r = json_error(http_errc::too_many_connections, "connection limit reached");
-        return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-               "Content-Length: " + std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
-      }();
-      beast::error_code ec;
-      socket.non_blocking(true, ec);
-      asio::write(socket, asio::buffer(busy.data(), busy.size()), ec);
-      socket.close(ec);
-      return;
+  // Answers a connection that gets no slot with one JSON error, then closes it.
+  static void refuse(tcp::socket& socket, const char* status_line, http_errc code, const std::string& message,
+                     const char* extra_header = "") {
+    auto r = json_error(code, message);
+    std::string bytes = std::string("HTTP/1.1 ") + status_line + "\r\nContent-Type: application/json\r\nConnection: close\r\n" +
+                        extra_header + "Content-Length: " + std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
+    beast::error_code ec;
+    socket.non_blocking(true, ec);
+    asio::write(socket, asio::buffer(bytes.data(), bytes.size()), ec);
+    socket.close(ec);
+  }
+
+  // At the limit: the connection waiting for a request whose address holds
+  // the most connections (one that never completed a request first) makes
+  // room; null when every connection has a request under way. Under mutex.
+  std::shared_ptr<http_session> pick_to_shed() {
+    std::shared_ptr<http_session> best;
+    std::size_t best_count = 0;
+    for (auto& w : shared->sessions) {
+      auto s = w.lock();
+      if (!s || !s->waiting_for_request()) continue;
+      std::size_t count = shared->per_address[s->peer_address()];
+      bool better = !best || count > best_count ||
+                    (count == best_count && s->requests_served() == 0 && best->requests_served() > 0);
+      if (better) best = std::move(s), best_count = count;
     }
-    auto s = shared->tls ? make_https_session(std::move(socket), shared, shared->tls->context())
-                         : make_http_session(std::move(socket), shared);
+    return best;
+  }
+
+  // A connection gets a slot unless its address holds its share (429), or
+  // the node holds its limit and no idle connection can make room (503).
+  void admit(tcp::socket socket) {
+    beast::error_code ec;
+    auto peer = socket.remote_endpoint(ec);
+    std::string address = ec ? std::string() : peer.address().to_string();
+    std::shared_ptr<http_session> shed;
     {
       std::lock_guard<std::mutex> lock(shared->mutex);
+      if (shared->per_address[address] >= shared->limits.max_connections_per_address) {
+        if (shared->per_address[address] == 0) shared->per_address.erase(address);
+        return refuse(socket, "429 Too Many Requests", http_errc::rate_limited,
+                      "too many open connections from this address; close some first", "Retry-After: 1\r\n");
+      }
+      if (shared->connections >= shared->limits.max_connections) {
+        shed = pick_to_shed();
+        if (!shed) {
+          if (shared->per_address[address] == 0) shared->per_address.erase(address);
+          return refuse(socket, "503 Service Unavailable", http_errc::too_many_connections, "connection limit reached");
+        }
+      }
       ++shared->connections;
+      ++shared->per_address[address];
+    }
+    if (shed) shed->shed();
+    auto s = shared->tls ? make_https_session(std::move(socket), shared, address, shared->tls->context())
+                         : make_http_session(std::move(socket), shared, address);
+    {
+      std::lock_guard<std::mutex> lock(shared->mutex);
       auto& list = shared->sessions;
       if (list.size() > 64 && list.size() > 2 * shared->connections)
         list.erase(std::remove_if(list.begin(), list.end(), [](auto& w) { return w.expired(); }), list.end());

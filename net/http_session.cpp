@@ -48,22 +48,20 @@ class session final : public http_session, public std::enable_shared_from_this<s
   static constexpr bool tls = std::is_same_v<Stream, tls_stream>;
 
  public:
-  session(Stream&& stream, std::shared_ptr<shared_state> shared, std::shared_ptr<void> context = nullptr)
+  session(Stream&& stream, std::shared_ptr<shared_state> shared, std::string peer, std::shared_ptr<void> context = nullptr)
       : context_(std::move(context)),
         stream_(std::move(stream)),
         buffer_(shared->limits.header_bytes + shared->limits.body_bytes + 4096),
         handler_timer_(stream_.get_executor()),
-        shared_(std::move(shared)) {
+        shared_(std::move(shared)),
+        remote_address_(std::move(peer)) {
     beast::error_code ec;
-    auto peer = lowest().socket().remote_endpoint(ec);
-    if (!ec) {
-      remote_address_ = peer.address().to_string();
-      remote_port_ = peer.port();
-    }
+    auto endpoint = lowest().socket().remote_endpoint(ec);
+    if (!ec) remote_port_ = endpoint.port();
   }
 
   ~session() {
-    if (!closed_) shared_->session_gone();
+    if (!closed_) shared_->session_gone(remote_address_);
   }
 
   void start() override {
@@ -86,6 +84,21 @@ class session final : public http_session, public std::enable_shared_from_this<s
   void close_if_idle(bool force) override {
     asio::post(stream_.get_executor(), [self = this->shared_from_this(), force] {
       if (force || (!self->busy_ && self->buffer_.size() == 0)) self->close();
+    });
+  }
+
+  bool waiting_for_request() const override { return !busy_ && !shedding_; }
+  unsigned requests_served() const override { return served_; }
+  const std::string& peer_address() const override { return remote_address_; }
+  void shed() override {
+    shedding_ = true;
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (!self->busy_) {
+        spdlog::debug("http peer={}:{} shed: the node is at its connection limit", self->remote_address_, self->remote_port_);
+        self->close();
+      } else {
+        self->shedding_ = false;  // a request arrived meanwhile: it is served
+      }
     });
   }
 
@@ -336,9 +349,10 @@ class session final : public http_session, public std::enable_shared_from_this<s
     closed_ = true;
     handler_timer_.cancel();
     if constexpr (tls)
-      start_websocket_session(std::move(stream_), std::move(context_), shared_, std::move(handler), std::move(*handshake_));
+      start_websocket_session(std::move(stream_), std::move(context_), shared_, remote_address_, std::move(handler),
+                              std::move(*handshake_));
     else
-      start_websocket_session(std::move(stream_), shared_, std::move(handler), std::move(*handshake_));
+      start_websocket_session(std::move(stream_), shared_, remote_address_, std::move(handler), std::move(*handshake_));
   }
 
   void close() {
@@ -351,7 +365,7 @@ class session final : public http_session, public std::enable_shared_from_this<s
     beast::error_code ec;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     lowest().close();
-    shared_->session_gone();
+    shared_->session_gone(remote_address_);
   }
 
   std::shared_ptr<void> context_;  // TLS: the context the stream was made with
@@ -370,26 +384,28 @@ class session final : public http_session, public std::enable_shared_from_this<s
   std::shared_ptr<body_stream> active_body_;  // the streamed body being sent, told when the connection goes
   std::string remote_address_;
   std::uint16_t remote_port_ = 0;
-  unsigned served_ = 0;
+  std::atomic<unsigned> served_{0};
   unsigned version_ = 11;
   bool keep_alive_ = false;
   bool head_ = false;
-  bool busy_ = false;
+  std::atomic<bool> busy_{false};
+  std::atomic<bool> shedding_{false};
   bool closed_ = false;
   std::uint64_t request_seq_ = 0;
 };
 
 }  // namespace
 
-std::shared_ptr<http_session> make_http_session(tcp::socket&& socket, std::shared_ptr<shared_state> shared) {
-  return std::make_shared<session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(shared));
+std::shared_ptr<http_session> make_http_session(tcp::socket&& socket, std::shared_ptr<shared_state> shared,
+                                                std::string peer) {
+  return std::make_shared<session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(shared), std::move(peer));
 }
 
 std::shared_ptr<http_session> make_https_session(tcp::socket&& socket, std::shared_ptr<shared_state> shared,
-                                                 std::shared_ptr<boost::asio::ssl::context> context) {
+                                                 std::string peer, std::shared_ptr<boost::asio::ssl::context> context) {
   auto& ctx = *context;
   return std::make_shared<session<tls_stream>>(tls_stream(beast::tcp_stream(std::move(socket)), ctx), std::move(shared),
-                                               std::move(context));
+                                               std::move(peer), std::move(context));
 }
 
 }  // namespace hearth::net

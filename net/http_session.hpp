@@ -25,13 +25,21 @@ class http_session {
   // Draining: closes the connection now if no request is in flight (or at
   // once, force).
   virtual void close_if_idle(bool force) = 0;
+  // For the listener at its limit (read from its thread): whether the
+  // connection waits for a request (its first, or the next on keep-alive),
+  // how many it has served, its peer; shed closes it to free its slot.
+  virtual bool waiting_for_request() const = 0;
+  virtual unsigned requests_served() const = 0;
+  virtual const std::string& peer_address() const = 0;
+  virtual void shed() = 0;
 };
 
+// peer: the address the listener counts the connection under.
 std::shared_ptr<http_session> make_http_session(boost::asio::ip::tcp::socket&& socket,
-                                                std::shared_ptr<shared_state> shared);
+                                                std::shared_ptr<shared_state> shared, std::string peer);
 // The same over TLS, with the context it keeps while it lives.
 std::shared_ptr<http_session> make_https_session(boost::asio::ip::tcp::socket&& socket,
-                                                 std::shared_ptr<shared_state> shared,
+                                                 std::shared_ptr<shared_state> shared, std::string peer,
                                                  std::shared_ptr<boost::asio::ssl::context> context);
 
 }  // namespace hearth::net

@@ -122,6 +122,7 @@ struct http_limits {
   std::chrono::milliseconds drain_timeout{10000};    // graceful shutdown bound
   unsigned max_requests_per_connection = 1000;
   unsigned max_connections = 1024;
+  unsigned max_connections_per_address = 256;  // one peer address's share of max_connections
   std::uint64_t upload_bytes = 256ull << 20;  // POST bodies to upload_path (offer executables)
   std::string upload_path = "/offers";
   // Routes whose bodies may be large (CGI): a body above spool_threshold, or

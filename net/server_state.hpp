@@ -1,5 +1,5 @@
 // What the HTTP listener's sessions share with it: the limits, the route
-// handler, the connection count and the drain. Outlives the io_context's
+// handler, the connection counts (in all and per peer address) and the drain. Outlives the io_context's
 // handlers, so a session destroyed during shutdown still has it. Internal
 // to net/ (the listener, http_session, websocket_session).
 #pragma once
@@ -9,7 +9,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -31,12 +33,14 @@ struct shared_state {
   std::atomic<bool> draining{false};
   std::mutex mutex;
   std::vector<std::weak_ptr<http_session>> sessions;
+  std::unordered_map<std::string, std::size_t> per_address;  // open connections by peer address (under mutex)
   std::function<void()> drain_done;
 
-  void session_gone() {
+  void session_gone(const std::string& address) {
     std::function<void()> done;
     {
       std::lock_guard<std::mutex> lock(mutex);
+      if (auto it = per_address.find(address); it != per_address.end() && --it->second == 0) per_address.erase(it);
       if (--connections == 0 && draining && drain_done) done = std::exchange(drain_done, nullptr);
     }
     if (done) done();

@@ -32,11 +32,15 @@ constexpr std::size_t websocket_queue_bytes = 4u << 20;  // unsent output before
 template <class Stream>
 class websocket_session final : public websocket_channel, public std::enable_shared_from_this<websocket_session<Stream>> {
  public:
-  websocket_session(Stream&& stream, std::shared_ptr<shared_state> shared, std::shared_ptr<websocket_handler> handler,
-                    std::shared_ptr<void> context)
-      : context_(std::move(context)), ws_(std::move(stream)), shared_(std::move(shared)), handler_(std::move(handler)) {}
+  websocket_session(Stream&& stream, std::shared_ptr<shared_state> shared, std::string peer,
+                    std::shared_ptr<websocket_handler> handler, std::shared_ptr<void> context)
+      : context_(std::move(context)),
+        ws_(std::move(stream)),
+        shared_(std::move(shared)),
+        handler_(std::move(handler)),
+        address_(std::move(peer)) {}
 
-  ~websocket_session() override { shared_->session_gone(); }
+  ~websocket_session() override { shared_->session_gone(address_); }
 
   void run(http::request<http::empty_body> handshake) {
     beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts (and pings) from here on
@@ -131,6 +135,7 @@ class websocket_session final : public websocket_channel, public std::enable_sha
   beast::flat_buffer in_;
   std::shared_ptr<shared_state> shared_;
   std::shared_ptr<websocket_handler> handler_;
+  std::string address_;  // the peer, as the listener counted it
   std::deque<std::pair<std::string, bool>> out_;  // io thread only
   bool writing_ = false, closing_ = false, close_sent_ = false;
   websocket::close_reason close_reason_;
@@ -142,17 +147,18 @@ class websocket_session final : public websocket_channel, public std::enable_sha
 
 }  // namespace
 
-void start_websocket_session(beast::tcp_stream&& stream, std::shared_ptr<shared_state> shared,
+void start_websocket_session(beast::tcp_stream&& stream, std::shared_ptr<shared_state> shared, std::string peer,
                              std::shared_ptr<websocket_handler> handler, http::request<http::empty_body> handshake) {
-  std::make_shared<websocket_session<beast::tcp_stream>>(std::move(stream), std::move(shared), std::move(handler), nullptr)
+  std::make_shared<websocket_session<beast::tcp_stream>>(std::move(stream), std::move(shared), std::move(peer),
+                                                         std::move(handler), nullptr)
       ->run(std::move(handshake));
 }
 
 void start_websocket_session(beast::ssl_stream<beast::tcp_stream>&& stream, std::shared_ptr<void> context,
-                             std::shared_ptr<shared_state> shared, std::shared_ptr<websocket_handler> handler,
-                             http::request<http::empty_body> handshake) {
-  std::make_shared<websocket_session<beast::ssl_stream<beast::tcp_stream>>>(std::move(stream), std::move(shared),
-                                                                             std::move(handler), std::move(context))
+                             std::shared_ptr<shared_state> shared, std::string peer,
+                             std::shared_ptr<websocket_handler> handler, http::request<http::empty_body> handshake) {
+  std::make_shared<websocket_session<beast::ssl_stream<beast::tcp_stream>>>(
+      std::move(stream), std::move(shared), std::move(peer), std::move(handler), std::move(context))
       ->run(std::move(handshake));
 }
 

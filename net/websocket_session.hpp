@@ -16,12 +16,14 @@
 namespace hearth::net {
 
 // Takes over the stream of a session whose request was an accepted upgrade.
-void start_websocket_session(boost::beast::tcp_stream&& stream, std::shared_ptr<shared_state> shared,
+// peer: the address the listener counts the connection under.
+void start_websocket_session(boost::beast::tcp_stream&& stream, std::shared_ptr<shared_state> shared, std::string peer,
                              std::shared_ptr<websocket_handler> handler,
                              boost::beast::http::request<boost::beast::http::empty_body> handshake);
 // The same over TLS (wss), keeping the TLS context while it lives.
 void start_websocket_session(boost::beast::ssl_stream<boost::beast::tcp_stream>&& stream, std::shared_ptr<void> context,
-                             std::shared_ptr<shared_state> shared, std::shared_ptr<websocket_handler> handler,
+                             std::shared_ptr<shared_state> shared, std::string peer,
+                             std::shared_ptr<websocket_handler> handler,
                              boost::beast::http::request<boost::beast::http::empty_body> handshake);
 
 }  // namespace hearth::net

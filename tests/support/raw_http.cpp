@@ -19,8 +19,15 @@ std::string response::header(const std::string& lower_name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-raw_connection::raw_connection(std::uint16_t port) {
+raw_connection::raw_connection(std::uint16_t port, const std::string& source) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (!source.empty()) {  // another loopback address (127.0.0.0/8 is all loopback) as a distinct peer
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source.c_str(), &from.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0)
+      throw std::runtime_error("cannot bind to " + source);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -45,7 +52,7 @@ bool raw_connection::fill(steady::time_point until) {
   if (eof_) return false;
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - steady::now()).count();
   pollfd p{fd_, POLLIN, 0};
-  if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+  if (left < 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return false;  // 0: a look without waiting
   char buf[8192];
   ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
   if (n <= 0) {

@@ -19,7 +19,8 @@ struct response {
 
 class raw_connection {
  public:
-  explicit raw_connection(std::uint16_t port);
+  // source: the local address to connect from (e.g. 127.0.0.2); empty: any.
+  explicit raw_connection(std::uint16_t port, const std::string& source = "");
   ~raw_connection();
   bool send(const std::string& bytes);
   // One response (Content-Length framed; no body after HEAD); nullopt when
