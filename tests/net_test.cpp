@@ -214,17 +214,27 @@ TEST_CASE("requests per connection and connections are capped", "[http]") {
   auto r1 = c.read_response();
   REQUIRE(r1);
   CHECK(r1->header("connection") != "close");
-
-  raw_connection refused(server->port());
-  auto busy = refused.read_response();
-  REQUIRE(busy);
-  CHECK(busy->status == 503);
-
   c.send(get("/2"));
   auto r2 = c.read_response();
   REQUIRE(r2);
   CHECK(r2->header("connection") == "close");
   CHECK(c.wait_closed(10s));
+
+  // At the limit a connection waiting for a request gives its slot to a
+  // newcomer; one with a request under way does not (503).
+  raw_connection idle(server->port());
+  raw_connection newcomer(server->port());
+  CHECK(idle.wait_closed(10s));
+  newcomer.send(get("/hold"));
+  responder held = h.wait_held();
+  raw_connection refused(server->port());
+  auto busy = refused.read_response();
+  REQUIRE(busy);
+  CHECK(busy->status == 503);
+  held(http_response{200, {}, "done"});
+  auto r3 = newcomer.read_response();
+  REQUIRE(r3);
+  CHECK(r3->body == "done");
 }
 
 TEST_CASE("drain lets a request in flight finish, then completes", "[http]") {
