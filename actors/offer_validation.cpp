@@ -91,12 +91,7 @@ result<void> check_presets(const offer& o) {
   }
   if (o.env.size() > 256) return fail(offer_errc::bad_offer, "at most 256 env presets");
   for (const auto& e : o.env) {
-    auto eq = e.find('=');
-    bool name_ok = eq != std::string::npos && eq > 0 && !std::isdigit(static_cast<unsigned char>(e[0])) &&
-                   std::all_of(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(eq), [](char c) {
-                     return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-                   });
-    if (!name_ok || e.find('\0') != std::string::npos)
+    if (!is_env_entry(e) || e.find('\0') != std::string::npos)
       return fail(offer_errc::bad_offer, "an env preset is NAME=VALUE, NAME of A-Z a-z 0-9 _ not starting with a digit");
   }
   return {};
@@ -190,6 +185,13 @@ result<offer_variant> variant_for_host(const offer& o) {
   for (auto& v : executable_variants(o))  // 32-bit x86 only when there is no native one
     if (sandbox::host_can_run(v.arch)) return v;
   return fail(offer_errc::unsupported_architecture, "this node runs " + sandbox::host_arch() + "; the offer has " + archs);
+}
+
+bool is_env_entry(std::string_view e) {
+  auto eq = e.find('=');
+  return eq != std::string_view::npos && eq > 0 && !std::isdigit(static_cast<unsigned char>(e[0])) &&
+         std::all_of(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(eq),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
 bool takes_caller_args(const offer& o) { return o.version == 1 || o.args_extendable; }

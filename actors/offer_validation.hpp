@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crypto/address.hpp"
@@ -41,6 +42,8 @@ bool uses_version3(const offer& o);
 std::vector<offer_variant> executable_variants(const offer& o);
 // The one this node runs: unsupported_architecture when there is none.
 result<offer_variant> variant_for_host(const offer& o);
+// NAME=VALUE with NAME of A-Z a-z 0-9 _ not starting with a digit (an env preset, a private env entry).
+bool is_env_entry(std::string_view entry);
 // Whether callers may add arguments (version 1 offers: always, as before presets).
 bool takes_caller_args(const offer& o);
 // Whether the buyer chooses the seconds it pays for (per-second offers with durations).

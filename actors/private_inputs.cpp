@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "actors/offer_validation.hpp"
 #include "crypto/bytes.hpp"
 #include "crypto/sha256.hpp"
 #include "storage/store.hpp"
@@ -19,19 +20,12 @@ const std::string& named_sha(const offer& o, const std::string& kind) {
 
 std::string aad_for(const std::string& sha_hex) { return "hearth private input " + sha_hex; }
 
-bool env_entry_ok(std::string_view e) {
-  auto eq = e.find('=');
-  return eq != std::string_view::npos && eq > 0 && !std::isdigit(static_cast<unsigned char>(e[0])) &&
-         std::all_of(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(eq),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
-
 result<std::vector<std::string>> env_entries(std::string_view payload) {
   std::vector<std::string> out;
   while (!payload.empty()) {
     auto end = payload.find('\0');
     auto entry = payload.substr(0, end);
-    if (!env_entry_ok(entry))
+    if (!is_env_entry(entry))
       return fail(offer_errc::private_input_mismatch, "a private env value is NAME=VALUE entries separated by NUL");
     out.emplace_back(entry);
     if (end == std::string_view::npos) break;
