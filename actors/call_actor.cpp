@@ -2,6 +2,9 @@
 
 #include <caf/all.hpp>
 
+#include <fstream>
+
+#include "actors/cluster_member.hpp"
 #include "actors/offer_registry.hpp"
 #include "actors/offer_validation.hpp"
 #include "actors/payment_registry.hpp"
@@ -175,6 +178,41 @@ void try_pool(call_actor self) {
           [=](caf::error&) { pay(self); });
 }
 
+// An offer this node does not hold: the call goes, as the same message, to
+// the call service of the cluster member that holds it (which asks for and
+// holds the payment). A spooled body travels inline; the answer comes back
+// whole. X-402-Key stays on this node: a raw key never crosses the cluster.
+void forward(call_actor self, caf::error not_here) {
+  auto cluster = caf::actor_cast<cluster_member_type>(self->system().registry().get(cluster_member_key));
+  if (!cluster) return refuse(self, std::move(not_here));
+  self->request(cluster, ask_timeout, locate_atom::value, self->state.req.offer_hash)
+      .then(
+          [=](caf::actor& holder) {
+            auto& req = self->state.req;
+            if (!req.payment.sign_key.empty())
+              return refuse(self, fail(payment_errc::x402_key_not_loopback,
+                                       "X-402-Key is honoured only by the node holding the offer; sign the payment yourself"));
+            if (!req.input.stdin_file.empty()) {
+              std::ifstream in(req.input.stdin_file, std::ios::binary);
+              req.input.stdin_data.assign(std::istreambuf_iterator<char>(in), {});
+              req.input.stdin_file.clear();
+              req.input.stdin_sha256.clear();
+            }
+            req.stream = nullptr;
+            req.input.output = nullptr;
+            self->request(caf::actor_cast<call_service_type>(holder), std::chrono::seconds(7200), call_atom::value, std::move(req))
+                .then([=](call_result& r) { answer(self, std::move(r)); },
+                      [=](caf::error& e) {
+                        if (e.category() == caf::atom("system"))  // the member's node went away (or timed out)
+                          return refuse(self, fail(offer_errc::offer_unavailable,
+                                                   "the member holding offer " + self->state.req.offer_hash +
+                                                       " did not answer: " + self->system().render(e)));
+                        refuse(self, std::move(e));
+                      });
+          },
+          [=](caf::error& e) { refuse(self, std::move(e)); });
+}
+
 void start(call_actor self) {
   auto& st = self->state;
   auto offers = caf::actor_cast<offer_registry_type>(self->system().registry().get(offer_registry_key));
@@ -209,7 +247,10 @@ void start(call_actor self) {
             if (!st.offer.body.pool.empty()) return try_pool(self);
             pay(self);
           },
-          [=](caf::error& e) { refuse(self, std::move(e)); });
+          [=](caf::error& e) {
+            if (to_failure(e, "").code == offer_errc::offer_not_found) return forward(self, std::move(e));
+            refuse(self, std::move(e));
+          });
 }
 
 call_service_type::behavior_type call_behavior(call_actor self, std::shared_ptr<const call_settings> settings) {
