@@ -15,6 +15,7 @@
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
 #include "payments/challenge.hpp"
+#include "payments/exact_evm.hpp"
 #include "storage/task_codec.hpp"
 
 namespace hearth::actors {
@@ -91,7 +92,8 @@ void run(call_actor self) {
   if (!tasks) return refuse(self, fail(http_errc::node_unavailable, "the node's actors are restarting"));
   bool free = st.free;
   task_input in = st.req.input;
-  if (free && st.req.mode == offer_mode::cgi && st.req.stream) {  // a paid answer's receipt comes after settling
+  bool streams = free && st.req.mode == offer_mode::cgi && st.req.stream;  // a paid answer's receipt comes after settling
+  if (streams) {
     self->send(st.req.stream, token_atom::value, st.token);
     in.output = st.req.stream;
   }
@@ -100,6 +102,10 @@ void run(call_actor self) {
       .then(
           [=](task_record& t) {
             auto& st = self->state;
+            if (st.req.forwarded && t.stdout_spilled && !streams) {  // the member that took the call has no such file
+              t.stdout_data = storage::task_stdout(t, st.settings->output_dir);
+              t.stdout_spilled = false;
+            }
             call_result r;
             r.ran = true;
             if (!t.cache_hit && t.read_token_hash == st.req.input.read_token_hash) r.read_token = st.token;
@@ -178,37 +184,68 @@ void try_pool(call_actor self) {
           [=](caf::error&) { pay(self); });
 }
 
-// An offer this node does not hold: the call goes, as the same message, to
-// the call service of the cluster member that holds it (which asks for and
-// holds the payment). A spooled body travels inline; the answer comes back
-// whole. X-402-Key stays on this node: a raw key never crosses the cluster.
-void forward(call_actor self, caf::error not_here) {
+// The routing key of a paid call: its authorisation's payer and nonce,
+// however the header spells them (empty when it names none).
+std::string routing_key(const call_payment& p) {
+  if (p.header.empty()) return "";
+  auto decoded = payments::decode_payment(p.header);
+  if (!decoded) return "";
+  const auto& a = decoded->auth;
+  return a.from.checksummed() + ":" + crypto::to_hex(a.nonce.data(), a.nonce.size());
+}
+
+// The call goes, as the same message, to the call service of the cluster
+// member that runs it, which asks for, holds and settles the payment. The
+// spooled body travels inline; a free CGI call's large stdout streams back
+// to this node's edge in chunks, each acknowledged; X-402-Key stays here (a
+// raw key never crosses the cluster).
+void forward(call_actor self, caf::actor holder) {
+  auto& req = self->state.req;
+  if (!req.payment.sign_key.empty())
+    return refuse(self, fail(payment_errc::x402_key_not_loopback,
+                             "X-402-Key is honoured only by the node holding the offer; sign the payment yourself"));
+  if (!req.input.stdin_file.empty()) {
+    std::ifstream in(req.input.stdin_file, std::ios::binary);
+    req.input.stdin_data.assign(std::istreambuf_iterator<char>(in), {});
+    if (!in.eof() && in.fail()) return refuse(self, fail(http_errc::spool_failed, "the request body could not be read back"));
+    req.input.stdin_file.clear();
+    req.input.stdin_sha256.clear();
+  }
+  req.forwarded = true;
+  req.payment.loopback = false;
+  req.input.output = nullptr;
+  auto timeout = std::chrono::seconds(self->state.offer.body.limits.wall_secs + 3600);
+  // A request in flight when the member's connection drops gets no answer
+  // (CAF forgets it with the proxy): the down message ends the wait.
+  self->monitor(holder);
+  self->set_down_handler([self](caf::down_msg&) {
+    refuse(self, fail(offer_errc::offer_unavailable,
+                      "the cluster member running offer " + self->state.req.offer_hash + " went away during the call"));
+  });
+  self->request(caf::actor_cast<call_service_type>(holder), timeout, call_atom::value, req)
+      .then([=](call_result& r) { answer(self, std::move(r)); },
+            [=](caf::error& e) {
+              if (e.category() == caf::atom("system"))  // the member's node went away (or timed out)
+                return refuse(self, fail(offer_errc::offer_unavailable, "the cluster member running offer " +
+                                                                            self->state.req.offer_hash +
+                                                                            " did not answer: " + self->system().render(e)));
+              refuse(self, std::move(e));
+            });
+}
+
+// Which member runs the call (held_here: this node holds the offer, and
+// runs it unless the call's routing key picks another holder); then
+// here() or forward.
+template <class Here>
+void route(call_actor self, bool held_here, caf::error not_here, Here here) {
   auto cluster = caf::actor_cast<cluster_member_type>(self->system().registry().get(cluster_member_key));
-  if (!cluster) return refuse(self, std::move(not_here));
-  self->request(cluster, ask_timeout, locate_atom::value, self->state.req.offer_hash)
+  if (!cluster || self->state.req.forwarded) return held_here ? here() : refuse(self, std::move(not_here));
+  self->request(cluster, ask_timeout, locate_atom::value, self->state.req.offer_hash,
+                routing_key(self->state.req.payment), held_here)
       .then(
           [=](caf::actor& holder) {
-            auto& req = self->state.req;
-            if (!req.payment.sign_key.empty())
-              return refuse(self, fail(payment_errc::x402_key_not_loopback,
-                                       "X-402-Key is honoured only by the node holding the offer; sign the payment yourself"));
-            if (!req.input.stdin_file.empty()) {
-              std::ifstream in(req.input.stdin_file, std::ios::binary);
-              req.input.stdin_data.assign(std::istreambuf_iterator<char>(in), {});
-              req.input.stdin_file.clear();
-              req.input.stdin_sha256.clear();
-            }
-            req.stream = nullptr;
-            req.input.output = nullptr;
-            self->request(caf::actor_cast<call_service_type>(holder), std::chrono::seconds(7200), call_atom::value, std::move(req))
-                .then([=](call_result& r) { answer(self, std::move(r)); },
-                      [=](caf::error& e) {
-                        if (e.category() == caf::atom("system"))  // the member's node went away (or timed out)
-                          return refuse(self, fail(offer_errc::offer_unavailable,
-                                                   "the member holding offer " + self->state.req.offer_hash +
-                                                       " did not answer: " + self->system().render(e)));
-                        refuse(self, std::move(e));
-                      });
+            if (!holder) return held_here ? here() : refuse(self, not_here);
+            forward(self, holder);
           },
           [=](caf::error& e) { refuse(self, std::move(e)); });
 }
@@ -244,12 +281,19 @@ void start(call_actor self) {
             st.offer = std::move(offer);
             st.free = payments::is_free(st.offer.body);
             if (st.free) return run(self);
-            if (!st.offer.body.pool.empty()) return try_pool(self);
-            pay(self);
+            auto priced = [self] {
+              if (!self->state.offer.body.pool.empty()) return try_pool(self);
+              pay(self);
+            };
+            if (st.req.payment.header.empty()) return priced();  // unpaid: the challenge is the same everywhere
+            route(self, true, caf::error(), priced);
           },
           [=](caf::error& e) {
-            if (to_failure(e, "").code == offer_errc::offer_not_found) return forward(self, std::move(e));
-            refuse(self, std::move(e));
+            if (to_failure(e, "").code != offer_errc::offer_not_found) return refuse(self, std::move(e));
+            if (self->state.req.forwarded)
+              return refuse(self, fail(offer_errc::offer_unavailable,
+                                       "offer " + self->state.req.offer_hash + " is no longer on the member it was sent to"));
+            route(self, false, std::move(e), [] {});
           });
 }
 

@@ -158,13 +158,13 @@ result<cluster_member_type> start_cluster(caf::actor_system& sys, const node_con
   cc.join = split_list(config.cluster_join);
   cc.heartbeat = std::chrono::milliseconds(config.cluster_heartbeat_ms);
   cc.cpu_units = info.cpu_units;
+  cc.cores = std::thread::hardware_concurrency();
+  cc.memory_bytes = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   cc.connect = [&sys](const std::string& host, std::uint16_t port) -> result<cluster_member_type> {
     auto remote = caf::openssl::remote_actor<cluster_member_type>(sys, host, port);
     if (!remote) return fail(http_errc::node_unavailable, sys.render(remote.error()));
     return *remote;
   };
-  for (const auto& j : cc.join)
-    if (auto ok = net::parse_listen_address(j); !ok) return fail(config_errc::bad_option, "--join: " + ok.error().message);
   auto member = actors::spawn_cluster_member(sys, cc);
   auto port = caf::openssl::publish(member, listen->second, listen->first.c_str(), true);
   if (!port) {
@@ -172,7 +172,9 @@ result<cluster_member_type> start_cluster(caf::actor_system& sys, const node_con
     return fail(http_errc::listen_failed, "--cluster-listen " + config.cluster_listen + ": " + sys.render(port.error()));
   }
   sys.registry().put(actors::cluster_member_key, caf::actor_cast<caf::strong_actor_ptr>(member));
-  spdlog::info("cluster listening address={}:{} name={} joining={}", listen->first, *port, cc.name, config.cluster_join);
+  std::string address = listen->first + ":" + std::to_string(*port);
+  caf::anon_send(member, caf::publish_atom::value, address);
+  spdlog::info("cluster listening address={} name={} joining={}", address, cc.name, config.cluster_join);
   return member;
 }
 
@@ -297,12 +299,23 @@ int run_serve(const node_config& given) {
       return fatal(fail(config_errc::bad_option, "--cluster-listen needs --cluster-cert, --cluster-key and --cluster-ca"));
     for (const auto* f : {&config.cluster_cert, &config.cluster_key, &config.cluster_ca})
       if (::access(f->c_str(), R_OK) != 0) return fatal(fail(config_errc::bad_option, "cannot read " + *f));
+    auto listen = net::parse_listen_address(config.cluster_listen);
+    if (!listen) return fatal(listen.error());
+    if (listen->first == "0.0.0.0" || listen->first == "::" || listen->first.empty())
+      return fatal(fail(config_errc::bad_option, "--cluster-listen takes the address of a private interface, not a "
+                                                 "wildcard: its peers can message this node's actors"));
+    for (const auto& j : split_list(config.cluster_join))
+      if (auto ok = net::parse_listen_address(j); !ok) return fatal(fail(config_errc::bad_option, "--join: " + ok.error().message));
     cfg.load<caf::io::middleman>();
     cfg.load<caf::openssl::manager>();
     cfg.openssl_certificate = config.cluster_cert;
     cfg.openssl_key = config.cluster_key;
     cfg.openssl_cafile = config.cluster_ca;
-    cfg.set("middleman.heartbeat-interval", caf::timespan(std::chrono::milliseconds(config.cluster_heartbeat_ms)));
+    auto beat = std::chrono::milliseconds(config.cluster_heartbeat_ms);
+    cfg.set("middleman.heartbeat-interval", caf::timespan(beat));
+    cfg.set("middleman.connection-timeout", caf::timespan(3 * beat));
+    // BASP differs between builds: only nodes of the same hearth build connect.
+    cfg.set("middleman.app-identifiers", std::vector<std::string>{std::string("hearth/") + HEARTH_VERSION});
   }
   int exit_code = 0;
   int down_fd = eventfd(0, EFD_CLOEXEC);  // closed only after every actor is gone

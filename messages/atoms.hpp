@@ -83,6 +83,7 @@ using hello_atom = caf::atom_constant<caf::atom("hello")>;          // cluster: 
 using directory_atom = caf::atom_constant<caf::atom("directory")>;  // cluster: a member's heartbeat with what it holds
 using locate_atom = caf::atom_constant<caf::atom("locate")>;        // cluster: who holds this offer?
 using beat_atom = caf::atom_constant<caf::atom("beat")>;            // cluster member: send the next heartbeat
+using joined_atom = caf::atom_constant<caf::atom("joined")>;        // cluster member: its connector reached (or not) an address
 using settle_wait_atom = caf::atom_constant<caf::atom("settlewait")>;  // payment actor: answer the call pending
 
 }  // namespace hearth

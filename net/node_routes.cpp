@@ -190,7 +190,10 @@ void ask_cluster(caf::event_based_actor* self, const responder& respond) {
                               {"cluster_address", m.cluster_address},
                               {"http_url", m.http_url},
                               {"offers", m.offers},
+                              {"cores", m.cores},
+                              {"memory_bytes", m.memory_bytes},
                               {"cpu_units", m.cpu_units},
+                              {"running_tasks", m.running_tasks},
                               {"updated_at_ms", m.updated_at_ms}});
             respond(with_no_store(json_response(200, {{"clustered", true}, {"members", list}})));
           },
