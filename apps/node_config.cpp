@@ -126,6 +126,8 @@ void add_node_options(CLI::App& app, node_config& c) {
   add("--cluster-key", c.cluster_key, "HEARTH_CLUSTER_KEY", "The key of --cluster-cert");
   add("--cluster-ca", c.cluster_ca, "HEARTH_CLUSTER_CA", "The cluster CA's certificate: only its nodes are let in");
   add("--cluster-name", c.cluster_name, "HEARTH_CLUSTER_NAME", "This node's name in the cluster (default: its address)");
+  add("--cluster-http-url", c.cluster_http_url, "HEARTH_CLUSTER_HTTP_URL",
+      "The URL the cluster announces for this node's HTTP (`hearth offer --replicas` uploads there; default: its --listen URL)");
   add("--cluster-heartbeat-ms", c.cluster_heartbeat_ms, "HEARTH_CLUSTER_HEARTBEAT_MS",
       "Cluster heartbeat, ms; a member not heard from in 3 is gone")
       ->check(CLI::Range(std::uint64_t{100}, std::uint64_t{600000}));

@@ -154,7 +154,7 @@ result<cluster_member_type> start_cluster(caf::actor_system& sys, const node_con
   if (!listen) return listen.error();
   actors::cluster_config cc;
   cc.name = config.cluster_name.empty() ? info.node_address : config.cluster_name;
-  cc.http_url = url;
+  cc.http_url = config.cluster_http_url.empty() ? url : config.cluster_http_url;
   cc.join = split_list(config.cluster_join);
   cc.heartbeat = std::chrono::milliseconds(config.cluster_heartbeat_ms);
   cc.cpu_units = info.cpu_units;

@@ -2,8 +2,8 @@
 // cluster listener is on its own loopback address (127.0.0.2, .3, ...; the
 // processes share this host's network namespace), joined over CAF's
 // middleman with mutual TLS from a private CA the real `hearth cluster`
-// made: calls for an offer held elsewhere (free, paid, streamed, MCP), a
-// member killed and restarted, a late joiner, a peer of another CA, and one
+// made: calls for an offer held elsewhere (free, paid, streamed, MCP), an
+// offer replicated by `hearth offer --replicas`, a member killed and restarted, a late joiner, a peer of another CA, and one
 // payment sent to two members at once.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -163,6 +163,15 @@ TEST_CASE("three members: calls travel to the holder; a member killed fails fast
   REQUIRE(eventually([&] { return sees(*c, "b", "up", b_hash); }));
   CHECK(request(*c, "GET", "/offers/" + free_hash).status == 404);  // C holds none of A's offers
 
+  // Replicated: A and one other member hold it (more than the members up is refused).
+  REQUIRE(eventually([&] { return sees(*a, "b", "up") && sees(*a, "c", "up"); }));
+  auto too_many = run({hearth_bin, "offer", "--key", owner_key, "--upload", a->url(""), "--replicas", "4", "--exe", echo,
+                       "--cgi", "--price", "0"});
+  CHECK(too_many.status != 0);
+  CHECK(too_many.err.find("the cluster has 3 members up") != std::string::npos);
+  auto replicated = upload(*a, {"--exe", echo, "--cgi", "--price", "0", "--name", "replicated", "--replicas", "2"});
+  CHECK((request(*b, "GET", "/offers/" + replicated).status == 200) + (request(*c, "GET", "/offers/" + replicated).status == 200) == 1);
+
   SECTION("free, streamed, paid and MCP calls through C run on A") {
     auto r = request(*c, "POST", "/" + free_hash + ".cgi/x?hi=1", "body through c");
     INFO(r.body);
@@ -221,6 +230,8 @@ TEST_CASE("three members: calls travel to the holder; a member killed fails fast
     // too (both reconnect within milliseconds), so a call then can get a 503.
     CHECK(eventually([&] { return request(*c, "GET", "/" + b_hash + ".cgi/").status == 200; }));
     CHECK(request(*b, "GET", "/" + b_hash + ".cgi/").status == 200);
+    // The replicated offer keeps serving from its other holder.
+    CHECK(eventually([&] { return request(*c, "GET", "/" + replicated + ".cgi/?r").body == "q=r\n"; }));
 
     // A comes back on its own data (offers intact), joining through B; C learns of it from B.
     member again(dir.file("a"), "a", certs.args("a", "127.0.0.2"), {b.cluster_address});
