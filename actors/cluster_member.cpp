@@ -55,6 +55,10 @@ bool holds(const member_info& m, const std::string& hash) {
   return std::find(m.offers.begin(), m.offers.end(), hash) != m.offers.end();
 }
 
+std::int64_t free_slots(const member_info& m) {
+  return static_cast<std::int64_t>(m.run_slots) - static_cast<std::int64_t>(m.running_tasks);
+}
+
 member_info own_entry(member self) {
   auto& st = self->state;
   auto& reg = self->system().registry();
@@ -66,6 +70,7 @@ member_info own_entry(member self) {
   me.cores = st.config.cores;
   me.memory_bytes = st.config.memory_bytes;
   me.cpu_units = st.config.cpu_units;
+  me.run_slots = st.config.run_slots;
   me.running_tasks = st.running_tasks;
   me.updated_at_ms = unix_ms();
   me.member = caf::actor_cast<caf::actor>(self);
@@ -205,7 +210,7 @@ std::optional<caf::expected<caf::actor>> try_locate(member self, const std::stri
   auto& st = self->state;
   std::vector<std::string> names;
   if (held_here) names.push_back(st.config.name);
-  const known_member* least_busy = nullptr;
+  const known_member* most_free = nullptr;
   bool known_gone = false, reconnecting = false;
   for (auto& [name, k] : st.members) {
     if (!holds(k.info, hash)) continue;
@@ -215,7 +220,7 @@ std::optional<caf::expected<caf::actor>> try_locate(member self, const std::stri
       continue;
     }
     names.push_back(name);
-    if (!least_busy || k.info.running_tasks < least_busy->info.running_tasks) least_busy = &k;
+    if (!most_free || free_slots(k.info) > free_slots(most_free->info)) most_free = &k;
   }
   if (!key.empty() && !names.empty()) {
     auto pick = rendezvous_pick(key, names);
@@ -223,7 +228,7 @@ std::optional<caf::expected<caf::actor>> try_locate(member self, const std::stri
     return st.members[pick].info.calls;
   }
   if (held_here) return caf::actor();
-  if (least_busy) return least_busy->info.calls;
+  if (most_free) return most_free->info.calls;
   if (reconnecting) return std::nullopt;
   if (known_gone)
     return to_error(fail(offer_errc::offer_unavailable, "offer " + hash + " is held by a cluster member that is gone"));

@@ -46,6 +46,7 @@ struct cluster_config {
   std::uint32_t cores = 0;
   std::uint64_t memory_bytes = 0;
   std::uint32_t cpu_units = 0;
+  std::uint32_t run_slots = 0;
   std::size_t max_listed = 10000;  // offers announced per heartbeat
   cluster_connect connect;
 };

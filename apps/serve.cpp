@@ -158,6 +158,7 @@ result<cluster_member_type> start_cluster(caf::actor_system& sys, const node_con
   cc.join = split_list(config.cluster_join);
   cc.heartbeat = std::chrono::milliseconds(config.cluster_heartbeat_ms);
   cc.cpu_units = info.cpu_units;
+  cc.run_slots = config.max_running_tasks;
   cc.cores = std::thread::hardware_concurrency();
   cc.memory_bytes = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   cc.connect = [&sys](const std::string& host, std::uint16_t port) -> result<cluster_member_type> {

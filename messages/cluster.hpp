@@ -22,6 +22,7 @@ struct member_info {
   std::uint32_t cores = 0;
   std::uint64_t memory_bytes = 0;
   std::uint32_t cpu_units = 0;       // its run budget, thousandths of a core
+  std::uint32_t run_slots = 0;        // runs it takes at once (--max-running-tasks)
   std::uint64_t running_tasks = 0;
   std::int64_t updated_at_ms = 0;    // its clock when it sent this
   std::string state = "up";          // up | gone (as this node last saw it); join: a joiner's handle
@@ -33,7 +34,7 @@ struct member_info {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_info& x) {
   return f(caf::meta::type_name("member_info"), x.name, x.cluster_address, x.http_url, x.offers, x.cores,
-           x.memory_bytes, x.cpu_units, x.running_tasks, x.updated_at_ms, x.state, x.member, x.calls,
+           x.memory_bytes, x.cpu_units, x.run_slots, x.running_tasks, x.updated_at_ms, x.state, x.member, x.calls,
            x.offer_registry);
 }
 

@@ -193,6 +193,7 @@ void ask_cluster(caf::event_based_actor* self, const responder& respond) {
                               {"cores", m.cores},
                               {"memory_bytes", m.memory_bytes},
                               {"cpu_units", m.cpu_units},
+                              {"run_slots", m.run_slots},
                               {"running_tasks", m.running_tasks},
                               {"updated_at_ms", m.updated_at_ms}});
             respond(with_no_store(json_response(200, {{"clustered", true}, {"members", list}})));
