@@ -34,19 +34,27 @@ struct call_state {
   std::string payment_id;  // the held payment
   bool owner_call = false;
   bool free = false;  // a free offer, or a call its pool has room for (held until this actor ends)
+  caf::actor holder;  // the member a forwarded call runs on (monitored while it does)
   static inline const char* name = "call";
 };
 
 using call_actor = call_service_type::stateful_pointer<call_state>;
 
+// A monitor outlives its observer: it stays on the holder's proxy unless
+// taken off.
+void end(call_actor self) {
+  if (self->state.holder) self->demonitor(self->state.holder);
+  self->quit();
+}
+
 void answer(call_actor self, call_result r) {
   self->state.promise.deliver(std::move(r));
-  self->quit();
+  end(self);
 }
 
 void refuse(call_actor self, caf::error e) {
   self->state.promise.deliver(std::move(e));
-  self->quit();
+  end(self);
 }
 
 void refuse(call_actor self, const failure& f) { refuse(self, to_error(f)); }
@@ -217,6 +225,7 @@ void forward(call_actor self, caf::actor holder) {
   auto timeout = std::chrono::seconds(self->state.offer.body.limits.wall_secs + 3600);
   // A request in flight when the member's connection drops gets no answer
   // (CAF forgets it with the proxy): the down message ends the wait.
+  self->state.holder = holder;
   self->monitor(holder);
   self->set_down_handler([self](caf::down_msg&) {
     refuse(self, fail(offer_errc::offer_unavailable,
