@@ -30,17 +30,6 @@ const std::string owner = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 const std::string owner_key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const std::string buyer_key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
-response request(const node& n, const std::string& method, const std::string& path, const std::string& body = "",
-                 const std::vector<std::string>& headers = {}) {
-  raw_connection c(n.port);
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  for (const auto& h : headers) req += h + "\r\n";
-  c.send(req + "\r\n" + body);
-  auto r = c.read_response(60s);
-  INFO(method << " " << path << " on port " << n.port);
-  REQUIRE(r);
-  return *r;
-}
 
 // The cluster's CA and a certificate for each node, made with `hearth cluster`.
 struct cluster_certs {
