@@ -31,6 +31,7 @@ bench: build
 	bash benchmarks/cgi_throughput.sh $(BUILD)
 	node benchmarks/couch_latency.mjs $(BUILD)/apps/hearth
 	$(BUILD)/benchmarks/market_bench $(BUILD)/apps/hearth
+	$(BUILD)/benchmarks/cluster_bench $(BUILD)/apps/hearth $(BUILD)/benchmarks/hello_cgi
 	HEARTH_BIN=$(BUILD)/apps/hearth node benchmarks/settle_bench.mjs
 
 clean:

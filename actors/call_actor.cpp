@@ -2,6 +2,9 @@
 
 #include <caf/all.hpp>
 
+#include <fstream>
+
+#include "actors/cluster_member.hpp"
 #include "actors/offer_registry.hpp"
 #include "actors/offer_validation.hpp"
 #include "actors/payment_registry.hpp"
@@ -12,6 +15,7 @@
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
 #include "payments/challenge.hpp"
+#include "payments/exact_evm.hpp"
 #include "storage/task_codec.hpp"
 
 namespace hearth::actors {
@@ -30,19 +34,27 @@ struct call_state {
   std::string payment_id;  // the held payment
   bool owner_call = false;
   bool free = false;  // a free offer, or a call its pool has room for (held until this actor ends)
+  caf::actor holder;  // the member a forwarded call runs on (monitored while it does)
   static inline const char* name = "call";
 };
 
 using call_actor = call_service_type::stateful_pointer<call_state>;
 
+// A monitor outlives its observer: it stays on the holder's proxy unless
+// taken off.
+void end(call_actor self) {
+  if (self->state.holder) self->demonitor(self->state.holder);
+  self->quit();
+}
+
 void answer(call_actor self, call_result r) {
   self->state.promise.deliver(std::move(r));
-  self->quit();
+  end(self);
 }
 
 void refuse(call_actor self, caf::error e) {
   self->state.promise.deliver(std::move(e));
-  self->quit();
+  end(self);
 }
 
 void refuse(call_actor self, const failure& f) { refuse(self, to_error(f)); }
@@ -88,7 +100,8 @@ void run(call_actor self) {
   if (!tasks) return refuse(self, fail(http_errc::node_unavailable, "the node's actors are restarting"));
   bool free = st.free;
   task_input in = st.req.input;
-  if (free && st.req.mode == offer_mode::cgi && st.req.stream) {  // a paid answer's receipt comes after settling
+  bool streams = free && st.req.mode == offer_mode::cgi && st.req.stream;  // a paid answer's receipt comes after settling
+  if (streams) {
     self->send(st.req.stream, token_atom::value, st.token);
     in.output = st.req.stream;
   }
@@ -97,6 +110,10 @@ void run(call_actor self) {
       .then(
           [=](task_record& t) {
             auto& st = self->state;
+            if (st.req.forwarded && t.stdout_spilled && !streams) {  // the member that took the call has no such file
+              t.stdout_data = storage::task_stdout(t, st.settings->output_dir);
+              t.stdout_spilled = false;
+            }
             call_result r;
             r.ran = true;
             if (!t.cache_hit && t.read_token_hash == st.req.input.read_token_hash) r.read_token = st.token;
@@ -175,6 +192,73 @@ void try_pool(call_actor self) {
           [=](caf::error&) { pay(self); });
 }
 
+// The routing key of a paid call: its authorisation's payer and nonce,
+// however the header spells them (empty when it names none).
+std::string routing_key(const call_payment& p) {
+  if (p.header.empty()) return "";
+  auto decoded = payments::decode_payment(p.header);
+  if (!decoded) return "";
+  const auto& a = decoded->auth;
+  return a.from.checksummed() + ":" + crypto::to_hex(a.nonce.data(), a.nonce.size());
+}
+
+// The call goes, as the same message, to the call service of the cluster
+// member that runs it, which asks for, holds and settles the payment. The
+// spooled body travels inline; a free CGI call's large stdout streams back
+// to this node's edge in chunks, each acknowledged; X-402-Key stays here (a
+// raw key never crosses the cluster).
+void forward(call_actor self, caf::actor holder) {
+  auto& req = self->state.req;
+  if (!req.payment.sign_key.empty())
+    return refuse(self, fail(payment_errc::x402_key_not_loopback,
+                             "X-402-Key is honoured only by the node holding the offer; sign the payment yourself"));
+  if (!req.input.stdin_file.empty()) {
+    std::ifstream in(req.input.stdin_file, std::ios::binary);
+    req.input.stdin_data.assign(std::istreambuf_iterator<char>(in), {});
+    if (!in.eof() && in.fail()) return refuse(self, fail(http_errc::spool_failed, "the request body could not be read back"));
+    req.input.stdin_file.clear();
+    req.input.stdin_sha256.clear();
+  }
+  req.forwarded = true;
+  req.payment.loopback = false;
+  req.input.output = nullptr;
+  auto timeout = std::chrono::seconds(self->state.offer.body.limits.wall_secs + 3600);
+  // A request in flight when the member's connection drops gets no answer
+  // (CAF forgets it with the proxy): the down message ends the wait.
+  self->state.holder = holder;
+  self->monitor(holder);
+  self->set_down_handler([self](caf::down_msg&) {
+    refuse(self, fail(offer_errc::offer_unavailable,
+                      "the cluster member running offer " + self->state.req.offer_hash + " went away during the call"));
+  });
+  self->request(caf::actor_cast<call_service_type>(holder), timeout, call_atom::value, req)
+      .then([=](call_result& r) { answer(self, std::move(r)); },
+            [=](caf::error& e) {
+              if (e.category() == caf::atom("system"))  // the member's node went away (or timed out)
+                return refuse(self, fail(offer_errc::offer_unavailable, "the cluster member running offer " +
+                                                                            self->state.req.offer_hash +
+                                                                            " did not answer: " + self->system().render(e)));
+              refuse(self, std::move(e));
+            });
+}
+
+// Which member runs the call (held_here: this node holds the offer, and
+// runs it unless the call's routing key picks another holder); then
+// here() or forward.
+template <class Here>
+void route(call_actor self, bool held_here, caf::error not_here, Here here) {
+  auto cluster = caf::actor_cast<cluster_member_type>(self->system().registry().get(cluster_member_key));
+  if (!cluster || self->state.req.forwarded) return held_here ? here() : refuse(self, std::move(not_here));
+  self->request(cluster, ask_timeout, locate_atom::value, self->state.req.offer_hash,
+                routing_key(self->state.req.payment), held_here)
+      .then(
+          [=](caf::actor& holder) {
+            if (!holder) return held_here ? here() : refuse(self, not_here);
+            forward(self, holder);
+          },
+          [=](caf::error& e) { refuse(self, std::move(e)); });
+}
+
 void start(call_actor self) {
   auto& st = self->state;
   auto offers = caf::actor_cast<offer_registry_type>(self->system().registry().get(offer_registry_key));
@@ -206,10 +290,20 @@ void start(call_actor self) {
             st.offer = std::move(offer);
             st.free = payments::is_free(st.offer.body);
             if (st.free) return run(self);
-            if (!st.offer.body.pool.empty()) return try_pool(self);
-            pay(self);
+            auto priced = [self] {
+              if (!self->state.offer.body.pool.empty()) return try_pool(self);
+              pay(self);
+            };
+            if (st.req.payment.header.empty()) return priced();  // unpaid: the challenge is the same everywhere
+            route(self, true, caf::error(), priced);
           },
-          [=](caf::error& e) { refuse(self, std::move(e)); });
+          [=](caf::error& e) {
+            if (to_failure(e, "").code != offer_errc::offer_not_found) return refuse(self, std::move(e));
+            if (self->state.req.forwarded)
+              return refuse(self, fail(offer_errc::offer_unavailable,
+                                       "offer " + self->state.req.offer_hash + " is no longer on the member it was sent to"));
+            route(self, false, std::move(e), [] {});
+          });
 }
 
 call_service_type::behavior_type call_behavior(call_actor self, std::shared_ptr<const call_settings> settings) {

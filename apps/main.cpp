@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "apps/cluster_command.hpp"
 #include "apps/couch_commands.hpp"
 #include "client/http_client.hpp"
 #include "messages/errors.hpp"
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
   add_shell_command(app, exit_code);
   add_seller_command(app, exit_code, [&] { setup_logging(config.log_level, verbosity, quiet); });
   add_job_commands(app, exit_code);
+  add_cluster_commands(app, exit_code);
   app.add_subcommand("errors", "Print every error code of the node: module, code, HTTP status, JSON-RPC code, meaning")
       ->callback([] { std::cout << hearth::error_table_markdown(); });
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "hearth " HEARTH_VERSION "\n"; });

@@ -119,6 +119,18 @@ void add_node_options(CLI::App& app, node_config& c) {
   add("--market-heartbeat-ms", c.market_heartbeat_ms, "HEARTH_MARKET_HEARTBEAT_MS",
       "Sellers' heartbeat interval, ms; 3 missed: stale (no new jobs), 6 missed: offline (its jobs lost)")
       ->check(CLI::Range(std::uint64_t{100}, std::uint64_t{600000}));
+  add("--cluster-listen", c.cluster_listen, "HEARTH_CLUSTER_LISTEN",
+      "Cluster listener host:port (port 0: any): other nodes connect here, TLS with certificates of the cluster CA");
+  add("--join", c.cluster_join, "HEARTH_CLUSTER_JOIN", "Cluster members to join through, host:port, comma-separated");
+  add("--cluster-cert", c.cluster_cert, "HEARTH_CLUSTER_CERT", "This node's cluster certificate (hearth cluster cert)");
+  add("--cluster-key", c.cluster_key, "HEARTH_CLUSTER_KEY", "The key of --cluster-cert");
+  add("--cluster-ca", c.cluster_ca, "HEARTH_CLUSTER_CA", "The cluster CA's certificate: only its nodes are let in");
+  add("--cluster-name", c.cluster_name, "HEARTH_CLUSTER_NAME", "This node's name in the cluster (default: its address)");
+  add("--cluster-http-url", c.cluster_http_url, "HEARTH_CLUSTER_HTTP_URL",
+      "The URL the cluster announces for this node's HTTP (`hearth offer --replicas` uploads there; default: its --listen URL)");
+  add("--cluster-heartbeat-ms", c.cluster_heartbeat_ms, "HEARTH_CLUSTER_HEARTBEAT_MS",
+      "Cluster heartbeat, ms; a member not heard from in 3 is gone")
+      ->check(CLI::Range(std::uint64_t{100}, std::uint64_t{600000}));
   add("--actor-threads", c.actor_threads, "HEARTH_ACTOR_THREADS", "Actor scheduler threads")->check(CLI::Range(1u, 256u));
   add("--http-threads", c.http_threads, "HEARTH_HTTP_THREADS", "HTTP io threads")->check(CLI::Range(1u, 64u));
   add("--http-header-limit", c.http.header_bytes, "HEARTH_HTTP_HEADER_LIMIT", "Largest request header, bytes")

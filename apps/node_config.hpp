@@ -49,6 +49,12 @@ struct node_config {
   std::string market_submit = "anyone";     // anyone (bounded per client) | host
   double market_submit_rate = 1;            // job submissions per second per client address (burst: 30 times that)
   std::uint64_t market_heartbeat_ms = 2000;  // sellers' application heartbeat
+  std::string cluster_listen;        // host:port of the cluster listener (CAF over TLS); empty: no cluster
+  std::string cluster_join;          // host:port of members to join through, comma-separated
+  std::string cluster_cert, cluster_key, cluster_ca;  // PEM: this node's certificate and key, the cluster's CA
+  std::string cluster_name;          // unique in the cluster; default: the node's address
+  std::string cluster_http_url;      // where members and clients reach this node's HTTP; default: its --listen URL
+  std::uint64_t cluster_heartbeat_ms = 1000;
   unsigned actor_threads = 2;
   unsigned http_threads = 1;
   net::http_limits http;

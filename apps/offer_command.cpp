@@ -4,13 +4,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 #include "apps/node_settings.hpp"
+#include "client/http_client.hpp"
 #include "client/offer_builder.hpp"
 #include "crypto/base64.hpp"
 #include "crypto/secp256k1_key.hpp"
+#include "crypto/sha256.hpp"
 
 namespace hearth::app {
 namespace {
@@ -35,12 +38,38 @@ std::function<void(std::uint64_t, std::uint64_t)> upload_progress(bool terminal)
 struct offer_args {
   client::offer_draft draft;
   std::string key, upload;
+  std::uint32_t replicas = 1;
   bool cgi = false, mcp = false, batch = false, json = false;
 };
 
 int report(error_code code, const std::string& message) {
   std::cerr << "hearth: " << message << " [" << code << "]\n";
   return 1;
+}
+
+// The cluster members (as the first node sees them) an offer is
+// replicated to besides the nodes given (the first among them): up, ranked
+// by sha256(hash, name) so one offer's replicas spread over the cluster.
+result<std::vector<std::string>> replica_nodes(const std::string& first, const std::string& hash,
+                                               const std::vector<std::string>& given, std::size_t wanted) {
+  auto res = client::send_request({"GET", first + "/cluster", {}, {}, std::chrono::seconds(10), nullptr});
+  if (!res) return res.error();
+  auto view = nlohmann::json::parse(res->body, nullptr, false);
+  if (res->status != 200 || !view.is_object()) return fail(client_errc::http_error, first + "/cluster answered " + std::to_string(res->status));
+  if (!view.value("clustered", false)) return fail(config_errc::bad_option, "--replicas: " + first + " is not in a cluster");
+  std::vector<std::pair<crypto::hash256, std::string>> ranked;
+  for (const auto& m : view["members"]) {
+    std::string url = m.value("http_url", ""), state = m.value("state", "");
+    if (url.empty() || state != "up" || std::find(given.begin(), given.end(), url) != given.end()) continue;
+    ranked.emplace_back(crypto::sha256(hash + '\n' + m.value("name", "")), url);
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+  if (ranked.size() < wanted)
+    return fail(config_errc::bad_option, "--replicas " + std::to_string(given.size() + wanted) + ": the cluster has " +
+                                             std::to_string(given.size() + ranked.size()) + " members up");
+  std::vector<std::string> picked;
+  for (std::size_t i = 0; i < wanted; ++i) picked.push_back(ranked[i].second);
+  return picked;
 }
 
 int run_offer(const offer_args& a) {
@@ -59,6 +88,11 @@ int run_offer(const offer_args& a) {
   }
   // Each node in turn; one that refuses does not stop the others.
   auto nodes = split_list(a.upload);
+  if (a.replicas > nodes.size()) {
+    auto more = replica_nodes(nodes.front(), built->hash, nodes, a.replicas - nodes.size());
+    if (!more) return report(more.error().code, more.error().message);
+    nodes.insert(nodes.end(), more->begin(), more->end());
+  }
   int rc = 0;
   bool hash_printed = false;
   for (const auto& node : nodes) {
@@ -139,6 +173,9 @@ void add_offer_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--key", a->key, "Owner key: 0xHEX or @FILE")->envname("HEARTH_KEY")->required();
   cmd->add_option("--upload", a->upload, "Node URL, e.g. http://127.0.0.1:3000, or several, comma-separated "
                                          "(without: print the signed offer)");
+  cmd->add_option("--replicas", a->replicas, "Nodes to hold the offer: the --upload nodes, then members of the first "
+                                             "one's cluster that are up, so calls keep being served when one dies")
+      ->check(CLI::Range(1u, 64u));
   cmd->add_flag("--json", a->json, "Print the node's JSON answer");
   cmd->callback([a, cmd, &exit_code] {
     if (!a->cgi && !a->mcp && !a->batch) {

@@ -16,7 +16,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/all.hpp>
+
 #include "actors/call_actor.hpp"
+#include "actors/cluster_member.hpp"
 #include "actors/node_actor.hpp"
 #include "actors/offer_registry.hpp"
 #include "actors/couch_registry.hpp"
@@ -46,6 +50,7 @@
 #include "messages/offer.hpp"
 #include "messages/task.hpp"
 #include "net/http_edge.hpp"
+#include "net/http_server.hpp"
 #include "net/rate_limiter.hpp"
 #include "sandbox/elf_arch.hpp"
 #include "sandbox/isolation.hpp"
@@ -140,6 +145,39 @@ caf::behavior watch_tree(caf::event_based_actor* self, root_supervisor_type root
 }
 
 }  // namespace
+
+// The cluster member, published on --cluster-listen over TLS (peers
+// must present a certificate of --cluster-ca) and joined through --join.
+result<cluster_member_type> start_cluster(caf::actor_system& sys, const node_config& config, const std::string& url,
+                                          const net::node_info& info) {
+  auto listen = net::parse_listen_address(config.cluster_listen);
+  if (!listen) return listen.error();
+  actors::cluster_config cc;
+  cc.name = config.cluster_name.empty() ? info.node_address : config.cluster_name;
+  cc.http_url = config.cluster_http_url.empty() ? url : config.cluster_http_url;
+  cc.join = split_list(config.cluster_join);
+  cc.heartbeat = std::chrono::milliseconds(config.cluster_heartbeat_ms);
+  cc.cpu_units = info.cpu_units;
+  cc.run_slots = config.max_running_tasks;
+  cc.cores = std::thread::hardware_concurrency();
+  cc.memory_bytes = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  cc.connect = [&sys](const std::string& host, std::uint16_t port) -> result<cluster_member_type> {
+    auto remote = caf::openssl::remote_actor<cluster_member_type>(sys, host, port);
+    if (!remote) return fail(http_errc::node_unavailable, sys.render(remote.error()));
+    return *remote;
+  };
+  auto member = actors::spawn_cluster_member(sys, cc);
+  auto port = caf::openssl::publish(member, listen->second, listen->first.c_str(), true);
+  if (!port) {
+    caf::anon_send_exit(member, caf::exit_reason::user_shutdown);
+    return fail(http_errc::listen_failed, "--cluster-listen " + config.cluster_listen + ": " + sys.render(port.error()));
+  }
+  sys.registry().put(actors::cluster_member_key, caf::actor_cast<caf::strong_actor_ptr>(member));
+  std::string address = listen->first + ":" + std::to_string(*port);
+  caf::anon_send(member, caf::publish_atom::value, address);
+  spdlog::info("cluster listening address={} name={} joining={}", address, cc.name, config.cluster_join);
+  return member;
+}
 
 int run_serve(const node_config& given) {
   int sig_fd = block_signals();
@@ -255,6 +293,31 @@ int run_serve(const node_config& given) {
   // load that polling cost the node ~20% of its own CPU per request.
   cfg.set("scheduler.policy", caf::atom("sharing"));
   register_message_types(cfg);
+  bool clustered = !config.cluster_listen.empty();
+  if (clustered) {
+    // Mutual TLS or nothing: without all three CAF's OpenSSL module falls back to anonymous ciphers.
+    if (config.cluster_cert.empty() || config.cluster_key.empty() || config.cluster_ca.empty())
+      return fatal(fail(config_errc::bad_option, "--cluster-listen needs --cluster-cert, --cluster-key and --cluster-ca"));
+    for (const auto* f : {&config.cluster_cert, &config.cluster_key, &config.cluster_ca})
+      if (::access(f->c_str(), R_OK) != 0) return fatal(fail(config_errc::bad_option, "cannot read " + *f));
+    auto listen = net::parse_listen_address(config.cluster_listen);
+    if (!listen) return fatal(listen.error());
+    if (listen->first == "0.0.0.0" || listen->first == "::" || listen->first.empty())
+      return fatal(fail(config_errc::bad_option, "--cluster-listen takes the address of a private interface, not a "
+                                                 "wildcard: its peers can message this node's actors"));
+    for (const auto& j : split_list(config.cluster_join))
+      if (auto ok = net::parse_listen_address(j); !ok) return fatal(fail(config_errc::bad_option, "--join: " + ok.error().message));
+    cfg.load<caf::io::middleman>();
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = config.cluster_cert;
+    cfg.openssl_key = config.cluster_key;
+    cfg.openssl_cafile = config.cluster_ca;
+    auto beat = std::chrono::milliseconds(config.cluster_heartbeat_ms);
+    cfg.set("middleman.heartbeat-interval", caf::timespan(beat));
+    cfg.set("middleman.connection-timeout", caf::timespan(3 * beat));
+    // BASP differs between builds: only nodes of the same hearth build connect.
+    cfg.set("middleman.app-identifiers", std::vector<std::string>{std::string("hearth/") + HEARTH_VERSION});
+  }
   int exit_code = 0;
   int down_fd = eventfd(0, EFD_CLOEXEC);  // closed only after every actor is gone
   {
@@ -334,6 +397,15 @@ int run_serve(const node_config& given) {
     self->request(caf::actor_cast<http_edge_type>(sys.registry().get(net::http_edge_key)), std::chrono::seconds(5),
                   get_atom::value)
         .receive([&](std::string& u) { url = u; }, [&](caf::error& e) { spdlog::error("edge: {}", to_string(e)); });
+    std::optional<cluster_member_type> cluster;
+    if (clustered) {
+      auto joined = start_cluster(sys, config, url, info);
+      if (!joined) {
+        caf::anon_send_exit(*root, caf::exit_reason::user_shutdown);
+        return fatal(joined.error());
+      }
+      cluster = *joined;
+    }
     spdlog::info("hearth serving url={} data_dir={} node={} owner={}", url, config.data_dir, info.node_address,
                  info.owner);
 
@@ -370,6 +442,10 @@ int run_serve(const node_config& given) {
     }
     self->send_exit(*root, caf::exit_reason::user_shutdown);
     for (const auto& settler : info.chain_settlers) self->send_exit(settler, caf::exit_reason::user_shutdown);
+    if (cluster) {
+      sys.registry().erase(actors::cluster_member_key);
+      self->send_exit(*cluster, caf::exit_reason::user_shutdown);
+    }
   }  // the actor system waits for every actor here
 
   if (auto flushed = (*db)->flush(); !flushed) {

@@ -13,7 +13,7 @@ find_package(Catch2 2 REQUIRED)
 pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET libsecp256k1)
 
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
-foreach(component core io)
+foreach(component core io openssl)
   find_library(CAF_${component}_LIBRARY caf_${component} REQUIRED)
   add_library(caf::${component} SHARED IMPORTED)
   set_target_properties(caf::${component} PROPERTIES
@@ -22,6 +22,7 @@ foreach(component core io)
     INTERFACE_LINK_LIBRARIES Threads::Threads)
 endforeach()
 set_property(TARGET caf::io APPEND PROPERTY INTERFACE_LINK_LIBRARIES caf::core)
+set_property(TARGET caf::openssl APPEND PROPERTY INTERFACE_LINK_LIBRARIES caf::io OpenSSL::SSL)
 
 if(NOT TARGET RocksDB::rocksdb)
   add_library(RocksDB::rocksdb ALIAS RocksDB::rocksdb-shared)

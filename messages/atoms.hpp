@@ -79,6 +79,11 @@ using confirm_atom = caf::atom_constant<caf::atom("confirm")>;        // chain s
 using poll_atom = caf::atom_constant<caf::atom("poll")>;              // payment actor: ask for the receipt again
 using batch_atom = caf::atom_constant<caf::atom("batch")>;          // chain settler: a payment waits for the pass
 using acquire_atom = caf::atom_constant<caf::atom("acquire")>;      // pool ledger: a free call, if the pool has room
+using hello_atom = caf::atom_constant<caf::atom("hello")>;          // cluster: a member joins (or rejoins)
+using directory_atom = caf::atom_constant<caf::atom("directory")>;  // cluster: a member's heartbeat with what it holds
+using locate_atom = caf::atom_constant<caf::atom("locate")>;        // cluster: who holds this offer?
+using beat_atom = caf::atom_constant<caf::atom("beat")>;            // cluster member: send the next heartbeat
+using joined_atom = caf::atom_constant<caf::atom("joined")>;        // cluster member: its connector reached (or not) an address
 using settle_wait_atom = caf::atom_constant<caf::atom("settlewait")>;  // payment actor: answer the call pending
 
 }  // namespace hearth

@@ -36,6 +36,9 @@ struct call_request {
   call_payment payment;
   std::string output_schema;  // MCP: the tool's output schema (JSON); empty: none
   call_stream_type stream;    // CGI: where a free call's large stdout goes as it comes; none: answered whole
+  // Sent on by the cluster member that took the request (actors/call_actor):
+  // never forwarded again, and answered with its stdout inline.
+  bool forwarded = false;
 };
 
 // One way to pay an offer: an x402 requirement in plain fields.
@@ -91,7 +94,7 @@ typename Inspector::result_type inspect(Inspector& f, call_payment& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_request& x) {
   return f(caf::meta::type_name("call_request"), x.offer_hash, x.mode, x.input, x.payment, x.output_schema,
-           x.stream);
+           x.stream, x.forwarded);
 }
 
 template <class Inspector>

@@ -65,7 +65,8 @@
   X(private_input_missing, 503, "the owner has not given this node the offer's private env or stdin")         \
   X(private_input_mismatch, 422, "the private value's sha256 is not the one the offer names")                 \
   X(executable_fetch_failed, 502, "the node could not fetch the offer's executable from its https URL")       \
-  X(no_payable_price, 422, "none of the offer's price options is on a network this node takes")
+  X(no_payable_price, 422, "none of the offer's price options is on a network this node takes")             \
+  X(offer_unavailable, 503, "the cluster member holding the offer is gone; try again later")
 
 #define HEARTH_TASK_ERRORS(X)                                                                               \
   X(task_not_found, 404, "no task has this id")                                                             \

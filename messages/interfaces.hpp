@@ -20,6 +20,7 @@
 #include "messages/atoms.hpp"
 #include "messages/call.hpp"
 #include "messages/chain.hpp"
+#include "messages/cluster.hpp"
 #include "messages/couch.hpp"
 #include "messages/errors.hpp"
 #include "messages/market.hpp"
@@ -54,6 +55,27 @@ using offer_registry_type =
 // concurrent pool's room comes back when that actor ends); get lists use.
 using pool_ledger_type = caf::typed_actor<caf::replies_to<acquire_atom, std::string>::with<bool>,
                                           caf::replies_to<get_atom>::with<std::vector<pool_use>>>;
+
+// A cluster member (actors/cluster_member): hello answers a joining node
+// with the members it knows; directory is a member's heartbeat; locate
+// finds the call service of a live member holding an offer (held_here: this
+// node is one of them), chosen by the routing key when one is given (a paid
+// call's payer and nonce: always the same member), a null handle when this
+// node is the one, offer_unavailable when every holder is gone; list is the
+// offers the other live members hold (MCP tools/list); get lists the
+// members for /cluster; joined is its connector's word on an address (the
+// member reached, or a null handle); connect tries a --join address again;
+// publish starts it once it listens.
+using cluster_member_type =
+    caf::typed_actor<caf::replies_to<hello_atom, member_info>::with<std::vector<member_info>>,
+                     caf::reacts_to<directory_atom, member_info>,
+                     caf::replies_to<locate_atom, std::string /*offer*/, std::string /*key*/, bool /*held_here*/>::with<caf::actor>,
+                     caf::replies_to<list_atom>::with<std::vector<stored_offer>>,
+                     caf::replies_to<get_atom>::with<std::vector<member_info>>,
+                     caf::reacts_to<beat_atom>,
+                     caf::reacts_to<joined_atom, std::string /*address*/, caf::actor>,
+                     caf::reacts_to<caf::connect_atom, std::string /*address*/>,
+                     caf::reacts_to<caf::publish_atom, std::string /*own address*/>>;
 
 // Task execution (actors/task_registry): run an offer with an input (the
 // task's record when it ends; a deterministic offer's repeat answered from

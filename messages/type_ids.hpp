@@ -12,6 +12,7 @@
 
 #include "messages/call.hpp"
 #include "messages/chain.hpp"
+#include "messages/cluster.hpp"
 #include "messages/couch.hpp"
 #include "messages/market.hpp"
 #include "messages/node.hpp"
@@ -79,6 +80,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(hearth, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(hearth, (hearth::private_upload))
   CAF_ADD_TYPE_ID(hearth, (hearth::pool_use))
   CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::pool_use>))
+  CAF_ADD_TYPE_ID(hearth, (hearth::member_info))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::member_info>))
 CAF_END_TYPE_ID_BLOCK(hearth)
 
 namespace hearth {

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
+#include "actors/cluster_member.hpp"
 #include "actors/offer_registry.hpp"
 #include "messages/node.hpp"
 #include "messages/offer.hpp"
@@ -113,14 +115,30 @@ http_response tool_call_answer(const json& id, const result<call_result>& r, con
   return rpc_answer(id, result);
 }
 
-// Lists the MCP offers, then runs f(tools).
+// Lists the MCP offers (this node's, then those the other cluster members
+// hold), then runs f(tools).
 template <class F>
 void with_tools(caf::event_based_actor* self, responder respond, const json& id, F f) {
-  auto offers = caf::actor_cast<offer_registry_type>(self->system().registry().get(actors::offer_registry_key));
+  auto& reg = self->system().registry();
+  auto offers = caf::actor_cast<offer_registry_type>(reg.get(actors::offer_registry_key));
   if (!offers) return respond(rpc_error(id, internal_error, "the node's actors are restarting"));
+  auto cluster = caf::actor_cast<cluster_member_type>(reg.get(actors::cluster_member_key));
   self->request(offers, ask_timeout, list_atom::value, std::string(), offers_scanned)
-      .then([=](std::vector<stored_offer>& all) { f(tools_of(all)); },
-            [=](caf::error& e) { respond(rpc_error(id, internal_error, self->system().render(e))); });
+      .then(
+          [=](std::vector<stored_offer>& all) {
+            if (!cluster) return f(tools_of(all));
+            self->request(cluster, ask_timeout, list_atom::value)
+                .then(
+                    [=](std::vector<stored_offer>& others) mutable {
+                      std::set<std::string> here;
+                      for (const auto& o : all) here.insert(o.hash);
+                      for (auto& o : others)
+                        if (!here.count(o.hash)) all.push_back(std::move(o));
+                      f(tools_of(all));
+                    },
+                    [=](caf::error&) mutable { f(tools_of(all)); });
+          },
+          [=](caf::error& e) { respond(rpc_error(id, internal_error, self->system().render(e))); });
 }
 
 void handle_rpc(caf::event_based_actor* self, node_info info, call_payment pr, json msg, responder respond) {

@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/cluster_member.hpp"
 #include "actors/node_actor.hpp"
 #include "actors/pool_ledger.hpp"
 #include "actors/root_supervisor.hpp"
@@ -175,6 +176,31 @@ void ask_health(caf::event_based_actor* self, const node_info& info, const respo
           [=](caf::error& e) { respond(unavailable(self->system(), e)); });
 }
 
+// GET /cluster: the members this node knows, their state and what each holds.
+void ask_cluster(caf::event_based_actor* self, const responder& respond) {
+  auto cluster = caf::actor_cast<cluster_member_type>(self->system().registry().get(actors::cluster_member_key));
+  if (!cluster) return respond(json_response(200, {{"clustered", false}, {"members", json::array()}}));
+  self->request(cluster, ask_timeout, get_atom::value)
+      .then(
+          [respond](std::vector<member_info>& members) {
+            json list = json::array();
+            for (const auto& m : members)
+              list.push_back({{"name", m.name},
+                              {"state", m.state},
+                              {"cluster_address", m.cluster_address},
+                              {"http_url", m.http_url},
+                              {"offers", m.offers},
+                              {"cores", m.cores},
+                              {"memory_bytes", m.memory_bytes},
+                              {"cpu_units", m.cpu_units},
+                              {"run_slots", m.run_slots},
+                              {"running_tasks", m.running_tasks},
+                              {"updated_at_ms", m.updated_at_ms}});
+            respond(with_no_store(json_response(200, {{"clustered", true}, {"members", list}})));
+          },
+          [self, respond](caf::error& e) { respond(unavailable(self->system(), e)); });
+}
+
 }  // namespace
 
 request_handler make_node_routes(caf::actor_system& sys, node_info info) {
@@ -189,6 +215,11 @@ request_handler make_node_routes(caf::actor_system& sys, node_info info) {
         return;
       }
       sys.spawn(ask_health, info, std::move(respond));
+      return;
+    }
+    if (req.path == "/cluster") {
+      if (!readable) return respond(method_not_allowed(req, "GET, HEAD"));
+      sys.spawn(ask_cluster, std::move(respond));
       return;
     }
     if (route_offers(sys, req, respond) || route_tasks(sys, info, req, respond) ||

@@ -114,3 +114,36 @@ TEST_CASE("config: file, environment and flags, flags winning", "[cli][config]")
   CHECK(invalid.status != 0);
   CHECK(invalid.err.find("http-max-connections") != std::string::npos);
 }
+
+TEST_CASE("cluster ca and cert: a private CA and node certificates openssl verifies", "[cli][cluster]") {
+  temp_dir dir;
+  auto ca = run({hearth_bin, "cluster", "ca", "--out", dir.file("ca")});
+  INFO(ca.err);
+  REQUIRE(ca.status == 0);
+  struct stat st {};
+  REQUIRE(::stat(dir.file("ca/ca.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  auto node = run({hearth_bin, "cluster", "cert", "--ca", dir.file("ca"), "--name", "node-a", "--ip", "127.0.0.2", "--dns",
+                   "a.cluster.test", "--out", dir.file("a")});
+  INFO(node.err);
+  REQUIRE(node.status == 0);
+  auto verified = run({"openssl", "verify", "-CAfile", dir.file("ca/ca.pem"), "-purpose", "sslclient", dir.file("a/node-a.pem")});
+  CHECK(verified.out.find(": OK") != std::string::npos);
+  CHECK(run({"openssl", "verify", "-CAfile", dir.file("ca/ca.pem"), "-purpose", "sslserver", dir.file("a/node-a.pem")}).status == 0);
+  auto text = run({"openssl", "x509", "-in", dir.file("a/node-a.pem"), "-noout", "-text"}).out;
+  CHECK(text.find("IP Address:127.0.0.2") != std::string::npos);
+  CHECK(text.find("DNS:a.cluster.test") != std::string::npos);
+  // The key matches its certificate; the CA's certificate cannot be mistaken for a node's.
+  auto pub_of_key = run({"openssl", "pkey", "-in", dir.file("a/node-a.key"), "-pubout"}).out;
+  auto pub_of_cert = run({"openssl", "x509", "-in", dir.file("a/node-a.pem"), "-noout", "-pubkey"}).out;
+  CHECK(pub_of_key == pub_of_cert);
+  // Another CA's certificate does not verify; nothing is overwritten; names are file names.
+  REQUIRE(run({hearth_bin, "cluster", "ca", "--out", dir.file("other")}).status == 0);
+  CHECK(run({"openssl", "verify", "-CAfile", dir.file("other/ca.pem"), dir.file("a/node-a.pem")}).status != 0);
+  auto again = run({hearth_bin, "cluster", "ca", "--out", dir.file("ca")});
+  CHECK(again.err.find("key_file_exists") != std::string::npos);
+  auto sneaky = run({hearth_bin, "cluster", "cert", "--ca", dir.file("ca"), "--name", "../x", "--ip", "127.0.0.3"});
+  CHECK(sneaky.err.find("bad_option") != std::string::npos);
+  auto nameless = run({hearth_bin, "cluster", "cert", "--ca", dir.file("ca"), "--name", "b", "--out", dir.file("b")});
+  CHECK(nameless.err.find("at least one IP address") != std::string::npos);
+}

@@ -31,16 +31,6 @@ const std::string owner_key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5ef
 const std::string buyer_key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const std::string other_payee = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
-response request(const node& n, const std::string& method, const std::string& path, const std::string& body = "",
-                 const std::vector<std::string>& headers = {}) {
-  raw_connection c(n.port);
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  for (const auto& h : headers) req += h + "\r\n";
-  c.send(req + "\r\n" + body);
-  auto r = c.read_response(60s);
-  REQUIRE(r);
-  return *r;
-}
 
 std::string hex_sha256(const std::string& s) {
   auto d = crypto::sha256(s);

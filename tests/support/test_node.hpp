@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "support/process.hpp"
+#include "support/raw_http.hpp"
 
 namespace hearth::test {
 
@@ -63,6 +64,19 @@ struct node {
   }
 };
 
+
+// One request on a fresh connection, its response within 60 s (required).
+inline response request(const node& n, const std::string& method, const std::string& path, const std::string& body = "",
+                        const std::vector<std::string>& headers = {}) {
+  raw_connection c(n.port);
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  for (const auto& h : headers) req += h + "\r\n";
+  c.send(req + "\r\n" + body);
+  auto r = c.read_response(60s);
+  INFO(method << " " << path << " on port " << n.port);
+  REQUIRE(r);
+  return *r;
+}
 
 inline std::string write_script(const temp_dir& dir, const std::string& name, const std::string& body) {
   std::string path = dir.file(name);
