@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build run test test-asan bench clean
+.PHONY: deps build run test test-asan bench clean fuzz
 
 deps:
 	@bash scripts/install-deps.sh
@@ -34,5 +34,10 @@ bench: build
 	$(BUILD)/benchmarks/cluster_bench $(BUILD)/apps/hearth $(BUILD)/benchmarks/hello_cgi
 	HEARTH_BIN=$(BUILD)/apps/hearth node benchmarks/settle_bench.mjs
 
+# libFuzzer targets (clang) over the parsers strangers reach; FUZZ_SECONDS each.
+fuzz:
+	@bash scripts/install-deps.sh fuzz
+	bash scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
+
 clean:
-	rm -rf build build-asan build.cmake.log build-asan.cmake.log
+	rm -rf build build-asan build-fuzz build.cmake.log build-asan.cmake.log build-fuzz.cmake.log

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include "actors/cluster_member.hpp"
@@ -222,7 +223,9 @@ void forward(call_actor self, caf::actor holder) {
   req.forwarded = true;
   req.payment.loopback = false;
   req.input.output = nullptr;
-  auto timeout = std::chrono::seconds(self->state.offer.body.limits.wall_secs + 3600);
+  // The holder's own limits end the run; this only bounds a lost answer
+  // (this node may not have the offer, so no wall time of its own).
+  auto timeout = std::chrono::seconds(std::max<std::uint64_t>(self->state.offer.body.limits.wall_secs, 3600) + 3600);
   // A request in flight when the member's connection drops gets no answer
   // (CAF forgets it with the proxy): the down message ends the wait.
   self->state.holder = holder;

@@ -134,11 +134,15 @@ void connect_to(member self, const std::string& address) {
   auto port = static_cast<std::uint16_t>(std::stoul(address.substr(colon + 1)));
   auto connect = self->state.config.connect;
   auto back = caf::actor_cast<cluster_member_type>(self);
-  self->spawn<caf::detached>([=](caf::event_based_actor* connector) {
+  // Spawned with its arguments: CAF 0.17 dereferences a null tuple for a
+  // function spawned without any (UBSan stops the node on it).
+  auto reach = [connect, back](caf::event_based_actor* connector, const std::string& address, const std::string& host,
+                               std::uint16_t port) {
     auto other = connect(host, port);
     if (!other) spdlog::info("cluster: cannot reach {}: {}", address, other.error().message);
     connector->send(back, joined_atom::value, address, other ? caf::actor_cast<caf::actor>(*other) : caf::actor());
-  });
+  };
+  self->spawn<caf::detached>(reach, address, host, port);
 }
 
 // Says hello to a member and learns it, then connects to each member it

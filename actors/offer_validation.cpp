@@ -19,7 +19,7 @@ std::string offer_hash_hex(const std::string& canonical) { return crypto::to_hex
 
 result<stored_offer> verify_signed_offer(const std::string& canonical, const std::string& signature,
                                          const offer_policy& policy) {
-  auto body = storage::decode_canonical_offer(canonical);
+  auto body = storage::decode_uploaded_offer(canonical);
   if (!body) return body.error();
   const offer& o = *body;
   if (o.version == 0 || o.version > offer_version)

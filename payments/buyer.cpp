@@ -93,7 +93,12 @@ std::string hex32(const std::uint8_t* p) { return "0x" + crypto::to_hex(p, 32); 
 result<std::vector<offered>> parse_challenge(std::string_view header, std::string_view body) {
   json j = challenge_json(header, body);
   if (j.is_null()) return fail(payment_errc::no_requirements, "the 402 answer carries no x402 challenge");
-  int version = j.value("x402Version", 1);
+  int version = 1;  // a v1 body may leave it out
+  if (auto v = j.find("x402Version"); v != j.end()) {
+    if (!v->is_number_integer() || (*v != 1 && *v != 2))
+      return fail(payment_errc::no_requirements, "the 402 answer names an x402Version hearth does not speak");
+    version = v->get<int>();
+  }
   json resource = j.contains("resource") && j["resource"].is_object() ? j["resource"] : json::object();
   std::vector<offered> out;
   if (j.contains("accepts") && j["accepts"].is_array())

@@ -153,16 +153,26 @@ result<std::optional<chain_receipt>> chain_client::receipt(const crypto::hash256
   out.block_number = *block;
   out.gas_used = *gas;
   if (auto price = parse_quantity256(r->value("effectiveGasPrice", json())); price) out.effective_gas_price = *price;
-  for (const auto& l : r->value("logs", json::array())) {
-    chain_log log;
-    auto contract = crypto::parse_address(l.value("address", std::string()));
-    if (!contract) continue;
-    log.contract = *contract;
-    for (const auto& t : l.value("topics", json::array()))
-      if (auto h = parse_hash(t); h) log.topics.push_back(*h);
-    if (auto d = crypto::from_hex(l.value("data", std::string("0x"))); d) log.data = std::move(*d);
-    out.logs.push_back(std::move(log));
-  }
+  // A node's answer is not trusted to have the right types: a field of
+  // another type is as good as absent (json::value would throw).
+  auto string_of = [](const json& o, const char* key, const char* otherwise) {
+    auto f = o.find(key);
+    return f != o.end() && f->is_string() ? f->get<std::string>() : std::string(otherwise);
+  };
+  auto logs = r->find("logs");
+  if (logs != r->end() && logs->is_array())
+    for (const auto& l : *logs) {
+      if (!l.is_object()) continue;
+      chain_log log;
+      auto contract = crypto::parse_address(string_of(l, "address", ""));
+      if (!contract) continue;
+      log.contract = *contract;
+      if (auto topics = l.find("topics"); topics != l.end() && topics->is_array())
+        for (const auto& t : *topics)
+          if (auto h = parse_hash(t); h) log.topics.push_back(*h);
+      if (auto d = crypto::from_hex(string_of(l, "data", "0x")); d) log.data = std::move(*d);
+      out.logs.push_back(std::move(log));
+    }
   return std::optional<chain_receipt>{std::move(out)};
 }
 

@@ -19,6 +19,22 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(first, last - first + 1));
 }
 
+// RFC 9110 §5.6.2: a field name is a token.
+bool is_token(std::string_view s) {
+  static constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
+  for (unsigned char c : s)
+    if (!std::isalnum(c) && extra.find(static_cast<char>(c)) == std::string_view::npos) return false;
+  return !s.empty();
+}
+
+// A field value has no control character but HTAB (a bare CR or LF would
+// let the program split the node's response).
+bool is_field_value(std::string_view s) {
+  for (unsigned char c : s)
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  return true;
+}
+
 bool three_digits(std::string_view v) {
   return v.size() >= 3 && std::isdigit(static_cast<unsigned char>(v[0])) &&
          std::isdigit(static_cast<unsigned char>(v[1])) && std::isdigit(static_cast<unsigned char>(v[2]));
@@ -42,6 +58,9 @@ result<cgi_head> parse_cgi_head(std::string_view out) {
     if (colon == std::string_view::npos || colon == 0)
       return fail(task_errc::bad_cgi_output, "malformed CGI header line: " + std::string(line.substr(0, 80)));
     std::string_view name = line.substr(0, colon);
+    if (!is_token(name) || !is_field_value(line.substr(colon + 1)))
+      return fail(task_errc::bad_cgi_output, "malformed CGI header line (a name that is not a token, or a control "
+                                             "character): " + std::string(line.substr(0, 80)));
     std::string value = trim(line.substr(colon + 1));
     if (iequals(name, "status")) {
       if (!three_digits(value)) return fail(task_errc::bad_cgi_output, "malformed Status header: " + value.substr(0, 40));

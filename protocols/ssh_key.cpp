@@ -48,6 +48,7 @@ result<std::string> normalize_ssh_pubkey(std::string_view line) {
   std::string clean;
   for (char c : comment)
     if (plain(c) && clean.size() < 128) clean.push_back(c);
+  while (!clean.empty() && clean.back() == ' ') clean.pop_back();  // cut at 128, it may end in one
   if (!clean.empty()) out += " " + clean;
   return out;
 }

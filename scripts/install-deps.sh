@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hearth builds and tests with, only those missing.
-# With "bench": also the peers the benchmarks compare against.
+# With "bench": also the peers the benchmarks compare against; with "fuzz":
+# clang and libFuzzer.
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,9 @@ packages=(
 )
 if [ "${1:-}" = bench ]; then
   packages+=(wrk lighttpd nginx-light fcgiwrap)
+fi
+if [ "${1:-}" = fuzz ]; then
+  packages+=(clang libclang-rt-14-dev)  # libFuzzer and the sanitizers' runtime
 fi
 
 # The reference protocol clients the tests run (npm, pinned by package-lock.json),

@@ -143,6 +143,15 @@ result<offer> decode_canonical_offer(const std::string& bytes) {
   }
 }
 
+result<offer> decode_uploaded_offer(const std::string& bytes) {
+  auto o = decode_canonical_offer(bytes);
+  if (o && canonical_offer(*o) != bytes)
+    return fail(offer_errc::offer_not_canonical,
+                "the offer holds a field or a value this node does not read as signed (an unknown field, mode or "
+                "enum value)");
+  return o;
+}
+
 result<void> save_offer(store& db, const stored_offer& o) {
   capnp::MallocMessageBuilder message;
   auto b = message.initRoot<StoredOffer>();
