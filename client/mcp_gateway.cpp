@@ -17,6 +17,7 @@
 #include "messages/clock.hpp"
 #include "client/http_client.hpp"
 #include "client/mcp_client.hpp"
+#include "protocols/json_fields.hpp"
 #include "protocols/mcp_protocol.hpp"
 #include "payments/challenge.hpp"
 #include "tools/hearth_tool.hpp"
@@ -102,9 +103,9 @@ class gateway {
       auto m = json::parse(f, nullptr, false);
       if (!m.is_object()) spdlog::error("gateway manifest {} is not a JSON object; ignored", config_.manifest_path);
       else {
-        for (const auto& u : m.value("mcp", json::array()))
+        for (const auto& u : protocols::array_or_empty(m, "mcp"))
           if (u.is_string()) urls.push_back(u);
-        http_tools = m.value("http", json::array());
+        http_tools = protocols::array_or_empty(m, "http");
       }
     }
     std::set<std::string> taken = {session_tool};
@@ -121,9 +122,9 @@ class gateway {
     }
     for (const auto& h : http_tools) {
       if (!h.is_object() || !h.contains("url") || !h["url"].is_string()) continue;
-      json def = {{"name", h.value("name", "http_tool")},
-                  {"description", h.value("description", "")},
-                  {"inputSchema", h.value("input_schema", json{{"type", "object"}})}};
+      json def = {{"name", protocols::text_or(h, "name", "http_tool")},
+                  {"description", protocols::text_or(h, "description")},
+                  {"inputSchema", protocols::object_or_empty(h, "input_schema")}};
       add_tool(def, 0, true, h["url"], taken);
     }
     spdlog::info("gateway: {} tool(s) from {} server(s)", tools_.size(), sessions_.size());
@@ -132,7 +133,7 @@ class gateway {
   // Repairs a remote definition so that strict clients accept it.
   void add_tool(const json& t, std::size_t backend, bool http, const std::string& url, std::set<std::string>& taken) {
     if (!t.is_object()) return;
-    std::string remote = t.value("name", "");
+    std::string remote = protocols::text_or(t, "name");
     std::string name;
     for (char c : remote)
       name += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ? c : '_';
@@ -141,13 +142,13 @@ class gateway {
     std::string unique = name;
     for (int n = 2; taken.count(unique); ++n) unique = name + "_" + std::to_string(n);
     taken.insert(unique);
-    json input = t.value("inputSchema", json::object());
-    if (!input.is_object() || input.value("type", "") != "object") input = {{"type", "object"}};
+    json input = protocols::object_or_empty(t, "inputSchema");
+    if (protocols::text_or(input, "type") != "object") input = {{"type", "object"}};
     json def = {{"name", unique}, {"inputSchema", input}};
     if (t.contains("description") && t["description"].is_string()) def["description"] = t["description"];
     if (t.contains("title") && t["title"].is_string()) def["title"] = t["title"];
     auto output = t.find("outputSchema");
-    if (output != t.end() && output->is_object() && output->value("type", "") == "object") def["outputSchema"] = *output;
+    if (output != t.end() && protocols::text_or(*output, "type") == "object") def["outputSchema"] = *output;
     tools_.push_back({def, backend, remote, http, url});
   }
 
@@ -187,7 +188,7 @@ class gateway {
   void handle(const std::string& line) {
     auto msg = json::parse(line, nullptr, false);
     if (msg.is_discarded()) return error(nullptr, -32700, "parse error");
-    if (!msg.is_object() || msg.value("jsonrpc", "") != "2.0" || !msg.contains("method") || !msg["method"].is_string() ||
+    if (!msg.is_object() || protocols::text_or(msg, "jsonrpc") != "2.0" || !msg.contains("method") || !msg["method"].is_string() ||
         (msg.contains("id") && !msg["id"].is_string() && !msg["id"].is_number_integer()))
       return error(msg.is_object() && msg.contains("id") ? msg["id"] : json(nullptr), -32600, "invalid request");
     std::string method = msg["method"];
@@ -202,7 +203,7 @@ class gateway {
     json id = msg["id"];
     if (!params.is_object()) return error(id, -32602, "params must be an object");
     if (method == "initialize") {
-      std::string version = mcp::negotiate_version(params.value("protocolVersion", ""));
+      std::string version = mcp::negotiate_version(protocols::text_or(params, "protocolVersion"));
       return answer(id, {{"protocolVersion", version},
                          {"capabilities", {{"tools", {{"listChanged", false}}}}},
                          {"serverInfo", {{"name", "hearth-gateway"}, {"version", HEARTH_VERSION}}},
@@ -233,7 +234,7 @@ class gateway {
     if (method == "tools/call") {
       if (!params.contains("name") || !params["name"].is_string()) return error(id, -32602, "tools/call needs a name");
       std::string name = params["name"];
-      json arguments = params.value("arguments", json::object());
+      json arguments = params.contains("arguments") ? params["arguments"] : json::object();
       if (!arguments.is_object()) return error(id, -32602, "arguments must be an object");
       if (name == session_tool) return answer(id, session_report());
       auto it = std::find_if(tools_.begin(), tools_.end(), [&](const routed_tool& t) { return t.definition["name"] == name; });
@@ -308,14 +309,14 @@ class gateway {
     reserved_ -= amount;
     if (!charged) return;
     spent_ += amount;
-    history_.push_back({tool, usdc(amount), o.network_name, receipt.value("transaction", std::string()), unix_secs()});
+    history_.push_back({tool, usdc(amount), o.network_name, protocols::text_or(receipt, "transaction"), unix_secs()});
   }
 
   // Makes a result safe for strict clients: none of structuredContent on
   // errors; with an outputSchema, a valid structuredContent or an error.
   json checked(const routed_tool& tool, json result) {
     if (!result.is_object() || !result.contains("content")) return text_result("the server's result is malformed", true);
-    if (result.value("isError", false)) {
+    if (protocols::bool_or(result, "isError")) {
       result.erase("structuredContent");
       return result;
     }
@@ -334,8 +335,8 @@ class gateway {
     json params = {{"name", tool.remote_name}, {"arguments", arguments}};
     auto r = s.call("tools/call", params);
     if (!r) return text_result("the server failed: " + r.error().message, true);
-    json meta = r->value("_meta", json::object());
-    if (!(r->value("isError", false) && meta.contains("x402/payment-required"))) return checked(tool, *r);
+    json meta = protocols::object_or_empty(*r, "_meta");
+    if (!(protocols::bool_or(*r, "isError") && meta.contains("x402/payment-required"))) return checked(tool, *r);
     auto entries = payments::parse_challenge(payments::encode_header(meta["x402/payment-required"]), "");
     if (!entries) return text_result(entries.error().message, true);
     auto chosen = reserve_payment(*entries);
@@ -352,8 +353,8 @@ class gateway {
       settle_reservation(name, *chosen, true, {});
       return text_result("the server failed after payment was offered: " + r.error().message, true);
     }
-    json receipt = r->value("_meta", json::object()).value("x402/payment-response", json::object());
-    settle_reservation(name, *chosen, receipt.value("success", false), receipt);
+    json receipt = protocols::object_or_empty(protocols::object_or_empty(*r, "_meta"), "x402/payment-response");
+    settle_reservation(name, *chosen, protocols::bool_or(receipt, "success"), receipt);
     return checked(tool, *r);
   }
 
@@ -387,7 +388,7 @@ class gateway {
       if (header.empty()) header = res->header("X-PAYMENT-RESPONSE");
       if (auto d = crypto::base64_decode(header)) receipt = json::parse(*d, nullptr, false);
       if (!receipt.is_object()) receipt = json::object();
-      bool charged = receipt.empty() ? res->status < 400 : receipt.value("success", false);
+      bool charged = receipt.empty() ? res->status < 400 : protocols::bool_or(receipt, "success");
       settle_reservation(tool.definition["name"], *paid, charged, receipt);
     }
     if (res->status >= 400) return text_result("the tool's server answered " + std::to_string(res->status) + ": " + res->body.substr(0, 2000), true);

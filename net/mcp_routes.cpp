@@ -12,6 +12,7 @@
 #include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "net/actor_ask.hpp"
+#include "protocols/json_fields.hpp"
 #include "protocols/mcp_protocol.hpp"
 #include "net/call_edge.hpp"
 #include "net/task_routes.hpp"
@@ -59,7 +60,7 @@ std::vector<tool_entry> tools_of(std::vector<stored_offer>& offers) {
     auto m = json::parse(o.body.manifest, nullptr, false);
     if (!m.is_object()) continue;
     // The offer's name (the owner may rename the tool), else the tool's own.
-    std::string name = o.body.name.empty() ? m.value("name", "") : o.body.name;
+    std::string name = o.body.name.empty() ? protocols::text_or(m, "name") : o.body.name;
     out.push_back({name, o, m});
     ++uses[out.back().name];
   }
@@ -74,14 +75,14 @@ std::string price_text(const offer& o) {
 }
 
 json tool_definition(const tool_entry& t) {
-  json input = t.manifest.value("input_schema", json::object());
-  if (!input.is_object() || input.value("type", "") != "object") input = {{"type", "object"}};
+  json input = protocols::object_or_empty(t.manifest, "input_schema");
+  if (protocols::text_or(input, "type") != "object") input = {{"type", "object"}};
   json def = {{"name", t.name},
-              {"description", t.manifest.value("description", std::string()) + " (" + price_text(t.offer.body) + ")"},
+              {"description", protocols::text_or(t.manifest, "description") + " (" + price_text(t.offer.body) + ")"},
               {"inputSchema", input},
               {"_meta", {{"hearth/offer", t.offer.hash}, {"hearth/price", price_text(t.offer.body)}}}};
   auto output = t.manifest.find("output_schema");
-  if (output != t.manifest.end() && output->is_object() && output->value("type", "") == "object") def["outputSchema"] = *output;
+  if (output != t.manifest.end() && protocols::text_or(*output, "type") == "object") def["outputSchema"] = *output;
   return def;
 }
 
@@ -148,7 +149,7 @@ void handle_rpc(caf::event_based_actor* self, node_info info, call_payment pr, j
   if (!params.is_object()) return respond(rpc_error(id, invalid_params, "params must be an object"));
 
   if (method == "initialize") {
-    std::string version = mcp::negotiate_version(params.value("protocolVersion", ""));
+    std::string version = mcp::negotiate_version(protocols::text_or(params, "protocolVersion"));
     return respond(rpc_answer(id, {{"protocolVersion", version},
                                    {"capabilities", {{"tools", {{"listChanged", false}}}}},
                                    {"serverInfo", {{"name", "hearth"}, {"version", info.version}}},
@@ -158,7 +159,9 @@ void handle_rpc(caf::event_based_actor* self, node_info info, call_payment pr, j
   }
   if (method == "ping") return respond(rpc_answer(id, json::object()));
   if (method == "tools/list") {
-    std::string cursor = params.value("cursor", "");
+    if (params.contains("cursor") && !params["cursor"].is_string())
+      return respond(rpc_error(id, invalid_params, "cursor must be a string"));
+    std::string cursor = protocols::text_or(params, "cursor");
     return with_tools(self, respond, id, [=](std::vector<tool_entry> tools) {
       json list = json::array();
       std::size_t start = 0;
@@ -193,7 +196,7 @@ void handle_rpc(caf::event_based_actor* self, node_info info, call_payment pr, j
     return with_tools(self, respond, id, [=](std::vector<tool_entry> tools) {
       auto it = std::find_if(tools.begin(), tools.end(), [&](const tool_entry& t) { return t.name == name; });
       if (it == tools.end()) return respond(rpc_error(id, invalid_params, "unknown tool: " + name));
-      json input_schema = it->manifest.value("input_schema", json::object());
+      json input_schema = protocols::object_or_empty(it->manifest, "input_schema");
       if (auto bad = tool::validate(input_schema, arguments))
         return respond(rpc_answer(id, text_result("invalid arguments: " + *bad, true)));
       call_request call{it->offer.hash, offer_mode::mcp, {}, pr, {}, {}};
@@ -245,7 +248,7 @@ bool route_mcp(caf::actor_system& sys, const node_info& info, http_request& req,
     respond(rpc_error(nullptr, parse_error, "parse error: the body is not JSON"));
     return true;
   }
-  if (!msg.is_object() || msg.value("jsonrpc", "") != "2.0" || !msg.contains("method") || !msg["method"].is_string() ||
+  if (!msg.is_object() || protocols::text_or(msg, "jsonrpc") != "2.0" || !msg.contains("method") || !msg["method"].is_string() ||
       (msg.contains("id") && !msg["id"].is_string() && !msg["id"].is_number_integer())) {
     respond(rpc_error(msg.is_object() && msg.contains("id") ? msg["id"] : json(nullptr), invalid_request,
                       "invalid request: a JSON-RPC 2.0 object with a method"));

@@ -76,6 +76,28 @@ TEST_CASE("hearth serve answers /health and survives hostile requests", "[node]"
   CHECK(n.proc->output().find("stopped cleanly") != std::string::npos);
 }
 
+TEST_CASE("MCP requests whose fields have the wrong types get JSON-RPC answers, never a hang", "[node][mcp]") {
+  temp_dir dir;
+  node n(dir.path());
+  auto rpc = [&](const std::string& body) {
+    auto r = http_exchange(n.port, "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                   "Accept: application/json, text/event-stream\r\nContent-Length: " +
+                                       std::to_string(body.size()) + "\r\n\r\n" + body);
+    INFO(body);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    return json::parse(r->body);
+  };
+  CHECK(rpc(R"({"jsonrpc":2,"id":1,"method":"ping"})")["error"]["code"] == -32600);
+  CHECK(rpc(R"({"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"cursor":7}})")["error"]["code"] == -32602);
+  auto init = rpc(R"({"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocolVersion":5}})");
+  CHECK(init["result"]["protocolVersion"].is_string());  // an unreadable version: the newest is offered
+  CHECK(rpc(R"({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"x","arguments":[1]}})")["error"]["code"] ==
+        -32602);
+  CHECK(n.health()["status"] == "ok");
+  CHECK(n.stop(SIGTERM) == 0);
+}
+
 TEST_CASE("idle and dribbling connections from a few addresses cannot crowd out another client", "[node][security]") {
   temp_dir dir;
   node n(dir.path(), {"--http-max-connections", "100", "--http-max-connections-per-address", "30"});
