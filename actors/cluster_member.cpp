@@ -82,6 +82,21 @@ member_info own_entry(member self) {
 void settle_held(member self);
 void connect_to(member self, const std::string& address);
 
+// Reaches a known member again (at the address it last gave) unless that
+// is under way.
+void reconnect(member self, known_member& k, const std::string& address) {
+  if (!std::exchange(k.reconnecting, true)) connect_to(self, address);
+}
+
+// The offers a member announces, and asks another's registry for, at most.
+std::uint32_t listing_limit(const cluster_config& c) {
+  return static_cast<std::uint32_t>(std::min<std::size_t>(c.max_listed, 100000));
+}
+
+failure holders_gone(const std::string& hash) {
+  return fail(offer_errc::offer_unavailable, "offer " + hash + " is held by a cluster member that is gone");
+}
+
 // A member heard from (its hello, its answer to ours, its heartbeat): kept,
 // and monitored once per actor. Returns whether it is new to this node.
 // A heartbeat (revive false) only refreshes a member that is up: one that
@@ -94,9 +109,8 @@ bool learn(member self, member_info info, bool revive = true) {
   auto it = st.members.find(info.name);
   bool fresh = it == st.members.end() || it->second.info.state != "up" || it->second.info.member != info.member;
   if (fresh && !revive) {
-    bool start = it == st.members.end() ? st.reaching.insert(info.cluster_address).second
-                                        : !std::exchange(it->second.reconnecting, true);
-    if (start) connect_to(self, info.cluster_address);
+    if (it != st.members.end()) reconnect(self, it->second, info.cluster_address);
+    else if (st.reaching.insert(info.cluster_address).second) connect_to(self, info.cluster_address);
     return false;
   }
   if (!fresh && info.updated_at_ms < it->second.info.updated_at_ms) return false;  // older word than we have
@@ -120,10 +134,7 @@ void mark_gone(member self, known_member& k, const char* why) {
   k.info.state = "gone";
   k.failed_reconnects = 0;
   spdlog::warn("cluster: member {} gone ({})", k.info.name, why);
-  if (!k.reconnecting) {
-    k.reconnecting = true;
-    connect_to(self, k.info.cluster_address);
-  }
+  reconnect(self, k, k.info.cluster_address);
 }
 
 // Reaches address in a detached actor (the connect blocks) and reports back.
@@ -169,11 +180,8 @@ void greet(member self, cluster_member_type other) {
 
 void reconnect_gone(member self) {
   auto now = unix_ms();
-  for (auto& [name, k] : self->state.members) {
-    if (k.info.state != "gone" || k.reconnecting || now < k.next_reconnect_ms) continue;
-    k.reconnecting = true;
-    connect_to(self, k.info.cluster_address);
-  }
+  for (auto& [name, k] : self->state.members)
+    if (k.info.state == "gone" && now >= k.next_reconnect_ms) reconnect(self, k, k.info.cluster_address);
 }
 
 void beat(member self) {
@@ -196,7 +204,7 @@ void beat(member self) {
   auto offers = caf::actor_cast<offer_registry_type>(reg.get(offer_registry_key));
   if (!offers) return send_all();
   self->request(offers, peer_timeout, list_atom::value, std::string(),
-                static_cast<std::uint32_t>(std::min<std::size_t>(st.config.max_listed, 100000)))
+                listing_limit(st.config))
       .then(
           [self, send_all](std::vector<stored_offer>& list) {
             auto& own = self->state.own_offers;
@@ -234,8 +242,7 @@ std::optional<caf::expected<caf::actor>> try_locate(member self, const std::stri
   if (held_here) return caf::actor();
   if (most_free) return most_free->info.calls;
   if (reconnecting) return std::nullopt;
-  if (known_gone)
-    return to_error(fail(offer_errc::offer_unavailable, "offer " + hash + " is held by a cluster member that is gone"));
+  if (known_gone) return to_error(holders_gone(hash));
   return to_error(fail(offer_errc::offer_not_found, "no offer " + hash + " on this node or its cluster"));
 }
 
@@ -262,8 +269,7 @@ void settle_held(member self) {
       continue;
     }
     if (!found)
-      i->promise.deliver(to_error(fail(offer_errc::offer_unavailable,
-                                       "offer " + i->hash + " is held by a cluster member that is gone")));
+      i->promise.deliver(to_error(holders_gone(i->hash)));
     else if (*found)
       i->promise.deliver(**found);
     else
@@ -290,7 +296,7 @@ caf::result<std::vector<stored_offer>> list_others(member self) {
     std::set<std::string> seen;
   };
   auto g = std::make_shared<gathering>(gathering{registries.size(), {}, {}});
-  auto limit = static_cast<std::uint32_t>(std::min<std::size_t>(self->state.config.max_listed, 100000));
+  auto limit = listing_limit(self->state.config);
   auto done = [promise, g]() mutable {
     if (--g->waiting == 0) promise.deliver(std::move(g->offers));
   };
