@@ -123,6 +123,7 @@ bool learn(member self, member_info info, bool revive = true) {
   k.info = std::move(info);
   k.heard_at_ms = unix_ms();
   k.failed_reconnects = 0;
+  if (fresh) k.reconnecting = false;  // up: a reconnect begun at another address must not block the next one
   if (fresh) settle_held(self);
   return fresh;
 }
