@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "actors/call_actor.hpp"
+#include "actors/environment_host.hpp"
 #include "actors/offer_registry.hpp"
 #include "actors/task_registry.hpp"
 #include "crypto/sha256.hpp"
@@ -43,6 +44,7 @@ struct cluster_state {
   std::map<std::string, known_member> members;  // by name, this node's excluded
   std::vector<std::string> own_offers;
   std::uint64_t running_tasks = 0;
+  std::uint64_t guest_room_mb = 0;
   std::map<std::string, std::uint32_t> joining;  // --join addresses not reached yet: failures so far
   std::set<std::string> reaching;                // addresses of members heard of, being connected to
   std::vector<held_locate> held;
@@ -76,6 +78,8 @@ member_info own_entry(member self) {
   me.member = caf::actor_cast<caf::actor>(self);
   me.calls = caf::actor_cast<caf::actor>(reg.get(call_service_key));
   me.offer_registry = caf::actor_cast<caf::actor>(reg.get(offer_registry_key));
+  me.environments = caf::actor_cast<caf::actor>(reg.get(environment_host_key));
+  me.guest_room_mb = st.guest_room_mb;
   return me;
 }
 
@@ -202,6 +206,9 @@ void beat(member self) {
   if (auto tasks = caf::actor_cast<task_registry_type>(reg.get(task_registry_key)))
     self->request(tasks, peer_timeout, health_atom::value).then([self](std::uint64_t n) { self->state.running_tasks = n; },
                                                                [](caf::error&) {});
+  if (auto envs = caf::actor_cast<environment_host_type>(reg.get(environment_host_key)))
+    self->request(envs, peer_timeout, get_atom::value).then([self](std::uint64_t mb) { self->state.guest_room_mb = mb; },
+                                                           [](caf::error&) {});
   auto offers = caf::actor_cast<offer_registry_type>(reg.get(offer_registry_key));
   if (!offers) return send_all();
   self->request(offers, peer_timeout, list_atom::value, std::string(),
@@ -355,6 +362,13 @@ cluster_member_type::behavior_type member_behavior(member self, cluster_config c
         all.front().state = "self";
         for (auto& [name, k] : self->state.members) all.push_back(k.info);
         return all;
+      },
+      [self](get_atom, const std::string& name) -> caf::result<member_info> {
+        if (name == self->state.config.name) return own_entry(self);
+        auto it = self->state.members.find(name);
+        if (it == self->state.members.end() || it->second.info.state != "up")
+          return to_error(fail(http_errc::node_unavailable, "no live cluster member " + name));
+        return it->second.info;
       },
       [self](beat_atom) {
         beat(self);

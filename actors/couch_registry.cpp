@@ -3,7 +3,11 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <unordered_map>
+
+#include "actors/cluster_member.hpp"
+#include "actors/environment_host.hpp"
 
 #include "crypto/bytes.hpp"
 #include "crypto/random.hpp"
@@ -43,7 +47,8 @@ result<guest_actor_type> guest_actor_of(couch_self self, const std::string& id) 
   auto stored = storage::load_guest(*st.db, id);
   if (!stored) return stored.error();
   if (!*stored) return fail(couch_errc::guest_not_found, "no guest " + id);
-  auto a = spawn_guest_actor(self, st.db, std::move(**stored), st.config.now, st.config.guest_idle, st.config.backend);
+  auto a = spawn_guest_actor(self, st.db, std::move(**stored), st.config.now, st.config.guest_idle,
+                             guest_homes{st.config.environments, st.config.node_name, cluster_member_key, environment_host_key});
   st.guests[id] = a;
   st.guest_ids[a.address()] = id;
   return a;
@@ -88,7 +93,7 @@ caf::result<invite_record> create(couch_self self, const invite_request& req) {
   return inv;
 }
 
-result<guest_record> redeem(couch_self self, const redeem_request& req) {
+result<guest_record> redeem(couch_self self, const redeem_request& req, const std::string& home) {
   auto& st = self->state;
   auto found = storage::find_invite_by_code(*st.db, secret_hash(req.code));
   if (!found) return found.error();
@@ -117,14 +122,56 @@ result<guest_record> redeem(couch_self self, const redeem_request& req) {
   g.invite_id = inv.id;
   g.limits = inv.limits;
   g.permissions = inv.permissions;
+  g.home_node = home;
   g.created_at_ms = now;
   g.expires_at_ms = now + static_cast<std::int64_t>(inv.limits.max_duration_hours) * 3600 * 1000;
   inv.state = invite_state::redeemed;
   inv.guest_id = g.id;
   inv.ended_at_ms = now;
   if (auto ok = storage::redeem_invite(*st.db, inv, g); !ok) return ok.error();
-  spdlog::info("invite {} redeemed: guest {} ({})", inv.id, g.id, g.name);
+  spdlog::info("invite {} redeemed: guest {} ({}){}", inv.id, g.id, g.name, home.empty() ? "" : " home=" + home);
   return g;
+}
+
+// The invite's memory limit for a redeem (0: unknown code; the redeem says why).
+std::uint64_t req_memory_mb(couch_self self, const redeem_request& req) {
+  auto found = storage::find_invite_by_code(*self->state.db, secret_hash(req.code));
+  return found && *found ? (*found)->limits.max_memory_mb : 0;
+}
+
+// The redeem, then (with environments) the build in the background.
+void finish_redeem(couch_self self, const redeem_request& req, const std::string& home,
+                   caf::typed_response_promise<guest_record> rp) {
+  auto g = redeem(self, req, home);
+  if (!g) return (void)rp.deliver(to_error(g.error()));
+  if (self->state.config.environments)
+    if (auto a = guest_actor_of(self, g->id)) self->send(*a, provision_atom::value);
+  rp.deliver(std::move(*g));
+}
+
+// Samples the environments with processes on this node's host and on
+// every member's: the ones whose guests are this registry's are read and
+// checked against their limits, whether or not their guests are active.
+void sample_all(couch_self self) {
+  auto sample_on = [self](const environment_host_type& host) {
+    self->request(host, std::chrono::seconds(10), list_atom::value)
+        .then(
+            [self](const std::vector<std::string>& ids) {
+              for (const auto& id : ids)
+                if (auto a = guest_actor_of(self, id)) self->send(*a, sample_atom::value);
+            },
+            [](caf::error&) {});
+  };
+  sample_on(caf::actor_cast<environment_host_type>(self->system().registry().get(environment_host_key)));
+  auto cluster = caf::actor_cast<cluster_member_type>(self->system().registry().get(cluster_member_key));
+  if (!cluster) return;
+  self->request(cluster, std::chrono::seconds(5), get_atom::value)
+      .then(
+          [sample_on](const std::vector<member_info>& members) {
+            for (const auto& m : members)
+              if (m.state == "up" && m.environments) sample_on(caf::actor_cast<environment_host_type>(m.environments));
+          },
+          [](caf::error&) {});
 }
 
 void sweep(couch_self self) {
@@ -162,8 +209,8 @@ couch_registry_type::behavior_type couch_behavior(couch_self self, storage::stor
     }
   });
   self->send(self, couch_sweep_atom::value);
-  if (st.config.backend) self->delayed_send(self, st.config.sample_every, sample_atom::value);
-  if (st.config.backend) {  // environments a stopped node left unfinished are built now
+  if (st.config.environments) self->delayed_send(self, st.config.sample_every, sample_atom::value);
+  if (st.config.environments) {  // environments a stopped node left unfinished are built now
     auto guests = storage::list_guests(*db, "", 10000);
     if (guests)
       for (const auto& g : *guests)
@@ -201,11 +248,21 @@ couch_registry_type::behavior_type couch_behavior(couch_self self, storage::stor
         return v;
       },
       [self](redeem_atom, const redeem_request& req) -> caf::result<guest_record> {
-        auto g = redeem(self, req);
-        if (g && self->state.config.backend)  // the environment is built in the background
-          if (auto a = guest_actor_of(self, g->id)) self->send(*a, provision_atom::value);
-        if (!g) return to_error(g.error());
-        return std::move(*g);
+        auto rp = self->make_response_promise<guest_record>();
+        auto cluster = caf::actor_cast<cluster_member_type>(self->system().registry().get(cluster_member_key));
+        if (!self->state.config.environments || !cluster) {
+          finish_redeem(self, req, "", rp);
+          return rp;
+        }
+        // In a cluster the guest's home is picked first; the code is checked after, in one step.
+        self->request(cluster, std::chrono::seconds(5), get_atom::value)
+            .then(
+                [self, req, rp](std::vector<member_info>& members) {
+                  auto need = std::max<std::uint64_t>(16, req_memory_mb(self, req));
+                  finish_redeem(self, req, pick_guest_home(members, need), rp);
+                },
+                [self, req, rp](caf::error&) { finish_redeem(self, req, self->state.config.node_name, rp); });
+        return rp;
       },
       [self](exec_atom, const std::string& token, exec_request& req,
              exec_stream_type& stream) -> caf::result<exec_result> {
@@ -244,15 +301,27 @@ couch_registry_type::behavior_type couch_behavior(couch_self self, storage::stor
         sweep(self);
         self->delayed_send(self, self->state.config.sweep_every, couch_sweep_atom::value);
       },
-      [self](sample_atom) {  // running environments' usage, whether or not their guests are active
-        for (const auto& id : self->state.config.backend->running())
-          if (auto a = guest_actor_of(self, id)) self->send(*a, sample_atom::value);
+      [self](sample_atom) {
+        sample_all(self);
         self->delayed_send(self, self->state.config.sample_every, sample_atom::value);
       },
   };
 }
 
 }  // namespace
+
+std::string pick_guest_home(const std::vector<member_info>& members, std::uint64_t need_mb) {
+  const member_info* self_entry = nullptr;
+  const member_info* best = nullptr;
+  for (const auto& m : members) {
+    if (m.state == "self") self_entry = &m;
+    else if (m.state == "up" && m.environments && m.guest_room_mb >= need_mb &&
+             (!best || m.guest_room_mb > best->guest_room_mb))
+      best = &m;
+  }
+  if (self_entry && (self_entry->guest_room_mb >= need_mb || !best)) return self_entry->name;
+  return best ? best->name : "";
+}
 
 result<std::string> new_invite_code() {
   auto hex = crypto::random_hex(16);

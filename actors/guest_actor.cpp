@@ -3,10 +3,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include <list>
+#include <algorithm>
 
-#include "actors/blocking_stream.hpp"
-#include "actors/terminal_actor.hpp"
 #include "messages/failure_error.hpp"
 #include "messages/node.hpp"
 #include "storage/couch_codec.hpp"
@@ -14,17 +12,19 @@
 namespace hearth::actors {
 namespace {
 
+constexpr int provision_tries = 15;  // a remote home not reachable yet (a restart): tried every 2 s
+constexpr auto provision_retry = std::chrono::seconds(2);
+
 struct guest_actor_state {
   guest_record record;
   storage::store* db = nullptr;
   clock_fn now;
-  std::shared_ptr<environment_backend> backend;  // null: no environments here
-  // Cancel flags of commands in flight; shared with the exit hook, which
-  // cancels them when the actor goes (node shutdown).
-  std::shared_ptr<std::list<std::shared_ptr<std::atomic<bool>>>> running =
-      std::make_shared<std::list<std::shared_ptr<std::atomic<bool>>>>();
+  guest_homes homes;
+  std::uint32_t in_flight = 0;  // requests to the environment host not answered yet
+  int provision_failures = 0;
   bool provisioning = false;
   bool sampling = false;  // a usage sample is under way
+  bool ending = false;    // its environment is being removed
   static inline const char* name = "guest";
 };
 using guest_self = guest_actor_type::stateful_pointer<guest_actor_state>;
@@ -43,6 +43,8 @@ caf::result<guest_record> reply(result<guest_record> r) {
   return std::move(*r);
 }
 
+using done_fn = std::function<void(result<guest_record>)>;
+
 caf::error not_running(guest_self self) {
   const auto& r = self->state.record;
   return to_error(fail(couch_errc::guest_not_running,
@@ -51,34 +53,79 @@ caf::error not_running(guest_self self) {
                                                                        : "gone: " + r.reason)));
 }
 
-// A detached helper for one blocking backend call; answers with its result.
-// (f travels as a spawn argument: CAF 0.17 misbehaves with none.)
+bool builds_environments(guest_self self) { return self->state.homes.builds; }
+bool remote_home(guest_self self) {
+  const auto& home = self->state.record.home_node;
+  return !home.empty() && home != self->state.homes.node_name;
+}
+
+// The environment host of the guest's home (this node's, or a cluster
+// member's looked up by name), then f(host) or f(error).
 template <class F>
-caf::actor helper(guest_self self, F f) {
-  return self->spawn<caf::detached>([](caf::event_based_actor*, F call) -> caf::behavior {
-    return {[call](get_atom) { return call(); }};
-  }, std::move(f));
+void with_home(guest_self self, F f) {
+  auto& reg = self->system().registry();
+  if (!remote_home(self)) {
+    if (auto local = caf::actor_cast<environment_host_type>(reg.get(self->state.homes.environment_host_key)))
+      return f(result<environment_host_type>(local));
+    return f(result<environment_host_type>(fail(http_errc::node_unavailable, "the environment host is restarting")));
+  }
+  auto cluster = caf::actor_cast<cluster_member_type>(reg.get(self->state.homes.cluster_key));
+  std::string home = self->state.record.home_node;
+  auto unavailable = [home](const std::string& why) {
+    return result<environment_host_type>(
+        fail(couch_errc::home_unavailable, "the guest's home node " + home + " cannot be reached: " + why));
+  };
+  if (!cluster) return f(unavailable("this node is in no cluster"));
+  self->request(cluster, std::chrono::seconds(5), get_atom::value, home)
+      .then(
+          [f, unavailable](member_info& m) mutable {
+            if (!m.environments) return f(unavailable("it builds no environments"));
+            f(result<environment_host_type>(caf::actor_cast<environment_host_type>(m.environments)));
+          },
+          [self, f, unavailable](caf::error& e) mutable { f(unavailable(to_failure(e, self->system().render(e)).message)); });
 }
 
-caf::message sample_of(const std::shared_ptr<environment_backend>& backend, const std::string& id) {
-  return caf::make_message(backend->sample(id));
+// A handler of the environment host's answer (or error) to a request
+// counted in in_flight (the actor stays while any is out).
+template <class... Ts, class F>
+auto returned(guest_self self, F f) {
+  return [self, f](Ts... xs) mutable {
+    --self->state.in_flight;
+    f(std::forward<Ts>(xs)...);
+  };
 }
 
-// Ends the guest: cancels its commands, removes its environment, stores why.
-result<guest_record> end_guest(guest_self self, guest_state to, const std::string& reason) {
+// Ends the guest: its environment removed first (the host cancels its
+// commands), then why stored; done gets the record.
+void end_guest(guest_self self, guest_state to, const std::string& reason, done_fn done) {
   auto& st = self->state;
-  guest_record next = st.record;
-  if (!live(next)) return next;  // already ended: the first reason stays
-  for (auto& flag : *st.running) flag->store(true);
-  if (st.backend)
-    if (auto gone = st.backend->destroy(next.id); !gone)
-      spdlog::warn("guest {}: environment not removed: {}", next.id, gone.error().message);
-  next.state = to;
-  next.reason = reason;
-  next.ended_at_ms = st.now();
-  next.agent_endpoint.clear();
-  spdlog::info("guest {} {}: {}", next.id, to == guest_state::expired ? "expired" : "revoked", reason);
-  return commit(self, next);
+  if (!live(st.record) || st.ending) return done(st.record);  // ended or ending: the first reason stays
+  auto finish = [self, to, reason, done] {
+    self->state.ending = false;
+    guest_record next = self->state.record;
+    if (!live(next)) return done(next);
+    next.state = to;
+    next.reason = reason;
+    next.ended_at_ms = self->state.now();
+    next.agent_endpoint.clear();
+    spdlog::info("guest {} {}: {}", next.id, to == guest_state::expired ? "expired" : "revoked", reason);
+    done(commit(self, next));
+  };
+  if (!builds_environments(self)) return finish();
+  st.ending = true;
+  with_home(self, [self, finish](result<environment_host_type> host) {
+    auto id = self->state.record.id;
+    if (!host) {
+      spdlog::warn("guest {}: environment not removed: {}", id, host.error().message);
+      return finish();
+    }
+    ++self->state.in_flight;
+    self->request(*host, std::chrono::seconds(60), revoke_atom::value, id)
+        .then(returned<bool>(self, [finish](bool) { finish(); }), returned<caf::error&>(self, [self, finish, id](caf::error& e) {
+                spdlog::warn("guest {}: environment not removed: {}", id, self->system().render(e));
+                finish();
+              }));
+  });
 }
 
 result<guest_record> activate(guest_self self, const std::string& endpoint) {
@@ -91,19 +138,20 @@ result<guest_record> activate(guest_self self, const std::string& endpoint) {
 }
 
 // Stores the usage; crossing a hard limit revokes the guest with that reason.
-result<guest_record> check_limits(guest_self self, const guest_usage& u) {
+void check_limits(guest_self self, const guest_usage& u, done_fn done) {
   guest_record next = self->state.record;
   next.usage = u;
   auto stored = commit(self, next);
-  if (!stored) return stored;
+  if (!stored) return done(stored);
   if (auto crossed = crossed_limit(u, next.limits); !crossed.empty())
-    return end_guest(self, guest_state::revoked, "limit exceeded: " + crossed);
-  return stored;
+    return end_guest(self, guest_state::revoked, "limit exceeded: " + crossed, std::move(done));
+  done(stored);
 }
 
 // Adds what the environment used since the last sample (CPU) and what it
 // uses now (peak memory, disk); stored only when something changed.
-result<guest_record> add_sample(guest_self self, const environment_usage& s) {
+void add_sample(guest_self self, const environment_usage& s) {
+  if (!live(self->state.record)) return;
   const guest_usage& was = self->state.record.usage;
   guest_usage u = was;
   u.cpu_secs += s.cpu_secs;
@@ -111,8 +159,8 @@ result<guest_record> add_sample(guest_self self, const environment_usage& s) {
   u.disk_mb = s.disk_mb;
   u.network_egress_mb += s.network_egress_mb;
   if (s.cpu_secs == 0 && s.network_egress_mb == 0 && u.memory_mb == was.memory_mb && u.disk_mb == was.disk_mb)
-    return self->state.record;
-  return check_limits(self, u);
+    return;
+  check_limits(self, u, [](const result<guest_record>&) {});
 }
 
 // The agent's report; what the environment measures is not the agent's to report.
@@ -120,128 +168,148 @@ caf::result<guest_record> on_usage(guest_self self, const guest_usage& u) {
   const auto& st = self->state;
   if (!live(st.record)) return to_error(fail(couch_errc::guest_ended, "the guest has ended: " + st.record.reason));
   guest_usage merged = u;
-  if (st.backend) {
+  if (builds_environments(self)) {
     const auto& measured = st.record.usage;
     merged.cpu_secs = std::max(merged.cpu_secs, measured.cpu_secs);
     merged.memory_mb = std::max(merged.memory_mb, measured.memory_mb);
     merged.disk_mb = std::max(merged.disk_mb, measured.disk_mb);
     merged.network_egress_mb = std::max(merged.network_egress_mb, measured.network_egress_mb);
   }
-  return reply(check_limits(self, merged));
+  auto rp = self->make_response_promise<guest_record>();
+  check_limits(self, merged, [rp](result<guest_record> r) mutable {
+    if (r) rp.deliver(std::move(*r));
+    else rp.deliver(to_error(r.error()));
+  });
+  return rp;
 }
 
-// Builds the environment on a helper, then runs the guest (or fails it with the reason).
+void provisioning_failed(guest_self self, const std::string& detail) {
+  guest_record next = self->state.record;
+  if (!live(next)) return;
+  next.state = guest_state::failed;
+  next.reason = "provisioning failed: " + detail;
+  next.ended_at_ms = self->state.now();
+  (void)commit(self, next);
+  spdlog::warn("guest {} {}", next.id, next.reason);
+}
+
+// Has its home's host build the environment, then runs the guest (or fails
+// it with the reason). A home not reachable yet is tried again a while.
 void on_provision(guest_self self) {
   auto& st = self->state;
-  if (!st.backend || st.record.state != guest_state::provisioning || st.provisioning) return;
+  if (!builds_environments(self) || st.record.state != guest_state::provisioning || st.provisioning) return;
   st.provisioning = true;
-  auto backend = st.backend;
-  guest_record g = st.record;
-  auto worker = helper(self, [backend, g]() -> caf::message {
-    auto endpoint = backend->create(g);
-    return endpoint ? caf::make_message(true, *endpoint) : caf::make_message(false, endpoint.error().message);
-  });
-  self->request(worker, caf::infinite, get_atom::value).then([=](bool ok, std::string& detail) {
-    self->state.provisioning = false;
-    if (ok) {
-      if (auto r = activate(self, detail); r) spdlog::info("guest {} running ({})", r->id, backend->name());
-      return;
+  with_home(self, [self](result<environment_host_type> host) {
+    auto& st = self->state;
+    if (!host) {
+      st.provisioning = false;
+      if (++st.provision_failures < provision_tries) {
+        self->delayed_send(self, provision_retry, provision_atom::value);
+        return;
+      }
+      return provisioning_failed(self, host.error().message);
     }
-    guest_record next = self->state.record;
-    if (!live(next)) return;
-    next.state = guest_state::failed;
-    next.reason = "provisioning failed: " + detail;
-    next.ended_at_ms = self->state.now();
-    (void)commit(self, next);
-    spdlog::warn("guest {} {}", next.id, next.reason);
+    ++st.in_flight;
+    self->request(*host, caf::infinite, provision_atom::value, st.record)
+        .then(returned<std::string&>(self,
+                      [self](std::string& endpoint) {
+                        self->state.provisioning = false;
+                        if (auto r = activate(self, endpoint); r)
+                          spdlog::info("guest {} running{}", r->id,
+                                       r->home_node.empty() ? std::string() : " on " + r->home_node);
+                      }),
+              returned<caf::error&>(self, [self](caf::error& e) {
+                self->state.provisioning = false;
+                provisioning_failed(self, to_failure(e, self->system().render(e)).message);
+              }));
   });
 }
 
-// A command on a helper (its output to stream as it comes, when set); the
-// environment's usage is sampled after it.
+// A command on its home's host (its output to stream as it comes, when
+// set); the environment's usage is sampled after it.
 caf::result<exec_result> on_exec(guest_self self, const exec_request& req, const exec_stream_type& stream) {
   auto& st = self->state;
-  if (st.record.state != guest_state::running) return not_running(self);
-  if (!st.backend) return to_error(fail(couch_errc::no_environment, "this node provisions no environments"));
-  auto flag = std::make_shared<std::atomic<bool>>(false);
-  st.running->push_back(flag);
-  auto backend = st.backend;
-  guest_record g = st.record;
-  auto* sys = &self->system();
-  auto worker = helper(self, [backend, g, req, flag, stream, sys]() -> caf::message {
-    blocking_stream<exec_stream_type> forward(*sys, stream, std::chrono::seconds(req.timeout_secs + 30));
-    exec_output emit;
-    if (forward) emit = [&forward](int fd, std::string_view data) { forward.send(std::int32_t{fd}, std::string(data)); };
-    auto out = backend->exec(g, req, flag.get(), emit);
-    if (!out) return caf::make_message(to_error(out.error()));
-    return caf::make_message(std::move(*out)) + sample_of(backend, g.id);
-  });
+  if (st.record.state != guest_state::running || st.ending) return not_running(self);
+  if (!builds_environments(self)) return to_error(fail(couch_errc::no_environment, "this node provisions no environments"));
   auto rp = self->make_response_promise<exec_result>();
-  self->request(worker, caf::infinite, get_atom::value)
-      .then(
-          [=](exec_result& out, const environment_usage& used) mutable {
-            self->state.running->remove(flag);
-            if (live(self->state.record)) (void)add_sample(self, used);
-            rp.deliver(std::move(out));
-          },
-          [=](caf::error& e) mutable {
-            self->state.running->remove(flag);
-            rp.deliver(e);
-          });
+  with_home(self, [self, req, stream, rp](result<environment_host_type> host) mutable {
+    if (!host) return (void)rp.deliver(to_error(host.error()));
+    ++self->state.in_flight;
+    self->request(*host, std::chrono::seconds(req.timeout_secs + 120), exec_atom::value, self->state.record, req,
+                  caf::actor_cast<caf::actor>(stream))
+        .then(returned<exec_result&, const environment_usage&>(self,
+                      [self, rp](exec_result& out, const environment_usage& used) mutable {
+                        add_sample(self, used);
+                        rp.deliver(std::move(out));
+                      }),
+              returned<caf::error&>(self, [rp](caf::error& e) mutable { rp.deliver(e); }));
+  });
   return rp;
 }
 
 void on_sample(guest_self self) {
   auto& st = self->state;
-  if (!st.backend || st.record.state != guest_state::running || st.sampling) return;
+  if (!builds_environments(self) || st.record.state != guest_state::running || st.sampling || st.ending) return;
   st.sampling = true;
-  auto worker = helper(self, [backend = st.backend, id = st.record.id]() { return sample_of(backend, id); });
-  self->request(worker, caf::infinite, get_atom::value).then([=](const environment_usage& used) {
-    self->state.sampling = false;
-    if (live(self->state.record)) (void)add_sample(self, used);
+  with_home(self, [self](result<environment_host_type> host) {
+    if (!host) {
+      self->state.sampling = false;
+      return;
+    }
+    ++self->state.in_flight;
+    self->request(*host, std::chrono::seconds(30), sample_atom::value, self->state.record.id)
+        .then(returned<const environment_usage&>(self,
+                      [self](const environment_usage& used) {
+                        self->state.sampling = false;
+                        add_sample(self, used);
+                      }),
+              returned<caf::error&>(self, [self](caf::error&) { self->state.sampling = false; }));
   });
 }
 
-// A shell on a pty, opened on a helper, as a terminal actor of its own.
+// A shell on a pty in its home, as a terminal actor there.
 caf::result<terminal_type> on_terminal(guest_self self, std::uint32_t cols, std::uint32_t rows) {
   const auto& st = self->state;
-  if (st.record.state != guest_state::running) return not_running(self);
-  if (!st.backend) return to_error(fail(couch_errc::no_environment, "this node provisions no environments"));
-  auto* sys = &self->system();
-  auto worker = helper(self, [backend = st.backend, g = st.record, cols, rows, sys]() -> caf::message {
-    auto t = backend->open_terminal(g, static_cast<std::uint16_t>(cols), static_cast<std::uint16_t>(rows));
-    if (!t) return caf::make_message(to_error(t.error()));
-    return caf::make_message(spawn_terminal_actor(*sys, std::move(*t)));
+  if (st.record.state != guest_state::running || st.ending) return not_running(self);
+  if (!builds_environments(self)) return to_error(fail(couch_errc::no_environment, "this node provisions no environments"));
+  auto rp = self->make_response_promise<terminal_type>();
+  with_home(self, [self, cols, rows, rp](result<environment_host_type> host) mutable {
+    if (!host) return (void)rp.deliver(to_error(host.error()));
+    ++self->state.in_flight;
+    self->request(*host, std::chrono::seconds(30), terminal_atom::value, self->state.record, cols, rows)
+        .then(returned<caf::actor&>(self, [rp](caf::actor& t) mutable { rp.deliver(caf::actor_cast<terminal_type>(t)); }),
+              returned<caf::error&>(self, [rp](caf::error& e) mutable { rp.deliver(e); }));
   });
-  self->delegate(worker, get_atom::value);
-  return caf::delegated<terminal_type>{};
+  return rp;
 }
 
 guest_actor_type::behavior_type guest_behavior(guest_self self, storage::store* db, guest_record record, clock_fn now,
-                                               std::chrono::milliseconds idle_after,
-                                               std::shared_ptr<environment_backend> backend) {
+                                               std::chrono::milliseconds idle_after, guest_homes homes) {
   auto& st = self->state;
   st.record = std::move(record);
   st.db = db;
   st.now = std::move(now);
-  st.backend = std::move(backend);
-  self->attach_functor([running = st.running] {
-    for (auto& flag : *running) flag->store(true);
-  });
+  st.homes = std::move(homes);
   return {
       [=](get_atom) { return self->state.record; },
       [=](activate_atom, const std::string& endpoint) { return reply(activate(self, endpoint)); },
       [=](usage_atom, const guest_usage& u) { return on_usage(self, u); },
       [=](revoke_atom, const std::string& reason) {
         bool expiry = reason.rfind("expired", 0) == 0;
-        return reply(end_guest(self, expiry ? guest_state::expired : guest_state::revoked, reason));
+        auto rp = self->make_response_promise<guest_record>();
+        end_guest(self, expiry ? guest_state::expired : guest_state::revoked, reason, [rp](result<guest_record> r) mutable {
+          if (r) rp.deliver(std::move(*r));
+          else rp.deliver(to_error(r.error()));
+        });
+        return rp;
       },
       [=](provision_atom) { on_provision(self); },
       [=](exec_atom, const exec_request& req, const exec_stream_type& stream) { return on_exec(self, req, stream); },
       [=](sample_atom) { on_sample(self); },
       [=](terminal_atom, std::uint32_t cols, std::uint32_t rows) { return on_terminal(self, cols, rows); },
       caf::after(idle_after) >> [=] {
-        if (self->state.running->empty() && !self->state.provisioning && !self->state.sampling) self->quit();
+        const auto& st = self->state;
+        if (st.in_flight == 0 && !st.provisioning && !st.sampling && !st.ending) self->quit();
       },
   };
 }
@@ -257,9 +325,9 @@ std::string crossed_limit(const guest_usage& u, const resource_limits& l) {
 }
 
 guest_actor_type spawn_guest_actor(caf::local_actor* parent, storage::store* db, guest_record record, clock_fn now,
-                             std::chrono::milliseconds idle_after, std::shared_ptr<environment_backend> backend) {
+                                   std::chrono::milliseconds idle_after, guest_homes homes) {
   return parent->spawn<caf::monitored + caf::linked>(guest_behavior, db, std::move(record), std::move(now), idle_after,
-                                       std::move(backend));
+                                                     std::move(homes));
 }
 
 }  // namespace hearth::actors

@@ -108,6 +108,9 @@ void add_node_options(CLI::App& app, node_config& c) {
   add("--couch-rootfs", c.couch_rootfs, "HEARTH_COUCH_ROOTFS",
       "Golden root filesystem of guest environments (scripts/make-rootfs.sh builds one); unset: the host's system dirs, read-only")
       ->check([](const std::string& dir) { return dir.empty() ? std::string() : CLI::ExistingDirectory(dir); });
+  add("--couch-capacity-mb", c.couch_capacity_mb, "HEARTH_COUCH_CAPACITY_MB",
+      "Memory (MB) this node offers guest environments, counted by their maxMemoryMb; in a cluster a guest that "
+      "does not fit goes to a member with room; 0: the host's physical memory");
   add("--market-sellers", c.market_sellers, "HEARTH_MARKET_SELLERS",
       "Sellers this hub accepts on /market/sellers: any, none, or their addresses (comma-separated)");
   add("--market-submit", c.market_submit, "HEARTH_MARKET_SUBMIT",

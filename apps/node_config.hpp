@@ -45,6 +45,7 @@ struct node_config {
   std::string couch_host_token;  // empty: DATA_DIR/couch-host.token, generated at first start
   std::string couch_backend = "local";  // local | none (guests wait for the host's activate)
   std::string couch_rootfs;             // a golden root filesystem for guests; empty: the host's system dirs
+  std::uint64_t couch_capacity_mb = 0;  // memory offered to guests; 0: the host's physical memory
   std::string market_sellers = "any";       // sellers the hub accepts: any, none, or 0x addresses, comma-separated
   std::string market_submit = "anyone";     // anyone (bounded per client) | host
   double market_submit_rate = 1;            // job submissions per second per client address (burst: 30 times that)

@@ -81,6 +81,9 @@ result<node_settings> parse_settings(const node_config& config) {
   if (!config.couch_rootfs.empty() && ::access((config.couch_rootfs + "/bin/sh").c_str(), X_OK) != 0)
     return fail(config_errc::bad_rootfs, "--couch-rootfs " + config.couch_rootfs + " has no /bin/sh");
   s.couch_local = config.couch_backend == "local";
+  s.couch_capacity_mb = config.couch_capacity_mb
+                            ? config.couch_capacity_mb
+                            : static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE) >> 20;
   s.market_hub = config.market_sellers != "none";
   if (config.market_sellers != "any" && config.market_sellers != "none") {
     auto sellers = address_list("--market-sellers", config.market_sellers);

@@ -26,6 +26,7 @@ struct node_settings {
   std::vector<crypto::address> facilitator_pay_to;  // empty: the owner
   std::vector<std::pair<const payments::network*, std::string>> chain_rpc;  // with chain: one per payment network
   bool couch_local = true;                          // environments on this host (else guests wait for activate)
+  std::uint64_t couch_capacity_mb = 0;              // memory for guests' environments (never 0 once parsed)
   bool market_hub = true;                           // sellers may connect (--market-sellers is not none)
   std::vector<std::string> market_sellers;          // lowercase 0x addresses; empty with market_hub: any
   std::vector<actors::pool_config> pools;

@@ -10,6 +10,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fcntl.h>
 
 #include <cstdlib>
@@ -24,6 +26,7 @@
 #include "actors/node_actor.hpp"
 #include "actors/offer_registry.hpp"
 #include "actors/couch_registry.hpp"
+#include "actors/environment_host.hpp"
 #include "actors/job_registry.hpp"
 #include "actors/seller_directory.hpp"
 #include "actors/seller_session.hpp"
@@ -146,6 +149,11 @@ caf::behavior watch_tree(caf::event_based_actor* self, root_supervisor_type root
 
 }  // namespace
 
+// --cluster-name, else the node's address.
+std::string cluster_name(const node_config& config, const std::string& node_address) {
+  return config.cluster_name.empty() ? node_address : config.cluster_name;
+}
+
 // The cluster member, published on --cluster-listen over TLS (peers
 // must present a certificate of --cluster-ca) and joined through --join.
 result<cluster_member_type> start_cluster(caf::actor_system& sys, const node_config& config, const std::string& url,
@@ -153,7 +161,7 @@ result<cluster_member_type> start_cluster(caf::actor_system& sys, const node_con
   auto listen = net::parse_listen_address(config.cluster_listen);
   if (!listen) return listen.error();
   actors::cluster_config cc;
-  cc.name = config.cluster_name.empty() ? info.node_address : config.cluster_name;
+  cc.name = cluster_name(config, info.node_address);
   cc.http_url = config.cluster_http_url.empty() ? url : config.cluster_http_url;
   cc.join = split_list(config.cluster_join);
   cc.heartbeat = std::chrono::milliseconds(config.cluster_heartbeat_ms);
@@ -271,8 +279,8 @@ int run_serve(const node_config& given) {
   if (!host_token_hash) return fatal(host_token_hash.error());
   actors::couch_config couch;
   couch.now = couch_clock();
-  if (settings->couch_local)
-    couch.backend = actors::make_local_backend((fs::path(config.data_dir) / "guests").string(), config.couch_rootfs);
+  couch.environments = settings->couch_local;
+  if (!config.cluster_listen.empty()) couch.node_name = cluster_name(config, node_address.checksummed());
 
   storage::options db_options;
   db_options.path = (fs::path(config.data_dir) / "db").string();
@@ -383,6 +391,15 @@ int run_serve(const node_config& given) {
          }},
         {"http", net::http_edge_key, [edge, info](caf::actor_system& s) { return as_child(net::spawn_http_edge(s, edge, info)); }},
     };
+    if (settings->couch_local) {  // before the couch, whose guests use it
+      auto backend = actors::make_local_backend((fs::path(config.data_dir) / "guests").string(), config.couch_rootfs);
+      auto couch_at = std::find_if(children.begin(), children.end(), [](const auto& c) { return c.name == "couch"; });
+      children.insert(couch_at, {"envs", actors::environment_host_key,
+                                 [backend, capacity = settings->couch_capacity_mb](caf::actor_system& s) {
+                                   return as_child(result<environment_host_type>(
+                                       actors::spawn_environment_host(s, backend, capacity)));
+                                 }});
+    }
     auto root = actors::spawn_root_supervisor(sys, std::move(children));
     if (!root) {
       for (const auto& settler : info.chain_settlers) caf::anon_send_exit(settler, caf::exit_reason::user_shutdown);

@@ -1,8 +1,8 @@
 // A cluster member as the others see it: its name, where it is reached,
 // the offers it holds and its capacity, and the actors a peer talks to
-// (its cluster member, its call service and its offer registry: remote
-// handles over CAF's middleman). Sent on every heartbeat; the directory is
-// their union.
+// (its cluster member, call service, offer registry and environment host:
+// remote handles over CAF's middleman). Sent on every heartbeat; the
+// directory is their union.
 #pragma once
 
 #include <caf/actor.hpp>
@@ -29,13 +29,15 @@ struct member_info {
   caf::actor member;                 // its cluster_member actor
   caf::actor calls;                  // its call service
   caf::actor offer_registry;         // its offer registry (tools/list across the cluster)
+  caf::actor environments;           // its environment host (couch guests); null: it builds none
+  std::uint64_t guest_room_mb = 0;   // memory its environment host has left for more guests
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_info& x) {
   return f(caf::meta::type_name("member_info"), x.name, x.cluster_address, x.http_url, x.offers, x.cores,
            x.memory_bytes, x.cpu_units, x.run_slots, x.running_tasks, x.updated_at_ms, x.state, x.member, x.calls,
-           x.offer_registry);
+           x.offer_registry, x.environments, x.guest_room_mb);
 }
 
 }  // namespace hearth

@@ -84,6 +84,7 @@ struct guest_record {
   std::int64_t ended_at_ms = 0;
   std::string agent_endpoint;
   guest_usage usage;
+  std::string home_node;  // the cluster member whose environment host runs it ("": this node, no cluster)
   std::string token;  // only in the reply to the redeem; never stored
 };
 
@@ -173,7 +174,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, guest_record& x) {
   return f(caf::meta::type_name("guest_record"), x.id, x.name, x.public_key, x.invite_id, x.token_hash, x.state,
            x.reason, x.limits, x.permissions, x.created_at_ms, x.expires_at_ms, x.activated_at_ms, x.ended_at_ms,
-           x.agent_endpoint, x.usage, x.token);
+           x.agent_endpoint, x.usage, x.home_node, x.token);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, invite_request& x) {

@@ -123,7 +123,8 @@
   X(environment_missing, 410, "the guest's environment is gone")                                            \
   X(environment_failed, 500, "the guest's environment could not be built or reached")                       \
   X(bad_command, 400, "a command is empty or malformed")                                                    \
-  X(bad_guest_id, 400, "a guest id is not one the node made")
+  X(bad_guest_id, 400, "a guest id is not one the node made")                                              \
+  X(home_unavailable, 503, "the cluster member that hosts the guest's environment cannot be reached")
 
 #define HEARTH_SANDBOX_ERRORS(X)                                                                            \
   X(isolation_unavailable, 503, "the host lacks an isolation feature the run needs and the operator did not waive it") \

@@ -63,7 +63,8 @@ using pool_ledger_type = caf::typed_actor<caf::replies_to<acquire_atom, std::str
 // call's payer and nonce: always the same member), a null handle when this
 // node is the one, offer_unavailable when every holder is gone; list is the
 // offers the other live members hold (MCP tools/list); get lists the
-// members for /cluster; joined is its connector's word on an address (the
+// members for /cluster, or one live member by name (this node's own entry
+// for its name); joined is its connector's word on an address (the
 // member reached, or a null handle); connect tries a --join address again;
 // publish starts it once it listens.
 using cluster_member_type =
@@ -72,6 +73,7 @@ using cluster_member_type =
                      caf::replies_to<locate_atom, std::string /*offer*/, std::string /*key*/, bool /*held_here*/>::with<caf::actor>,
                      caf::replies_to<list_atom>::with<std::vector<stored_offer>>,
                      caf::replies_to<get_atom>::with<std::vector<member_info>>,
+                     caf::replies_to<get_atom, std::string /*name*/>::with<member_info>,
                      caf::reacts_to<beat_atom>,
                      caf::reacts_to<joined_atom, std::string /*address*/, caf::actor>,
                      caf::reacts_to<caf::connect_atom, std::string /*address*/>,
@@ -128,6 +130,23 @@ using payment_registry_type =
                      caf::replies_to<get_atom, std::string>::with<payment_record>,
                      caf::replies_to<ledger_atom, std::string, std::uint32_t>::with<std::vector<ledger_entry>>,
                      caf::replies_to<claim_atom, payment_record>::with<bool>>;
+
+// The guest environments on one node (actors/environment_host), for the
+// guest actors of any cluster member: build one (its agent endpoint), a
+// command (its result and the usage sampled after it; the output streamed
+// to an exec_stream_type as it comes, when one is given), a shell (a
+// terminal_type), remove one (its commands cancelled first), sample one,
+// the guests with processes, and the memory left for more guests.
+// Handles travel as caf::actor: CAF 0.17 names no typed handle on the wire.
+using environment_host_type = caf::typed_actor<
+    caf::replies_to<provision_atom, guest_record>::with<std::string /*endpoint*/>,
+    caf::replies_to<exec_atom, guest_record, exec_request, caf::actor /*exec_stream_type*/>::with<exec_result,
+                                                                                                 environment_usage>,
+    caf::replies_to<terminal_atom, guest_record, std::uint32_t, std::uint32_t>::with<caf::actor /*terminal_type*/>,
+    caf::replies_to<revoke_atom, std::string /*guest*/>::with<bool>,
+    caf::replies_to<sample_atom, std::string /*guest*/>::with<environment_usage>,
+    caf::replies_to<list_atom>::with<std::vector<std::string>>,
+    caf::replies_to<get_atom>::with<std::uint64_t /*room mb*/>>;
 
 // One couch guest (actors/guest_actor), activated from storage on demand:
 // its record, activation (provisioning -> running), usage reports, the

@@ -254,6 +254,8 @@ struct StoredGuest {
   endedAtMs @12 :Int64;
   agentEndpoint @13 :Text;
   usage @14 :GuestUsage;
+  homeNode @15 :Text;
+  # The cluster member whose environment host runs it ("": this node, outside a cluster).
 }
 
 enum JobState { queued @0; assigned @1; provisioning @2; running @3; expired @4; cancelled @5; failed @6; lost @7; }

@@ -82,6 +82,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(hearth, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::pool_use>))
   CAF_ADD_TYPE_ID(hearth, (hearth::member_info))
   CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::member_info>))
+  // A typed handle sent as a message element (not inside a struct) needs a
+  // name to cross nodes: a terminal's client attaching to a remote guest's shell.
+  CAF_ADD_TYPE_ID(hearth, (hearth::terminal_client_type))
 CAF_END_TYPE_ID_BLOCK(hearth)
 
 namespace hearth {

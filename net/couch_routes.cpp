@@ -70,6 +70,8 @@ json guest_json(const guest_record& g, const std::string& base) {
           {"terminalEndpoint", g.agent_endpoint == "/couch/guest/exec" && base.rfind("http://", 0) == 0
                                    ? json("ws://" + base.substr(7) + "/couch/guest/terminal")
                                    : json(nullptr)},
+          // The cluster member whose environment runs it (null outside a cluster).
+          {"homeNode", g.home_node.empty() ? json(nullptr) : json(g.home_node)},
           {"usage", usage_json(g.usage)}};
 }
 

@@ -195,6 +195,8 @@ void ask_cluster(caf::event_based_actor* self, const responder& respond) {
                               {"cpu_units", m.cpu_units},
                               {"run_slots", m.run_slots},
                               {"running_tasks", m.running_tasks},
+                              {"guest_environments", static_cast<bool>(m.environments)},
+                              {"guest_room_mb", m.guest_room_mb},
                               {"updated_at_ms", m.updated_at_ms}});
             respond(with_no_store(json_response(200, {{"clustered", true}, {"members", list}})));
           },

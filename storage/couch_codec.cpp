@@ -91,6 +91,7 @@ std::string encode_guest(const guest_record& g) {
   b.setActivatedAtMs(g.activated_at_ms);
   b.setEndedAtMs(g.ended_at_ms);
   b.setAgentEndpoint(g.agent_endpoint);
+  b.setHomeNode(g.home_node);
   auto u = b.initUsage();
   u.setCpuSecs(g.usage.cpu_secs);
   u.setMemoryMb(g.usage.memory_mb);
@@ -118,6 +119,7 @@ result<guest_record> decode_guest(const std::string& raw) {
     g.activated_at_ms = r.getActivatedAtMs();
     g.ended_at_ms = r.getEndedAtMs();
     g.agent_endpoint = r.getAgentEndpoint().cStr();
+    g.home_node = r.getHomeNode().cStr();
     auto u = r.getUsage();
     g.usage = {u.getCpuSecs(), u.getMemoryMb(), u.getDiskMb(), u.getNetworkEgressMb(), u.getTokensIn(), u.getTokensOut()};
     return g;

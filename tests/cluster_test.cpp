@@ -291,3 +291,103 @@ TEST_CASE("the cluster lets in only peers with a certificate of its CA, and TLS 
   CHECK(x->stop(SIGTERM) == 0);
   CHECK(a->stop(SIGTERM) == 0);
 }
+
+namespace {
+
+// A couch call to a member: the host's (its host token) or a guest's.
+json couch_ok(const node& n, const std::string& method, const std::string& path, const json& body, int status,
+              const std::string& auth) {
+  auto r = request(n, method, path, body.is_null() ? "" : body.dump(),
+                   {"Content-Type: application/json", "Authorization: Bearer " + auth});
+  INFO(method << " " << path << " -> " << r.status << " " << r.body);
+  REQUIRE(r.status == status);
+  return json::parse(r.body);
+}
+
+// An invite made on n with maxMemoryMB, redeemed there; the guest once running.
+json guest_on(const node& n, int memory_mb) {
+  json invite = {{"createdBy", "host"}, {"label", "cluster"}, {"expiresInHours", 1},
+                 {"resourceLimits", {{"maxMemoryMB", memory_mb}, {"maxDiskGB", 1}, {"maxCpuCores", 1}}}};
+  auto code = couch_ok(n, "POST", "/couch/invites", invite, 201, n.host_token())["code"].get<std::string>();
+  auto r = request(n, "POST", "/couch/redeem", json{{"code", code}, {"name", "ty"}}.dump(), {"Content-Type: application/json"});
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  auto g = json::parse(r.body);
+  json status;
+  REQUIRE(eventually([&] {
+    status = couch_ok(n, "GET", "/couch/guests/" + g["guestId"].get<std::string>() + "/status", nullptr, 200, n.host_token());
+    return status["status"] != "provisioning";
+  }));
+  INFO(status.dump());
+  REQUIRE(status["status"] == "running");
+  status["authToken"] = g["authToken"];
+  return status;
+}
+
+}  // namespace
+
+TEST_CASE("a guest that does not fit its invite's node is placed on a member with room", "[cluster][couch]") {
+  cluster_certs certs;
+  temp_dir data;
+  // a offers guests 256 MB, b the host's memory.
+  member a(data.file("a"), "a", [&] {
+    auto args = certs.args("a", "127.0.0.2");
+    args.insert(args.end(), {"--couch-capacity-mb", "256"});
+    return args;
+  }());
+  member b(data.file("b"), "b", certs.args("b", "127.0.0.3"), {a.cluster_address});
+  REQUIRE(eventually([&] { return sees(*a, "b", "up") && sees(*b, "a", "up"); }));
+  auto room_of_b = [&] {
+    auto view = cluster_view(*a);
+    for (const auto& m : view["members"])
+      if (m["name"] == "b") return m.value("guest_room_mb", std::uint64_t{0});
+    return std::uint64_t{0};
+  };
+  REQUIRE(eventually([&] { return room_of_b() > 1024; }));
+
+  // 128 MB fits a: its home is a. 1024 MB does not: b.
+  auto small = guest_on(*a, 128);
+  CHECK(small["homeNode"] == "a");
+  auto big = guest_on(*a, 1024);
+  CHECK(big["homeNode"] == "b");
+  std::string id = big["guestId"], token = big["authToken"];
+  CHECK(std::filesystem::exists(b->data_dir + "/guests/" + id));
+  CHECK(!std::filesystem::exists(a->data_dir + "/guests/" + id));
+
+  // The guest uses a, as it was told; its commands run in b's environment.
+  auto out = couch_ok(*a, "POST", "/couch/guest/exec", {{"command", "echo $((6*7)) > note; cat note; pwd"}, {"timeoutSecs", 20}},
+                      200, token);
+  CHECK(out["stdout"] == "42\n/home/guest\n");
+  CHECK(std::filesystem::exists(b->data_dir + "/guests/" + id + "/home/note"));
+  auto shell = run({hearth_bin, "shell", "--node", a->url("")}, {"HEARTH_GUEST_TOKEN=" + token},
+                   "cat note; echo via-$((3*4))\nexit 7\n");
+  CHECK(shell.out.find("42") != std::string::npos);
+  CHECK(shell.out.find("via-12") != std::string::npos);
+  CHECK(shell.status == 7);
+  // Its usage is sampled on b and kept on a.
+  CHECK(eventually([&] {
+    return couch_ok(*a, "GET", "/couch/guests/" + id + "/status", nullptr, 200, a->host_token())["usage"].value("cpuSeconds", 0.0) > 0;
+  }));
+
+  // The host's kill switch on a removes the environment on b before it answers.
+  CHECK(couch_ok(*a, "DELETE", "/couch/guests/" + id, nullptr, 200, a->host_token())["status"] == "revoked");
+  CHECK(!std::filesystem::exists(b->data_dir + "/guests/" + id));
+  auto after = request(*a, "POST", "/couch/guest/exec", json{{"command", "true"}}.dump(),
+                       {"Content-Type: application/json", "Authorization: Bearer " + token});
+  CHECK(after.status == 401);
+
+  // With b gone, a's guest homed there answers 503 home_unavailable, and a
+  // new big guest has nowhere to go but a.
+  auto second = guest_on(*a, 1024);
+  REQUIRE(second["homeNode"] == "b");
+  b->proc->signal(SIGKILL);
+  (void)b->proc->wait_exit(10s);
+  REQUIRE(eventually([&] { return sees(*a, "b", "gone"); }));
+  auto unreachable = request(*a, "POST", "/couch/guest/exec", json{{"command", "true"}}.dump(),
+                             {"Content-Type: application/json", "Authorization: Bearer " + second["authToken"].get<std::string>()});
+  CHECK(unreachable.status == 503);
+  CHECK(error_code_of(unreachable) == "home_unavailable");
+  CHECK(guest_on(*a, 1024)["homeNode"] == "a");
+  CHECK(couch_ok(*a, "DELETE", "/couch/guests/" + small["guestId"].get<std::string>(), nullptr, 200, a->host_token())["status"] ==
+        "revoked");
+}
