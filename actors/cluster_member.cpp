@@ -11,7 +11,9 @@
 
 #include "actors/call_actor.hpp"
 #include "actors/environment_host.hpp"
+#include "actors/job_registry.hpp"
 #include "actors/offer_registry.hpp"
+#include "actors/seller_directory.hpp"
 #include "actors/task_registry.hpp"
 #include "crypto/sha256.hpp"
 #include "messages/clock.hpp"
@@ -45,6 +47,7 @@ struct cluster_state {
   std::vector<std::string> own_offers;
   std::uint64_t running_tasks = 0;
   std::uint64_t guest_room_mb = 0;
+  std::uint32_t sellers_online = 0;
   std::map<std::string, std::uint32_t> joining;  // --join addresses not reached yet: failures so far
   std::set<std::string> reaching;                // addresses of members heard of, being connected to
   std::vector<held_locate> held;
@@ -80,6 +83,9 @@ member_info own_entry(member self) {
   me.offer_registry = caf::actor_cast<caf::actor>(reg.get(offer_registry_key));
   me.environments = caf::actor_cast<caf::actor>(reg.get(environment_host_key));
   me.guest_room_mb = st.guest_room_mb;
+  me.sellers = caf::actor_cast<caf::actor>(reg.get(seller_directory_key));
+  me.jobs = caf::actor_cast<caf::actor>(reg.get(job_registry_key));
+  me.sellers_online = st.sellers_online;
   return me;
 }
 
@@ -139,6 +145,8 @@ void mark_gone(member self, known_member& k, const char* why) {
   k.info.state = "gone";
   k.failed_reconnects = 0;
   spdlog::warn("cluster: member {} gone ({})", k.info.name, why);
+  if (auto jobs = caf::actor_cast<job_registry_type>(self->system().registry().get(job_registry_key)))
+    self->send(jobs, lost_atom::value, k.info.name);
   reconnect(self, k, k.info.cluster_address);
 }
 
@@ -209,6 +217,10 @@ void beat(member self) {
   if (auto envs = caf::actor_cast<environment_host_type>(reg.get(environment_host_key)))
     self->request(envs, peer_timeout, get_atom::value).then([self](std::uint64_t mb) { self->state.guest_room_mb = mb; },
                                                            [](caf::error&) {});
+  if (auto sellers = caf::actor_cast<seller_directory_type>(reg.get(seller_directory_key)))
+    self->request(sellers, peer_timeout, list_atom::value)
+        .then([self](std::vector<seller_info>& online) { self->state.sellers_online = static_cast<std::uint32_t>(online.size()); },
+              [](caf::error&) {});
   auto offers = caf::actor_cast<offer_registry_type>(reg.get(offer_registry_key));
   if (!offers) return send_all();
   self->request(offers, peer_timeout, list_atom::value, std::string(),

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "actors/cluster_sellers.hpp"
 #include "actors/job_rules.hpp"
 #include "actors/payment_registry.hpp"
 #include "actors/seller_directory.hpp"
@@ -24,6 +25,7 @@ struct job_actor_state {
   job_record record;
   storage::store* db = nullptr;
   std::shared_ptr<const payment_terms> terms;
+  std::string node_name;
   payment_claim claim;       // the submit's payment (header empty: a free job)
   bool payment_held = false;  // claim held, not yet charged or released
   bool has_receipt = false;
@@ -82,10 +84,30 @@ bool holds_seller(job_state s) {
   return s == job_state::assigned || s == job_state::provisioning || s == job_state::running;
 }
 
+// f(directory) of the member whose seller runs the job (null: not up).
+template <class F>
+void with_home(job_self self, F f) {
+  home_directory(self, self->state.record.home_node, self->state.node_name, std::move(f));
+}
+
 void release_capacity(job_self self) {
-  if (!self->state.record.seller.empty())
-    if (auto dir = named<seller_directory_type>(self, seller_directory_key))
-      self->send(dir, release_atom::value, self->state.record.seller, self->state.record.id);
+  std::string seller = self->state.record.seller, id = self->state.record.id;
+  if (seller.empty()) return;
+  with_home(self, [self, seller, id](seller_directory_type dir) {
+    if (dir) self->send(dir, release_atom::value, seller, id);
+  });
+}
+
+// f(session) of the job's seller, when it is online.
+template <class F>
+void with_seller(job_self self, F f) {
+  std::string seller = self->state.record.seller;
+  if (seller.empty()) return;
+  with_home(self, [self, seller, f](seller_directory_type dir) {
+    if (!dir) return;  // offline: it enforces the deadline itself
+    self->request(dir, std::chrono::seconds(5), get_atom::value, seller)
+        .then([f](seller_session_type& s) mutable { f(s); }, [](caf::error&) {});
+  });
 }
 
 // A held payment charged (the job runs) or let go (it never did); then next.
@@ -125,12 +147,8 @@ void fail_then(job_self self, const std::string& reason, Answer answer) {
 
 // Tells the seller to destroy the environment (when it is online).
 void tell_seller(job_self self, const std::string& reason) {
-  auto dir = named<seller_directory_type>(self, seller_directory_key);
-  if (!dir || self->state.record.seller.empty()) return;
   std::string id = self->state.record.id;
-  self->request(dir, std::chrono::seconds(5), get_atom::value, self->state.record.seller)
-      .then([self, id, reason](seller_session_type& s) { self->send(s, cancel_atom::value, id, reason); },
-            [](caf::error&) {});  // offline: it enforces the deadline itself
+  with_seller(self, [self, id, reason](seller_session_type& s) { self->send(s, cancel_atom::value, id, reason); });
 }
 
 // Ends the job (final states), freeing its share of the seller; a payment
@@ -209,12 +227,18 @@ bool same_address(const std::string& a, const std::string& b) {
   return a.size() == b.size() && ::strcasecmp(a.c_str(), b.c_str()) == 0;
 }
 
-void assign(job_self self, seller_info& seller, seller_session_type& session) {
+void assign(job_self self, seller_info& seller, seller_session_type& session, const std::string& home) {
   auto& st = self->state;
   auto& rec = st.record;
-  if (rec.state != job_state::queued) return release_capacity(self);  // cancelled meanwhile
+  if (rec.state != job_state::queued) {  // cancelled meanwhile: the reservation goes back
+    std::string address = seller.address, id = rec.id;
+    return home_directory(self, home, st.node_name, [self, address, id](seller_directory_type dir) {
+      if (dir) self->send(dir, release_atom::value, address, id);
+    });
+  }
   rec.seller = seller.address;
   rec.seller_id = seller.id;
+  rec.home_node = home.empty() ? st.node_name : home;
   if (seller.max_duration_secs) rec.spec.duration_secs = std::min(rec.spec.duration_secs, seller.max_duration_secs);
   rec.expires_at_ms = unix_ms() + static_cast<std::int64_t>(rec.spec.duration_secs) * 1000;
   rec.price_per_hour = seller.price_per_hour;
@@ -235,26 +259,33 @@ void assign(job_self self, seller_info& seller, seller_session_type& session) {
   hold_payment(self, seller, session);
 }
 
+// Asks the directories in placement order; the first that places the job
+// assigns it. None: the job failed (its record says why) and the submit
+// fails with the most telling matchmaker's code (capacity over image).
+void place_in_order(job_self self, std::vector<seller_directory_at> dirs, std::size_t i, caf::error first) {
+  if (i == dirs.size()) {
+    if (!first) first = to_error(fail(http_errc::node_unavailable, "the hub's matchmaker is restarting"));
+    auto f = to_failure(first, self->system().render(first));
+    return fail_then(self, f.message, [&](waiting_list& waiting) {
+      for (auto& p : waiting) p.deliver(first);
+    });
+  }
+  std::string node = dirs[i].node;
+  self->request(dirs[i].dir, std::chrono::seconds(10), place_atom::value, self->state.record.id, self->state.record.spec)
+      .then([self, node](seller_info& s, seller_session_type& session) { assign(self, s, session, node); },
+            [self, dirs, i, first](caf::error& e) mutable {
+              if (!first || to_failure(e, "").code == market_errc::no_seller_capacity) first = e;
+              place_in_order(self, std::move(dirs), i + 1, std::move(first));
+            });
+}
+
 caf::result<job_submission> start(job_self self, std::uint64_t wait_ms, payment_claim& claim) {
   auto& st = self->state;
   st.claim = std::move(claim);
   auto promise = self->make_response_promise<job_submission>();
   st.waiting.push_back(promise);
   self->delayed_send(self, std::chrono::milliseconds(wait_ms), answer_atom::value);
-  auto dir = named<seller_directory_type>(self, seller_directory_key);
-  if (!dir) {
-    finish(self, job_state::failed, "the hub's matchmaker is restarting");
-    return promise;
-  }
-  self->request(dir, std::chrono::seconds(10), place_atom::value, st.record.id, st.record.spec)
-      .then([self](seller_info& s, seller_session_type& session) { assign(self, s, session); },
-            [self](caf::error& e) {
-              // No seller: the job failed (its record says why) and the submit fails with the matchmaker's code.
-              auto f = to_failure(e, self->system().render(e));
-              fail_then(self, f.message, [&](waiting_list& waiting) {
-                for (auto& p : waiting) p.deliver(e);
-              });
-            });
+  seller_directories(self, [self](std::vector<seller_directory_at> dirs) { place_in_order(self, std::move(dirs), 0, {}); });
   return promise;
 }
 
@@ -269,13 +300,9 @@ caf::result<job_submission> apply_extension(job_self self, std::uint64_t secs, s
     rec = before;
     return to_error(fail(storage_errc::storage_error, "the extension was not stored"));
   }
-  auto dir = named<seller_directory_type>(self, seller_directory_key);
   std::string id = rec.id;
   std::int64_t until = rec.expires_at_ms;
-  if (dir)
-    self->request(dir, std::chrono::seconds(5), get_atom::value, rec.seller)
-        .then([self, id, until](seller_session_type& s) { self->send(s, extend_atom::value, id, until); },
-              [](caf::error&) {});
+  with_seller(self, [self, id, until](seller_session_type& s) { self->send(s, extend_atom::value, id, until); });
   return submission_of(self);
 }
 
@@ -326,8 +353,9 @@ caf::result<job_submission> extend(job_self self, std::uint64_t secs, call_payme
 }
 
 job_actor_type::behavior_type job_behavior(job_self self, storage::store* db, job_record record,
-                                           std::shared_ptr<const payment_terms> terms,
+                                           std::shared_ptr<const payment_terms> terms, std::string node_name,
                                            std::chrono::milliseconds idle_after) {
+  self->state.node_name = std::move(node_name);
   self->state.db = db;
   self->state.record = std::move(record);
   self->state.terms = std::move(terms);
@@ -364,8 +392,10 @@ job_actor_type::behavior_type job_behavior(job_self self, storage::store* db, jo
 }  // namespace
 
 job_actor_type spawn_job_actor(caf::local_actor* parent, storage::store* db, job_record record,
-                               std::shared_ptr<const payment_terms> terms, std::chrono::milliseconds idle_after) {
-  return parent->spawn<caf::monitored>(job_behavior, db, std::move(record), std::move(terms), idle_after);
+                               std::shared_ptr<const payment_terms> terms, std::string node_name,
+                               std::chrono::milliseconds idle_after) {
+  return parent->spawn<caf::monitored>(job_behavior, db, std::move(record), std::move(terms), std::move(node_name),
+                                       idle_after);
 }
 
 }  // namespace hearth::actors

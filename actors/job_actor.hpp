@@ -5,8 +5,8 @@
 //
 // State: job_record (column "jobs"). Interface: job_actor_type
 // (messages/interfaces.hpp):
-//   (start_atom, wait ms, claim) -> job_submission   queued -> assigned (the matchmaker's
-//                                         seller; for a priced seller, the submit's payment held
+//   (start_atom, wait ms, claim) -> job_submission   queued -> assigned (the matchmakers'
+//                                         seller, this hub's or a member's; for a priced seller, the submit's payment held
 //                                         first: it must be for that seller at that price) ->
 //                                         provisioning (the assignment sent) -> running (the
 //                                         seller's access details; the payment charged) | failed
@@ -36,7 +36,9 @@ class store;
 
 namespace hearth::actors {
 
+// node_name: this hub's in its cluster ("" outside one); placement across it: actors/cluster_sellers.hpp.
 job_actor_type spawn_job_actor(caf::local_actor* parent, storage::store* db, job_record record,
-                               std::shared_ptr<const payment_terms> terms, std::chrono::milliseconds idle_after);
+                               std::shared_ptr<const payment_terms> terms, std::string node_name,
+                               std::chrono::milliseconds idle_after);
 
 }  // namespace hearth::actors

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <unordered_map>
 
+#include "actors/cluster_sellers.hpp"
 #include "actors/job_actor.hpp"
 #include "actors/job_rules.hpp"
 #include "actors/seller_directory.hpp"
@@ -37,7 +38,7 @@ job_actor_type activate(registry_self self, job_record record) {
   auto& st = self->state;
   if (auto it = st.live.find(record.id); it != st.live.end()) return it->second;
   std::string id = record.id;
-  auto a = spawn_job_actor(self, st.db, std::move(record), st.terms, st.config.job_idle);
+  auto a = spawn_job_actor(self, st.db, std::move(record), st.terms, st.config.node_name, st.config.job_idle);
   st.live[id] = a;
   st.ids[a.address()] = id;
   return a;
@@ -93,12 +94,25 @@ void make_job(registry_self self, caf::typed_response_promise<job_submission> pr
           [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
 }
 
+// The seller a place would pick: asked of the directories in placement order.
+template <class Quoted, class Failed>
+void quote_in_order(registry_self self, std::vector<seller_directory_at> dirs, std::size_t i, const job_spec& spec,
+                    caf::error first, Quoted quoted, Failed failed) {
+  if (i == dirs.size())
+    return failed(first ? first : to_error(fail(http_errc::node_unavailable, "the hub's matchmaker is restarting")));
+  self->request(dirs[i].dir, std::chrono::seconds(10), quote_atom::value, spec)
+      .then([quoted](seller_info& s) mutable { quoted(s); },
+            [self, dirs, i, spec, first, quoted, failed](caf::error& e) mutable {
+              if (!first || to_failure(e, "").code == market_errc::no_seller_capacity) first = e;
+              quote_in_order(self, std::move(dirs), i + 1, spec, std::move(first), std::move(quoted), std::move(failed));
+            });
+}
+
 caf::result<job_submission> submit(registry_self self, job_spec& spec, call_payment& payment, std::uint64_t wait_ms) {
-  auto dir = caf::actor_cast<seller_directory_type>(self->system().registry().get(seller_directory_key));
-  if (!dir) return to_error(fail(http_errc::node_unavailable, "the hub's matchmaker is restarting"));
   auto promise = self->make_response_promise<job_submission>();
-  self->request(dir, std::chrono::seconds(10), quote_atom::value, spec)
-      .then(
+  seller_directories(self, [self, promise, spec, payment, wait_ms](std::vector<seller_directory_at> dirs) mutable {
+    quote_in_order(
+        self, std::move(dirs), 0, spec, caf::error{},
           [self, promise, spec, payment, wait_ms](seller_info& s) mutable {
             std::uint64_t secs = s.max_duration_secs ? std::min(spec.duration_secs, s.max_duration_secs) : spec.duration_secs;
             std::uint64_t price = job_price(s.price_per_hour, secs);
@@ -117,7 +131,8 @@ caf::result<job_submission> submit(registry_self self, job_spec& spec, call_paym
             }
             make_job(self, promise, std::move(spec), claim_for(*matched, *header, "job"), wait_ms);
           },
-          [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
+          [promise](caf::error e) mutable { promise.deliver(std::move(e)); });
+  });
   return promise;
 }
 
@@ -130,22 +145,88 @@ caf::result<Reply> to_job(registry_self self, const std::string& id, const std::
   return caf::delegated<Reply>{};
 }
 
-// A seller's word on a job counts only for a job placed on that seller.
-void to_seller_job(registry_self self, const std::string& seller, job_report& r) {
-  auto j = load(self, r.job_id);
-  if (!j || j->seller != seller) return;
-  // Nothing to change: a running job the seller reports running (every heartbeat).
-  if (j->state == job_state::running && r.state == job_state::running) return;
-  if (is_final(j->state) && !(r.state == job_state::running)) return;
-  self->send(activate(self, std::move(*j)), std::move(r));
+// The other live members' job registries (none outside a cluster).
+template <class F>
+void with_member_registries(registry_self self, F f) {
+  auto cluster = caf::actor_cast<cluster_member_type>(self->system().registry().get(cluster_member_key));
+  if (!cluster) return;
+  self->request(cluster, std::chrono::seconds(5), get_atom::value)
+      .then(
+          [f](std::vector<member_info>& members) mutable {
+            for (auto& m : members)
+              if (m.state == "up" && m.jobs) f(caf::actor_cast<job_registry_type>(m.jobs));
+          },
+          [](caf::error&) {});
 }
 
-void on_gone(registry_self self, const std::string& seller, const std::string& reason) {
+// A seller's word on a job counts only for a job placed on that seller
+// (from: the member whose seller it is, for jobs placed there from here).
+// Returns false for a job this hub does not hold.
+bool to_seller_job(registry_self self, const std::string& seller, job_report& r, const std::string& from = "") {
+  auto j = load(self, r.job_id);
+  if (!j) return j.error().code != market_errc::job_not_found;
+  if (j->seller != seller || (!from.empty() && j->home_node != from)) return true;
+  // Nothing to change: a running job the seller reports running (every heartbeat).
+  if (j->state == job_state::running && r.state == job_state::running) return true;
+  if (is_final(j->state) && !(r.state == job_state::running)) return true;
+  self->send(activate(self, std::move(*j)), std::move(r));
+  return true;
+}
+
+// This hub's seller's reports: each to its job here, the rest to the members
+// (a job placed on this seller from another hub), in one message each.
+void on_reports(registry_self self, const std::string& seller, std::vector<job_report> reports) {
+  std::vector<job_report> foreign;
+  for (auto& r : reports)
+    if (!to_seller_job(self, seller, r)) foreign.push_back(std::move(r));
+  if (foreign.empty() || self->state.config.node_name.empty()) return;
+  with_member_registries(self, [self, seller, foreign](job_registry_type jobs) {
+    self->send(jobs, foreign_atom::value, self->state.config.node_name, seller, foreign);
+  });
+}
+
+// Each live job placed from here on member's sellers (home_node), given to f.
+template <class F>
+void each_live_job_on(registry_self self, const std::string& member, F f) {
+  for (auto s : {job_state::assigned, job_state::provisioning, job_state::running}) {
+    std::string after;
+    for (;;) {
+      auto page = storage::list_jobs(*self->state.db, s, after, sweep_page);
+      if (!page) return spdlog::error("jobs on member {}: {}", member, page.error().message);
+      for (auto& j : *page)
+        if (j.home_node == member) f(std::move(j));
+      if (page->size() < sweep_page) break;
+      after = page->back().id;
+    }
+  }
+}
+
+// The session of a running job's seller, asked of its home's directory.
+caf::result<seller_session_type> relay_session(registry_self self, const std::string& id, const std::string& token, bool owner) {
+  auto j = authorized(self, id, token, owner);
+  if (!j) return to_error(j.error());
+  if (j->state != job_state::running)
+    return to_error(fail(market_errc::job_over, "the job is " + std::string(state_name(j->state))));
+  auto promise = self->make_response_promise<seller_session_type>();
+  std::string seller = j->seller;
+  home_directory(self, j->home_node, self->state.config.node_name, [self, promise, seller](seller_directory_type dir) mutable {
+    if (!dir) return (void)promise.deliver(to_error(fail(market_errc::seller_unavailable, "the job's seller's hub is gone")));
+    self->request(dir, std::chrono::seconds(10), get_atom::value, seller)
+        .then([promise](seller_session_type& s) mutable { promise.deliver(s); },
+              [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
+  });
+  return promise;
+}
+
+// A seller offline (from: the member it was on, for the jobs placed there from here).
+void on_gone(registry_self self, const std::string& seller, const std::string& reason, const std::string& from = "") {
   auto ids = storage::jobs_of_seller(*self->state.db, seller, seller_jobs_max);
   if (!ids) return spdlog::error("jobs of seller {}: {}", seller, ids.error().message);
   for (const auto& id : *ids) {
     auto j = load(self, id);
     if (!j) continue;
+    if (!from.empty() && j->home_node != from) continue;
+    if (from.empty() && !j->home_node.empty() && j->home_node != self->state.config.node_name) continue;
     auto s = j->state;
     if (s == job_state::assigned || s == job_state::provisioning || s == job_state::running)
       self->send(activate(self, std::move(*j)), lost_atom::value, "its seller went offline: " + reason);
@@ -231,10 +312,30 @@ result<job_registry_type> spawn_job_registry(caf::actor_system& sys, storage::st
                call_payment& payment) {
           return to_job<job_submission>(self, id, token, owner, extend_atom::value, secs, std::move(payment));
         },
-        [self](report_atom, const std::string& seller, job_report& r) { to_seller_job(self, seller, r); },
-        [self](gone_atom, const std::string& seller, const std::string& reason) { on_gone(self, seller, reason); },
+        [self](relay_atom, const std::string& id, const std::string& token, bool owner) {
+          return relay_session(self, id, token, owner);
+        },
+        [self](report_atom, const std::string& seller, job_report& r) { on_reports(self, seller, {std::move(r)}); },
+        [self](gone_atom, const std::string& seller, const std::string& reason) {
+          on_gone(self, seller, reason);
+          if (self->state.config.node_name.empty()) return;
+          with_member_registries(self, [self, seller, reason](job_registry_type jobs) {
+            self->send(jobs, foreign_atom::value, gone_atom::value, self->state.config.node_name, seller, reason);
+          });
+        },
         [self](inventory_atom, const std::string& seller, std::vector<job_report>& jobs) {
-          for (auto& r : jobs) to_seller_job(self, seller, r);
+          on_reports(self, seller, std::move(jobs));
+        },
+        [self](foreign_atom, const std::string& member, const std::string& seller, std::vector<job_report>& jobs) {
+          for (auto& r : jobs) (void)to_seller_job(self, seller, r, member);
+        },
+        [self](foreign_atom, gone_atom, const std::string& member, const std::string& seller, const std::string& reason) {
+          on_gone(self, seller, reason + " (on " + member + ")", member);
+        },
+        [self](lost_atom, const std::string& member) {
+          each_live_job_on(self, member, [self, member](job_record j) {
+            self->send(activate(self, std::move(j)), lost_atom::value, "its seller's hub " + member + " is gone");
+          });
         },
         [self](job_sweep_atom) { on_sweep(self); },
     };

@@ -12,6 +12,10 @@
 // (their seller enforces the same deadline; this covers sellers away), and
 // ended jobs older than the retention are removed. At start, jobs a
 // stopped hub left unplaced (queued) fail.
+// In a cluster (actors/cluster_sellers.hpp): a job may run on a member's
+// seller; that member's registry forwards its seller's reports on jobs it
+// does not hold here, and its seller's departure; a member gone loses the
+// jobs on its sellers until they report again (reconciled).
 #pragma once
 
 #include <caf/actor_system.hpp>
@@ -35,6 +39,7 @@ struct job_registry_config {
   std::chrono::milliseconds job_idle{30000};
   std::chrono::milliseconds retention{30ll * 24 * 3600 * 1000};  // ended jobs' records, then removed
   payment_terms terms;  // the networks priced jobs are paid on
+  std::string node_name;  // this hub's name in its cluster ("" outside one)
 };
 
 result<job_registry_type> spawn_job_registry(caf::actor_system& sys, storage::store& db, job_registry_config config);

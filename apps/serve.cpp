@@ -280,7 +280,7 @@ int run_serve(const node_config& given) {
   actors::couch_config couch;
   couch.now = couch_clock();
   couch.environments = settings->couch_local;
-  if (!config.cluster_listen.empty()) couch.node_name = cluster_name(config, node_address.checksummed());
+  if (!config.cluster_listen.empty()) couch.node_name = jobs.node_name = cluster_name(config, node_address.checksummed());
 
   storage::options db_options;
   db_options.path = (fs::path(config.data_dir) / "db").string();

@@ -50,6 +50,7 @@ using extend_atom = caf::atom_constant<caf::atom("extend")>;
 using drop_atom = caf::atom_constant<caf::atom("drop")>;          // a seller session ended
 using gone_atom = caf::atom_constant<caf::atom("gone")>;          // a seller went offline: its jobs are lost
 using lost_atom = caf::atom_constant<caf::atom("lost")>;
+using foreign_atom = caf::atom_constant<caf::atom("foreign")>;  // a member's seller on jobs another hub holds
 using inventory_atom = caf::atom_constant<caf::atom("inventory")>;  // the jobs a seller says it runs
 using report_atom = caf::atom_constant<caf::atom("report")>;      // a seller's word on one job
 using start_atom = caf::atom_constant<caf::atom("start")>;

@@ -1,6 +1,7 @@
 // A cluster member as the others see it: its name, where it is reached,
 // the offers it holds and its capacity, and the actors a peer talks to
-// (its cluster member, call service, offer registry and environment host:
+// (its cluster member, call service, offer registry, environment host,
+// seller directory and job registry:
 // remote handles over CAF's middleman). Sent on every heartbeat; the
 // directory is their union.
 #pragma once
@@ -31,13 +32,16 @@ struct member_info {
   caf::actor offer_registry;         // its offer registry (tools/list across the cluster)
   caf::actor environments;           // its environment host (couch guests); null: it builds none
   std::uint64_t guest_room_mb = 0;   // memory its environment host has left for more guests
+  caf::actor sellers;                // its seller directory (marketplace jobs placed on its sellers)
+  caf::actor jobs;                   // its job registry (its sellers' reports on jobs placed from elsewhere)
+  std::uint32_t sellers_online = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_info& x) {
   return f(caf::meta::type_name("member_info"), x.name, x.cluster_address, x.http_url, x.offers, x.cores,
            x.memory_bytes, x.cpu_units, x.run_slots, x.running_tasks, x.updated_at_ms, x.state, x.member, x.calls,
-           x.offer_registry, x.environments, x.guest_room_mb);
+           x.offer_registry, x.environments, x.guest_room_mb, x.sellers, x.jobs, x.sellers_online);
 }
 
 }  // namespace hearth

@@ -270,9 +270,16 @@ using job_registry_type = caf::typed_actor<
     caf::replies_to<list_atom, std::string /*state*/, std::string /*after*/, std::uint32_t>::with<std::vector<job_record>>,
     caf::replies_to<cancel_atom, std::string, std::string, bool>::with<job_record>,
     caf::replies_to<extend_atom, std::string, std::string, bool, std::uint64_t /*secs*/, call_payment>::with<job_submission>,
+    // The session of a running job's seller, on whichever member it is (the SSH relay).
+    caf::replies_to<relay_atom, std::string /*id*/, std::string /*token*/, bool /*owner*/>::with<seller_session_type>,
     caf::reacts_to<report_atom, std::string /*seller*/, job_report>,
     caf::reacts_to<gone_atom, std::string /*seller*/, std::string /*reason*/>,
-    caf::reacts_to<inventory_atom, std::string /*seller*/, std::vector<job_report>>, caf::reacts_to<job_sweep_atom>>;
+    caf::reacts_to<inventory_atom, std::string /*seller*/, std::vector<job_report>>, caf::reacts_to<job_sweep_atom>,
+    // Across the cluster: member's seller reports on jobs this hub holds (never forwarded again), that
+    // seller offline, and member itself gone (the jobs on its sellers are lost until they report again).
+    caf::reacts_to<foreign_atom, std::string /*member*/, std::string /*seller*/, std::vector<job_report>>,
+    caf::reacts_to<foreign_atom, gone_atom, std::string /*member*/, std::string /*seller*/, std::string /*reason*/>,
+    caf::reacts_to<lost_atom, std::string /*member*/>>;
 
 // ---- The marketplace (a seller's side) ----
 

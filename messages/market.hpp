@@ -105,6 +105,7 @@ struct job_record {
   std::int64_t expires_at_ms = 0;  // set when it runs; the seller destroys it then
   std::vector<job_event> history;
   std::string token;  // only in the answer to the submit; never stored
+  std::string home_node;  // the cluster member whose seller runs it; empty: this hub
 };
 
 // The hub to a seller: build this job's environment.
@@ -189,7 +190,8 @@ typename Inspector::result_type inspect(Inspector& f, job_access& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_record& x) {
   return f(caf::meta::type_name("job_record"), x.id, x.token_hash, x.spec, x.state, x.reason, x.seller, x.seller_id,
-           x.access, x.price_per_hour, x.price, x.payment_id, x.created_at_ms, x.updated_at_ms, x.expires_at_ms, x.history, x.token);
+           x.access, x.price_per_hour, x.price, x.payment_id, x.created_at_ms, x.updated_at_ms, x.expires_at_ms, x.history, x.token,
+           x.home_node);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_assignment& x) {

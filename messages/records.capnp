@@ -293,4 +293,5 @@ struct StoredJob {
   expiresAtMs @19 :Int64;
   history @20 :List(JobEvent);
   pricePerHour @21 :UInt64;      # its seller's price, USDC atomic units per hour
+  homeNode @22 :Text;            # the cluster member whose seller runs it; empty: this hub
 }

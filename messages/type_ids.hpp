@@ -14,6 +14,7 @@
 #include "messages/chain.hpp"
 #include "messages/cluster.hpp"
 #include "messages/couch.hpp"
+#include "messages/interfaces.hpp"
 #include "messages/market.hpp"
 #include "messages/node.hpp"
 #include "messages/offer.hpp"
@@ -85,6 +86,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(hearth, caf::first_custom_type_id)
   // A typed handle sent as a message element (not inside a struct) needs a
   // name to cross nodes: a terminal's client attaching to a remote guest's shell.
   CAF_ADD_TYPE_ID(hearth, (hearth::terminal_client_type))
+  // A job placed on another member's seller: its session (a place's answer)
+  // and a buyer's end of a relayed SSH stream to it.
+  CAF_ADD_TYPE_ID(hearth, (hearth::seller_session_type))
+  CAF_ADD_TYPE_ID(hearth, (hearth::relay_peer_type))
 CAF_END_TYPE_ID_BLOCK(hearth)
 
 namespace hearth {

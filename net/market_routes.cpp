@@ -41,6 +41,7 @@ json job_json(const job_record& j) {
               {"state", state_name(j.state)},
               {"reason", j.reason},
               {"seller_id", j.seller_id.empty() ? json(nullptr) : json(j.seller_id)},
+              {"home_node", j.home_node.empty() ? json(nullptr) : json(j.home_node)},
               {"seller_ip", reachable ? json(j.access.ssh_host) : json(nullptr)},
               {"ssh_port", reachable ? json(j.access.ssh_port) : json(nullptr)},
               {"ssh_user", reachable ? json(j.access.ssh_user) : json(nullptr)},
@@ -244,31 +245,17 @@ std::shared_ptr<websocket_handler> seller_socket(caf::actor_system& sys, std::sh
   return h;
 }
 
-// The job (its token checked), then its seller's session: the relay's two lookups.
+// The relay to a running job's seller, on whichever member its session is.
 void open_relay(caf::actor_system& sys, responder respond, std::string id, std::string token, bool owner) {
-  // (the values travel as spawn arguments: CAF 0.17 misbehaves with none.)
-  sys.spawn([](caf::event_based_actor* self, responder respond, std::string id, std::string token, bool owner) {
-    auto jobs = caf::actor_cast<job_registry_type>(self->system().registry().get(actors::job_registry_key));
-    auto dir = caf::actor_cast<seller_directory_type>(self->system().registry().get(actors::seller_directory_key));
-    auto failed = [respond, self](caf::error& e) { respond(failure_response(to_failure(e, self->system().render(e)))); };
-    if (!jobs || !dir) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
-    self->request(jobs, ask_timeout, get_atom::value, id, token, owner)
-        .then(
-            [=](job_record& j) {
-              if (j.state != job_state::running)
-                return respond(json_error(market_errc::job_over, "the job is " + std::string(state_name(j.state))));
-              self->request(dir, ask_timeout, get_atom::value, j.seller)
-                  .then(
-                      [=](seller_session_type& session) {
-                        http_response r;
-                        r.status = 101;
-                        r.upgrade = relay_socket(self->system(), session, id);
-                        respond(std::move(r));
-                      },
-                      failed);
-            },
-            failed);
-  }, std::move(respond), std::move(id), std::move(token), owner);
+  ask_actor<job_registry_type, seller_session_type>(
+      sys, actors::job_registry_key, std::move(respond),
+      [&sys, id](seller_session_type& session) {
+        http_response r;
+        r.status = 101;
+        r.upgrade = relay_socket(sys, session, id);
+        return r;
+      },
+      relay_atom::value, id, std::move(token), owner);
 }
 
 // ---- routes ----

@@ -197,6 +197,7 @@ void ask_cluster(caf::event_based_actor* self, const responder& respond) {
                               {"running_tasks", m.running_tasks},
                               {"guest_environments", static_cast<bool>(m.environments)},
                               {"guest_room_mb", m.guest_room_mb},
+                              {"sellers_online", m.sellers_online},
                               {"updated_at_ms", m.updated_at_ms}});
             respond(with_no_store(json_response(200, {{"clustered", true}, {"members", list}})));
           },

@@ -42,6 +42,7 @@ std::string encode_job(const job_record& j) {
   b.setSshHostKey(j.access.ssh_host_key);
   b.setPrice(j.price);
   b.setPricePerHour(j.price_per_hour);
+  b.setHomeNode(j.home_node);
   b.setPaymentId(j.payment_id);
   b.setCreatedAtMs(j.created_at_ms);
   b.setUpdatedAtMs(j.updated_at_ms);
@@ -72,6 +73,7 @@ result<job_record> decode_job(const std::string& raw) {
     j.access = {r.getSshHost().cStr(), r.getSshPort(), r.getSshUser().cStr(), r.getSshHostKey().cStr()};
     j.price = r.getPrice();
     j.price_per_hour = r.getPricePerHour();
+    j.home_node = r.getHomeNode().cStr();
     j.payment_id = r.getPaymentId().cStr();
     j.created_at_ms = r.getCreatedAtMs();
     j.updated_at_ms = r.getUpdatedAtMs();

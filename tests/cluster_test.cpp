@@ -3,12 +3,14 @@
 // processes share this host's network namespace), joined over CAF's
 // middleman with mutual TLS from a private CA the real `hearth cluster`
 // made: calls for an offer held elsewhere (free, paid, streamed, MCP), an
-// offer replicated by `hearth offer --replicas`, a member killed and restarted, a late joiner, a peer of another CA, and one
+// offer replicated by `hearth offer --replicas`, a member killed and restarted, a late joiner, a peer of another CA, a
+// couch guest and a marketplace job placed on another member (its SSH relayed, its loss and reconciliation), and one
 // payment sent to two members at once.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <fstream>
 #include <future>
 #include <regex>
 #include <thread>
@@ -18,6 +20,7 @@
 #include "messages/clock.hpp"
 #include "payments/buyer.hpp"
 #include "support/raw_http.hpp"
+#include "support/skip.hpp"
 #include "support/test_node.hpp"
 
 using namespace hearth;
@@ -390,4 +393,104 @@ TEST_CASE("a guest that does not fit its invite's node is placed on a member wit
   CHECK(guest_on(*a, 1024)["homeNode"] == "a");
   CHECK(couch_ok(*a, "DELETE", "/couch/guests/" + small["guestId"].get<std::string>(), nullptr, 200, a->host_token())["status"] ==
         "revoked");
+}
+
+namespace {
+
+std::uint32_t sellers_of(const node& n, const std::string& name) {
+  auto view = cluster_view(n);
+  for (const auto& m : view["members"])
+    if (m["name"] == name && m["state"] == "up") return m.value("sellers_online", 0u);
+  return 0;
+}
+
+json job_on(const node& n, const json& submitted) {
+  auto r = request(n, "GET", "/jobs/" + submitted["job_id"].get<std::string>(), "",
+                   {"Authorization: Bearer " + submitted["job_token"].get<std::string>()});
+  REQUIRE(r.status == 200);
+  return json::parse(r.body);
+}
+
+}  // namespace
+
+TEST_CASE("a job submitted to one member runs on another member's seller", "[cluster][market]") {
+  std::string why;
+  if (!can_run_jobs(why)) HEARTH_SKIP(why);
+  cluster_certs certs;
+  temp_dir data;
+  member a(data.file("a"), "a", [&] {
+    auto args = certs.args("a", "127.0.0.2");
+    args.insert(args.end(), {"--market-heartbeat-ms", "200"});
+    return args;
+  }());
+  // b comes back on the same HTTP port after a kill: its seller reconnects there.
+  std::uint16_t b_port = free_loopback_port();
+  auto b_args = [&] {
+    auto args = certs.args("b", "127.0.0.3");
+    args.insert(args.end(), {"--market-heartbeat-ms", "200", "--listen", "127.0.0.1:" + std::to_string(b_port)});
+    return args;
+  };
+  auto b = std::make_unique<member>(data.file("b"), "b", b_args(), std::vector<std::string>{a.cluster_address});
+  REQUIRE(eventually([&] { return sees(*a, "b", "up") && sees(**b, "a", "up"); }));
+
+  temp_dir seller_dir;
+  child_process seller({hearth_bin, "seller", "--hub", (**b).url(""), "--data-dir", seller_dir.path(), "--id", "far",
+                        "--ssh-listen", "127.0.0.1:0", "--cpus", "16", "--memory", "16g", "--jobs", "2"});
+  REQUIRE(seller.wait_for_line("seller connected", 30s));
+  // a's matchmaker sees b's seller; a has none of its own.
+  REQUIRE(eventually([&] { return sellers_of(*a, "b") == 1; }));
+
+  temp_dir keys;
+  REQUIRE(run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", keys.file("buyer")}).status == 0);
+  std::string jobs_dir = keys.file("jobs");
+  auto submitted = run({hearth_bin, "job", "submit", "--hub", a->url(""), "--ssh-key", keys.file("buyer.pub"),
+                        "--duration", "5m", "--jobs-dir", jobs_dir});
+  INFO(submitted.err);
+  REQUIRE(submitted.status == 0);
+  auto job = json::parse(submitted.out);
+  std::string id = job["job_id"];
+  CHECK(job["state"] == "running");
+  CHECK(job["home_node"] == "b");
+  CHECK(job["seller_id"].get<std::string>().find("/far") != std::string::npos);
+  // The record is a's only: b holds none.
+  CHECK(request(**b, "GET", "/jobs/" + id, "", {(**b).owner_header()}).status == 404);
+
+  // SSH straight to the seller, and through a's relay (the seller's socket is on b).
+  std::string known = keys.file("known_hosts");
+  std::ofstream(known) << job["ssh_host_key"].get<std::string>() << "\n";
+  std::vector<std::string> ssh_opts = {"-i", keys.file("buyer"), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+                                       "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + known,
+                                       "-o", "ConnectTimeout=10"};
+  std::vector<std::string> direct = {"ssh", "-p", std::to_string(job["ssh_port"].get<unsigned>())};
+  direct.insert(direct.end(), ssh_opts.begin(), ssh_opts.end());
+  direct.insert(direct.end(), {job["ssh_user"].get<std::string>() + "@" + job["seller_ip"].get<std::string>(), "echo direct"});
+  CHECK(run(direct).out == "direct\n");
+  std::vector<std::string> relayed = {hearth_bin, "job", "ssh", id, "--relay", "--hub", a->url(""), "--jobs-dir", jobs_dir, "--"};
+  relayed.insert(relayed.end(), ssh_opts.begin(), ssh_opts.end());
+  relayed.push_back("echo relayed-via-a");
+  auto via = run(relayed);
+  INFO(via.err);
+  CHECK(via.out == "relayed-via-a\n");
+
+  // b killed: a's job is lost; b back, its seller reports the job and a reconciles it.
+  b->n->proc->signal(SIGKILL);
+  (void)b->n->proc->wait_exit(10s);
+  REQUIRE(eventually([&] { return job_on(*a, job)["state"] == "lost"; }));
+  b = std::make_unique<member>(data.file("b"), "b", b_args(), std::vector<std::string>{a.cluster_address});
+  REQUIRE(eventually([&] { return job_on(*a, job)["state"] == "running"; }, 40s));
+  CHECK(job_on(*a, job)["reason"].get<std::string>().find("reconciled") != std::string::npos);
+  CHECK(run(direct).out == "direct\n");  // nothing was destroyed
+
+  // Cancelled through a: b's seller destroys it, and its share is free again.
+  REQUIRE(run({hearth_bin, "job", "cancel", id, "--hub", a->url(""), "--jobs-dir", jobs_dir}).status == 0);
+  CHECK(job_on(*a, job)["state"] == "cancelled");
+  CHECK(eventually([&] {
+    auto r = request(**b, "GET", "/sellers/online");
+    auto online = json::parse(r.body, nullptr, false);
+    return r.status == 200 && online.is_array() && online.size() == 1 && online[0]["jobs_running"] == 0 &&
+           online[0]["capacity"]["free"]["jobs"] == 2;
+  }));
+  CHECK(run(direct).status != 0);
+  seller.signal(SIGTERM);
+  (void)seller.wait_exit(30s);
 }

@@ -32,26 +32,13 @@ using namespace hearth::test;
 
 namespace {
 
-// A loopback port free now (for a hub that must come back on the same one).
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 struct hub {
   temp_dir dir;
   std::uint16_t port;
   std::vector<std::string> extra;
   std::unique_ptr<node> n;
 
-  explicit hub(std::vector<std::string> more = {}) : port(free_port()), extra(std::move(more)) { start(); }
+  explicit hub(std::vector<std::string> more = {}) : port(free_loopback_port()), extra(std::move(more)) { start(); }
   void start() {
     std::vector<std::string> args = {"--market-heartbeat-ms", "200"};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -164,12 +151,6 @@ struct buyer_keys {
   }
 };
 
-bool can_run_jobs(std::string& why) {
-  if (::geteuid() != 0) return why = "job environments need root here (user namespaces with a mapped uid)", false;
-  if (::access("/usr/sbin/sshd", X_OK) != 0) return why = "no /usr/sbin/sshd (scripts/install-deps.sh installs it)", false;
-  if (::access("/usr/bin/ssh", X_OK) != 0) return why = "no OpenSSH client", false;
-  return true;
-}
 
 }  // namespace
 

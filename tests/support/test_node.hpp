@@ -4,7 +4,10 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -66,6 +69,27 @@ struct node {
 
 
 // One request on a fresh connection, its response within 60 s (required).
+// A loopback port free now (for a node that must come back on the same one).
+inline std::uint16_t free_loopback_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Whether marketplace jobs (sshd in a user-namespace sandbox) can run here; why not.
+inline bool can_run_jobs(std::string& why) {
+  if (::geteuid() != 0) return why = "job environments need root here (user namespaces with a mapped uid)", false;
+  if (::access("/usr/sbin/sshd", X_OK) != 0) return why = "no /usr/sbin/sshd (scripts/install-deps.sh installs it)", false;
+  if (::access("/usr/bin/ssh", X_OK) != 0) return why = "no OpenSSH client", false;
+  return true;
+}
+
 inline response request(const node& n, const std::string& method, const std::string& path, const std::string& body = "",
                         const std::vector<std::string>& headers = {}) {
   raw_connection c(n.port);
