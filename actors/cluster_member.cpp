@@ -218,8 +218,8 @@ void beat(member self) {
     self->request(envs, peer_timeout, get_atom::value).then([self](std::uint64_t mb) { self->state.guest_room_mb = mb; },
                                                            [](caf::error&) {});
   if (auto sellers = caf::actor_cast<seller_directory_type>(reg.get(seller_directory_key)))
-    self->request(sellers, peer_timeout, list_atom::value)
-        .then([self](std::vector<seller_info>& online) { self->state.sellers_online = static_cast<std::uint32_t>(online.size()); },
+    self->request(sellers, peer_timeout, health_atom::value)
+        .then([self](std::uint64_t online) { self->state.sellers_online = static_cast<std::uint32_t>(online); },
               [](caf::error&) {});
   auto offers = caf::actor_cast<offer_registry_type>(reg.get(offer_registry_key));
   if (!offers) return send_all();

@@ -16,6 +16,7 @@
 
 #include "actors/cluster_member.hpp"
 #include "actors/seller_directory.hpp"
+#include "messages/failure_error.hpp"
 #include "messages/interfaces.hpp"
 
 namespace hearth::actors {
@@ -24,6 +25,16 @@ struct seller_directory_at {
   std::string node;  // the member it is on; empty: this hub
   seller_directory_type dir;
 };
+
+// The error a submit gets when no directory placed (or quoted) the job:
+// the most telling of theirs, a full seller over an unknown image.
+inline caf::error more_telling(caf::error so_far, caf::error next) {
+  if (!so_far || to_failure(next, "").code == market_errc::no_seller_capacity) return next;
+  return so_far;
+}
+inline caf::error no_matchmaker(caf::error so_far) {
+  return so_far ? so_far : to_error(fail(http_errc::node_unavailable, "the hub's matchmaker is restarting"));
+}
 
 // f(std::vector<seller_directory_at>): this hub's directory first, then the members'.
 template <class Self, class F>

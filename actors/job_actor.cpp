@@ -90,12 +90,16 @@ void with_home(job_self self, F f) {
   home_directory(self, self->state.record.home_node, self->state.node_name, std::move(f));
 }
 
-void release_capacity(job_self self) {
-  std::string seller = self->state.record.seller, id = self->state.record.id;
-  if (seller.empty()) return;
-  with_home(self, [self, seller, id](seller_directory_type dir) {
+// Gives the job's share of seller back to the directory of member home.
+void release_on(job_self self, const std::string& home, const std::string& seller) {
+  std::string id = self->state.record.id;
+  home_directory(self, home, self->state.node_name, [self, seller, id](seller_directory_type dir) {
     if (dir) self->send(dir, release_atom::value, seller, id);
   });
+}
+
+void release_capacity(job_self self) {
+  if (!self->state.record.seller.empty()) release_on(self, self->state.record.home_node, self->state.record.seller);
 }
 
 // f(session) of the job's seller, when it is online.
@@ -230,12 +234,7 @@ bool same_address(const std::string& a, const std::string& b) {
 void assign(job_self self, seller_info& seller, seller_session_type& session, const std::string& home) {
   auto& st = self->state;
   auto& rec = st.record;
-  if (rec.state != job_state::queued) {  // cancelled meanwhile: the reservation goes back
-    std::string address = seller.address, id = rec.id;
-    return home_directory(self, home, st.node_name, [self, address, id](seller_directory_type dir) {
-      if (dir) self->send(dir, release_atom::value, address, id);
-    });
-  }
+  if (rec.state != job_state::queued) return release_on(self, home, seller.address);  // cancelled meanwhile
   rec.seller = seller.address;
   rec.seller_id = seller.id;
   rec.home_node = home.empty() ? st.node_name : home;
@@ -264,7 +263,7 @@ void assign(job_self self, seller_info& seller, seller_session_type& session, co
 // fails with the most telling matchmaker's code (capacity over image).
 void place_in_order(job_self self, std::vector<seller_directory_at> dirs, std::size_t i, caf::error first) {
   if (i == dirs.size()) {
-    if (!first) first = to_error(fail(http_errc::node_unavailable, "the hub's matchmaker is restarting"));
+    first = no_matchmaker(std::move(first));
     auto f = to_failure(first, self->system().render(first));
     return fail_then(self, f.message, [&](waiting_list& waiting) {
       for (auto& p : waiting) p.deliver(first);
@@ -274,8 +273,7 @@ void place_in_order(job_self self, std::vector<seller_directory_at> dirs, std::s
   self->request(dirs[i].dir, std::chrono::seconds(10), place_atom::value, self->state.record.id, self->state.record.spec)
       .then([self, node](seller_info& s, seller_session_type& session) { assign(self, s, session, node); },
             [self, dirs, i, first](caf::error& e) mutable {
-              if (!first || to_failure(e, "").code == market_errc::no_seller_capacity) first = e;
-              place_in_order(self, std::move(dirs), i + 1, std::move(first));
+              place_in_order(self, std::move(dirs), i + 1, more_telling(std::move(first), std::move(e)));
             });
 }
 

@@ -98,13 +98,12 @@ void make_job(registry_self self, caf::typed_response_promise<job_submission> pr
 template <class Quoted, class Failed>
 void quote_in_order(registry_self self, std::vector<seller_directory_at> dirs, std::size_t i, const job_spec& spec,
                     caf::error first, Quoted quoted, Failed failed) {
-  if (i == dirs.size())
-    return failed(first ? first : to_error(fail(http_errc::node_unavailable, "the hub's matchmaker is restarting")));
+  if (i == dirs.size()) return failed(no_matchmaker(std::move(first)));
   self->request(dirs[i].dir, std::chrono::seconds(10), quote_atom::value, spec)
       .then([quoted](seller_info& s) mutable { quoted(s); },
             [self, dirs, i, spec, first, quoted, failed](caf::error& e) mutable {
-              if (!first || to_failure(e, "").code == market_errc::no_seller_capacity) first = e;
-              quote_in_order(self, std::move(dirs), i + 1, spec, std::move(first), std::move(quoted), std::move(failed));
+              quote_in_order(self, std::move(dirs), i + 1, spec, more_telling(std::move(first), std::move(e)),
+                             std::move(quoted), std::move(failed));
             });
 }
 

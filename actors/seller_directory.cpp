@@ -121,6 +121,7 @@ seller_directory_type spawn_seller_directory(caf::actor_system& sys, std::size_t
           std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
           return out;
         },
+        [self](health_atom) { return static_cast<std::uint64_t>(self->state.sellers.size()); },
         [self](get_atom, const std::string& address) -> caf::result<seller_session_type> {
           auto it = self->state.sellers.find(address);
           if (it == self->state.sellers.end())

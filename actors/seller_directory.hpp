@@ -15,6 +15,7 @@
 //   (quote_atom, job_spec)              -> the seller a place would pick now (its price), reserving nothing
 //   (release_atom, address, job id)     the job's share is free again
 //   list_atom                           -> the sellers online, by id
+//   health_atom                         -> how many (the cluster heartbeat's count)
 //   (get_atom, address)                 -> its session (job_not_found's cousin: seller_unavailable)
 #pragma once
 

@@ -247,6 +247,7 @@ using seller_directory_type = caf::typed_actor<
     caf::replies_to<quote_atom, job_spec>::with<seller_info>,
     caf::reacts_to<release_atom, std::string /*address*/, std::string /*job*/>,
     caf::replies_to<list_atom>::with<std::vector<seller_info>>,
+    caf::replies_to<health_atom>::with<std::uint64_t /*sellers online*/>,
     caf::replies_to<get_atom, std::string /*address*/>::with<seller_session_type>>;
 
 // One job (actors/job_actor), activated from storage by the job registry:
