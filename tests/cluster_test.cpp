@@ -4,7 +4,8 @@
 // middleman with mutual TLS from a private CA the real `hearth cluster`
 // made: calls for an offer held elsewhere (free, paid, streamed, MCP), an
 // offer replicated by `hearth offer --replicas`, a member killed and restarted, a late joiner, a peer of another CA, a
-// couch guest and a marketplace job placed on another member (its SSH relayed, its loss and reconciliation), and one
+// couch guest and a marketplace job placed on another member (its SSH relayed, its loss with its seller or its
+// member, its reconciliation), and one
 // payment sent to two members at once.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -491,6 +492,17 @@ TEST_CASE("a job submitted to one member runs on another member's seller", "[clu
            online[0]["capacity"]["free"]["jobs"] == 2;
   }));
   CHECK(run(direct).status != 0);
-  seller.signal(SIGTERM);
-  (void)seller.wait_exit(30s);
+
+  // b's seller killed: b forwards its going, and a's job on it is lost.
+  auto second = run({hearth_bin, "job", "submit", "--hub", a->url(""), "--ssh-key", keys.file("buyer.pub"),
+                     "--duration", "5m", "--jobs-dir", jobs_dir});
+  REQUIRE(second.status == 0);
+  auto next = json::parse(second.out);
+  REQUIRE(next["state"] == "running");
+  seller.signal(SIGKILL);
+  (void)seller.wait_exit(10s);
+  REQUIRE(eventually([&] { return job_on(*a, next)["state"] == "lost"; }));
+  auto lost = job_on(*a, next)["reason"].get<std::string>();
+  CHECK(lost.find("its seller went offline") != std::string::npos);
+  CHECK(lost.find("(on b)") != std::string::npos);
 }
