@@ -19,6 +19,7 @@
 #include "client/mcp_client.hpp"
 #include "protocols/json_fields.hpp"
 #include "protocols/mcp_protocol.hpp"
+#include "protocols/mcp_requests.hpp"
 #include "payments/challenge.hpp"
 #include "tools/hearth_tool.hpp"
 
@@ -77,7 +78,7 @@ class gateway {
       if (c == '\n') return true;
       if (line.size() >= config_.max_line_bytes) {
         in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
-        send({{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", {{"code", -32600}, {"message", "message too large"}}}});
+        send({{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", {{"code", mcp::invalid_request}, {"message", "message too large"}}}});
         line.clear();
         return true;
       }
@@ -94,6 +95,7 @@ class gateway {
   void error(const json& id, int code, const std::string& message) {
     send({{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}});
   }
+  void error(const mcp::rpc_refusal& r) { error(r.id, r.code, r.message); }
 
   void load_backends() {
     std::vector<std::string> urls = config_.servers;
@@ -186,22 +188,19 @@ class gateway {
   }
 
   void handle(const std::string& line) {
-    auto msg = json::parse(line, nullptr, false);
-    if (msg.is_discarded()) return error(nullptr, -32700, "parse error");
-    if (!msg.is_object() || protocols::text_or(msg, "jsonrpc") != "2.0" || !msg.contains("method") || !msg["method"].is_string() ||
-        (msg.contains("id") && !msg["id"].is_string() && !msg["id"].is_number_integer()))
-      return error(msg.is_object() && msg.contains("id") ? msg["id"] : json(nullptr), -32600, "invalid request");
-    std::string method = msg["method"];
-    json params = msg.contains("params") ? msg["params"] : json::object();
-    if (!msg.contains("id")) {  // notifications
+    auto read = mcp::read_rpc_request(line);
+    if (auto* refused = std::get_if<mcp::rpc_refusal>(&read)) return error(*refused);
+    auto& msg = std::get<mcp::rpc_request>(read);
+    const std::string& method = msg.method;
+    const json& params = msg.params;
+    if (msg.notification) {
       if (method == "notifications/cancelled" && params.is_object() && params.contains("requestId")) {
         std::lock_guard<std::mutex> lock(cancel_mutex_);
         cancelled_.insert(params["requestId"].dump());
       }
       return;
     }
-    json id = msg["id"];
-    if (!params.is_object()) return error(id, -32602, "params must be an object");
+    const json& id = msg.id;
     if (method == "initialize") {
       std::string version = mcp::negotiate_version(protocols::text_or(params, "protocolVersion"));
       return answer(id, {{"protocolVersion", version},
@@ -212,18 +211,18 @@ class gateway {
     }
     if (method == "ping") return answer(id, json::object());
     if (method == "tools/list") {
+      auto cursor = mcp::read_cursor(id, params);
+      if (auto* refused = std::get_if<mcp::rpc_refusal>(&cursor)) return error(*refused);
+      const std::string& text = std::get<std::string>(cursor);
       std::size_t start = 0;
-      if (params.contains("cursor")) {
-        if (!params["cursor"].is_string()) return error(id, -32602, "invalid cursor");
-        try {
-          start = std::stoul(params["cursor"].get<std::string>());
-        } catch (...) {
-          return error(id, -32602, "invalid cursor");
-        }
+      if (!text.empty()) {
+        if (text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+          return error(id, mcp::invalid_params, "invalid cursor");
+        start = std::stoul(text);
       }
       std::vector<json> all = {session_definition()};
       for (const auto& t : tools_) all.push_back(t.definition);
-      if (start > all.size()) return error(id, -32602, "invalid cursor");
+      if (start > all.size()) return error(id, mcp::invalid_params, "invalid cursor");
       json page = json::array();
       std::size_t end = std::min(all.size(), start + tools_page);
       for (std::size_t i = start; i < end; ++i) page.push_back(all[i]);
@@ -232,16 +231,15 @@ class gateway {
       return answer(id, result);
     }
     if (method == "tools/call") {
-      if (!params.contains("name") || !params["name"].is_string()) return error(id, -32602, "tools/call needs a name");
-      std::string name = params["name"];
-      json arguments = params.contains("arguments") ? params["arguments"] : json::object();
-      if (!arguments.is_object()) return error(id, -32602, "arguments must be an object");
+      auto call = mcp::read_tool_call(id, params);
+      if (auto* refused = std::get_if<mcp::rpc_refusal>(&call)) return error(*refused);
+      const std::string& name = std::get<mcp::tool_call>(call).name;
+      json arguments = std::get<mcp::tool_call>(call).arguments;
+      const json& meta = std::get<mcp::tool_call>(call).meta;
       if (name == session_tool) return answer(id, session_report());
       auto it = std::find_if(tools_.begin(), tools_.end(), [&](const routed_tool& t) { return t.definition["name"] == name; });
-      if (it == tools_.end()) return error(id, -32602, "unknown tool: " + name);
-      json token = params.contains("_meta") && params["_meta"].is_object() && params["_meta"].contains("progressToken")
-                       ? params["_meta"]["progressToken"]
-                       : json(nullptr);
+      if (it == tools_.end()) return error(id, mcp::invalid_params, "unknown tool: " + name);
+      json token = meta.contains("progressToken") ? meta["progressToken"] : json(nullptr);
       routed_tool tool = *it;
       reap_workers();
       auto done = std::make_shared<std::atomic<bool>>(false);
@@ -252,7 +250,7 @@ class gateway {
                           done});
       return;
     }
-    error(id, -32601, "method not found: " + method);
+    error(id, mcp::method_not_found, "method not found: " + method);
   }
 
   // Joins the calls that have ended, so a long session does not keep their threads.

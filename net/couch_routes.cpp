@@ -14,6 +14,7 @@
 #include "net/stream_ack.hpp"
 #include "net/couch_terminal.hpp"
 #include "net/owner_auth.hpp"
+#include "protocols/couch_bodies.hpp"
 
 namespace hearth::net {
 namespace {
@@ -96,61 +97,6 @@ json status_json(const guest_record& g, const std::string& base) {
   return j;
 }
 
-// An optional non-negative number field of obj into field; false when it is something else.
-template <class T>
-bool read_non_negative(const json& obj, const char* key, T& field) {
-  if (!obj.contains(key)) return true;
-  if (!obj[key].is_number() || obj[key].get<double>() < 0) return false;
-  field = obj[key].get<T>();
-  return true;
-}
-
-// Reads the optional fields of an invite request; "" when valid, else why not.
-std::string read_invite_request(const json& body, invite_request& out) {
-  if (!body.is_object()) return "the body is a JSON object";
-  auto text = [&](const char* key, std::string& field) -> bool {
-    if (!body.contains(key)) return true;
-    if (!body[key].is_string()) return false;
-    field = body[key];
-    return true;
-  };
-  if (!text("createdBy", out.created_by)) return "createdBy is a string";
-  if (!text("label", out.label)) return "label is a string";
-  if (body.contains("resourceLimits")) {
-    const auto& l = body["resourceLimits"];
-    if (!l.is_object()) return "resourceLimits is an object";
-    auto positive = [&l](const char* key, auto& field) { return read_non_negative(l, key, field); };
-    if (!positive("maxCpuCores", out.limits.max_cpu_cores) || !positive("maxMemoryMB", out.limits.max_memory_mb) ||
-        !positive("maxDiskGB", out.limits.max_disk_gb) ||
-        !positive("maxNetworkEgressGB", out.limits.max_network_egress_gb) ||
-        !positive("maxDurationHours", out.limits.max_duration_hours) ||
-        !positive("maxTokenBudget", out.limits.max_token_budget))
-      return "resourceLimits' fields are non-negative numbers";
-    if (out.limits.max_duration_hours == 0 || out.limits.max_duration_hours > 24 * 365)
-      return "maxDurationHours is 1 to 8760";
-  }
-  if (body.contains("permissions")) {
-    const auto& p = body["permissions"];
-    if (!p.is_object()) return "permissions is an object";
-    auto flag = [&](const char* key, bool& field) -> bool {
-      if (!p.contains(key)) return true;
-      if (!p[key].is_boolean()) return false;
-      field = p[key];
-      return true;
-    };
-    if (!flag("canAccessInternet", out.permissions.can_access_internet) ||
-        !flag("canSpawnSubAgents", out.permissions.can_spawn_sub_agents) ||
-        !flag("canAccessHostServices", out.permissions.can_access_host_services))
-      return "permissions' fields are booleans";
-  }
-  if (body.contains("expiresInHours")) {
-    if (!body["expiresInHours"].is_number()) return "expiresInHours is a number";
-    out.expires_in_hours = body["expiresInHours"];
-    if (out.expires_in_hours <= 0 || out.expires_in_hours > 24 * 365) return "expiresInHours is above 0 and at most 8760";
-  }
-  return "";
-}
-
 http_response bad_request(const std::string& why) { return json_error(http_errc::bad_request, why); }
 
 json exec_json(const exec_result& r) {
@@ -222,47 +168,16 @@ exec_stream_type::behavior_type stream_exec(exec_edge self, std::string token, e
   };
 }
 
-// {"command": "sh text"} or {"argv": [...]}, "stdin"?, "timeoutSecs"? (1-3600).
-std::string read_exec_request(const json& body, exec_request& out) {
-  if (!body.is_object()) return "send JSON {\"command\": \"...\"} or {\"argv\": [...]}";
-  if (body.contains("command")) {
-    if (!body["command"].is_string() || body["command"].get<std::string>().empty()) return "command is a non-empty string";
-    out.argv = {"/bin/sh", "-c", body["command"].get<std::string>()};
-  } else if (body.contains("argv")) {
-    if (!body["argv"].is_array() || body["argv"].empty()) return "argv is a non-empty array of strings";
-    for (const auto& a : body["argv"]) {
-      if (!a.is_string()) return "argv is a non-empty array of strings";
-      out.argv.push_back(a);
-    }
-    if (out.argv[0].empty() || out.argv[0][0] != '/') return "argv[0] is an absolute path inside the environment";
-  } else {
-    return "give command or argv";
-  }
-  if (body.contains("stdin")) {
-    if (!body["stdin"].is_string()) return "stdin is a string";
-    out.stdin_data = body["stdin"];
-  }
-  if (body.contains("stream") && !body["stream"].is_boolean()) return "stream is a boolean";
-  if (body.contains("timeoutSecs")) {
-    if (!body["timeoutSecs"].is_number_unsigned() || body["timeoutSecs"] < 1 || body["timeoutSecs"] > 3600)
-      return "timeoutSecs is 1 to 3600";
-    out.timeout_secs = body["timeoutSecs"];
-  }
-  return "";
-}
-
 void route_host(caf::actor_system& sys, http_request& req, responder respond) {
   std::string base = "http://" + std::string(req.header("Host"));
   const std::string& p = req.path;
   if (p == "/couch/invites") {
     if (req.method == "POST") {
-      auto body = json::parse(req.body.empty() ? std::string("{}") : req.body, nullptr, false);
-      if (body.is_discarded()) return respond(bad_request("the body is not JSON"));
-      invite_request ir;
-      if (auto why = read_invite_request(body, ir); !why.empty()) return respond(bad_request(why));
+      auto ir = protocols::read_invite_body(req.body);
+      if (!ir) return respond(failure_response(ir.error()));
       return ask_actor<couch_registry_type, invite_record>(
           sys, actors::couch_registry_key, std::move(respond),
-          [](invite_record& v) { return json_response(201, invite_json(v)); }, put_atom::value, ir);
+          [](invite_record& v) { return json_response(201, invite_json(v)); }, put_atom::value, *ir);
     }
     if (req.method != "GET") return respond(method_not_allowed(req, "GET, POST"));
     auto page = page_limit(req.query);
@@ -317,25 +232,18 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
     }
     if (action == "activate") {
       if (req.method != "POST") return respond(method_not_allowed(req, "POST"));
-      auto body = json::parse(req.body.empty() ? std::string("{}") : req.body, nullptr, false);
-      if (!body.is_object()) return respond(bad_request("the body is a JSON object"));
-      std::string endpoint = body.contains("agentEndpoint") && body["agentEndpoint"].is_string() ? body["agentEndpoint"].get<std::string>() : "";
+      auto endpoint = protocols::read_activate_body(req.body);
+      if (!endpoint) return respond(failure_response(endpoint.error()));
       return ask_actor<couch_registry_type, guest_record>(sys, actors::couch_registry_key, std::move(respond), answer, activate_atom::value,
-                                     id, endpoint);
+                                     id, *endpoint);
     }
     if (action == "usage") {
       if (req.method != "PUT") return respond(method_not_allowed(req, "PUT"));
-      auto body = json::parse(req.body, nullptr, false);
-      if (!body.is_object()) return respond(bad_request("the body is a JSON object of usage counters"));
-      guest_usage u;
-      auto count = [&body](const char* key, auto& field) { return read_non_negative(body, key, field); };
-      if (!count("cpuSeconds", u.cpu_secs) || !count("memoryMB", u.memory_mb) || !count("diskMB", u.disk_mb) ||
-          !count("networkEgressMB", u.network_egress_mb) || !count("tokensIn", u.tokens_in) ||
-          !count("tokensOut", u.tokens_out))
-        return respond(bad_request("usage counters are non-negative numbers"));
+      auto u = protocols::read_usage_body(req.body);
+      if (!u) return respond(failure_response(u.error()));
       return ask_actor<couch_registry_type, guest_record>(
           sys, actors::couch_registry_key, std::move(respond),
-          [base](guest_record& g) { return json_response(200, status_json(g, base)); }, usage_atom::value, id, u);
+          [base](guest_record& g) { return json_response(200, status_json(g, base)); }, usage_atom::value, id, *u);
     }
   }
   respond(json_error(http_errc::not_found, "no such endpoint"));
@@ -350,14 +258,11 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
       respond(method_not_allowed(req, "POST"));
       return true;
     }
-    auto body = json::parse(req.body, nullptr, false);
-    if (!body.is_object() || !body.contains("code") || !body["code"].is_string() || !body.contains("name") ||
-        !body["name"].is_string() || body["name"].get<std::string>().empty() ||
-        (body.contains("publicKey") && !body["publicKey"].is_string() && !body["publicKey"].is_null())) {
-      respond(bad_request("send JSON {\"code\": \"inv_...\", \"name\": \"...\", \"publicKey\"?: \"ssh-ed25519 ...\"}"));
+    auto r = protocols::read_redeem_body(req.body);
+    if (!r) {
+      respond(failure_response(r.error()));
       return true;
     }
-    redeem_request r{body["code"], body["name"], body.value("publicKey", json("")).is_string() ? body.value("publicKey", std::string()) : ""};
     ask_actor<couch_registry_type, guest_record>(
         sys, actors::couch_registry_key, std::move(respond),
         [](guest_record& g) {
@@ -369,7 +274,7 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
                                      {"expiresAt", iso_time(g.expires_at_ms)},
                                      {"agentEndpoint", nullptr}});
         },
-        redeem_atom::value, r);
+        redeem_atom::value, *r);
     return true;
   }
   if (req.path == "/couch/status") {
@@ -413,14 +318,13 @@ bool route_couch(caf::actor_system& sys, const node_info& info, http_request& re
       respond(json_error(http_errc::unauthorized, "give the guest token as Authorization: Bearer"));
       return true;
     }
-    auto body = json::parse(req.body, nullptr, false);
-    exec_request er;
-    std::string why = read_exec_request(body, er);
-    if (!why.empty()) {
-      respond(bad_request(why));
+    auto body = protocols::read_exec_body(req.body);
+    if (!body) {
+      respond(failure_response(body.error()));
       return true;
     }
-    if (body.value("stream", false)) {
+    auto& er = body->request;
+    if (body->stream) {
       sys.spawn(stream_exec, token, er, std::move(respond));
       return true;
     }

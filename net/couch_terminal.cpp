@@ -9,6 +9,7 @@
 #include "messages/couch.hpp"
 #include "messages/interfaces.hpp"
 #include "net/actor_ask.hpp"
+#include "protocols/couch_bodies.hpp"
 
 namespace hearth::net {
 namespace {
@@ -38,7 +39,7 @@ terminal_client_type::behavior_type socket_client(terminal_client_type::pointer 
   };
 }
 
-// Keys (binary frames) and resizes ({"type": "resize", "cols", "rows"}) to the
+// Keys (binary frames) and resizes (protocols::read_terminal_resize) to the
 // terminal; a closed socket hangs up, which ends the shell.
 std::shared_ptr<websocket_handler> terminal_socket(terminal_type term) {
   auto h = std::make_shared<websocket_handler>();
@@ -48,11 +49,7 @@ std::shared_ptr<websocket_handler> terminal_socket(terminal_type term) {
   };
   h->on_message = [term](std::string data, bool binary) {
     if (binary) return caf::anon_send(term, input_atom::value, std::move(data));
-    auto msg = json::parse(data, nullptr, false);
-    if (msg.is_object() && msg.value("type", "") == "resize" && msg["cols"].is_number_unsigned() &&
-        msg["rows"].is_number_unsigned() && msg["cols"] >= 1 && msg["cols"] <= 1000 && msg["rows"] >= 1 &&
-        msg["rows"] <= 1000)
-      caf::anon_send(term, resize_atom::value, msg["cols"].get<std::uint16_t>(), msg["rows"].get<std::uint16_t>());
+    if (auto size = protocols::read_terminal_resize(data)) caf::anon_send(term, resize_atom::value, size->cols, size->rows);
   };
   h->on_close = [term] { caf::anon_send(term, hangup_atom::value); };
   return h;

@@ -3,7 +3,6 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include <cmath>
 #include <mutex>
 
 #include "actors/job_registry.hpp"
@@ -14,8 +13,8 @@
 #include "net/owner_auth.hpp"
 #include "net/x402_edge.hpp"
 #include "net/rate_limiter.hpp"
+#include "protocols/job_submit.hpp"
 #include "protocols/market_wire.hpp"
-#include "protocols/ssh_key.hpp"
 
 namespace hearth::net {
 namespace {
@@ -23,7 +22,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::uint64_t default_wait_secs = 20;
-constexpr std::uint64_t max_duration_secs = 30ull * 86400;
 
 // ---- JSON ----
 
@@ -75,70 +73,6 @@ json seller_json(const seller_info& s) {
           {"connected_at", iso_time(s.connected_at_ms)},
           {"last_heartbeat", iso_time(s.last_heartbeat_ms)},
           {"heartbeat_seq", s.heartbeat_seq}};
-}
-
-// ---- the submit's body ----
-
-// "512m", "1g", "1024k", "268435456" (bytes) or a number of bytes -> MiB.
-bool parse_memory(const json& v, std::uint64_t& mb) {
-  if (v.is_number_unsigned()) {
-    mb = v.get<std::uint64_t>() >> 20;
-    return true;
-  }
-  if (!v.is_string()) return false;
-  std::string s = v.get<std::string>();
-  if (s.empty() || s.size() > 20) return false;
-  char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(s.back())));
-  std::uint64_t scale = 1;  // bytes
-  if (unit == 'k' || unit == 'm' || unit == 'g' || unit == 't') {
-    s.pop_back();
-    scale = unit == 'k' ? 1ull << 10 : unit == 'm' ? 1ull << 20 : unit == 'g' ? 1ull << 30 : 1ull << 40;
-  }
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 12) return false;
-  mb = std::stoull(s) * scale >> 20;
-  return true;
-}
-
-result<job_spec> parse_submit(const std::string& body) {
-  auto bad = [](error_code c, const std::string& m) -> failure { return fail(c, m); };
-  json j = json::parse(body, nullptr, false);
-  if (!j.is_object()) return bad(http_errc::bad_request, "the body is a JSON object");
-  job_spec spec;
-  if (!j.contains("ssh_pubkey") || !j["ssh_pubkey"].is_string())
-    return bad(market_errc::bad_ssh_key, "ssh_pubkey (an OpenSSH public key line) is required");
-  auto key = protocols::normalize_ssh_pubkey(j["ssh_pubkey"].get<std::string>());
-  if (!key) return key.error();
-  spec.ssh_pubkey = *key;
-  if (j.contains("preferred_image") && !j["preferred_image"].is_null()) {
-    if (!j["preferred_image"].is_string() || j["preferred_image"].get<std::string>().empty() ||
-        j["preferred_image"].get<std::string>().size() > 128)
-      return bad(http_errc::bad_request, "preferred_image is an image name");
-    spec.image = j["preferred_image"].get<std::string>();
-  }
-  if (j.contains("cpus") && !j["cpus"].is_null()) {
-    if (!j["cpus"].is_number() || !std::isfinite(j["cpus"].get<double>()) || j["cpus"].get<double>() < 0.01 ||
-        j["cpus"].get<double>() > 256)
-      return bad(market_errc::bad_job_limit, "cpus is a number from 0.01 to 256");
-    spec.cpus = j["cpus"].get<double>();
-  } else if (j.contains("cpu_quota") && !j["cpu_quota"].is_null()) {
-    // Docker's CFS quota in microseconds per 100 ms period: 50000 is half a core.
-    if (!j["cpu_quota"].is_number_unsigned() || j["cpu_quota"].get<std::uint64_t>() < 1000 ||
-        j["cpu_quota"].get<std::uint64_t>() > 25600000)
-      return bad(market_errc::bad_job_limit, "cpu_quota is microseconds per 100 ms period, from 1000 to 25600000");
-    spec.cpus = static_cast<double>(j["cpu_quota"].get<std::uint64_t>()) / 100000.0;
-  }
-  const char* mem_field = j.contains("mem_limit") ? "mem_limit" : j.contains("memory") ? "memory" : nullptr;
-  if (mem_field && !j[mem_field].is_null()) {
-    if (!parse_memory(j[mem_field], spec.mem_mb) || spec.mem_mb < 16 || spec.mem_mb > (1ull << 20))
-      return bad(market_errc::bad_job_limit, "mem_limit is like \"512m\" or \"2g\", from 16m to 1t");
-  }
-  if (j.contains("duration_secs") && !j["duration_secs"].is_null()) {
-    if (!j["duration_secs"].is_number_unsigned() || j["duration_secs"].get<std::uint64_t>() < 1 ||
-        j["duration_secs"].get<std::uint64_t>() > max_duration_secs)
-      return bad(market_errc::bad_job_limit, "duration_secs is from 1 to " + std::to_string(max_duration_secs));
-    spec.duration_secs = j["duration_secs"].get<std::uint64_t>();
-  }
-  return spec;
 }
 
 // ---- the seller WebSocket ----
@@ -299,7 +233,7 @@ bool route_market(caf::actor_system& sys, const node_info& info, http_request& r
       r.headers.emplace_back("Retry-After", std::to_string(retry.count() / 1000 + 1));
       return respond(std::move(r)), true;
     }
-    auto spec = parse_submit(req.body);
+    auto spec = protocols::read_job_submit(req.body);
     if (!spec) return respond(failure_response(spec.error())), true;
     std::uint64_t wait = default_wait_secs;
     if (auto w = query_param(req.query, "wait"); !w.empty()) {
@@ -366,12 +300,8 @@ bool route_market(caf::actor_system& sys, const node_info& info, http_request& r
     ask_actor<job_registry_type, job_record>(sys, actors::job_registry_key, std::move(respond), answer,
                                              cancel_atom::value, id, token, owner);
   } else if (action == "extend" && req.method == "POST") {
-    json j = json::parse(req.body, nullptr, false);
-    if (!j.is_object() || !j.contains("duration_secs") || !j["duration_secs"].is_number_unsigned() ||
-        j["duration_secs"].get<std::uint64_t>() < 1 || j["duration_secs"].get<std::uint64_t>() > max_duration_secs)
-      return respond(json_error(market_errc::bad_job_limit, "the body is {\"duration_secs\": N}, N from 1 to " +
-                                                                std::to_string(max_duration_secs))),
-             true;
+    auto more = protocols::read_job_extend(req.body);
+    if (!more) return respond(failure_response(more.error())), true;
     bool browser = wants_payment_page(req);
     ask_actor<job_registry_type, job_submission>(
         sys, actors::job_registry_key, std::move(respond),
@@ -381,7 +311,7 @@ bool route_market(caf::actor_system& sys, const node_info& info, http_request& r
           if (s.has_receipt) add_receipt(r, s.receipt);
           return r;
         },
-        extend_atom::value, id, token, owner, j["duration_secs"].get<std::uint64_t>(), read_call_payment(req));
+        extend_atom::value, id, token, owner, *more, read_call_payment(req));
   } else {
     respond(method_not_allowed(req, action.empty() ? "GET, DELETE" : action == "extend" ? "POST" : "GET"));
   }

@@ -14,6 +14,7 @@
 #include "net/actor_ask.hpp"
 #include "protocols/json_fields.hpp"
 #include "protocols/mcp_protocol.hpp"
+#include "protocols/mcp_requests.hpp"
 #include "net/call_edge.hpp"
 #include "net/task_routes.hpp"
 #include "net/x402_edge.hpp"
@@ -28,8 +29,7 @@ using nlohmann::json;
 constexpr std::uint32_t tools_page = 100;
 constexpr std::uint32_t offers_scanned = 10000;  // MCP offers a node lists at most
 
-enum rpc_code { parse_error = -32700, invalid_request = -32600, method_not_found = -32601, invalid_params = -32602,
-                internal_error = -32603 };
+using namespace mcp;  // rpc_code's names
 
 http_response rpc_answer(const json& id, const json& result) {
   return json_response(200, {{"jsonrpc", "2.0"}, {"id", id}, {"result", result}});
@@ -40,6 +40,8 @@ http_response rpc_error(const json& id, int code, const std::string& message, co
   if (!data.is_null()) err["data"] = data;
   return json_response(200, {{"jsonrpc", "2.0"}, {"id", id}, {"error", err}});
 }
+
+http_response rpc_error(const rpc_refusal& r) { return rpc_error(r.id, r.code, r.message); }
 
 using mcp::text_result;
 
@@ -142,11 +144,10 @@ void with_tools(caf::event_based_actor* self, responder respond, const json& id,
           [=](caf::error& e) { respond(rpc_error(id, internal_error, self->system().render(e))); });
 }
 
-void handle_rpc(caf::event_based_actor* self, node_info info, call_payment pr, json msg, responder respond) {
-  json id = msg["id"];
-  std::string method = msg["method"];
-  json params = msg.contains("params") ? msg["params"] : json::object();
-  if (!params.is_object()) return respond(rpc_error(id, invalid_params, "params must be an object"));
+void handle_rpc(caf::event_based_actor* self, node_info info, call_payment pr, rpc_request msg, responder respond) {
+  const json& id = msg.id;
+  const std::string& method = msg.method;
+  const json& params = msg.params;
 
   if (method == "initialize") {
     std::string version = mcp::negotiate_version(protocols::text_or(params, "protocolVersion"));
@@ -159,9 +160,9 @@ void handle_rpc(caf::event_based_actor* self, node_info info, call_payment pr, j
   }
   if (method == "ping") return respond(rpc_answer(id, json::object()));
   if (method == "tools/list") {
-    if (params.contains("cursor") && !params["cursor"].is_string())
-      return respond(rpc_error(id, invalid_params, "cursor must be a string"));
-    std::string cursor = protocols::text_or(params, "cursor");
+    auto read = read_cursor(id, params);
+    if (auto* refused = std::get_if<rpc_refusal>(&read)) return respond(rpc_error(*refused));
+    std::string cursor = std::get<std::string>(read);
     return with_tools(self, respond, id, [=](std::vector<tool_entry> tools) {
       json list = json::array();
       std::size_t start = 0;
@@ -179,16 +180,15 @@ void handle_rpc(caf::event_based_actor* self, node_info info, call_payment pr, j
     });
   }
   if (method == "tools/call") {
-    if (!params.contains("name") || !params["name"].is_string())
-      return respond(rpc_error(id, invalid_params, "tools/call needs a tool name"));
-    json arguments = params.contains("arguments") ? params["arguments"] : json::object();
-    if (!arguments.is_object()) return respond(rpc_error(id, invalid_params, "arguments must be an object"));
-    std::string name = params["name"];
-    if (params.contains("_meta") && params["_meta"].is_object() && params["_meta"].contains("x402/payment"))
-      pr.header = payments::encode_header(params["_meta"]["x402/payment"]);
+    auto read = read_tool_call(id, params);
+    if (auto* refused = std::get_if<rpc_refusal>(&read)) return respond(rpc_error(*refused));
+    auto& request = std::get<tool_call>(read);
+    std::string name = request.name;
+    json arguments = request.arguments;
+    if (request.meta.contains("x402/payment")) pr.header = payments::encode_header(request.meta["x402/payment"]);
     std::uint64_t duration = 0;  // a per-second tool's run: _meta "hearth/duration" seconds
-    if (params.contains("_meta") && params["_meta"].is_object() && params["_meta"].contains("hearth/duration")) {
-      const auto& d = params["_meta"]["hearth/duration"];
+    if (request.meta.contains("hearth/duration")) {
+      const auto& d = request.meta["hearth/duration"];
       if (!d.is_number_unsigned() || d == 0)
         return respond(rpc_error(id, invalid_params, "_meta hearth/duration is a whole number of seconds, at least 1"));
       duration = d.get<std::uint64_t>();
@@ -243,18 +243,13 @@ bool route_mcp(caf::actor_system& sys, const node_info& info, http_request& req,
     respond(json_error(http_errc::origin_not_allowed, "requests from another host or origin are refused (DNS rebinding)"));
     return true;
   }
-  auto msg = json::parse(req.body, nullptr, false);
-  if (msg.is_discarded()) {
-    respond(rpc_error(nullptr, parse_error, "parse error: the body is not JSON"));
+  auto read = read_rpc_request(req.body);
+  if (auto* refused = std::get_if<rpc_refusal>(&read)) {
+    respond(rpc_error(*refused));
     return true;
   }
-  if (!msg.is_object() || protocols::text_or(msg, "jsonrpc") != "2.0" || !msg.contains("method") || !msg["method"].is_string() ||
-      (msg.contains("id") && !msg["id"].is_string() && !msg["id"].is_number_integer())) {
-    respond(rpc_error(msg.is_object() && msg.contains("id") ? msg["id"] : json(nullptr), invalid_request,
-                      "invalid request: a JSON-RPC 2.0 object with a method"));
-    return true;
-  }
-  if (!msg.contains("id")) {  // a notification: accepted, never answered
+  auto& msg = std::get<rpc_request>(read);
+  if (msg.notification) {  // accepted, never answered
     respond(http_response{202, {}, ""});
     return true;
   }

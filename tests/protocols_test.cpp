@@ -2,13 +2,17 @@
 // WebSocket's messages (round trips, versions, types, bounds, fields of the
 // wrong kind), relay frames, and SSH public key lines (options, second
 // lines, a blob of another type, junk); plus the job records' storage with
-// their indexes (a state change moves the index entries in one batch).
+// their indexes (a state change moves the index entries in one batch);
+// the request bodies of jobs, the couch and MCP, read where they arrive.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include "crypto/base64.hpp"
+#include "protocols/couch_bodies.hpp"
+#include "protocols/job_submit.hpp"
 #include "protocols/market_wire.hpp"
+#include "protocols/mcp_requests.hpp"
 #include "protocols/ssh_key.hpp"
 #include "storage/job_codec.hpp"
 #include "support/process.hpp"
@@ -159,4 +163,105 @@ TEST_CASE("a job's record and its indexes change in one batch", "[protocols][sto
   REQUIRE(storage::remove_job(**db, ended));
   CHECK(!*storage::load_job(**db, ended.id));
   CHECK(storage::jobs_of_seller(**db, "0xseller", 10)->empty());
+}
+
+TEST_CASE("a job submit is read with Docker's field names and refused outside the limits", "[protocols]") {
+  std::string key = key_line();
+  auto spec = protocols::read_job_submit(json{{"ssh_pubkey", key}, {"cpu_quota", 50000}, {"memory", "2g"}}.dump());
+  REQUIRE(spec);
+  CHECK(spec->cpus == 0.5);
+  CHECK(spec->mem_mb == 2048);
+  CHECK(spec->duration_secs == 600);
+  auto code_of = [&](json body) {
+    body["ssh_pubkey"] = key;
+    auto r = protocols::read_job_submit(body.dump());
+    return r ? std::string("accepted") : std::string(code_name(r.error().code));
+  };
+  CHECK(code_of({{"mem_limit", "512m"}, {"duration_secs", 60}}) == "accepted");
+  // 999999999999 TiB overflowed 64 bits and wrapped to a size in range.
+  CHECK(code_of({{"mem_limit", "999999999999t"}}) == "bad_job_limit");
+  CHECK(code_of({{"mem_limit", "17592186044416t"}}) == "bad_job_limit");
+  CHECK(code_of({{"cpus", 1e300}}) == "bad_job_limit");
+  CHECK(code_of({{"duration_secs", -1}}) == "bad_job_limit");
+  CHECK(code_of({{"preferred_image", 5}}) == "bad_request");
+  CHECK(!protocols::read_job_submit("[1]"));
+  CHECK(code_name(protocols::read_job_submit("{}").error().code) == "bad_ssh_key");
+  CHECK(*protocols::read_job_extend(R"({"duration_secs":30})") == 30);
+  CHECK(!protocols::read_job_extend(R"({"duration_secs":"30"})"));
+  CHECK(!protocols::read_job_extend("30"));
+}
+
+TEST_CASE("couch bodies: numbers beyond a counter's range are refused, not converted", "[protocols][couch]") {
+  // A double above 2^64 converted to an unsigned integer is undefined behaviour.
+  CHECK(!protocols::read_invite_body(R"({"resourceLimits":{"maxMemoryMB":1e300}})"));
+  CHECK(!protocols::read_invite_body(R"({"resourceLimits":{"maxDurationHours":1e30}})"));
+  CHECK(!protocols::read_usage_body(R"({"tokensIn":1e20})"));
+  CHECK(!protocols::read_usage_body(R"({"cpuSeconds":-0.5})"));
+  auto invite = protocols::read_invite_body("");
+  REQUIRE(invite);
+  CHECK(invite->limits.max_duration_hours == 24);
+  auto limits = protocols::read_invite_body(R"({"resourceLimits":{"maxMemoryMB":256.9,"maxDurationHours":2},"expiresInHours":0.5})");
+  REQUIRE(limits);
+  CHECK(limits->limits.max_memory_mb == 256);
+  CHECK(limits->expires_in_hours == 0.5);
+  CHECK(!protocols::read_invite_body(R"({"expiresInHours":0})"));
+  CHECK(!protocols::read_invite_body(R"({"permissions":{"canAccessInternet":1}})"));
+  CHECK(protocols::read_invite_body("{").error().message == "the body is not JSON");
+
+  auto redeem = protocols::read_redeem_body(R"({"code":"inv_x","name":"g","publicKey":null})");
+  REQUIRE(redeem);
+  CHECK(redeem->public_key.empty());
+  CHECK(!protocols::read_redeem_body(R"({"code":"inv_x","name":""})"));
+  CHECK(!protocols::read_redeem_body(R"({"code":1,"name":"g"})"));
+  CHECK(*protocols::read_activate_body(R"({"agentEndpoint":7})") == "");
+
+  auto exec = protocols::read_exec_body(R"({"argv":["/bin/echo","a"],"stream":true,"timeoutSecs":5})");
+  REQUIRE(exec);
+  CHECK(exec->stream);
+  CHECK(exec->request.timeout_secs == 5);
+  CHECK(!protocols::read_exec_body(R"({"argv":["echo"]})"));
+  CHECK(!protocols::read_exec_body(R"({"command":"true","stream":"yes"})"));
+  CHECK(!protocols::read_exec_body(R"({"command":"true","timeoutSecs":0})"));
+}
+
+TEST_CASE("a terminal's control frame is a resize within 1 to 1000, anything else is ignored", "[protocols][couch]") {
+  auto size = protocols::read_terminal_resize(R"({"type":"resize","cols":120,"rows":40})");
+  REQUIRE(size);
+  CHECK(size->cols == 120);
+  CHECK(size->rows == 40);
+  // {"type": 5} made nlohmann's value() throw inside the WebSocket handler.
+  CHECK(!protocols::read_terminal_resize(R"({"type":5,"cols":1,"rows":1})"));
+  CHECK(!protocols::read_terminal_resize(R"({"type":"resize","cols":1001,"rows":1})"));
+  CHECK(!protocols::read_terminal_resize(R"({"type":"resize","cols":-3,"rows":1})"));
+  CHECK(!protocols::read_terminal_resize("not json"));
+}
+
+TEST_CASE("JSON-RPC requests: the framing the MCP server and the gateway share", "[protocols][mcp]") {
+  auto code_of = [](const std::string& text) {
+    auto r = mcp::read_rpc_request(text);
+    auto* refused = std::get_if<mcp::rpc_refusal>(&r);
+    return refused ? refused->code : 0;
+  };
+  CHECK(code_of(R"({"jsonrpc":"2.0","id":1,"method":"ping"})") == 0);
+  CHECK(code_of("{") == mcp::parse_error);
+  CHECK(code_of(R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])") == mcp::invalid_request);
+  CHECK(code_of(R"({"jsonrpc":2,"id":1,"method":"ping"})") == mcp::invalid_request);
+  CHECK(code_of(R"({"jsonrpc":"2.0","id":1.5,"method":"ping"})") == mcp::invalid_request);
+  CHECK(code_of(R"({"jsonrpc":"2.0","id":{},"method":"ping"})") == mcp::invalid_request);
+  CHECK(code_of(R"({"jsonrpc":"2.0","id":1,"method":7})") == mcp::invalid_request);
+  CHECK(code_of(R"({"jsonrpc":"2.0","id":1,"method":"ping","params":[]})") == mcp::invalid_params);
+  auto note = mcp::read_rpc_request(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":3})");
+  REQUIRE(std::get_if<mcp::rpc_request>(&note));
+  CHECK(std::get<mcp::rpc_request>(note).notification);
+  auto refused = std::get<mcp::rpc_refusal>(mcp::read_rpc_request(R"({"jsonrpc":"1.0","id":"x","method":"ping"})"));
+  CHECK(refused.id == "x");
+
+  json id = 4;
+  auto call = mcp::read_tool_call(id, json{{"name", "t"}, {"_meta", 5}});
+  REQUIRE(std::get_if<mcp::tool_call>(&call));
+  CHECK(std::get<mcp::tool_call>(call).arguments == json::object());
+  CHECK(std::get<mcp::tool_call>(call).meta == json::object());
+  CHECK(std::holds_alternative<mcp::rpc_refusal>(mcp::read_tool_call(id, json{{"name", 1}})));
+  CHECK(std::holds_alternative<mcp::rpc_refusal>(mcp::read_tool_call(id, json{{"name", "t"}, {"arguments", "x"}})));
+  CHECK(std::holds_alternative<mcp::rpc_refusal>(mcp::read_cursor(id, json{{"cursor", 9}})));
 }
