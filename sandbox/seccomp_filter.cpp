@@ -3,6 +3,7 @@
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -70,6 +71,15 @@ std::vector<sock_filter> build_seccomp_filter(bool allow_network) {
     f.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, static_cast<unsigned>(nr), 0, 1));
     f.push_back(stmt(BPF_RET | BPF_K, eperm));
   }
+  // TIOCSTI and TIOCLINUX push bytes into a terminal's input: a program
+  // sharing a terminal with its caller (hearth sandbox from a shell, a guest
+  // terminal) could type commands into it.
+  f.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 5));
+  f.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[1])));  // the request's low 32 bits
+  f.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 2, 0));
+  f.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 1, 0));
+  f.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  f.push_back(stmt(BPF_RET | BPF_K, eperm));
   // clone3 hides its flags behind a pointer: report it missing, and libc
   // falls back to clone, whose flags are checked below.
   f.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1));

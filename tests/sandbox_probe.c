@@ -13,7 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <linux/bpf.h>
+#include <linux/keyctl.h>
+#include <linux/perf_event.h>
+#include <net/ethernet.h>
+#include <netpacket/packet.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -149,6 +157,83 @@ int main(int argc, char** argv) {
   if (!strcmp(cmd, "ptrace")) return report((int)ptrace(PTRACE_TRACEME, 0, NULL, NULL));
   if (!strcmp(cmd, "unshare")) return report(unshare(CLONE_NEWUSER));
   if (!strcmp(cmd, "kill1")) return report(kill(1, SIGKILL));
+  /* Escapes a hostile program tries, one command each. */
+  if (!strcmp(cmd, "ptrace-init")) return report((int)ptrace(PTRACE_ATTACH, 1, NULL, NULL));
+  if (!strcmp(cmd, "ptrace-sibling")) {
+    pid_t child = fork();
+    if (child == 0) { pause(); _exit(0); }
+    int rc = (int)ptrace(PTRACE_ATTACH, child, NULL, NULL);
+    int saved = errno;
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    errno = saved;
+    return report(rc);
+  }
+  if (!strcmp(cmd, "umount")) return report(umount2("/", MNT_DETACH));
+  if (!strcmp(cmd, "pivot_root")) return report((int)syscall(SYS_pivot_root, "/tmp", "/tmp"));
+  if (!strcmp(cmd, "setns")) {
+    int fd = open("/proc/1/ns/mnt", O_RDONLY);
+    return report(fd < 0 ? fd : setns(fd, 0));
+  }
+  if (!strcmp(cmd, "keyring"))
+    return report((int)syscall(SYS_add_key, "user", "probe", "secret", 6, KEY_SPEC_SESSION_KEYRING));
+  if (!strcmp(cmd, "perf")) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_CPU_CLOCK;
+    return report((int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0));
+  }
+  if (!strcmp(cmd, "userfaultfd")) return report((int)syscall(SYS_userfaultfd, 0));
+  if (!strcmp(cmd, "bpf")) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.map_type = BPF_MAP_TYPE_ARRAY;
+    attr.key_size = 4;
+    attr.value_size = 4;
+    attr.max_entries = 1;
+    return report((int)syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof attr));
+  }
+  if (!strcmp(cmd, "raw-socket")) return report(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP));
+  if (!strcmp(cmd, "packet-socket")) return report(socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)));
+  if (!strcmp(cmd, "setuid")) return report(setuid(0));
+  if (!strcmp(cmd, "setgid")) return report(setgid(0));
+  if (!strcmp(cmd, "sysctl")) {
+    int fd = open("/proc/sys/kernel/hostname", O_WRONLY);
+    return report(fd < 0 ? fd : (int)write(fd, "owned\n", 6));
+  }
+  if (!strcmp(cmd, "procs")) { /* the processes it can see in /proc */
+    DIR* d = opendir("/proc");
+    int n = 0;
+    for (struct dirent* e; d && (e = readdir(d));) n += atoi(e->d_name) > 0;
+    if (d) closedir(d);
+    printf("ok %d\n", n);
+    return 0;
+  }
+  if (!strcmp(cmd, "link")) { /* a hard link to a file outside the writable layer, then written */
+    if (link(arg, "/tmp/linked") != 0) return report(-1);
+    return report(open("/tmp/linked", O_WRONLY | O_APPEND));
+  }
+  if (!strcmp(cmd, "symlink")) { /* a symlink in the writable layer to a file it may not read */
+    unlink("/tmp/sym");
+    if (symlink(arg, "/tmp/sym") != 0) return report(-1);
+    return report(open("/tmp/sym", O_RDONLY));
+  }
+  if (!strcmp(cmd, "tiocsti")) { /* pushes a byte into its own controlling terminal's input */
+    pid_t child = fork();
+    if (child == 0) {
+      int master = posix_openpt(O_RDWR | O_NOCTTY);
+      if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 || setsid() < 0) _exit(report(-1));
+      int slave = open(ptsname(master), O_RDWR);
+      if (slave < 0) _exit(report(-1));
+      ioctl(slave, TIOCSCTTY, 0);
+      char c = 'x';
+      _exit(report(ioctl(slave, TIOCSTI, &c)));
+    }
+    waitpid(child, NULL, 0);
+    return 0;
+  }
   if (!strcmp(cmd, "exit")) return atoi(arg);
   if (!strcmp(cmd, "segv")) { volatile int* p = NULL; *p = 1; return 0; }
   if (!strcmp(cmd, "cat")) {

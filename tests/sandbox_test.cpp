@@ -48,6 +48,15 @@ TEST_CASE("non-ELF and foreign-architecture files are refused", "[elf]") {
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+
+#include "sandbox/seccomp_filter.hpp"
 
 #include "sandbox/isolation.hpp"
 #include "sandbox/runner.hpp"
@@ -132,6 +141,63 @@ TEST_CASE("dangerous system calls are refused", "[sandbox]") {
     INFO(what << ": " << r.out);
     CHECK(r.out.find("denied errno=1 ") == 0);
   }
+}
+
+TEST_CASE("a hostile program's escapes are contained, one by one", "[sandbox][attack]") {
+  bool warm = each_mode();
+  INFO("warm sandbox: " << warm);
+  // Refused by the seccomp filter itself (EPERM), whatever else the host has.
+  for (const char* what : {"ptrace-init", "ptrace-sibling", "umount", "pivot_root", "keyring", "perf", "userfaultfd",
+                           "bpf"}) {
+    auto r = probe({what});
+    INFO(what << ": " << r.out);
+    CHECK(r.out.find("denied errno=1 ") == 0);
+  }
+  // Refused one way or another (no such node or id, no permission, another filesystem).
+  std::vector<std::vector<std::string>> attempts = {
+      {"setuid"}, {"setgid"}, {"setns"}, {"raw-socket"}, {"packet-socket"}, {"sysctl"}, {"tiocsti"},
+      {"read", "/dev/mem"}, {"read", "/dev/kmsg"}, {"read", "/dev/sda"}, {"read", "/dev/vda"},
+      {"read", "/proc/kcore"}, {"read", "/proc/sysrq-trigger"},
+      {"link", "/etc/passwd"}, {"symlink", "/etc/shadow"}, {"symlink", "/proc/1/root/etc/shadow"}};
+  for (const auto& a : attempts) {
+    auto r = probe(a);
+    INFO(a[0] << " " << (a.size() > 1 ? a[1] : "") << ": " << r.out);
+    CHECK(denied(r));
+  }
+  auto tty = probe({"tiocsti"});  // when the sandbox has a pty to try it on, the filter refuses it
+  if (tty.out.find("errno=2 ") == std::string::npos) CHECK(tty.out.find("denied errno=1 ") == 0);
+  auto seen = probe({"procs"});  // its own pid namespace: the sandbox's init and itself
+  INFO(seen.out);
+  CHECK((seen.out == "ok 2\n" || seen.out == "ok 1\n"));
+}
+
+TEST_CASE("the seccomp filter refuses typing into a terminal (TIOCSTI), however the request is spelled", "[sandbox][attack]") {
+  // The sandbox has no pty of its own to try it on, so the filter is tried
+  // alone, in a child that owns a pty as its controlling terminal.
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0 || ::setsid() < 0) ::_exit(10);
+    int slave = ::open(::ptsname(master), O_RDWR);
+    if (slave < 0 || ::ioctl(slave, TIOCSCTTY, 0) != 0) ::_exit(11);
+    char c = 'x';
+    if (::ioctl(slave, TIOCSTI, &c) != 0) ::_exit(12);  // allowed before the filter: the test can fail
+    auto filter = build_seccomp_filter(false);
+    sock_fprog prog{static_cast<unsigned short>(filter.size()), filter.data()};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
+      ::_exit(13);
+    if (::ioctl(slave, TIOCSTI, &c) == 0 || errno != EPERM) ::_exit(14);
+    if (::syscall(SYS_ioctl, slave, 0x100000000ul | TIOCSTI, &c) == 0 || errno != EPERM) ::_exit(15);  // high bits
+    if (::ioctl(slave, TIOCLINUX, &c) == 0 || errno != EPERM) ::_exit(16);
+    int n = 0;
+    if (::ioctl(slave, FIONREAD, &n) != 0) ::_exit(17);  // other ioctls still work
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("no network unless the limits allow it, and never the host's loopback", "[sandbox]") {
