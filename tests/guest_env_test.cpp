@@ -5,6 +5,8 @@
 // process along, a restart bringing the environment back with its home, and
 // the network: none, or the internet through the environment's own
 // namespace with its egress counted; a golden rootfs instead of the host's.
+// A hostile program brought into the home tries each escape (the sandbox
+// probe) and is contained.
 #include <catch2/catch.hpp>
 
 #include "support/skip.hpp"
@@ -20,6 +22,7 @@
 #include <thread>
 
 #include "client/websocket_client.hpp"
+#include "crypto/base64.hpp"
 #include "support/couch_node.hpp"
 
 using namespace hearth::test;
@@ -40,9 +43,10 @@ struct guest {
     c.await_guest(id, [](const json& j) { return j["status"] == "running"; });
   }
 
-  json exec(const std::string& command, int timeout_secs = 30) {
-    auto r = c.call("POST", "/couch/guest/exec", json{{"command", command}, {"timeoutSecs", timeout_secs}}.dump(), false,
-                    "Authorization: Bearer " + token + "\r\n");
+  json exec(const std::string& command, int timeout_secs = 30, const std::string& input = "") {
+    json body = {{"command", command}, {"timeoutSecs", timeout_secs}};
+    if (!input.empty()) body["stdin"] = input;
+    auto r = c.call("POST", "/couch/guest/exec", body.dump(), false, "Authorization: Bearer " + token + "\r\n");
     INFO(command << " -> " << r.body);
     REQUIRE(r.status == 200);
     return json::parse(r.body);
@@ -302,4 +306,42 @@ TEST_CASE("--couch-rootfs gives environments a golden root filesystem instead of
   (*ws)->send("read line < /usr/share/golden; echo \"[$line]\"\n", true);
   read_until(**ws, "[made by the test]", out);
   CHECK(out.find("[made by the test]") != std::string::npos);
+}
+
+TEST_CASE("a hostile program in a guest's environment is contained, one escape at a time", "[couch][env][attack]") {
+  couch_node c(std::vector<std::string>{"--couch-backend", "local"});
+  guest g(c, json::object());
+  // The probe goes into the guest's home as a guest would bring a tool: as
+  // text on stdin. Landlock gives the home no execute right, so it runs
+  // through the dynamic loader, as a hostile guest's binary would.
+  auto copied = g.exec("base64 -d > probe.bin && printf '#!/bin/sh\\nexec $(ls /lib64/ld-linux-*.so.2 "
+                       "/lib/ld-linux-*.so.1 2>/dev/null | head -1) \"$HOME/probe.bin\" \"$@\"\\n' > probe && "
+                       "sh ./probe whoami",
+                       30, hearth::crypto::base64_encode(read_text(SANDBOX_PROBE)));
+  INFO(copied.dump());
+  REQUIRE(copied["exitCode"] == 0);
+  CHECK(copied["stdout"].get<std::string>().find("NoNewPrivs:\t1") != std::string::npos);
+  CHECK(copied["stdout"].get<std::string>().find("CapEff:\t0000000000000000") != std::string::npos);
+  for (const char* what : {"ptrace-init", "ptrace-sibling", "umount", "pivot_root", "keyring", "perf", "userfaultfd",
+                           "bpf", "mount", "unshare"}) {
+    auto r = g.exec(std::string("sh ./probe ") + what);
+    INFO(what << ": " << r["stdout"]);
+    CHECK(r["stdout"].get<std::string>().rfind("denied errno=1 ", 0) == 0);
+  }
+  for (const char* what : {"setuid", "setgid", "setns", "raw-socket", "packet-socket", "sysctl", "tiocsti",
+                           "read /dev/mem", "read /dev/kmsg", "read /proc/kcore", "read /etc/shadow",
+                           "link /etc/passwd", "symlink /etc/shadow"}) {
+    auto r = g.exec(std::string("sh ./probe ") + what);
+    INFO(what << ": " << r["stdout"]);
+    CHECK(r["stdout"].get<std::string>().rfind("denied", 0) == 0);
+  }
+  // SIGKILL to the environment's init is dropped by the kernel (it is init
+  // of its pid namespace): the environment goes on.
+  g.exec("sh ./probe kill1");
+  CHECK(g.exec("echo alive")["stdout"] == "alive\n");
+  CHECK(g.status()["status"] == "running");
+  // Its own pid namespace: the node's and the host's processes are out of sight.
+  auto procs = g.exec("sh ./probe procs");
+  INFO(procs.dump());
+  CHECK(std::stoi(procs["stdout"].get<std::string>().substr(3)) < 10);
 }
