@@ -150,7 +150,7 @@ void load(const crash_node& c, const payments::offered& price, const std::string
   };
   auto guests = [&, port, host] {
     for (std::size_t i = 0; i < invites_per_round; ++i) {
-      auto invite = http_exchange(port, post("/couch/invites", R"({"resourceLimits":{"maxMemoryMB":128,"maxDiskGB":1}})",
+      auto invite = http_exchange(port, post("/couch/invites", R"({"resourceLimits":{"maxDiskGB":1}})",
                                              host + "\r\n"));
       if (!invite) return;
       auto code = json::parse(invite->body, nullptr, false);
