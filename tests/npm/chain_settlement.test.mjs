@@ -1,7 +1,8 @@
 // On-chain settlement: a hearth node running --settlement chain against a
 // local anvil with Circle's USDC at the Base Sepolia address. @x402/fetch
 // pays; the node submits transferWithAuthorization itself; balances,
-// receipts and the settlement key's nonces are read from the chain.
+// receipts and the settlement key's nonces are read from the chain, also
+// after the node is SIGKILLed under paid load.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -23,18 +24,26 @@ function chainArgs(extra = []) {
           "--settlement-key", "@" + keyFile, ...extra];
 }
 
-// Pays with @x402/fetch and keeps the payment header it sent.
+// Pays with @x402/fetch and keeps the payment headers it sent, with the
+// status each paid request was answered (0: none, the node died first).
 function payer() {
   const sent = [];
-  const recording = (input, init) => {
+  const answered = new Map();
+  const recording = async (input, init) => {
     const h = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-    if (h.get("payment-signature")) sent.push(h.get("payment-signature"));
-    return fetch(input, init);
+    const header = h.get("payment-signature");
+    if (header) {
+      sent.push(header);
+      answered.set(header, 0);
+    }
+    const res = await fetch(input, init);
+    if (header) answered.set(header, res.status);
+    return res;
   };
   const pay = wrapFetchWithPaymentFromConfig(recording, {
     schemes: [{ network: "eip155:84532", client: new ExactEvmScheme(privateKeyToAccount(buyerKey)) }],
   });
-  return { pay, sent };
+  return { pay, sent, answered };
 }
 
 async function settlerNonce(block = "latest") {
@@ -207,4 +216,48 @@ test("a chain that is down during settlement: the payment stays settle_pending a
     await nodeB.stop();
     await chainB.stop();
   }
+});
+
+test("kill -9 under paid load, three times: every settlement confirmed once, none sent twice", async () => {
+  const nonceBefore = await settlerNonce();
+  const buyerBefore = await usdc.balanceOf(buyerAddress);
+  const known = new Map();  // payment id -> { auth, status }
+  for (let round = 0; round < 3; ++round) {
+    const { pay, sent, answered } = payer();
+    const url = offerUrl.replace(/^http:\/\/[^/]+/, node.url);
+    const calls = Array.from({ length: 12 }, (_, i) => pay(`${url}?k${round}-${i}`).catch(() => null));
+    await new Promise((r) => setTimeout(r, 100 + Math.random() * 600));  // the kill point, under load
+    await node.kill();
+    await Promise.all(calls);
+    node = await startNode(chainArgs(), { dir: node.dir });
+    for (const header of sent) {
+      const auth = JSON.parse(Buffer.from(header, "base64").toString()).payload.authorization;
+      known.set(await paymentId(auth.from, auth.nonce), { auth, status: answered.get(header) });
+    }
+  }
+  let settled = 0;
+  const transactions = new Set();
+  for (const [id, { auth, status }] of known) {
+    const used = () => usdc.pub.readContract({ address: usdcAddress, abi: usdcAbi, functionName: "authorizationState",
+                                               args: [auth.from, auth.nonce] });
+    const record = await (await fetch(`${node.url}/payments/${id}`)).json();
+    if (record.error) {  // never reached the node's books: never reached the chain either
+      assert.notEqual(status, 200);
+      assert.equal(await used(), false, `payment ${id} moved money the node has no record of`);
+      continue;
+    }
+    const p = await paymentUntil(node.url, id, (x) => x.state === "settled" || x.state === "unsettled");
+    if (status === 200) assert.equal(p.state, "settled", `answered 200, then ${JSON.stringify(p)}`);
+    assert.equal(await used(), p.state === "settled", `the chain and the node disagree on ${JSON.stringify(p)}`);
+    if (p.state !== "settled") continue;
+    ++settled;
+    assert.ok(!transactions.has(p.transaction), "one transaction per payment");
+    transactions.add(p.transaction);
+    const tx = await usdc.pub.getTransactionReceipt({ hash: p.transaction });
+    assert.equal(tx.status, "success");
+  }
+  assert.ok(settled > 0);
+  assert.equal(await settlerNonce(), nonceBefore + settled, "each settlement sent once: no second transaction, none wasted");
+  assert.equal(await usdc.balanceOf(buyerAddress), buyerBefore - BigInt(settled) * price);
+  console.log(`chain crash: 3 kills, ${known.size} payments sent, ${settled} settled on chain, each once`);
 });
