@@ -31,7 +31,7 @@ struct market_config {
   std::chrono::milliseconds heartbeat{2000};
   unsigned stale_after = 3;    // heartbeat intervals missed
   unsigned offline_after = 6;
-  std::chrono::milliseconds hello_timeout{10000};
+  std::chrono::milliseconds hello_timeout{10000};  // a socket that says no hello is closed (hub: 5 heartbeats, at least 2 s)
   std::chrono::milliseconds assign_timeout{120000};  // a seller's provisioning, answered or failed
 };
 

@@ -120,7 +120,8 @@ void add_node_options(CLI::App& app, node_config& c) {
       "Job submissions per second one client address may make (burst: 30 times that)")
       ->check(CLI::Range(0.01, 100000.0));
   add("--market-heartbeat-ms", c.market_heartbeat_ms, "HEARTH_MARKET_HEARTBEAT_MS",
-      "Sellers' heartbeat interval, ms; 3 missed: stale (no new jobs), 6 missed: offline (its jobs lost)")
+      "Sellers' heartbeat interval, ms; 3 missed: stale (no new jobs), 6 missed: offline (its jobs lost); "
+      "a socket with no hello in 5 (at least 2 s) is closed")
       ->check(CLI::Range(std::uint64_t{100}, std::uint64_t{600000}));
   add("--cluster-listen", c.cluster_listen, "HEARTH_CLUSTER_LISTEN",
       "Cluster listener host:port (port 0: any): other nodes connect here, TLS with certificates of the cluster CA");

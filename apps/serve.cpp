@@ -360,6 +360,8 @@ int run_serve(const node_config& given) {
       auto market = std::make_shared<actors::market_config>();
       market->accepted_sellers.insert(settings->market_sellers.begin(), settings->market_sellers.end());
       market->heartbeat = std::chrono::milliseconds(config.market_heartbeat_ms);
+      // A socket that has not said hello in 5 heartbeats (10 s by default) is a stranger holding a connection.
+      market->hello_timeout = std::max(std::chrono::milliseconds(2000), 5 * market->heartbeat);
       info.market = std::move(market);
     }
     info.market_open_submit = config.market_submit == "anyone";

@@ -25,6 +25,7 @@ using tcp = asio::ip::tcp;
 
 constexpr std::size_t websocket_message_bytes = 1u << 20;
 constexpr std::size_t websocket_queue_bytes = 4u << 20;  // unsent output before send() blocks
+constexpr auto close_grace = std::chrono::seconds(2);  // for the peer to answer our close
 
 // A connection after its WebSocket handshake: reads messages to the route's
 // handler, writes what the route sends in order. Counts as the connection
@@ -77,6 +78,12 @@ class websocket_session final : public websocket_channel, public std::enable_sha
       self->close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
       self->closing_ = true;
       if (!self->writing_) self->do_write();
+      // A peer that never answers the close (or stopped halfway through a
+      // frame) keeps no connection past the grace.
+      self->close_timer_.expires_after(close_grace);
+      self->close_timer_.async_wait([self](beast::error_code ec) {
+        if (!ec) self->finish();
+      });
     });
   }
 
@@ -122,6 +129,7 @@ class websocket_session final : public websocket_channel, public std::enable_sha
       closed_ = true;
     }
     room_.notify_all();
+    close_timer_.cancel();
     beast::error_code ec;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
     beast::get_lowest_layer(ws_).close();
@@ -139,6 +147,7 @@ class websocket_session final : public websocket_channel, public std::enable_sha
   std::deque<std::pair<std::string, bool>> out_;  // io thread only
   bool writing_ = false, closing_ = false, close_sent_ = false;
   websocket::close_reason close_reason_;
+  asio::steady_timer close_timer_{ws_.get_executor()};
   std::mutex mu_;  // queued_ and closed_, shared with senders
   std::condition_variable room_;
   std::size_t queued_ = 0;

@@ -69,6 +69,16 @@ std::string post(const std::string& path, const std::string& body, const std::st
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
+// One request on a fresh connection; nullopt when the node is gone (a
+// worker's connect after the kill), never a throw.
+std::optional<response> try_exchange(std::uint16_t port, const std::string& request) {
+  try {
+    return http_exchange(port, request);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 // The pids of processes whose environment holds marker (a CGI program sees
 // the buyer's X-Crash-Marker header as HTTP_X_CRASH_MARKER).
 std::vector<int> marked_processes(const std::string& marker) {
@@ -128,7 +138,7 @@ void load(const crash_node& c, const payments::offered& price, const std::string
       a.id = payment_id_of(a.header);
       a.query = "r" + std::to_string(round) + "w" + std::to_string(worker) + "i" + std::to_string(i) + "&d=0.0" +
                 std::to_string(i % 8);  // the run takes 0 to 70 ms
-      auto r = http_exchange(port, "GET /" + paid_offer + ".cgi/?" + a.query + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+      auto r = try_exchange(port, "GET /" + paid_offer + ".cgi/?" + a.query + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
                                        "X-Crash-Marker: " + marker + "\r\n" + header_line(price, a.header) + "\r\n\r\n");
       a.status = r ? r->status : 0;
       std::lock_guard<std::mutex> lock(seen.m);
@@ -140,7 +150,7 @@ void load(const crash_node& c, const payments::offered& price, const std::string
     for (std::size_t i = 0; i < attempts_per_worker; ++i) {
       json call = {{"jsonrpc", "2.0"}, {"id", i}, {"method", "tools/call"},
                    {"params", {{"name", "word_count"}, {"arguments", {{"text", "a b " + std::to_string(i)}}}}}};
-      auto r = http_exchange(port, post("/mcp", call.dump(), "Accept: application/json, text/event-stream\r\n"));
+      auto r = try_exchange(port, post("/mcp", call.dump(), "Accept: application/json, text/event-stream\r\n"));
       std::lock_guard<std::mutex> lock(seen.m);
       if (!r) return void(++seen.mcp_lost);
       auto answer = json::parse(r->body, nullptr, false);
@@ -150,19 +160,19 @@ void load(const crash_node& c, const payments::offered& price, const std::string
   };
   auto guests = [&, port, host] {
     for (std::size_t i = 0; i < invites_per_round; ++i) {
-      auto invite = http_exchange(port, post("/couch/invites", R"({"resourceLimits":{"maxDiskGB":1}})",
+      auto invite = try_exchange(port, post("/couch/invites", R"({"resourceLimits":{"maxDiskGB":1}})",
                                              host + "\r\n"));
       if (!invite) return;
       auto code = json::parse(invite->body, nullptr, false);
       if (invite->status != 201 || !code.contains("code")) continue;
       redeem_attempt a{code["code"], 0, ""};
-      auto r = http_exchange(port, post("/couch/redeem", json{{"code", a.code}, {"name", "g"}}.dump()));
+      auto r = try_exchange(port, post("/couch/redeem", json{{"code", a.code}, {"name", "g"}}.dump()));
       a.status = r ? r->status : 0;
       auto body = r ? json::parse(r->body, nullptr, false) : json();
       if (r && r->status == 201 && body.is_object()) a.guest = protocols::text_or(body, "guestId");
       // As a guest's client would: wait for its environment before the next invite.
       for (int poll = 0; poll < 100 && !a.guest.empty(); ++poll) {  // bounded: a home takes well under a second
-        auto s = http_exchange(port, "GET /couch/guests/" + a.guest + "/status HTTP/1.1\r\nHost: 127.0.0.1\r\n" + host +
+        auto s = try_exchange(port, "GET /couch/guests/" + a.guest + "/status HTTP/1.1\r\nHost: 127.0.0.1\r\n" + host +
                                          "\r\n\r\n");
         if (!s || s->body.find("\"provisioning\"") == std::string::npos) break;
         std::this_thread::sleep_for(10ms);

@@ -24,6 +24,7 @@
 #include "messages/clock.hpp"
 #include "payments/buyer.hpp"
 #include "protocols/market_wire.hpp"
+#include "support/raw_http.hpp"
 #include "support/skip.hpp"
 #include "support/test_node.hpp"
 
@@ -473,4 +474,35 @@ TEST_CASE("a buyer reaches a job through the hub's relay, as for a seller behind
   auto after = run({hearth_bin, "job", "ssh", id, "--relay", "--hub", h.url(), "--jobs-dir", jobs_dir, "--", "-i",
                     keys.key, "-o", "BatchMode=yes", "true"});
   CHECK(after.status != 0);
+}
+
+TEST_CASE("strangers' seller sockets that never say hello, or stop halfway through a frame, cannot hold the hub",
+          "[market][security]") {
+  hub h({"--http-max-connections-per-address", "4"});
+  const std::string upgrade =
+      "GET /market/sellers HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  std::vector<std::unique_ptr<raw_connection>> strangers;
+  for (int i = 0; i < 4; ++i) {
+    auto& s = strangers.emplace_back(std::make_unique<raw_connection>(h.port, "127.0.0.3"));
+    REQUIRE(s->send(upgrade));
+    auto head = s->read_some(10s);  // the 101 (and perhaps the challenge)
+    REQUIRE(head);
+    CHECK(head->rfind("HTTP/1.1 101", 0) == 0);
+    if (i % 2) REQUIRE(s->send(std::string("\x81\xfe", 2)));  // a masked text frame whose length never comes
+  }
+  // WebSockets hold their address's connections: a fifth from there is refused.
+  raw_connection fifth(h.port, "127.0.0.3");
+  REQUIRE(fifth.send(upgrade));
+  auto refused = fifth.read_response(10s);
+  REQUIRE(refused);
+  CHECK(refused->status == 429);
+  CHECK(h.call("GET", "/health").status == 200);  // another client is served meanwhile
+  // No hello within 5 heartbeats (at least 2 s): each is closed by the hub.
+  for (auto& s : strangers) CHECK(s->wait_closed(15s));
+  raw_connection again(h.port, "127.0.0.3");  // and the address has its share back
+  REQUIRE(again.send(upgrade));
+  auto head = again.read_some(10s);
+  REQUIRE(head);
+  CHECK(head->rfind("HTTP/1.1 101", 0) == 0);
 }
