@@ -33,6 +33,7 @@ bench: build
 	@bash scripts/install-deps.sh bench
 	$(BUILD)/benchmarks/hearth_bench
 	bash benchmarks/cgi_throughput.sh $(BUILD)
+	bash benchmarks/load_rss.sh $(BUILD)
 	node benchmarks/couch_latency.mjs $(BUILD)/apps/hearth
 	$(BUILD)/benchmarks/market_bench $(BUILD)/apps/hearth
 	$(BUILD)/benchmarks/cluster_bench $(BUILD)/apps/hearth $(BUILD)/benchmarks/hello_cgi
