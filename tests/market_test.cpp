@@ -226,9 +226,19 @@ TEST_CASE("a seller killed with SIGKILL goes offline and its jobs are lost", "[m
   buyer_keys keys;
   auto job = h.ok("POST", "/jobs/submit", {{"ssh_pubkey", keys.pub()}, {"duration_secs", 600}});
   REQUIRE(job["state"] == "running");
+  // Something of the buyer's runs in the job when its seller dies.
+  CHECK(keys.ssh(job, "nohup sleep 4242 > /dev/null 2>&1 & echo started").out == "started\n");
+  CHECK(run({"pgrep", "-f", "^sleep 4242$"}).status == 0);
   victim->proc->signal(SIGKILL);
   REQUIRE(victim->proc->wait_exit(10s));
   victim->proc.reset();
+  // The job's environment dies with its seller: nothing of the buyer's is left on the host.
+  bool left = true;
+  for (int i = 0; i < 100 && left; ++i) {  // bounded: the kernel kills the environment at once, reaping takes a moment
+    left = run({"pgrep", "-f", "^sleep 4242$"}).status == 0;
+    if (left) std::this_thread::sleep_for(100ms);
+  }
+  CHECK_FALSE(left);
   // 6 heartbeats of 200 ms missed, or the socket's end: either way within seconds.
   auto lost = h.await_job(job, [](const json& j) { return j["state"] == "lost"; }, 10s);
   CHECK(lost["reason"].get<std::string>().find("offline") != std::string::npos);
