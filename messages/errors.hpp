@@ -36,7 +36,8 @@
   X(node_unavailable, 503, "the node's actors are restarting or did not answer")                            \
   X(listen_failed, 500, "the node cannot listen on the address")                                            \
   X(bad_listen_address, 400, "the listen address is not HOST:PORT")                                         \
-  X(tls_identity_unusable, 400, "--tls-cert or --tls-key cannot be read, is not PEM, or the key is not the certificate's")
+  X(tls_identity_unusable, 400, "--tls-cert or --tls-key cannot be read, is not PEM, or the key is not the certificate's") \
+  X(request_timeout, 408, "the request's header or body did not arrive within its deadline; the connection is closed")
 
 #define HEARTH_OFFER_ERRORS(X)                                                                              \
   X(offer_not_found, 404, "no offer has this hash on this node")                                            \

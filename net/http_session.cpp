@@ -53,6 +53,7 @@ class session final : public http_session, public std::enable_shared_from_this<s
         stream_(std::move(stream)),
         buffer_(shared->limits.header_bytes + shared->limits.body_bytes + 4096),
         handler_timer_(stream_.get_executor()),
+        read_timer_(stream_.get_executor()),
         shared_(std::move(shared)),
         remote_address_(std::move(peer)) {
     beast::error_code ec;
@@ -114,13 +115,14 @@ class session final : public http_session, public std::enable_shared_from_this<s
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits().header_bytes));
     parser_->body_limit(std::max(limits().body_bytes, limits().upload_bytes));
-    lowest().expires_after(served_ == 0 ? limits().header_timeout : limits().idle_timeout);
+    arm_read_deadline(served_ == 0 ? limits().header_timeout : limits().idle_timeout);
     http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, this->shared_from_this()));
   }
 
   void on_header(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     busy_ = true;
+    cancel_read_deadline();
     // Only uploads may be as large as upload_bytes, and spooled bodies as
     // spool_bytes; the rest get body_bytes.
     const auto& head = parser_->get();
@@ -135,7 +137,7 @@ class session final : public http_session, public std::enable_shared_from_this<s
     parser_->body_limit(allowed);
     if (parser_->is_done()) return on_request();
     if (spool && !start_spool(allowed)) return send_error(http_errc::spool_failed, "the node cannot store the request body");
-    lowest().expires_after(limits().body_timeout);
+    arm_read_deadline(limits().body_timeout);
     const http::request_header<>& req = parser_ ? static_cast<const http::request_header<>&>(parser_->get())
                                                 : static_cast<const http::request_header<>&>(file_parser_->get());
     if (beast::iequals(req[http::field::expect], "100-continue")) {
@@ -169,13 +171,41 @@ class session final : public http_session, public std::enable_shared_from_this<s
   void read_body() {
     auto done = [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->on_read_error(ec);
+      self->cancel_read_deadline();
       self->on_request();
     };
     if (file_parser_) return http::async_read(stream_, buffer_, *file_parser_, std::move(done));
     http::async_read(stream_, buffer_, *parser_, std::move(done));
   }
 
+  // The read's deadline: when it passes with a request begun (a header or
+  // body still arriving) the read is cancelled and answered 408; an idle
+  // connection is closed. The stream's own deadline, a little later, is
+  // the backstop.
+  void arm_read_deadline(std::chrono::milliseconds d) {
+    lowest().expires_after(d + std::chrono::seconds(2));
+    auto generation = ++read_deadline_generation_;
+    read_timer_.expires_after(d);
+    read_timer_.async_wait([self = this->shared_from_this(), generation](beast::error_code ec) {
+      if (ec || self->closed_ || generation != self->read_deadline_generation_) return;
+      bool begun = self->busy_ || self->buffer_.size() > 0 || (self->parser_ && self->parser_->got_some());
+      if (!begun) return self->close();
+      self->read_timed_out_ = true;
+      beast::error_code ignored;
+      self->lowest().socket().cancel(ignored);
+    });
+  }
+  void cancel_read_deadline() {
+    ++read_deadline_generation_;
+    read_timer_.cancel();
+  }
+
   void on_read_error(beast::error_code ec) {
+    cancel_read_deadline();
+    if (read_timed_out_ && ec == asio::error::operation_aborted) {
+      spdlog::debug("http peer={}:{} request not complete within its deadline", remote_address_, remote_port_);
+      return send_error(http_errc::request_timeout, "the request did not arrive within its deadline");
+    }
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == asio::error::broken_pipe)
       return close();
@@ -362,6 +392,7 @@ class session final : public http_session, public std::enable_shared_from_this<s
     if (active_body_) active_body_->gone();
     active_body_.reset();
     handler_timer_.cancel();
+    cancel_read_deadline();
     beast::error_code ec;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     lowest().close();
@@ -372,6 +403,9 @@ class session final : public http_session, public std::enable_shared_from_this<s
   Stream stream_;
   beast::flat_buffer buffer_;
   asio::steady_timer handler_timer_;
+  asio::steady_timer read_timer_;
+  std::uint64_t read_deadline_generation_ = 0;
+  bool read_timed_out_ = false;
   std::shared_ptr<shared_state> shared_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::request_parser<http::file_body>> file_parser_;

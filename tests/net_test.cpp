@@ -173,20 +173,37 @@ TEST_CASE("HEAD and Expect: 100-continue", "[http]") {
   CHECK(final->body == "POST /e hi");
 }
 
-TEST_CASE("a slow request header or an idle connection is cut at its deadline", "[http]") {
+TEST_CASE("a slow request header or body is answered 408 at its deadline; an idle connection is closed", "[http]") {
   echo_handler h;
   http_limits limits;
   limits.header_timeout = 300ms;
   limits.idle_timeout = 300ms;
+  limits.body_timeout = 300ms;
   auto server = start(h, limits);
   raw_connection slow(server->port());
   slow.send("GET / HTTP/1.1\r\nHost:");
+  auto late = slow.read_response(10s);
+  REQUIRE(late);
+  CHECK(late->status == 408);
+  CHECK(late->body.find("\"request_timeout\"") != std::string::npos);
   CHECK(slow.wait_closed(10s));
+
+  raw_connection body(server->port());
+  body.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");  // 7 bytes never come
+  auto cut = body.read_response(10s);
+  REQUIRE(cut);
+  CHECK(cut->status == 408);
+  CHECK(body.wait_closed(10s));
 
   raw_connection idle(server->port());
   idle.send(get("/first"));
   REQUIRE(idle.read_response());
+  CHECK(!idle.read_response(10s));  // no answer to a request never begun: just the close
   CHECK(idle.wait_closed(10s));
+
+  raw_connection silent(server->port());  // connected, nothing sent
+  CHECK(!silent.read_response(10s));
+  CHECK(silent.wait_closed(10s));
 }
 
 TEST_CASE("a handler that never answers gets 504; a double answer is ignored", "[http]") {
