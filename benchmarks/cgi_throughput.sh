@@ -34,20 +34,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Waits (bounded, 10 s) until url answers with status 200.
-await_ok() {
-  local url=$1
-  for _ in $(seq 100); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$url" || true)" = 200 ] && return 0
-    sleep 0.1
-  done
-  echo "cgi_throughput: $url never answered 200" >&2
-  return 1
-}
+# shellcheck source=benchmarks/bench_lib.sh
+source "$(dirname "$0")/bench_lib.sh"
 
 lighttpd_rate=""
 declare -A rates
@@ -96,27 +84,14 @@ printf "%-40s %10.0f req/s %8s          %5.2fx lighttpd  (handler alone: %s ms C
 port=$(free_port)
 fcgiwrap -c 4 -s "unix:$work/fcgiwrap.sock" &
 pids+=($!)
-mkdir -p "$work/nginx"
-cat > "$work/nginx.conf" << EOF
-user root;
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx; fastcgi_temp_path $work/nginx; proxy_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
-  server {
+nginx_conf "$work" "server {
     listen 127.0.0.1:$port;
     location /cgi-bin/hello {
       include /etc/nginx/fastcgi_params;
       fastcgi_param SCRIPT_FILENAME $handler;
       fastcgi_pass unix:$work/fcgiwrap.sock;
     }
-  }
-}
-EOF
+  }"
 nginx -c "$work/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 measure "nginx + fcgiwrap (unsandboxed)" "http://127.0.0.1:$port/cgi-bin/hello"

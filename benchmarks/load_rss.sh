@@ -30,18 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=benchmarks/bench_lib.sh
+source "$(dirname "$0")/bench_lib.sh"
 rss_mb() { awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
-await_ok() {
-  for _ in $(seq 100); do  # bounded: 10 s
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ] && return 0
-    sleep 0.1
-  done
-  echo "load_rss: $1 never answered 200" >&2
-  return 1
-}
 
 status=0
 # One wrk run: name, url, pid whose RSS is watched (empty: none).
@@ -81,19 +72,7 @@ echo "hearth RSS: ${start_rss} MiB after start, $(rss_mb "$node") MiB after all 
 mkdir -p "$work/nginx/www"
 curl -s "http://127.0.0.1:$port/$cached.cgi/" > "$work/nginx/www/hello"
 nport=$(free_port)
-cat > "$work/nginx.conf" << EOF
-user root;
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx; fastcgi_temp_path $work/nginx; proxy_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
-  server { listen 127.0.0.1:$nport; root $work/nginx/www; }
-}
-EOF
+nginx_conf "$work" "server { listen 127.0.0.1:$nport; root $work/nginx/www; }"
 nginx -c "$work/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 measure "nginx static file, same bytes (peer)" "http://127.0.0.1:$nport/hello" ""
