@@ -7,7 +7,8 @@
 // ledger holds each settled one once; no invite is redeemed twice and every
 // guest answered 201 is there; no sandboxed process of the killed node is
 // left; guests come back running (their homes re-mounted, none extra) or
-// failed with a reason. The figures are printed.
+// failed with a reason; no run cgroup of a killed node is left once the
+// node after it has run something. The figures are printed.
 //
 // Marketplace jobs under a killed seller or hub: market_test and
 // cluster_test ("a seller killed with SIGKILL...", "a restarted hub...").
@@ -95,6 +96,25 @@ std::vector<int> marked_processes(const std::string& marker) {
   }
   ::closedir(d);
   return out;
+}
+
+// The run cgroups a node process made (sandbox/cgroup.cpp names them
+// run-<pid>-<n> under each hierarchy's hearth/).
+std::size_t run_cgroups_of(int pid) {
+  std::size_t n = 0;
+  std::string prefix = "run-" + std::to_string(pid) + "-";
+  std::vector<std::string> bases = {"/sys/fs/cgroup/hearth"};
+  if (DIR* root = ::opendir("/sys/fs/cgroup")) {
+    while (auto* e = ::readdir(root)) bases.push_back(std::string("/sys/fs/cgroup/") + e->d_name + "/hearth");
+    ::closedir(root);
+  }
+  for (const auto& base : bases) {
+    DIR* d = ::opendir(base.c_str());
+    if (!d) continue;
+    while (auto* e = ::readdir(d)) n += std::string(e->d_name).rfind(prefix, 0) == 0;
+    ::closedir(d);
+  }
+  return n;
 }
 
 std::size_t mounts_under(const std::string& dir) {
@@ -219,11 +239,14 @@ TEST_CASE("kill -9 under load: no paid task lost, no payment or invite used twic
   auto price = challenge_entry(*c.n, "/" + hash + ".cgi/");
 
   observed seen;
+  std::vector<int> killed;
+  std::size_t cgroups_after_kills = 0;  // what the kills left for the sweep
   std::size_t checked_paid = 0, settled = 0, unsettled = 0, replays = 0, answered = 0, mounted = 0;
   std::map<std::string, std::string> guest_of_code;
   for (int round = 0; round < kills; ++round) {
     std::string marker = "crash" + std::to_string(::getpid()) + "r" + std::to_string(round);
     std::size_t first_paid = seen.paid.size(), first_redeem = seen.redeems.size();
+    killed.push_back(c.n->proc->pid());
     load(c, price, hash, marker, round, seen);
 
     // Nothing the killed node ran is left (the sandbox's init dies with it).
@@ -236,6 +259,7 @@ TEST_CASE("kill -9 under load: no paid task lost, no payment or invite used twic
     INFO("round " << round << ": processes of the killed node left: " << left.size());
     CHECK(left.empty());
 
+    cgroups_after_kills += run_cgroups_of(killed.back());
     c.start();  // RocksDB opens on what the kill left
     for (std::size_t i = first_paid; i < seen.paid.size(); ++i) {
       const auto& a = seen.paid[i];
@@ -307,12 +331,20 @@ TEST_CASE("kill -9 under load: no paid task lost, no payment or invite used twic
     INFO(running << " guests running, " << mounted << " homes mounted");
     CHECK(mounted <= running);  // no home mounted for a guest that is gone
   }
+  // A run on the last node sweeps the cgroups the killed ones left.
+  auto run = call(*c.n, "/" + hash + ".cgi/?after&d=0", {header_line(price, sign(price))});
+  CHECK(run.status == 200);
+  for (int pid : killed) {
+    INFO("cgroups left by killed node " << pid);
+    CHECK(run_cgroups_of(pid) == 0);
+  }
   std::lock_guard<std::mutex> lock(seen.m);
   std::cout << "crash_test: " << kills << " kills; " << seen.paid.size() << " paid calls sent, " << answered
             << " answered 200; " << checked_paid << " payments checked (" << settled << " settled, " << unsettled
             << " unsettled), " << replays << " replays refused; " << seen.mcp_answers << " MCP answers, "
             << seen.mcp_lost << " cut by a kill, " << seen.mcp_bad << " bad; " << seen.redeems.size()
-            << " invites redeemed, " << guest_of_code.size() << " guests, " << mounted << " homes mounted at the end; " << seen.running_at_kills << " sandboxed processes alive at the kills, none after"
+            << " invites redeemed, " << guest_of_code.size() << " guests, " << mounted << " homes mounted at the end; " << seen.running_at_kills << " sandboxed processes alive at the kills, none after; " << cgroups_after_kills
+            << " run cgroups left by the kills, none after the sweep"
             << std::endl;
   CHECK(seen.mcp_bad == 0);
   CHECK(answered > 0);
