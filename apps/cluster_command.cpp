@@ -83,7 +83,7 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
   });
 
   auto* status = cluster->add_subcommand("status", "The members a node knows: state, address, offers held");
-  status->add_option("--node", *node, "The node's URL")->capture_default_str();
+  status->add_option("--node", *node, "The node's URL")->envname("HEARTH_NODE")->capture_default_str();
   status->callback([node, &exit_code] {
     auto res = client::send_request({"GET", *node + "/cluster", {}, {}, std::chrono::seconds(10), nullptr});
     if (!res) return void(exit_code = report(res.error()));

@@ -13,16 +13,17 @@ using nlohmann::json;
 
 struct couch_args {
   std::string node = "http://127.0.0.1:3000";
-  std::string token, token_file = "hearth-data/couch-host.token";
+  std::string token, token_file, data_dir = "hearth-data";
   std::string id, status, created_by, label, name, public_key;
   double expires_in_hours = 24, cpu_cores = 1;
   std::uint64_t memory_mb = 1024, disk_gb = 5, egress_gb = 1, duration_hours = 24, token_budget = 0;
   bool internet = false, sub_agents = false, host_services = false;
 };
 
+// --host-token, else the file named, else the one `hearth serve` writes in its data dir.
 std::string host_token(const couch_args& a) {
   if (!a.token.empty()) return a.token;
-  std::ifstream in(a.token_file);
+  std::ifstream in(a.token_file.empty() ? a.data_dir + "/couch-host.token" : a.token_file);
   std::string t;
   std::getline(in, t);
   return t;
@@ -55,7 +56,9 @@ void add_target(CLI::App* cmd, couch_args& a, bool host) {
   cmd->add_option("--node", a.node, "Node URL")->envname("HEARTH_NODE")->capture_default_str();
   if (host) {
     cmd->add_option("--host-token", a.token, "The couch host token")->envname("HEARTH_HOST_TOKEN");
-    cmd->add_option("--host-token-file", a.token_file, "File holding it (when --host-token is not given)")
+    cmd->add_option("--host-token-file", a.token_file, "File holding it (default: DATA_DIR/couch-host.token)");
+    cmd->add_option("--data-dir", a.data_dir, "The node's data dir, where it keeps the host token")
+        ->envname("HEARTH_DATA_DIR")
         ->capture_default_str();
   }
 }

@@ -108,7 +108,7 @@ void add_shell_command(CLI::App& app, int& exit_code) {
   auto a = std::make_shared<args>();
   if (const char* env = std::getenv("HEARTH_GUEST_TOKEN")) a->token = env;
   auto* shell = app.add_subcommand("shell", "Open a couch guest's terminal (a shell in its environment)");
-  shell->add_option("--node", a->node, "The node's URL")->capture_default_str();
+  shell->add_option("--node", a->node, "The node's URL")->envname("HEARTH_NODE")->capture_default_str();
   shell->add_option("--token", a->token, "The guest token (or HEARTH_GUEST_TOKEN)");
   shell->callback([a, &exit_code] { exit_code = run_shell(a->node, a->token); });
 }

@@ -248,4 +248,15 @@ TEST_CASE("hearth invite, guest and redeem drive the couch from the command line
   auto refused = run({hearth_bin, "invite", "list", "--node", c.n->url(""), "--host-token", "wrong"});
   CHECK(refused.status == 1);
   CHECK(refused.err.find("[unauthorized]") != std::string::npos);
+  // As `hearth serve` does: the node from HEARTH_NODE, the host token from the data dir given.
+  auto by_dir = run({hearth_bin, "invite", "list", "--data-dir", c.dir.path() + "/data"}, {"HEARTH_NODE=" + c.n->url("")});
+  INFO(by_dir.err);
+  CHECK(by_dir.status == 0);
+  auto by_env = run({hearth_bin, "invite", "list"}, {"HEARTH_NODE=" + c.n->url(""), "HEARTH_DATA_DIR=" + c.dir.path() + "/data"});
+  CHECK(by_env.status == 0);
+  // hearth shell takes HEARTH_NODE too: a wrong guest token is the node's refusal, not a connection to :3000.
+  auto shell = run({hearth_bin, "shell", "--token", "wrong"}, {"HEARTH_NODE=" + c.n->url("")});
+  CHECK(shell.status == 1);
+  CHECK(shell.err.find("127.0.0.1:3000") == std::string::npos);
+  CHECK(shell.err.find("401") != std::string::npos);
 }
