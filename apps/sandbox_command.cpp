@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <iostream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "sandbox/runner.hpp"
@@ -50,7 +49,7 @@ void add_sandbox_command(CLI::App& app, int& exit_code) {
     spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8"};
     spec.lim = *lim;
     sandbox::run_io io;
-    if (!::isatty(0)) io.stdin_data.assign(std::istreambuf_iterator<char>(std::cin), {});
+    io.stdin_source = 0;  // passed through as it comes, as bwrap does
     io.on_stdout = [](std::string_view s) { std::cout.write(s.data(), static_cast<std::streamsize>(s.size())).flush(); };
     io.on_stderr = [](std::string_view s) { std::cerr.write(s.data(), static_cast<std::streamsize>(s.size())).flush(); };
     auto report = sandbox::run(spec, std::move(io));

@@ -34,8 +34,9 @@ void kill_run(sandboxed_process& p) {
   if (p.group) p.group->kill_all();
 }
 
-// What the run reads on stdin: the given bytes, or a file read a slice at a
-// time (a large request body is never held whole).
+// What the run reads on stdin: the given bytes, a file read a slice at a
+// time (a large request body is never held whole), or a descriptor read
+// when it has something (polled with the run's own pipes, never blocking).
 class stdin_feed {
  public:
   explicit stdin_feed(std::string data) : data_(std::move(data)) {}
@@ -47,7 +48,18 @@ class stdin_feed {
     if (file_ < 0) return fail(sandbox_errc::stdin_unreadable, "the request body is gone: " + path);
     return {};
   }
-  // The bytes still to write; empty at the end.
+  void stream_from(int fd) { source_ = fd; }
+  int source() const { return source_; }
+  // After the source polled readable: its next bytes; false at its end.
+  bool read_source() {
+    data_.resize(64 * 1024);
+    ssize_t n = ::read(source_, data_.data(), data_.size());
+    data_.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    off_ = 0;
+    if (n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EINTR))) source_ = -1;
+    return source_ >= 0;
+  }
+  // The bytes to write now; empty when there are none yet (a source) or no more.
   std::string_view pending() {
     if (off_ == data_.size() && file_ >= 0) {
       data_.resize(64 * 1024);
@@ -65,6 +77,7 @@ class stdin_feed {
   void abandon() {  // the reader is gone
     data_.clear();
     off_ = 0;
+    source_ = -1;
     if (file_ >= 0) ::close(file_);
     file_ = -1;
   }
@@ -73,6 +86,7 @@ class stdin_feed {
   std::string data_;
   std::size_t off_ = 0;
   int file_ = -1;
+  int source_ = -1;  // the caller's: never closed here
 };
 
 }  // namespace
@@ -83,6 +97,7 @@ result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
   stdin_feed feed(std::move(io.stdin_data));
   if (!io.stdin_file.empty())
     if (auto opened = feed.open(io.stdin_file); !opened) return opened.error();
+  feed.stream_from(io.stdin_source);
   auto started = steady::now();
   auto launched = io.sandbox ? io.sandbox->launch(spec) : pool ? pool->launch(spec) : launch(spec);
   if (!launched) return launched.error();
@@ -93,7 +108,7 @@ result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
   run_report report;
   report.enforcement = p.enforcement;
   std::optional<ending> limit_hit;
-  if (feed.pending().empty()) {
+  if (feed.pending().empty() && feed.source() < 0) {
     ::close(p.stdin_fd);
     p.stdin_fd = -1;
   } else {
@@ -105,8 +120,9 @@ result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
   while (!exited || p.stdout_fd >= 0 || p.stderr_fd >= 0) {
     pollfd fds[4];
     int n = 0;
-    int idx_in = -1, idx_out = -1, idx_err = -1, idx_pid = -1;
-    if (p.stdin_fd >= 0) fds[idx_in = n++] = {p.stdin_fd, POLLOUT, 0};
+    int idx_in = -1, idx_src = -1, idx_out = -1, idx_err = -1, idx_pid = -1;
+    if (p.stdin_fd >= 0 && !feed.pending().empty()) fds[idx_in = n++] = {p.stdin_fd, POLLOUT, 0};
+    else if (p.stdin_fd >= 0) fds[idx_src = n++] = {feed.source(), POLLIN, 0};  // nothing buffered: wait for the source
     if (p.stdout_fd >= 0) fds[idx_out = n++] = {p.stdout_fd, POLLIN, 0};
     if (p.stderr_fd >= 0) fds[idx_err = n++] = {p.stderr_fd, POLLIN, 0};
     if (!exited) fds[idx_pid = n++] = {p.pidfd, POLLIN, 0};
@@ -139,10 +155,15 @@ result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
       ssize_t w = ::write(p.stdin_fd, chunk.data(), chunk.size());
       if (w > 0) feed.consumed(static_cast<std::size_t>(w));
       if (w < 0 && errno != EAGAIN) feed.abandon();  // reader gone (EPIPE)
-      if (feed.pending().empty()) {
+      if (feed.pending().empty() && feed.source() < 0) {
         ::close(p.stdin_fd);
         p.stdin_fd = -1;
       }
+    }
+    if (idx_src >= 0 && (fds[idx_src].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) && !feed.read_source() &&
+        feed.pending().empty()) {
+      ::close(p.stdin_fd);  // the source's end is the run's end of input
+      p.stdin_fd = -1;
     }
     auto pump = [&](int idx, int& fd, std::uint64_t& counted, const std::function<void(std::string_view)>& sink,
                     bool is_stdout) {

@@ -18,6 +18,7 @@ namespace hearth::sandbox {
 struct run_io {
   std::string stdin_data;
   std::string stdin_file;  // when set, stdin streams from this file after stdin_data
+  int stdin_source = -1;   // when set, stdin is what this descriptor gives, as it comes (a pipe, a terminal); not closed
   std::function<void(std::string_view)> on_stdout;  // null: discard
   std::function<void(std::string_view)> on_stderr;  // null: discard
   const std::atomic<bool>* cancel = nullptr;         // set from another thread: kill, ending cancelled

@@ -1,7 +1,10 @@
-// The hearth CLI's key and config commands, run as a user would.
+// The hearth CLI's key, config, cluster certificate and sandbox commands,
+// run as a user would.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -146,4 +149,29 @@ TEST_CASE("cluster ca and cert: a private CA and node certificates openssl verif
   CHECK(sneaky.err.find("bad_option") != std::string::npos);
   auto nameless = run({hearth_bin, "cluster", "cert", "--ca", dir.file("ca"), "--name", "b", "--out", dir.file("b")});
   CHECK(nameless.err.find("at least one IP address") != std::string::npos);
+}
+
+TEST_CASE("hearth sandbox passes stdin through as it comes, like bwrap", "[cli][sandbox]") {
+  temp_dir dir;
+  std::string fifo = dir.file("in"), out = dir.file("out");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  child_process p({"/bin/sh", "-c", "exec " + hearth_bin + " sandbox -- /bin/sh -c 'read l; echo got $l' < " + fifo +
+                                        " > " + out});
+  int writer = ::open(fifo.c_str(), O_WRONLY);  // once the shell opens it to read
+  REQUIRE(writer >= 0);
+  REQUIRE(::write(writer, "first\n", 6) == 6);
+  // The program answers and ends while its input is still open: nothing
+  // waits for the end of stdin before the program starts.
+  auto status = p.wait_exit(std::chrono::seconds(20));
+  ::close(writer);
+  REQUIRE(status);
+  CHECK(*status == 0);
+  CHECK(read_text(out) == "got first\n");
+  // All of a large input arrives, and its end is the program's.
+  auto counted = run({hearth_bin, "sandbox", "--", "/usr/bin/wc", "-c"}, {}, std::string(300000, 'x'));
+  CHECK(counted.status == 0);
+  CHECK(counted.out == "300000\n");
+  auto none = run({hearth_bin, "sandbox", "--", "/bin/cat"});  // stdin /dev/null
+  CHECK(none.status == 0);
+  CHECK(none.out.empty());
 }
