@@ -178,12 +178,11 @@ class session final : public http_session, public std::enable_shared_from_this<s
     http::async_read(stream_, buffer_, *parser_, std::move(done));
   }
 
-  // The read's deadline: when it passes with a request begun (a header or
-  // body still arriving) the read is cancelled and answered 408; an idle
-  // connection is closed. The stream's own deadline, a little later, is
-  // the backstop.
+  // The read's deadline, the only one while reading: when it passes with a
+  // request begun (a header or body still arriving) the read is cancelled
+  // and answered 408; an idle connection is closed.
   void arm_read_deadline(std::chrono::milliseconds d) {
-    lowest().expires_after(d + std::chrono::seconds(2));
+    lowest().expires_never();  // a write's deadline does not carry into the read
     auto generation = ++read_deadline_generation_;
     read_timer_.expires_after(d);
     read_timer_.async_wait([self = this->shared_from_this(), generation](beast::error_code ec) {
@@ -209,12 +208,6 @@ class session final : public http_session, public std::enable_shared_from_this<s
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == asio::error::broken_pipe)
       return close();
-    // tcp_stream closes the socket when its deadline passes, so a slow or
-    // idle client is disconnected without a 408.
-    if (ec == beast::error::timeout) {
-      spdlog::debug("http peer={}:{} read deadline passed; closing", remote_address_, remote_port_);
-      return close();
-    }
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
       return send_error(http_errc::header_too_large,
                         "request header exceeds " + std::to_string(limits().header_bytes) + " bytes");
