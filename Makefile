@@ -8,7 +8,7 @@ ARGS ?=
 CTEST_ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build run test test-asan bench clean fuzz
+.PHONY: deps build run test test-asan bench bench-compare clean fuzz
 
 deps:
 	@bash scripts/install-deps.sh
@@ -29,8 +29,14 @@ test-asan:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_FLAGS="-DHEARTH_SANITIZE=ON -DHEARTH_BENCHMARKS=OFF" \
 	  CTEST_ARGS="-LE release_only"
 
+# Every benchmark beside its peer, then one table (benchmarks/report.py) also
+# written as benchmarks/results/latest.json. BENCH_QUICK=1: short runs (CI
+# checks they still work), their table kept in the build dir instead.
+BENCH_RESULTS = $(if $(filter 1,$(BENCH_QUICK)),$(BUILD)/bench-quick,benchmarks/results)
+bench: export HEARTH_BENCH_ROWS = $(abspath $(BUILD))/bench-rows.jsonl
 bench: build
 	@bash scripts/install-deps.sh bench
+	@rm -f $(HEARTH_BENCH_ROWS)
 	$(BUILD)/benchmarks/hearth_bench
 	bash benchmarks/cgi_throughput.sh $(BUILD)
 	bash benchmarks/load_rss.sh $(BUILD)
@@ -38,6 +44,11 @@ bench: build
 	$(BUILD)/benchmarks/market_bench $(BUILD)/apps/hearth
 	$(BUILD)/benchmarks/cluster_bench $(BUILD)/apps/hearth $(BUILD)/benchmarks/hello_cgi
 	HEARTH_BIN=$(BUILD)/apps/hearth node benchmarks/settle_bench.mjs
+	@python3 benchmarks/report.py table $(HEARTH_BENCH_ROWS) $(BENCH_RESULTS)
+
+# The latest run beside the one before it.
+bench-compare:
+	@python3 benchmarks/report.py compare $(BENCH_RESULTS)
 
 # libFuzzer targets (clang) over the parsers strangers reach; FUZZ_SECONDS each.
 fuzz:

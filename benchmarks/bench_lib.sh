@@ -33,3 +33,20 @@ http {
 }
 EOF_CONF
 }
+
+# bench_row METRIC UNIT HEARTH PEER PEER_NAME BETTER [TARGET_JSON]: one row
+# of make bench's table (benchmarks/report.py), appended to
+# $HEARTH_BENCH_ROWS when set. PEER empty: none; BETTER higher or lower;
+# TARGET_JSON e.g. '{"ratio_min": 1}' or '{"max": 0.4}'.
+bench_row() {
+  [ -n "${HEARTH_BENCH_ROWS:-}" ] || return 0
+  python3 -c 'import json, sys
+m, u, h, p, pn, b, t, bench = sys.argv[1:9]
+num = lambda x: float(x) if x not in ("", "-") else None
+print(json.dumps({"metric": m, "unit": u, "hearth": num(h), "peer": num(p), "peer_name": pn or None,
+                  "better": b, "target": json.loads(t) if t else None, "bench": bench}))' \
+    "$1" "$2" "$3" "$4" "$5" "$6" "${7:-}" "$(basename "$0")" >> "$HEARTH_BENCH_ROWS"
+}
+
+# BENCH_QUICK=1 (CI): short runs that only show the benchmarks still work.
+quick() { [ "${BENCH_QUICK:-}" = 1 ]; }

@@ -12,7 +12,9 @@
 set -euo pipefail
 
 build=$(realpath "${1:-build}")
-duration=${DURATION:-10}
+# shellcheck source=benchmarks/bench_lib.sh
+source "$(dirname "$0")/bench_lib.sh"
+duration=${DURATION:-$(quick && echo 2 || echo 10)}
 connections=${CONNECTIONS:-32}
 hearth=$build/apps/hearth
 handler=$build/benchmarks/hello_cgi
@@ -33,9 +35,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-# shellcheck source=benchmarks/bench_lib.sh
-source "$(dirname "$0")/bench_lib.sh"
 
 lighttpd_rate=""
 declare -A rates
@@ -75,7 +74,7 @@ measure "lighttpd mod_cgi (unsandboxed)" "http://127.0.0.1:$port/cgi-bin/hello"
 
 # No server that starts a process per request can beat the handler's own
 # process cost: its CPU per exec, spread over every core, with zero overhead.
-read -r exec_ms ceiling <<< "$("$build/benchmarks/exec_ceiling" "$handler" 2000)"
+read -r exec_ms ceiling <<< "$("$build/benchmarks/exec_ceiling" "$handler" "$(quick && echo 200 || echo 2000)")"
 printf "%-40s %10.0f req/s %8s          %5.2fx lighttpd  (handler alone: %s ms CPU per exec)\n" \
   "ceiling: exec per request, no server" "$ceiling" "-" \
   "$(awk -v a="$ceiling" -v b="$lighttpd_rate" 'BEGIN {print a / b}')" "$exec_ms"
@@ -124,3 +123,13 @@ printf "  %-38s %s ms\n" "allowed for 1.5x lighttpd" "$(beyond "$(awk -v r="$lig
 for name in "lighttpd mod_cgi (unsandboxed)" "nginx + fcgiwrap (unsandboxed)" "hearth, warm sandbox (full isolation)"; do
   printf "  %-38s %s ms\n" "$name" "$(beyond "${rates[$name]}")"
 done
+
+warm=${rates["hearth, warm sandbox (full isolation)"]}
+bench_row "CGI hello, warm sandbox, wrk -c$connections" req/s "$warm" "$lighttpd_rate" "lighttpd mod_cgi" higher '{"ratio_min": 1.0}'
+bench_row "CGI hello, cold sandbox, wrk -c$connections" req/s "${rates["hearth, cold sandbox per request"]}" "$lighttpd_rate" \
+  "lighttpd mod_cgi" higher
+bench_row "CGI hello vs nginx + fcgiwrap, wrk -c$connections" req/s "$warm" "${rates["nginx + fcgiwrap (unsandboxed)"]}" \
+  "nginx + fcgiwrap" higher
+bench_row "CPU per CGI request beyond the handler's exec" ms "$(beyond "$warm")" "$(beyond "$lighttpd_rate")" \
+  "lighttpd mod_cgi" lower '{"max": 0.40}'
+

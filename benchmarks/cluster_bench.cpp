@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_rows.hpp"
 #include "support/process.hpp"
 #include "support/raw_http.hpp"
 
@@ -216,9 +217,10 @@ int main(int argc, char** argv) {
   if (argc >= 3 && std::string(argv[1]) == "echo-server") return echo_server(argv[2]);
   if (argc < 3) die("usage: cluster_bench HEARTH_BIN HELLO_CGI [requests=500] [clients=8] [messages=50000]");
   std::string hearth = argv[1], handler = argv[2];
-  int requests = argc > 3 ? std::atoi(argv[3]) : 500;
+  bool quick = hearth::bench::quick();
+  int requests = argc > 3 ? std::atoi(argv[3]) : quick ? 20 : 500;
   int clients = argc > 4 ? std::atoi(argv[4]) : 8;
-  int messages = argc > 5 ? std::atoi(argv[5]) : 50000;
+  int messages = argc > 5 ? std::atoi(argv[5]) : quick ? 2000 : 50000;
   if (requests < 1 || clients < 1 || messages < 1) die("requests, clients and messages are positive");
 
   char tmpl[] = "/tmp/hearth-cluster-bench.XXXXXX";
@@ -264,6 +266,11 @@ int main(int argc, char** argv) {
                 percentile(forwarded, 0.5) - percentile(local, 0.5), forwarded_rate / local_rate);
     std::printf("  CPU per forwarded call: holder A %.0f us, forwarder C %.0f us (on one host they share the cores)\n", a_us,
                 c_us);
+    using hearth::bench::better;
+    hearth::bench::row("forwarded CGI call, p50", "ms", percentile(forwarded, 0.5), percentile(local, 0.5),
+                       "the same call on the holder", better::lower);
+    hearth::bench::row("forwarded CGI calls, 8 clients", "calls/s", forwarded_rate, local_rate, "the same calls on the holder",
+                       better::higher, {"ratio_min", 0.8});
     std::fflush(stdout);
     m.proc->signal(SIGTERM);
     a.proc->signal(SIGTERM);
@@ -291,6 +298,8 @@ int main(int argc, char** argv) {
                 local.one_at_a_time, local.windowed);
     std::printf("  %-34s %9.0f round trips/s one at a time  %9.0f with 64 in flight\n", "hearth: two nodes, TLS middleman",
                 across.one_at_a_time, across.windowed);
+    hearth::bench::row("typed messages across nodes, 64 in flight", "round trips/s", across.windowed, local.windowed,
+                       "two actors, one process", hearth::bench::better::higher);
     std::fflush(stdout);
     server.signal(SIGTERM);
     server.wait_exit(10s);

@@ -7,9 +7,10 @@ import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { benchRow, quick } from "./bench_rows.mjs";
 
 const bin = process.argv[2] ?? "build/apps/hearth";
-const guests = 200;
+const guests = quick ? 10 : 200;
 const dir = mkdtempSync(join(tmpdir(), "hearth-couch-bench-"));
 const node = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", join(dir, "data")], { stdio: ["ignore", "ignore", "pipe"] });
 let log = "";
@@ -56,3 +57,9 @@ console.log(`couch, ${guests} guests (local backend)`);
 row("hearth redeem -> running", running);
 row("hearth redeem -> first command answered", firstExec);
 row("peer: mkdir home + first command in bwrap", bwrap);
+benchRow(`couch redeem -> running, p50 (${guests} guests)`, "ms", pct(running, 0.5), pct(bwrap, 0.5),
+         "bwrap home + first command", "lower", { max: 20 });
+benchRow(`couch redeem -> running, p99 (${guests} guests)`, "ms", pct(running, 0.99), pct(bwrap, 0.99),
+         "bwrap home + first command", "lower", { max: 40 });
+benchRow(`couch redeem -> first command, p50 (${guests} guests)`, "ms", pct(firstExec, 0.5), pct(bwrap, 0.5),
+         "bwrap home + first command", "lower");

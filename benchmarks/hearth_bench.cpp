@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "bench_rows.hpp"
 #include "crypto/keccak.hpp"
 #include "crypto/base64.hpp"
 #include "crypto/secp256k1_key.hpp"
@@ -38,7 +39,8 @@ namespace {
 volatile std::uint8_t sink;
 
 // Calls op in batches until budget passes; returns operations per second.
-double rate(const std::function<void()>& op, std::chrono::milliseconds budget = std::chrono::milliseconds(500)) {
+double rate(const std::function<void()>& op) {
+  auto budget = std::chrono::milliseconds(hearth::bench::quick() ? 50 : 500);
   auto start = steady::now();
   std::uint64_t n = 0;
   while (steady::now() - start < budget) {
@@ -48,8 +50,9 @@ double rate(const std::function<void()>& op, std::chrono::milliseconds budget = 
   return static_cast<double>(n) / std::chrono::duration<double>(steady::now() - start).count();
 }
 
-void row(const std::string& what, double ours, double peer, const char* unit) {
+void row(const std::string& what, double ours, double peer, const char* unit, const std::string& peer_name) {
   std::printf("%-36s %14.0f %14.0f %-8s %6.2fx\n", what.c_str(), ours, peer, unit, ours / peer);
+  hearth::bench::row(what, unit, ours, peer, peer_name, hearth::bench::better::higher);
 }
 
 // Median milliseconds of n runs of op.
@@ -79,14 +82,15 @@ double spawn_ms(int n, const std::vector<std::string>& args) {
 }
 
 // Lower is better here: the ratio is peer / hearth, so > 1 means hearth is faster.
-void latency_row(const std::string& what, double ours, double peer) {
+void latency_row(const std::string& what, double ours, double peer, const std::string& peer_name) {
+  hearth::bench::row(what, "ms", ours, peer, peer_name, hearth::bench::better::lower);
   if (ours < 0) return void(std::printf("%-36s %14s\n", what.c_str(), "failed"));
   if (peer < 0) return void(std::printf("%-36s %14.2f %14s %-8s\n", what.c_str(), ours, "n/a", "ms"));
   std::printf("%-36s %14.2f %14.2f %-8s %6.2fx\n", what.c_str(), ours, peer, "ms", peer / ours);
 }
 
 void sandbox_rows() {
-  const int n = 40;
+  const int n = hearth::bench::quick() ? 5 : 40;
   hearth::sandbox::launch_spec spec;
   spec.executable = "/bin/true";
   hearth::sandbox::warm_pool pool;
@@ -102,9 +106,9 @@ void sandbox_rows() {
                               "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/lib", "/lib", "--symlink",
                               "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "/bin/true"});
   double plain = spawn_ms(n, {"/bin/true"});
-  latency_row("/bin/true cold sandbox (vs bwrap)", cold, bwrap);
-  latency_row("/bin/true warm sandbox (vs bwrap)", warm, bwrap);
-  latency_row("/bin/true warm sandbox (vs fork+exec)", warm, plain);
+  latency_row("/bin/true cold sandbox (vs bwrap)", cold, bwrap, "bwrap");
+  latency_row("/bin/true warm sandbox (vs bwrap)", warm, bwrap, "bwrap");
+  latency_row("/bin/true warm sandbox (vs fork+exec)", warm, plain, "fork+exec");
 }
 
 // A full x402 payment check: base64 + JSON decode, EIP-712 digest,
@@ -132,7 +136,7 @@ void payment_row(double bare_rate) {
     all_valid = all_valid && p && verify(*p, r, 1740672100).valid;
   });
   if (!all_valid) return void(std::printf("%-36s %14s\n", "x402 payment verify (vs bare loop)", "failed"));
-  row("x402 payment verify (vs bare loop)", ours, bare_rate, "ops/s");
+  row("x402 payment verify (vs bare loop)", ours, bare_rate, "ops/s", "bare recover loop");
   // The same header through viem (node), when the npm test clients are installed.
   std::string cmd = "node " HEARTH_SOURCE_DIR "/benchmarks/viem_verify.mjs " + header + " 2>/dev/null";
   double viem = -1;
@@ -141,8 +145,11 @@ void payment_row(double bare_rate) {
     if (std::fgets(line, sizeof line, f)) viem = std::atof(line);
     ::pclose(f);
   }
-  if (viem > 0) row("x402 payment verify (vs viem)", ours, viem, "ops/s");
-  else std::printf("%-36s %14.0f %14s\n", "x402 payment verify (vs viem)", ours, "n/a");
+  if (viem > 0) row("x402 payment verify (vs viem)", ours, viem, "ops/s", "viem");
+  else {
+    std::printf("%-36s %14.0f %14s\n", "x402 payment verify (vs viem)", ours, "n/a");
+    hearth::bench::row("x402 payment verify (vs viem)", "ops/s", ours, std::nullopt, "viem", hearth::bench::better::higher);
+  }
 }
 
 }  // namespace
@@ -160,7 +167,7 @@ int main() {
       sink = out[0];
     });
     double mb = static_cast<double>(size) / 1e6;
-    row("keccak256 " + std::to_string(size) + " B (vs Crypto++)", ours * mb, peer * mb, "MB/s");
+    row("keccak256 " + std::to_string(size) + " B (vs Crypto++)", ours * mb, peer * mb, "MB/s", "Crypto++");
   }
 
   auto key = private_key::from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
@@ -187,7 +194,7 @@ int main() {
     sink = out[12];
   });
   secp256k1_context_destroy(ctx);
-  row("recover address (vs bare C loop)", ours, peer, "ops/s");
+  row("recover address (vs bare C loop)", ours, peer, "ops/s", "libsecp256k1 loop");
   payment_row(peer);
 
   sandbox_rows();

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_rows.hpp"
 #include "client/http_client.hpp"
 #include "client/websocket_client.hpp"
 #include "crypto/personal_sign.hpp"
@@ -152,6 +153,11 @@ void ssh_latency(const std::string& bin, int jobs) {
               percentile(hearth_ms, 0.5), percentile(hearth_ms, 0.99), hearth_ms.size(), failures);
   std::printf("  %-44s p50 %7.1f ms  p99 %7.1f ms  (%zu ok)\n", "peer: bwrap + sshd -i by ProxyCommand",
               percentile(peer_ms, 0.5), percentile(peer_ms, 0.99), peer_ms.size());
+  using hearth::bench::better;
+  hearth::bench::row("job submit -> first SSH command, p50", "ms", percentile(hearth_ms, 0.5), percentile(peer_ms, 0.5),
+                     "bwrap + sshd -i", better::lower, {"max", 300});
+  hearth::bench::row("job submit -> first SSH command, p99", "ms", percentile(hearth_ms, 0.99), percentile(peer_ms, 0.99),
+                     "bwrap + sshd -i", better::lower);
   seller.signal(SIGTERM);
   (void)seller.wait_exit(seconds(30));
   hub->signal(SIGTERM);
@@ -245,6 +251,11 @@ void heartbeat_load(const std::string& bin, int sessions, int seconds_measured) 
   std::printf("  %-44s %6.1f%% of one core  RSS %6.1f MiB  (%.0f heartbeats/s; idle hub RSS %.1f MiB)\n",
               "hearth hub", 100.0 * (after.cpu_secs - before.cpu_secs) / wall, after.rss_mb, beats_in / wall,
               before_all.rss_mb);
+  using hearth::bench::better;
+  hearth::bench::row("hub CPU, " + std::to_string(sessions) + " heartbeating sellers", "% of a core",
+                     100.0 * (after.cpu_secs - before.cpu_secs) / wall, std::nullopt, "", better::lower, {"max", 10});
+  hearth::bench::row("hub RSS, " + std::to_string(sessions) + " heartbeating sellers", "MiB", after.rss_mb, std::nullopt, "",
+                     better::lower, {"max", 200});
   draining = false;
   drain.join();
   if (connected < sessions) {  // say why, from the hub's own log
@@ -264,9 +275,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string bin = argv[1];
-  int jobs = argc > 2 ? std::atoi(argv[2]) : 50;
-  int sessions = argc > 3 ? std::atoi(argv[3]) : 1000;
-  int secs = argc > 4 ? std::atoi(argv[4]) : 20;
+  bool quick = hearth::bench::quick();
+  int jobs = argc > 2 ? std::atoi(argv[2]) : quick ? 3 : 50;
+  int sessions = argc > 3 ? std::atoi(argv[3]) : quick ? 20 : 1000;
+  int secs = argc > 4 ? std::atoi(argv[4]) : quick ? 2 : 20;
   if (::geteuid() != 0 || ::access("/usr/sbin/sshd", X_OK) != 0 || ::access("/usr/bin/bwrap", X_OK) != 0) {
     std::cout << "market_bench: SKIPPED (needs root, /usr/sbin/sshd and /usr/bin/bwrap)\n";
     return 0;
