@@ -23,12 +23,32 @@ namespace hearth::actors {
 namespace {
 
 // ---- offer actor: one verified offer, alive while in use ----
+// Timer: an idle check every idle period; it passivates at the first check
+// that finds it unused since the one before (so after idle to 2 x idle
+// without use). One timer per period, not one per message: CAF 0.17 arms
+// and cancels a receive timeout on its clock thread for every message.
 
-offer_actor_type::behavior_type offer_actor(offer_actor_type::pointer self, stored_offer o,
+using idle_check_atom = caf::atom_constant<caf::atom("idlecheck")>;
+using offer_actor_impl = offer_actor_type::extend<caf::reacts_to<idle_check_atom>>;
+
+struct offer_actor_state {
+  bool used = true;  // activation is a use
+  static inline const char* name = "offer";
+};
+
+offer_actor_impl::behavior_type offer_actor(offer_actor_impl::stateful_pointer<offer_actor_state> self, stored_offer o,
                                             std::chrono::milliseconds idle) {
+  self->delayed_send(self, idle, idle_check_atom::value);
   return {
-      [o](get_atom) { return o; },
-      caf::after(idle) >> [self] { self->quit(); },
+      [self, o](get_atom) {
+        self->state.used = true;
+        return o;
+      },
+      [self, idle](idle_check_atom) {
+        if (!self->state.used) return self->quit();
+        self->state.used = false;
+        self->delayed_send(self, idle, idle_check_atom::value);
+      },
   };
 }
 
@@ -163,7 +183,7 @@ result<offer_actor_type> activate(registry self, const std::string& hash) {
   if (!loaded) return loaded.error();
   if (!*loaded) return fail(offer_errc::offer_not_found, "no offer " + hash);
   // Linked: offer actors stop with the registry (never outliving a node stop).
-  auto a = self->spawn<caf::linked>(offer_actor, std::move(**loaded), st.config.idle_timeout);
+  offer_actor_type a = self->spawn<caf::linked>(offer_actor, std::move(**loaded), st.config.idle_timeout);
   self->monitor(a);
   st.active.emplace(hash, a);
   st.names.emplace(a.address(), hash);
@@ -210,7 +230,8 @@ offer_registry_type::behavior_type registry_behavior(registry self, storage::sto
         auto a = activate(self, hash);
         if (!a) return to_error(a.error());
         auto rp = self->make_response_promise<stored_offer>();
-        self->request(*a, std::chrono::seconds(10), get_atom::value)
+        // An offer actor answers at once, or the request bounces when it is gone: no timer.
+        self->request(*a, caf::infinite, get_atom::value)
             .then([self, rp](stored_offer& o) mutable { rp.deliver(with_private_flags(self->state, std::move(o))); },
                   [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
         return rp;

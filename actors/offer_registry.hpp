@@ -1,7 +1,8 @@
 // Owns the set of offers: validates and stores uploads (offer record in
 // RocksDB, executable in the blob store), lists them from storage, and
 // activates one offer actor per offer on demand. An offer actor holds its
-// verified offer and passivates after idle_timeout; the registry forgets it
+// verified offer and passivates after idle_timeout to twice that without
+// use (an idle check each period); the registry forgets it
 // when it goes, so live actors track recent use, not the number of offers.
 // Offer actors are linked to the registry and stop when it stops.
 // An upload stores the variant of the executable for this node's

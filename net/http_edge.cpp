@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "messages/node.hpp"
+#include "net/edge_bridge.hpp"
 #include "net/http_server.hpp"
 #include "net/node_routes.hpp"
 
@@ -16,6 +17,7 @@ struct edge_state {
   std::string url;
   std::vector<caf::response_promise> drain_waiters;
   bool drained = false;
+  edge_bridges bridges;
   static inline const char* name = "http_edge";
 };
 
@@ -24,6 +26,11 @@ using edge_actor = http_edge_type::stateful_pointer<edge_state>;
 http_edge_type::behavior_type edge_behavior(edge_actor self, std::shared_ptr<std::unique_ptr<http_server>> server) {
   self->state.server = std::move(*server);
   self->state.url = std::string(self->state.server->tls() ? "https://" : "http://") + self->state.server->host() + ":" + std::to_string(self->state.server->port());
+  self->state.bridges.start(self, static_cast<unsigned>(self->system().scheduler().num_workers()));
+  self->set_down_handler([self](caf::down_msg& dm) {
+    if (self->state.bridges.replace(self, dm.source))
+      spdlog::warn("http edge: a bridge actor ended ({}); replaced", self->system().render(dm.reason));
+  });
   return {
       [self](get_atom) { return self->state.url; },
       [self](drain_atom) -> caf::result<bool> {

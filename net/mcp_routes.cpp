@@ -255,7 +255,13 @@ bool route_mcp(caf::actor_system& sys, const node_info& info, http_request& req,
   }
   auto pr = read_call_payment(req);
   pr.resource_url = "http://" + std::string(req.header("Host")) + "/mcp";
-  sys.spawn(handle_rpc, info, std::move(pr), std::move(msg), std::move(respond));
+  // A tools/call runs as long as its task; the session's handler timeout comes first.
+  bridge_run(
+      sys, std::move(respond),
+      [info, pr = std::move(pr), msg = std::move(msg)](caf::event_based_actor* self, const responder& r) {
+        handle_rpc(self, info, pr, msg, r);
+      },
+      std::chrono::hours(2));
   return true;
 }
 

@@ -12,6 +12,7 @@
 #include "messages/node.hpp"
 #include "net/offer_routes.hpp"
 #include "net/couch_routes.hpp"
+#include "net/edge_bridge.hpp"
 #include "net/market_routes.hpp"
 #include "net/mcp_routes.hpp"
 #include "net/payment_routes.hpp"
@@ -21,7 +22,9 @@ namespace hearth::net {
 namespace {
 
 using nlohmann::json;
-constexpr auto ask_timeout = std::chrono::seconds(5);
+// Each ask runs in a bridge, which keeps the request's deadline (5 s).
+constexpr auto ask_timeout = caf::infinite;
+constexpr auto answer_within = std::chrono::seconds(5);
 
 http_response with_no_store(http_response r) {
   r.headers.emplace_back("Cache-Control", "no-store");
@@ -133,18 +136,18 @@ void ask_pools(caf::event_based_actor* self, std::function<void(std::vector<pool
       .then([then](std::vector<pool_use>& use) { then(std::move(use)); }, [then](caf::error&) { then({}); });
 }
 
-void ask_index(caf::event_based_actor* self, const node_info& info, const responder& respond) {
-  ask_pools(self, [info, respond](std::vector<pool_use> pools) { respond(index_page(info, pools)); });
+void ask_index(caf::event_based_actor* self, const std::shared_ptr<const node_info>& info, const responder& respond) {
+  ask_pools(self, [info, respond](std::vector<pool_use> pools) { respond(index_page(*info, pools)); });
 }
 
 // The chain settlers one after another (each reads its key's balance).
-void ask_chains(caf::event_based_actor* self, const node_info& info, supervisor_report report, node_meta meta,
+void ask_chains(caf::event_based_actor* self, const std::shared_ptr<const node_info>& info, supervisor_report report, node_meta meta,
                 std::vector<chain_status> done, const responder& respond) {
-  if (done.size() == info.chain_settlers.size())
+  if (done.size() == info->chain_settlers.size())
     return ask_pools(self, [=](std::vector<pool_use> pools) {
-      respond(with_no_store(json_response(200, health_json(info, report, meta, done, pools))));
+      respond(with_no_store(json_response(200, health_json(*info, report, meta, done, pools))));
     });
-  self->request(info.chain_settlers[done.size()], ask_timeout, get_atom::value)
+  self->request(info->chain_settlers[done.size()], ask_timeout, get_atom::value)
       .then(
           [=](chain_status& s) mutable {
             done.push_back(std::move(s));
@@ -158,10 +161,9 @@ void ask_chains(caf::event_based_actor* self, const node_info& info, supervisor_
           });
 }
 
-// One short-lived actor per request asks the supervisor and the node actor,
-// then answers; it ends when its requests are answered. (State goes in as
-// spawn arguments: CAF 0.17 dereferences a null pointer when there are none.)
-void ask_health(caf::event_based_actor* self, const node_info& info, const responder& respond) {
+// Asks the supervisor, the node actor, the chain settlers and the pools in
+// turn, then answers.
+void ask_health(caf::event_based_actor* self, const std::shared_ptr<const node_info>& info, const responder& respond) {
   auto& reg = self->system().registry();
   auto sup = caf::actor_cast<root_supervisor_type>(reg.get(actors::root_supervisor_key));
   auto node = caf::actor_cast<node_actor_type>(reg.get(actors::node_actor_key));
@@ -207,23 +209,23 @@ void ask_cluster(caf::event_based_actor* self, const responder& respond) {
 }  // namespace
 
 request_handler make_node_routes(caf::actor_system& sys, node_info info) {
-  return [&sys, info = std::move(info)](http_request req, responder respond) {
+  auto shared = std::make_shared<const node_info>(info);
+  return [&sys, info = std::move(info), shared](http_request req, responder respond) {
     bool readable = req.method == "GET" || req.method == "HEAD";
     if (req.path == "/health" || req.path == "/") {
       if (!readable) {
         return respond(method_not_allowed(req, "GET, HEAD"));
       }
-      if (req.path == "/") {
-        sys.spawn(ask_index, info, std::move(respond));
-        return;
-      }
-      sys.spawn(ask_health, info, std::move(respond));
-      return;
+      if (req.path == "/")
+        return bridge_run(sys, std::move(respond), [shared](auto* self, const responder& r) { ask_index(self, shared, r); },
+                          answer_within);
+      return bridge_run(sys, std::move(respond), [shared](auto* self, const responder& r) { ask_health(self, shared, r); },
+                        answer_within);
     }
     if (req.path == "/cluster") {
       if (!readable) return respond(method_not_allowed(req, "GET, HEAD"));
-      sys.spawn(ask_cluster, std::move(respond));
-      return;
+      return bridge_run(sys, std::move(respond), [](auto* self, const responder& r) { ask_cluster(self, r); },
+                        answer_within);
     }
     if (route_offers(sys, req, respond) || route_tasks(sys, info, req, respond) ||
         route_payments(sys, info, req, respond) || route_mcp(sys, info, req, respond) ||

@@ -84,10 +84,10 @@ void facilitate(caf::actor_system& sys, const http_request& req, bool settle, re
     if (claim.error().code == http_errc::bad_request) return respond(json_error(http_errc::bad_request, claim.error().message));
     return respond(refusal(std::string(code_name(claim.error().code))));
   }
-  auto body_fn = [=](caf::event_based_actor* self, payment_claim c) {
+  auto body_fn = [=, c = std::move(*claim)](caf::event_based_actor* self, const responder& respond) {
     auto registry = caf::actor_cast<payment_registry_type>(self->system().registry().get(actors::payment_registry_key));
     if (!registry) return respond(json_error(http_errc::node_unavailable, "the node's actors are restarting"));
-    self->request(registry, ask_timeout, facilitate_atom::value, c, settle)
+    self->request(registry, caf::infinite, facilitate_atom::value, c, settle)
         .then(
             [=](payment_record& p) {
               if (!settle) return respond(json_response(200, {{"isValid", true}, {"payer", p.payer}}));
@@ -108,7 +108,7 @@ void facilitate(caf::actor_system& sys, const http_request& req, bool settle, re
               respond(failure_response(f));
             });
   };
-  sys.spawn(body_fn, std::move(*claim));
+  bridge_run(sys, std::move(respond), std::move(body_fn), ask_timeout);
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include <future>
 #include <mutex>
 
+#include <caf/all.hpp>
+
+#include "net/edge_bridge.hpp"
 #include "net/http_server.hpp"
 #include "support/raw_http.hpp"
 
@@ -397,4 +400,92 @@ TEST_CASE("X-402-Key is honoured from loopback peers only, within X-402-Max", "[
   auto over = hearth::actors::sign_for_caller(read_call_payment(req), {r});
   REQUIRE(!over);
   CHECK(over.error().code == hearth::payment_errc::over_max);
+}
+
+// The edge's bridge actors (net/edge_bridge.hpp) in a real actor system.
+namespace {
+
+struct bridge_owner_state {
+  edge_bridges bridges;
+  static inline const char* name = "bridge_owner";
+};
+
+caf::behavior bridge_owner(caf::stateful_actor<bridge_owner_state>* self, unsigned count) {
+  self->state.bridges.start(self, count);
+  self->set_down_handler([self](caf::down_msg& dm) { self->state.bridges.replace(self, dm.source); });
+  return {[](caf::get_atom) { return true; }};
+}
+
+// What respond was first called with, if it was within wait.
+std::optional<http_response> run_in_bridge(caf::actor_system& sys, bridge_work work, std::chrono::milliseconds deadline,
+                                           std::chrono::milliseconds wait = 10s) {
+  auto answered = std::make_shared<std::promise<http_response>>();
+  auto once = std::make_shared<std::atomic<bool>>(false);
+  auto got = answered->get_future();
+  bridge_run(sys, [answered, once](http_response r) { if (!once->exchange(true)) answered->set_value(std::move(r)); },
+             std::move(work), deadline);
+  if (got.wait_for(wait) != std::future_status::ready) return std::nullopt;
+  return got.get();
+}
+
+bridge_work answer_with(unsigned status) {
+  return [status](caf::event_based_actor*, const responder& respond) {
+    respond({status, {}, "first"});
+    respond({599, {}, "second"});  // ignored
+  };
+}
+
+}  // namespace
+
+TEST_CASE("edge bridges answer once, time out what is not answered, and survive a throwing handler", "[bridge]") {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  SECTION("without published bridges a temporary one answers") {
+    auto r = run_in_bridge(sys, answer_with(201), 5s);
+    REQUIRE(r);
+    CHECK(r->status == 201);
+    CHECK(r->body == "first");
+  }
+  auto owner = sys.spawn(bridge_owner, 2u);
+  caf::scoped_actor wait_for_start{sys};
+  wait_for_start->request(owner, caf::infinite, caf::get_atom::value).receive([](bool) {}, [](caf::error&) {});
+
+  SECTION("an answer, an ask of another actor, a second answer ignored") {
+    auto echo = sys.spawn([]() -> caf::behavior { return {[](int x) { return x + 1; }}; });
+    auto r = run_in_bridge(sys, [echo](caf::event_based_actor* self, const responder& respond) {
+      self->request(echo, caf::infinite, 41).then([respond](int x) { respond({200, {}, std::to_string(x)}); });
+    }, 5s);
+    REQUIRE(r);
+    CHECK(r->body == "42");
+    caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
+    for (int i = 0; i < 8; ++i) {  // every bridge
+      auto again = run_in_bridge(sys, answer_with(200), 5s);
+      REQUIRE(again);
+      CHECK(again->body == "first");
+    }
+  }
+  SECTION("work that never answers gets the timeout answer at its deadline (swept once a second)") {
+    auto start = std::chrono::steady_clock::now();
+    auto r = run_in_bridge(sys, [](caf::event_based_actor*, const responder&) {}, 200ms);
+    REQUIRE(r);
+    CHECK(r->status == 503);
+    CHECK(r->body.find("node_unavailable") != std::string::npos);
+    auto took = std::chrono::steady_clock::now() - start;
+    CHECK(took >= 200ms);
+    CHECK(took < 3s);
+  }
+  SECTION("a handler that throws ends its bridge, which is replaced") {
+    (void)run_in_bridge(sys, [](caf::event_based_actor*, const responder&) { throw std::runtime_error("boom"); }, 5s,
+                        500ms);
+    // Until the owner has replaced the bridge (a request sent to the dead one is dropped
+    // with its responder): rounds over every registry key, until one is answered whole.
+    bool whole_round = false;
+    for (int round = 0; round < 10 && !whole_round; ++round) {
+      whole_round = true;
+      for (int i = 0; i < 16; ++i)
+        if (auto r = run_in_bridge(sys, answer_with(200), 5s, 250ms); !r || r->status != 200) whole_round = false;
+    }
+    CHECK(whole_round);
+  }
+  caf::anon_send_exit(owner, caf::exit_reason::user_shutdown);
 }

@@ -439,7 +439,7 @@ TEST_CASE("the registry stores, serves, lists and passivates offers", "[offer][r
 // The same passivation with CAF's deterministic scheduler: no thread runs an
 // actor until the test says so, and the idle timer fires when the test
 // triggers it, not after a wait.
-TEST_CASE("an offer actor passivates exactly when its idle timer fires", "[offer][registry][deterministic]") {
+TEST_CASE("an offer actor passivates at the first idle check that finds it unused since the last", "[offer][registry][deterministic]") {
   registry_storage st;
   auto& db = st.db;
   auto& blobs = st.blobs;
@@ -481,7 +481,16 @@ TEST_CASE("an offer actor passivates exactly when its idle timer fires", "[offer
   CHECK(live_offer_actors() == 1);
   CHECK(live_offer_actors() == 1);  // however long nothing happens, until the timer fires
 
-  sched.trigger_timeouts();
+  sched.trigger_timeouts();  // the first check: used since it was activated
+  sched.run();
+  CHECK(live_offer_actors() == 1);
+  auto used = self->request(*registry, caf::infinite, get_atom::value, hash);
+  sched.run();
+  used.receive([&](stored_offer& s) { CHECK(s.hash == hash); }, [&](caf::error& e) { FAIL(sys.render(e)); });
+  sched.trigger_timeouts();  // used since the first check
+  sched.run();
+  CHECK(live_offer_actors() == 1);
+  sched.trigger_timeouts();  // a whole period unused
   sched.run();
   CHECK(live_offer_actors() == 0);
 
