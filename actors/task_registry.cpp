@@ -19,6 +19,7 @@
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
 #include "storage/blob_store.hpp"
+#include "storage/task_cache.hpp"
 #include "storage/task_codec.hpp"
 
 namespace hearth::actors {
@@ -26,6 +27,7 @@ namespace {
 
 constexpr auto sweep_interval = std::chrono::seconds(5);
 constexpr std::size_t sweep_page = 1000;
+constexpr std::size_t result_cache_bytes = 32u << 20;  // finished deterministic tasks kept in memory
 
 struct task_registry_state {
   storage::store* db = nullptr;
@@ -48,6 +50,7 @@ struct task_registry_state {
   // Tasks queued or started, as they were then: what a lookup answers
   // until the task's own record is final (the queue is not stored).
   std::unordered_map<std::string, task_record> unfinished;
+  storage::task_cache results{result_cache_bytes};  // completed deterministic tasks, read from storage once
   static inline const char* name = "task_registry";
 };
 
@@ -110,9 +113,15 @@ caf::result<task_record> run_task(registry self, stored_offer& offer, task_input
       it->second.push_back(self->make_response_promise());
       return it->second.back();
     }
+    auto now = unix_ms();
+    if (auto held = st.results.find(id, now - st.retention.count(), now)) {
+      held->cache_hit = true;
+      return std::move(*held);
+    }
     auto cached = storage::load_task(*st.db, id);
     if (!cached) return to_error(cached.error());
     if (*cached && (*cached)->state == task_state::completed) {
+      st.results.put(**cached);
       (*cached)->cache_hit = true;
       return std::move(**cached);
     }

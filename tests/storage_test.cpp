@@ -3,6 +3,7 @@
 
 #include "storage/node_meta_record.hpp"
 #include "storage/store.hpp"
+#include "storage/task_cache.hpp"
 #include "support/process.hpp"
 
 using namespace hearth;
@@ -168,4 +169,38 @@ TEST_CASE("the retention sweep deletes old finished tasks, page by page, and not
   CHECK_FALSE(load_task(*db, old_failed)->has_value());
   CHECK(load_task(*db, recent)->has_value());
   CHECK(load_task(*db, running)->has_value());
+}
+
+TEST_CASE("the task cache is bounded by bytes, evicts the least recently used, and serves nothing the sweep may have deleted", "[storage][cache]") {
+  auto record = [](std::string id, std::size_t out, std::int64_t finished, std::int64_t retain_until = 0) {
+    hearth::task_record t;
+    t.id = std::move(id);
+    t.state = hearth::task_state::completed;
+    t.stdout_data.assign(out, 'x');
+    t.finished_at_ms = finished;
+    t.retain_until_ms = retain_until;
+    return t;
+  };
+  hearth::storage::task_cache cache(64 * 1024);
+  cache.put(record("a", 4000, 1000));
+  cache.put(record("b", 4000, 1000));
+  REQUIRE(cache.find("a", 0, 2000));  // a is now the most recent
+  for (int i = 0; i < 20; ++i) cache.put(record("c" + std::to_string(i), 4000, 1000));
+  CHECK(cache.bytes() <= 64 * 1024);
+  CHECK_FALSE(cache.find("b", 0, 2000));  // evicted first
+  CHECK(cache.find("c19", 0, 2000)->stdout_data.size() == 4000);
+
+  cache.put(record("big", 9000, 1000));  // above an eighth of the budget: not held
+  CHECK_FALSE(cache.find("big", 0, 2000));
+
+  cache.put(record("old", 10, 1000));
+  CHECK_FALSE(cache.find("old", 1001, 2000));  // finished before the sweep's cutoff: dropped
+  CHECK_FALSE(cache.find("old", 0, 2000));
+  cache.put(record("kept", 10, 1000, 1500));
+  CHECK(cache.find("kept", 0, 1400));
+  CHECK_FALSE(cache.find("kept", 0, 1600));  // past its own retention
+  std::size_t before = cache.size();
+  cache.put(record("c19", 10, 1000));  // replaced, not added twice
+  CHECK(cache.size() == before);
+  CHECK(cache.find("c19", 0, 2000)->stdout_data.size() == 10);
 }
