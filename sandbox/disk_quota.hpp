@@ -11,12 +11,15 @@
 #include <string>
 
 #include "messages/result.hpp"
+#include "sandbox/quota_images.hpp"
 
 namespace hearth::sandbox {
 
-// Creates image (size_mb, owned by owner inside) unless it exists, and
-// mounts it at dir unless something is mounted there already.
-result<void> mount_quota(const std::string& image, const std::string& dir, std::uint64_t size_mb, uid_t owner);
+// Creates image (size_mb, owned by owner inside) unless it exists (taken
+// from images when one is ready), and mounts it at dir unless something is
+// mounted there already.
+result<void> mount_quota(const std::string& image, const std::string& dir, std::uint64_t size_mb, uid_t owner,
+                         quota_image_pool* images = nullptr);
 bool is_mount_point(const std::string& dir);
 // Detaches whatever is mounted at dir (lazily: open files keep it until closed).
 result<void> unmount(const std::string& dir);

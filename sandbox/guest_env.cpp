@@ -43,7 +43,9 @@ struct local_environments::live_env {
 };
 
 local_environments::local_environments(std::string base_dir, std::string rootfs)
-    : base_(std::move(base_dir)), rootfs_(std::move(rootfs)) {}
+    : base_(std::move(base_dir)), rootfs_(std::move(rootfs)) {
+  if (::geteuid() == 0) images_ = std::make_unique<quota_image_pool>(base_ + "/.quota-images");
+}
 
 local_environments::~local_environments() {
   std::lock_guard lock(mu_);
@@ -94,7 +96,7 @@ result<std::shared_ptr<local_environments::live_env>> local_environments::ensure
     return fail(sandbox_errc::isolation_unavailable, "user-network: slirp4netns is not installed, and a guest with internet "
                                          "never shares the host's network namespace");
   if (spec.disk_mb > 0) {
-    auto quota = mount_quota(base_ + "/" + id + "/disk.img", home(id), spec.disk_mb, outside_uid());
+    auto quota = mount_quota(base_ + "/" + id + "/disk.img", home(id), spec.disk_mb, outside_uid(), images_.get());
     if (quota) ::rmdir((home(id) + "/lost+found").c_str());
     else if (auto waived = step_missing(isolation_step::disk_quota, quota.error().message); !waived)
       return waived.error();

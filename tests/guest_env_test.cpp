@@ -21,8 +21,11 @@
 #include <fstream>
 #include <thread>
 
+#include <sys/stat.h>
+
 #include "client/websocket_client.hpp"
 #include "crypto/base64.hpp"
+#include "sandbox/disk_quota.hpp"
 #include "support/couch_node.hpp"
 
 using namespace hearth::test;
@@ -143,6 +146,39 @@ TEST_CASE("maxDiskGB is a hard quota on the guest's home when the node may mount
   std::string home = c.dir.path() + "/data/guests/" + g.id;
   c.ok("DELETE", "/couch/guests/" + g.id);
   CHECK(!std::filesystem::exists(home));
+}
+
+TEST_CASE("quota images are made ahead, each taken once, each a fresh filesystem of its owner", "[couch][env][disk-quota]") {
+  if (::geteuid() != 0) HEARTH_SKIP("not root: this node cannot mount a quota image (CI runs as root)");
+  namespace fs = std::filesystem;
+  hearth::test::temp_dir dir;
+  std::string pool_dir = dir.path() + "/pool";
+  fs::create_directories(pool_dir);
+  std::ofstream(pool_dir + "/64m-1000-0.img.new") << "half made";  // an interrupted fill
+  hearth::sandbox::quota_image_pool pool(pool_dir, 2);
+  CHECK_FALSE(fs::exists(pool_dir + "/64m-1000-0.img.new"));
+  CHECK_FALSE(pool.take(dir.path() + "/first.img", 64, 1000));  // none made yet: the caller makes its own
+  REQUIRE(pool.wait_ready(64, 1000, 2, 30s));
+  REQUIRE(pool.take(dir.path() + "/a.img", 64, 1000));
+  REQUIRE(pool.take(dir.path() + "/b.img", 64, 1000));
+  struct stat a{}, b{};
+  REQUIRE(::stat((dir.path() + "/a.img").c_str(), &a) == 0);
+  REQUIRE(::stat((dir.path() + "/b.img").c_str(), &b) == 0);
+  CHECK(a.st_ino != b.st_ino);
+  CHECK(a.st_size == 64 << 20);
+  CHECK(pool.ready(64, 1000) < 2);  // taken: gone from the pool until refilled
+  REQUIRE(pool.wait_ready(64, 1000, 2, 30s));
+  // A taken image mounts as an empty filesystem whose root is the owner's.
+  std::string home = dir.path() + "/home";
+  fs::create_directories(home);
+  REQUIRE(hearth::sandbox::mount_quota(dir.path() + "/a.img", home, 64, 1000));
+  struct stat root{};
+  CHECK(::stat(home.c_str(), &root) == 0);
+  CHECK(root.st_uid == 1000);
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(home)) entries += e.path().filename() != "lost+found";
+  CHECK(entries == 0);
+  CHECK(hearth::sandbox::unmount(home));
 }
 
 TEST_CASE("the WebSocket terminal is a shell on a pty in the environment", "[couch][env][terminal]") {
