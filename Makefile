@@ -43,6 +43,7 @@ bench: build
 	node benchmarks/couch_latency.mjs $(BUILD)/apps/hearth
 	$(BUILD)/benchmarks/market_bench $(BUILD)/apps/hearth
 	$(BUILD)/benchmarks/cluster_bench $(BUILD)/apps/hearth $(BUILD)/benchmarks/hello_cgi
+	$(BUILD)/benchmarks/scale_bench $(BUILD)/apps/hearth
 	HEARTH_BIN=$(BUILD)/apps/hearth node benchmarks/settle_bench.mjs
 	@python3 benchmarks/report.py table $(HEARTH_BENCH_ROWS) $(BENCH_RESULTS)
 
