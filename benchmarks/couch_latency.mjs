@@ -1,4 +1,4 @@
-// make bench: couch redeem -> running latency over 200 guests on a real node
+// make bench: couch redeem -> running latency over 100 guests on a real node
 // (local backend), and redeem -> first command answered, beside the same
 // environment made by hand with bubblewrap (mkdir of a home + a first
 // command in a fresh bwrap sandbox bound to it), in the same run.
