@@ -451,7 +451,8 @@ TEST_CASE("edge bridges answer once, time out what is not answered, and survive 
   wait_for_start->request(owner, caf::infinite, caf::get_atom::value).receive([](bool) {}, [](caf::error&) {});
 
   SECTION("an answer, an ask of another actor, a second answer ignored") {
-    auto echo = sys.spawn([]() -> caf::behavior { return {[](int x) { return x + 1; }}; });
+    // An argument: CAF 0.17 dereferences a null pointer spawning a function actor with none.
+    auto echo = sys.spawn([](int step) -> caf::behavior { return {[step](int x) { return x + step; }}; }, 1);
     auto r = run_in_bridge(sys, [echo](caf::event_based_actor* self, const responder& respond) {
       self->request(echo, caf::infinite, 41).then([respond](int x) { respond({200, {}, std::to_string(x)}); });
     }, 5s);
