@@ -209,8 +209,9 @@ void ask_cluster(caf::event_based_actor* self, const responder& respond) {
 }  // namespace
 
 request_handler make_node_routes(caf::actor_system& sys, node_info info) {
-  auto shared = std::make_shared<const node_info>(info);
-  return [&sys, info = std::move(info), shared](http_request req, responder respond) {
+  auto shared = std::make_shared<const node_info>(std::move(info));  // bridges' work may outlive a request
+  return [&sys, shared](http_request req, responder respond) {
+    const node_info& info = *shared;
     bool readable = req.method == "GET" || req.method == "HEAD";
     if (req.path == "/health" || req.path == "/") {
       if (!readable) {

@@ -43,9 +43,7 @@ struct local_environments::live_env {
 };
 
 local_environments::local_environments(std::string base_dir, std::string rootfs)
-    : base_(std::move(base_dir)), rootfs_(std::move(rootfs)) {
-  if (::geteuid() == 0) images_ = std::make_unique<quota_image_pool>(base_ + "/.quota-images");
-}
+    : base_(std::move(base_dir)), rootfs_(std::move(rootfs)) {}
 
 local_environments::~local_environments() {
   std::lock_guard lock(mu_);
@@ -96,6 +94,8 @@ result<std::shared_ptr<local_environments::live_env>> local_environments::ensure
     return fail(sandbox_errc::isolation_unavailable, "user-network: slirp4netns is not installed, and a guest with internet "
                                          "never shares the host's network namespace");
   if (spec.disk_mb > 0) {
+    if (!images_ && ::geteuid() == 0)  // on the first quota: a node that mounts none starts no filler
+      images_ = std::make_unique<quota_image_pool>(base_ + "/.quota-images");
     auto quota = mount_quota(base_ + "/" + id + "/disk.img", home(id), spec.disk_mb, outside_uid(), images_.get());
     if (quota) ::rmdir((home(id) + "/lost+found").c_str());
     else if (auto waived = step_missing(isolation_step::disk_quota, quota.error().message); !waived)

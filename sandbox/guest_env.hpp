@@ -91,7 +91,7 @@ class local_environments {
   struct live_env;
   result<std::shared_ptr<live_env>> ensure(const std::string& guest_id, const environment_spec& spec);
   std::string base_, rootfs_;
-  std::unique_ptr<quota_image_pool> images_;  // when this node can mount quotas (root)
+  std::unique_ptr<quota_image_pool> images_;  // from the first quota mounted (root only)
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<live_env>> live_;
 };
