@@ -386,10 +386,10 @@ class session final : public http_session, public std::enable_shared_from_this<s
     active_body_.reset();
     handler_timer_.cancel();
     cancel_read_deadline();
+    shared_->session_gone(remote_address_);  // before the peer can see the close and reconnect
     beast::error_code ec;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     lowest().close();
-    shared_->session_gone(remote_address_);
   }
 
   std::shared_ptr<void> context_;  // TLS: the context the stream was made with

@@ -41,7 +41,9 @@ class websocket_session final : public websocket_channel, public std::enable_sha
         handler_(std::move(handler)),
         address_(std::move(peer)) {}
 
-  ~websocket_session() override { shared_->session_gone(address_); }
+  ~websocket_session() override {
+    if (!released_) shared_->session_gone(address_);
+  }
 
   void run(http::request<http::empty_body> handshake) {
     beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts (and pings) from here on
@@ -130,6 +132,8 @@ class websocket_session final : public websocket_channel, public std::enable_sha
     }
     room_.notify_all();
     close_timer_.cancel();
+    released_ = true;  // the address's share comes back before the peer can see the close and reconnect
+    shared_->session_gone(address_);
     beast::error_code ec;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
     beast::get_lowest_layer(ws_).close();
@@ -152,6 +156,7 @@ class websocket_session final : public websocket_channel, public std::enable_sha
   std::condition_variable room_;
   std::size_t queued_ = 0;
   bool closed_ = false;
+  bool released_ = false;  // io thread only
 };
 
 }  // namespace
