@@ -68,7 +68,26 @@ void add_host_path(plan& p, const std::string& host, const std::string& inside) 
   p.ops.push_back({fs_op::bind_ro, target, host, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(host)});
 }
 
-int run_fs_op(const fs_op& op) {
+// "/proc/self/fd/N" without allocating (the child may share the node's memory).
+void held_path(char (&out)[32], int fd) {
+  static constexpr char prefix[] = "/proc/self/fd/";
+  char digits[12];
+  int n = 0;
+  do digits[n++] = static_cast<char>('0' + fd % 10);
+  while ((fd /= 10) > 0);
+  std::size_t at = sizeof prefix - 1;
+  std::memcpy(out, prefix, at);
+  while (n > 0) out[at++] = digits[--n];
+  out[at] = '\0';
+}
+
+int run_fs_op(const fs_op& op, const int* held_fds) {
+  char held[32];
+  const char* source = op.source.c_str();
+  if (op.held >= 0) {
+    held_path(held, held_fds[op.held]);
+    source = held;
+  }
   switch (op.kind) {
     case fs_op::make_dir:
       return ::mkdir(op.target.c_str(), 0755) == 0 || errno == EEXIST ? 0 : -1;
@@ -85,7 +104,7 @@ int run_fs_op(const fs_op& op) {
     case fs_op::bind_ro:
     case fs_op::bind_dev:
     case fs_op::bind_rw:
-      if (::mount(op.source.c_str(), op.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
+      if (::mount(source, op.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return -1;
       return ::mount(nullptr, op.target.c_str(), nullptr, op.remount_flags, nullptr);
     case fs_op::tmpfs:
       return ::mount("tmpfs", op.target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, op.source.c_str());
@@ -173,8 +192,8 @@ plan make_plan(const plan_input& in) {
   p.ops.push_back({fs_op::tmpfs, p.root + "/tmp", tmp_mount_options(lim.tmp_mb)});
   p.ops.push_back({fs_op::make_dir, p.root + "/sandbox", ""});
   p.ops.push_back({fs_op::touch, p.root + "/sandbox/exe", ""});
-  p.ops.push_back({fs_op::bind_ro, p.root + "/sandbox/exe", "/proc/self/fd/" + std::to_string(exe_fd_slot),
-                   MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV});
+  p.ops.push_back({fs_op::bind_ro, p.root + "/sandbox/exe", "", MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                   exe_source});
   std::vector<std::string> writable_inside, readable_inside;
   for (const auto& w : in.writable) {
     if (p.writable_host.size() == max_writable_dirs) break;
@@ -184,12 +203,13 @@ plan make_plan(const plan_input& in) {
     struct stat st {};
     bool dir = ::stat(w.host.c_str(), &st) != 0 || S_ISDIR(st.st_mode);
     p.ops.push_back({dir ? fs_op::make_dir : fs_op::touch, target, ""});
-    std::string slot = "/proc/self/fd/" + std::to_string(writable_fd_slot + static_cast<int>(p.writable_host.size()));
+    int held = 1 + static_cast<int>(p.writable_host.size());
     if (w.read_only)
-      p.ops.push_back({fs_op::bind_ro, target, slot,
-                       MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(w.host)});
+      p.ops.push_back({fs_op::bind_ro, target, "",
+                       MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | locked_flags(w.host), held});
     else
-      p.ops.push_back({fs_op::bind_rw, target, slot, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | locked_flags(w.host)});
+      p.ops.push_back(
+          {fs_op::bind_rw, target, "", MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | locked_flags(w.host), held});
     p.writable_host.push_back(w.host);
     // A read-only file is readable where its directory is (binds over /etc's files).
     if (!w.read_only) writable_inside.push_back(w.inside);
@@ -219,7 +239,11 @@ std::string describe(const child_error& e, const plan* p) {
   if (e.step == s_fs_op && p && e.index >= 0 && static_cast<std::size_t>(e.index) < p->ops.size()) {
     const auto& op = p->ops[static_cast<std::size_t>(e.index)];
     std::string target = op.target.substr(p->root.size());
-    call = std::string(kind_name(op.kind)) + " " + (op.source.empty() ? "" : op.source + " -> ") + target;
+    std::string source = op.held == exe_source ? p->exe_path
+                         : op.held > 0 && static_cast<std::size_t>(op.held) <= p->writable_host.size()
+                             ? p->writable_host[static_cast<std::size_t>(op.held) - 1]
+                             : op.source;
+    call = std::string(kind_name(op.kind)) + " " + (source.empty() ? "" : source + " -> ") + target;
   } else if (e.step == s_open_exe && p && e.index > 0 &&
              static_cast<std::size_t>(e.index) <= p->writable_host.size()) {
     call = "open(" + p->writable_host[static_cast<std::size_t>(e.index) - 1] + ")";
@@ -321,12 +345,12 @@ void child_fail(int err_fd, int step, int index) {
 void enter_root(const plan& p, int sync_fd, int err_fd) {
   char go;
   if (::read(sync_fd, &go, 1) != 1) child_fail(err_fd, s_wait_parent, 0);
-  int exe = ::open(p.exe_path.c_str(), O_PATH | O_CLOEXEC);
-  if (exe < 0 || ::dup3(exe, exe_fd_slot, O_CLOEXEC) < 0) child_fail(err_fd, s_open_exe, 0);
+  int held[1 + max_writable_dirs];
+  held[exe_source] = ::open(p.exe_path.c_str(), O_PATH | O_CLOEXEC);
+  if (held[exe_source] < 0) child_fail(err_fd, s_open_exe, 0);
   for (std::size_t i = 0; i < p.writable_host.size(); ++i) {
-    int dir = ::open(p.writable_host[i].c_str(), O_PATH | O_CLOEXEC);
-    if (dir < 0 || ::dup3(dir, writable_fd_slot + static_cast<int>(i), O_CLOEXEC) < 0)
-      child_fail(err_fd, s_open_exe, static_cast<int>(i) + 1);
+    held[1 + i] = ::open(p.writable_host[i].c_str(), O_PATH | O_CLOEXEC);
+    if (held[1 + i] < 0) child_fail(err_fd, s_open_exe, static_cast<int>(i) + 1);
   }
   // Raw system calls: glibc's wrappers would try to change the ids of every
   // thread the parent had, and wait forever for threads this process lacks.
@@ -336,7 +360,7 @@ void enter_root(const plan& p, int sync_fd, int err_fd) {
   if (::setsid() < 0) child_fail(err_fd, s_setsid, 0);
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) child_fail(err_fd, s_private_mounts, 0);
   for (std::size_t i = 0; i < p.ops.size(); ++i)
-    if (run_fs_op(p.ops[i]) != 0) child_fail(err_fd, s_fs_op, static_cast<int>(i));
+    if (run_fs_op(p.ops[i], held) != 0) child_fail(err_fd, s_fs_op, static_cast<int>(i));
   if (::syscall(SYS_pivot_root, p.root.c_str(), p.old_root.c_str()) != 0) child_fail(err_fd, s_pivot_root, 0);
   if (::chdir("/") != 0) child_fail(err_fd, s_chdir_root, 0);
   if (::umount2("/.old", MNT_DETACH) != 0) child_fail(err_fd, s_umount_old, 0);
@@ -344,7 +368,7 @@ void enter_root(const plan& p, int sync_fd, int err_fd) {
   if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0)
     child_fail(err_fd, s_remount_root, 0);
   if (::sethostname("sandbox", 7) != 0) child_fail(err_fd, s_sethostname, 0);
-  ::close(exe);
+  for (std::size_t i = 0; i <= p.writable_host.size(); ++i) ::close(held[i]);
 }
 
 void restrict_self(const plan& p, int err_fd) {

@@ -26,12 +26,12 @@ namespace hearth::sandbox::detail {
 
 constexpr uid_t inside_id = 1000;
 constexpr const char* root_base = "/tmp/.hearth-sandbox";
-// The child keeps the executable open at this descriptor for the bind mount.
-constexpr int exe_fd_slot = 1023;
-// Writable directories are held open below it, for the same reason: the
-// child opens them while it still has the node's credentials.
-constexpr int writable_fd_slot = 1000;
+// The child opens the executable and the writable directories while it
+// still has the node's credentials, and binds them from /proc/self/fd: at
+// whatever descriptors they get, never fixed numbers, which a node holding
+// a thousand descriptors would have its pipes and sockets at.
 constexpr std::size_t max_writable_dirs = 16;
+constexpr int exe_source = 0;  // fs_op::held: the executable; 1 + i: writable_host[i]
 // The stack the workload borrows between its clone and its execve.
 constexpr std::size_t exec_stack_size = 64 * 1024;
 
@@ -41,6 +41,7 @@ struct fs_op {
   std::string target;  // absolute host-side path under the new root
   std::string source;  // bind source, symlink content, or tmpfs options
   unsigned long remount_flags = 0;
+  int held = -1;  // a bind from a descriptor the child holds (exe_source, 1 + i) instead of source
 };
 
 // Child steps, reported by index through the error pipe.
@@ -90,7 +91,7 @@ struct plan {
   bool clear_groups = false;
   std::string exe_path;  // opened by the child: a bind source must live in its own mount namespace
   std::string workdir = "/tmp";
-  std::vector<std::string> writable_host;  // opened by the child into writable_fd_slot + i
+  std::vector<std::string> writable_host;  // opened by the child, bound as held source 1 + i
 };
 
 struct plan_input {

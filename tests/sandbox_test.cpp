@@ -610,3 +610,54 @@ TEST_CASE("a missing isolation step refuses the run unless the operator waived i
   for (const char* always : {"user-ns", "pid-ns", "net-ns", "seccomp", "no-new-privs"})
     CHECK(std::find(host.enforced.begin(), host.enforced.end(), always) != host.enforced.end());
 }
+
+#include <sys/resource.h>
+
+// A node serving a hundred guests holds a thousand descriptors: a run must
+// not take any of its descriptors for its own, whatever their numbers
+// (the child used to park the executable and the writable directories at
+// fixed numbers near 1000 and broke the pipes and sockets found there).
+TEST_CASE("a node holding a thousand descriptors still launches cold and warm runs", "[sandbox][many-fds]") {
+  rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  if (files.rlim_max < 1200) HEARTH_SKIP("the descriptor limit is " << files.rlim_max << ", below 1200");
+  rlimit raised = files;
+  raised.rlim_cur = std::max<rlim_t>(files.rlim_cur, 1200);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &raised) == 0);
+  hearth::test::temp_dir dir;
+  std::string home = dir.file("home");
+  ::mkdir(home.c_str(), 0777);
+  ::chmod(home.c_str(), 0777);
+  std::string other = dir.file("other");
+  ::mkdir(other.c_str(), 0777);
+  // Each fill level puts the run's own pipes and the zygote's socket at other
+  // numbers around the old fixed slots.
+  for (int next_free : {996, 1000, 1012, 1020}) {
+    INFO("descriptors held up to " << next_free);
+    std::vector<int> filler;
+    for (int fd = ::dup(0); fd >= 0 && fd < next_free; fd = ::dup(0)) filler.push_back(fd);
+    if (!filler.empty() && filler.back() + 1 != next_free) filler.push_back(::dup(0));  // the one dup() stopped at
+    launch_spec spec;
+    spec.executable = "/bin/sh";
+    spec.argv0 = "/bin/sh";
+    spec.args = {"-c", "echo ok > note; cat note"};
+    spec.env = {"PATH=/usr/bin:/bin"};
+    spec.writable = {{home, "/home/guest"}, {other, "/home/other"}};
+    spec.workdir = "/home/guest";
+    std::string out;
+    run_io io;
+    io.on_stdout = [&](std::string_view s) { out.append(s); };
+    auto cold = run(spec, std::move(io), nullptr);
+    INFO((cold ? "" : cold.error().message));
+    CHECK(cold);
+    CHECK(out == "ok\n");
+
+    warm_pool pool;  // its zygote's socket among the high numbers
+    active_pool = &pool;
+    CHECK(probe({"exit", "5"}).report.exit_code == 5);
+    CHECK(probe({"exit", "6"}).report.exit_code == 6);
+    active_pool = nullptr;
+    for (int fd : filler) ::close(fd);
+  }
+  ::setrlimit(RLIMIT_NOFILE, &files);
+}
