@@ -3,9 +3,11 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 
 #include "actors/cluster_member.hpp"
+#include "actors/metrics_registry.hpp"
 #include "actors/offer_registry.hpp"
 #include "actors/offer_validation.hpp"
 #include "actors/payment_registry.hpp"
@@ -62,7 +64,18 @@ void refuse(call_actor self, const failure& f) { refuse(self, to_error(f)); }
 
 // Nothing ran (or nothing may be charged): the caller is asked to pay; why
 // names what was wrong with the payment it sent, if any.
+// The reason code a challenge's error starts with ("settlement_failed: ..."),
+// so the metric's label takes few values.
+std::string reason_code(const std::string& why) {
+  std::size_t n = 0;
+  while (n < why.size() && n < 48 && (std::islower(static_cast<unsigned char>(why[n])) || std::isdigit(static_cast<unsigned char>(why[n])) || why[n] == '_')) ++n;
+  return n ? why.substr(0, n) : "other";
+}
+
+// A 402: why is the refused payment's reason (empty: none came).
 void challenge(call_actor self, std::string why, call_result r = {}) {
+  count_metric(self->system(), why.empty() ? metric_event{"hearth_payments_required_total", "", 1}
+                                           : metric_event{"hearth_payments_refused_total", metric_label("reason", reason_code(why)), 1});
   r.payment_required = true;
   r.challenge_error = std::move(why);
   for (const auto& req : self->state.reqs) r.options.push_back(to_option(req));
@@ -149,6 +162,7 @@ void hold(call_actor self, const payments::requirement& matched, std::string hea
       .then(
           [=](payment_record& held) {
             auto& st = self->state;
+            count_metric(self->system(), {"hearth_payments_verified_total", metric_label("network", held.network), 1});
             st.payment_id = held.id;
             // The node's owner and the offer's owner call it without paying:
             // their signed payment proves who they are and is not settled.

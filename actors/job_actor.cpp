@@ -9,6 +9,7 @@
 
 #include "actors/cluster_sellers.hpp"
 #include "actors/job_rules.hpp"
+#include "actors/metrics_registry.hpp"
 #include "actors/payment_registry.hpp"
 #include "actors/seller_directory.hpp"
 #include "messages/clock.hpp"
@@ -54,6 +55,7 @@ result<void> move_to(job_self self, job_state to, const std::string& reason) {
     return ok.error();
   }
   spdlog::info("job {} {} reason=\"{}\"", next.id, state_name(to), reason);
+  count_metric(self->system(), {"hearth_market_jobs_total", metric_label("state", state_name(to)), 1});
   st.record = std::move(next);
   return {};
 }

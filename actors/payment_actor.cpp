@@ -4,7 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdlib>
 
+#include "actors/metrics_registry.hpp"
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
 #include "payments/exact_evm.hpp"
@@ -108,11 +110,23 @@ std::optional<failure> on_chain_refusal(const failure& f, const payment_record& 
   return failure{f.code, "a smart wallet's signature needs the chain to check it: " + f.message};
 }
 
+// Counts a payment that reached an end (settled, unsettled, failed); a
+// settled one's amount too, in the asset's atomic units.
+void count_end(payment_self self, const payment_record& before, const payment_record& next) {
+  if (before.state == next.state || next.state == payment_state::held || next.state == payment_state::settle_pending) return;
+  auto network = metric_label("network", next.network);
+  count_metric(self->system(), {"hearth_payments_ended_total", metric_label("state", state_name(next.state)) + "," + network, 1});
+  if (next.state == payment_state::settled)
+    count_metric(self->system(), {"hearth_payments_settled_atomic_units_total", network + "," + metric_label("asset", next.asset),
+                                  std::strtod(next.amount.c_str(), nullptr)});
+}
+
 // Stores next as the payment's state; the in-memory state follows only a
 // successful write, so a reply never gets ahead of the disk.
 result<payment_record> commit(payment_self self, payment_record next) {
   next.updated_at_ms = unix_ms();
   if (auto ok = storage::save_payment(*self->state.db, next); !ok) return ok.error();
+  count_end(self, self->state.record, next);
   self->state.record = next;
   return next;
 }
@@ -132,6 +146,7 @@ result<payment_record> ledger_settle(payment_self self, const std::string& task_
   ledger_entry e{next.id,     next.payer,         next.pay_to,       next.network, next.asset,
                  next.amount, next.updated_at_ms, next.offer_hash, task_id, ""};
   if (auto ok = storage::settle_into_ledger(*self->state.db, next, e); !ok) return ok.error();
+  count_end(self, self->state.record, next);
   self->state.record = next;
   spdlog::info("payment settled id={} payer={} amount={} network={} backend=ledger", next.id, next.payer, next.amount,
                next.network);
@@ -193,7 +208,10 @@ void finish_on_chain(payment_self self, payment_record next) {
   } else {
     ok = storage::save_payment(*self->state.db, next);
   }
-  if (ok) self->state.record = next;
+  if (ok) {
+    count_end(self, self->state.record, next);
+    self->state.record = next;
+  }
   if (!ok) {
     spdlog::error("payment {}: cannot store its settlement: {}", next.id, ok.error().message);
     for (auto& rp : self->state.waiting) rp.deliver(to_error(ok.error()));

@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "actors/metrics_registry.hpp"
 #include "actors/offer_validation.hpp"
 #include "actors/private_inputs.hpp"
 #include "actors/task_actor.hpp"
@@ -115,6 +116,7 @@ caf::result<task_record> run_task(registry self, stored_offer& offer, task_input
     }
     auto now = unix_ms();
     if (auto held = st.results.find(id, now - st.retention.count(), now)) {
+      count_metric(self->system(), {"hearth_task_cache_hits_total", "", 1});
       held->cache_hit = true;
       return std::move(*held);
     }
@@ -122,6 +124,7 @@ caf::result<task_record> run_task(registry self, stored_offer& offer, task_input
     if (!cached) return to_error(cached.error());
     if (*cached && (*cached)->state == task_state::completed) {
       st.results.put(**cached);
+      count_metric(self->system(), {"hearth_task_cache_hits_total", "", 1});
       (*cached)->cache_hit = true;
       return std::move(**cached);
     }
@@ -213,7 +216,14 @@ task_registry_type::behavior_type registry_behavior(registry self, storage::stor
   });
   return {
       [self](run_atom, stored_offer& offer, task_input& in) { return run_task(self, offer, in); },
-      [self](task_done_atom, const task_record& t) { finish(self, t.id, t); },
+      [self](task_done_atom, const task_record& t) {
+        auto how = t.ending <= static_cast<std::uint8_t>(sandbox::ending::cancelled)
+                       ? sandbox::to_string(static_cast<sandbox::ending>(t.ending))
+                       : std::string("unknown");
+        count_metric(self->system(), {"hearth_tasks_total", metric_label("ending", how), 1});
+        if (t.wall_secs > 0) count_metric(self->system(), {"hearth_task_run_seconds_total", "", t.wall_secs});
+        finish(self, t.id, t);
+      },
       [self](get_atom, const std::string& id) -> caf::result<task_record> {
         auto t = find_task(self->state, id);
         if (!t) return to_error(t.error());

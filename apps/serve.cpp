@@ -31,6 +31,7 @@
 #include "actors/seller_directory.hpp"
 #include "actors/seller_session.hpp"
 #include "actors/payment_registry.hpp"
+#include "actors/metrics_registry.hpp"
 #include "actors/pool_ledger.hpp"
 #include "actors/private_inputs.hpp"
 #include "apps/couch_clock.hpp"
@@ -342,6 +343,7 @@ int run_serve(const node_config& given) {
     info.settle_batch_secs = config.settle_batch_secs;
     info.arch = sandbox::host_arch();
     info.cpu_units = cpu_units;
+    info.run_slots = config.max_running_tasks;
     // One settler per network: the only sender of its key's transactions.
     // Its handles live in this scope only: one held past the actor system
     // would keep it waiting for the settler's thread forever.
@@ -373,6 +375,10 @@ int run_serve(const node_config& given) {
     std::vector<actors::child_spec> children{
         {"node", actors::node_actor_key,
          [&db, boot_ms](caf::actor_system& s) { return actors::spawn_node_actor(s, **db, boot_ms, HEARTH_VERSION); }},
+        {"metrics", actors::metrics_registry_key,
+         [&db](caf::actor_system& s) {
+           return as_child(result<metrics_registry_type>(actors::spawn_metrics_registry(s, db->get())));
+         }},
         {"offers", actors::offer_registry_key,
          [&db, &executables, offers](caf::actor_system& s) { return as_child(actors::spawn_offer_registry(s, **db, executables, offers)); }},
         {"tasks", actors::task_registry_key,

@@ -24,6 +24,7 @@
 #include "messages/couch.hpp"
 #include "messages/errors.hpp"
 #include "messages/market.hpp"
+#include "messages/metrics.hpp"
 #include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "messages/payment.hpp"
@@ -49,6 +50,12 @@ using offer_registry_type =
                      caf::replies_to<get_atom, std::string>::with<stored_offer>,
                      caf::replies_to<list_atom, std::string, std::uint32_t>::with<std::vector<stored_offer>>,
                      caf::replies_to<health_atom>::with<std::uint64_t>>;
+
+// The node's counts for GET /metrics (actors/metrics_registry): events from
+// any actor, added up; get answers them with the storage's and the
+// process's figures of that moment.
+using metrics_registry_type =
+    caf::typed_actor<caf::reacts_to<metric_event>, caf::replies_to<get_atom>::with<std::vector<metric_sample>>>;
 
 // The operator's pools (actors/pool_ledger): acquire takes one call of a
 // pool's capacity for the asking actor (true: the call is free; a

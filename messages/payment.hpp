@@ -15,6 +15,18 @@ namespace hearth {
 
 enum class payment_state : std::uint8_t { held = 0, settled = 1, unsettled = 2, settle_pending = 3, failed = 4 };
 
+// The names the API and the metrics show.
+inline const char* state_name(payment_state s) {
+  switch (s) {
+    case payment_state::held: return "held";
+    case payment_state::settled: return "settled";
+    case payment_state::unsettled: return "unsettled";
+    case payment_state::settle_pending: return "settle_pending";
+    case payment_state::failed: return "failed";
+  }
+  return "unknown";
+}
+
 struct payment_record {
   std::string id;
   std::string payer;    // EIP-55

@@ -16,6 +16,7 @@
 #include "messages/couch.hpp"
 #include "messages/interfaces.hpp"
 #include "messages/market.hpp"
+#include "messages/metrics.hpp"
 #include "messages/node.hpp"
 #include "messages/offer.hpp"
 #include "messages/payment.hpp"
@@ -90,6 +91,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(hearth, caf::first_custom_type_id)
   // and a buyer's end of a relayed SSH stream to it.
   CAF_ADD_TYPE_ID(hearth, (hearth::seller_session_type))
   CAF_ADD_TYPE_ID(hearth, (hearth::relay_peer_type))
+  CAF_ADD_TYPE_ID(hearth, (hearth::metric_event))
+  CAF_ADD_TYPE_ID(hearth, (hearth::metric_sample))
+  CAF_ADD_TYPE_ID(hearth, (std::vector<hearth::metric_sample>))
 CAF_END_TYPE_ID_BLOCK(hearth)
 
 namespace hearth {

@@ -5,6 +5,7 @@
 
 #include "messages/node.hpp"
 #include "net/edge_bridge.hpp"
+#include "net/http_metrics.hpp"
 #include "net/http_server.hpp"
 #include "net/node_routes.hpp"
 
@@ -54,7 +55,9 @@ http_edge_type::behavior_type edge_behavior(edge_actor self, std::shared_ptr<std
 }  // namespace
 
 result<http_edge_type> spawn_http_edge(caf::actor_system& sys, const http_edge_config& config, const node_info& info) {
-  auto server = http_server::start(config.listen, config.limits, make_node_routes(sys, info), config.io_threads, config.tls);
+  auto metrics = std::make_shared<http_metrics>();
+  auto server = http_server::start(config.listen, config.limits, make_node_routes(sys, info, metrics), config.io_threads,
+                                   config.tls, metrics);
   if (!server) return server.error();
   // The behaviour takes ownership; a shared_ptr carries the move-only server into spawn.
   auto holder = std::make_shared<std::unique_ptr<http_server>>(std::move(*server));

@@ -80,6 +80,7 @@ struct http_server::impl {
       std::lock_guard<std::mutex> lock(shared->mutex);
       if (shared->per_address[address] >= shared->limits.max_connections_per_address) {
         if (shared->per_address[address] == 0) shared->per_address.erase(address);
+        if (shared->metrics) ++shared->metrics->connections_refused;
         return refuse(socket, "429 Too Many Requests", http_errc::rate_limited,
                       "too many open connections from this address; close some first", "Retry-After: 1\r\n");
       }
@@ -87,12 +88,14 @@ struct http_server::impl {
         shed = pick_to_shed();
         if (!shed) {
           if (shared->per_address[address] == 0) shared->per_address.erase(address);
+          if (shared->metrics) ++shared->metrics->connections_refused;
           return refuse(socket, "503 Service Unavailable", http_errc::too_many_connections, "connection limit reached");
         }
       }
       ++shared->connections;
       ++shared->per_address[address];
     }
+    if (shared->metrics) ++shared->metrics->connections_accepted;
     if (shed) shed->shed();
     auto s = shared->tls ? make_https_session(std::move(socket), shared, address, shared->tls->context())
                          : make_http_session(std::move(socket), shared, address);
@@ -130,7 +133,8 @@ result<std::pair<std::string, std::uint16_t>> parse_listen_address(const std::st
 
 result<std::unique_ptr<http_server>> http_server::start(const std::string& listen, const http_limits& limits,
                                                         request_handler handler, unsigned threads,
-                                                        std::shared_ptr<server_tls> tls) {
+                                                        std::shared_ptr<server_tls> tls,
+                                                        std::shared_ptr<http_metrics> metrics) {
   auto parsed = parse_listen_address(listen);
   if (!parsed) return parsed.error();
   beast::error_code ec;
@@ -141,6 +145,12 @@ result<std::unique_ptr<http_server>> http_server::start(const std::string& liste
   p->shared->limits = limits;
   p->shared->handler = std::move(handler);
   p->shared->tls = std::move(tls);
+  if (metrics)
+    metrics->open_connections = [weak = std::weak_ptr<shared_state>(p->shared)] {
+      auto shared = weak.lock();
+      return shared ? shared->connections.load() : std::size_t{0};
+    };
+  p->shared->metrics = std::move(metrics);
   tcp::endpoint endpoint(address, parsed->second);
   auto bind_failure = [&](const char* step) {
     return fail(http_errc::listen_failed, std::string(step) + " " + listen + ": " + ec.message());

@@ -15,13 +15,15 @@
 namespace hearth::net {
 
 class server_tls;
+class http_metrics;
 
 class http_server {
  public:
   // listen is "host:port" (port 0 picks a free one). Binds before returning.
   static result<std::unique_ptr<http_server>> start(const std::string& listen, const http_limits& limits,
                                                     request_handler handler, unsigned threads = 1,
-                                                    std::shared_ptr<server_tls> tls = nullptr);  // set: HTTPS
+                                                    std::shared_ptr<server_tls> tls = nullptr,  // set: HTTPS
+                                                    std::shared_ptr<http_metrics> metrics = nullptr);
   ~http_server();  // hard stop: closes everything and joins the io threads
 
   std::string host() const;

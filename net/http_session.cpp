@@ -243,6 +243,10 @@ class session final : public http_session, public std::enable_shared_from_this<s
       req.body = std::move(msg.body());
     }
 
+    if (shared_->metrics) {
+      route_ = route_of(req.path);
+      request_started_ = std::chrono::steady_clock::now();
+    }
     auto seq = ++request_seq_;
     auto answered = std::make_shared<std::atomic<bool>>(false);
     auto self = this->shared_from_this();
@@ -290,11 +294,20 @@ class session final : public http_session, public std::enable_shared_from_this<s
     write(std::move(resp));
   }
 
+  void count(unsigned status) {
+    if (!shared_->metrics) return;
+    auto took = route_.empty() ? 0.0 : std::chrono::duration<double>(std::chrono::steady_clock::now() - request_started_).count();
+    shared_->metrics->record(route_.empty() ? "invalid" : route_, status, took);
+    route_.clear();
+  }
+
   void write(http_response resp) {
     if (resp.upgrade) {
-      if (handshake_) return upgrade(std::move(resp.upgrade));
-      return send_error(http_errc::upgrade_required, "this endpoint is a WebSocket");
+      if (!handshake_) return send_error(http_errc::upgrade_required, "this endpoint is a WebSocket");
+      count(101);
+      return upgrade(std::move(resp.upgrade));
     }
+    count(resp.status >= 100 && resp.status <= 599 ? resp.status : 500);
     handshake_.reset();
     spool_.reset();  // the request is answered: its spooled body goes
     res_.emplace();
@@ -419,6 +432,8 @@ class session final : public http_session, public std::enable_shared_from_this<s
   std::atomic<bool> shedding_{false};
   bool closed_ = false;
   std::uint64_t request_seq_ = 0;
+  std::string route_;  // the request being answered, for the metrics (empty: none was read)
+  std::chrono::steady_clock::time_point request_started_{};
 };
 
 }  // namespace

@@ -37,6 +37,7 @@ struct node_info {
   std::vector<chain_settler_type> chain_settlers = {};  // with chain: one per payment network
   std::string arch = {};         // the architecture this node runs (an offer's variant for it)
   std::uint32_t cpu_units = 0;   // CPU the runs may hold at once, thousandths of a core
+  std::uint32_t run_slots = 0;   // tasks that may run at once (--max-running-tasks)
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   // The marketplace hub: its sellers' settings (null: sellers are refused),
   // who may submit jobs (true: anyone, bounded by submit_limit per client).

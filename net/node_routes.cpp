@@ -15,6 +15,7 @@
 #include "net/edge_bridge.hpp"
 #include "net/market_routes.hpp"
 #include "net/mcp_routes.hpp"
+#include "net/metrics_routes.hpp"
 #include "net/payment_routes.hpp"
 #include "net/task_routes.hpp"
 
@@ -208,9 +209,9 @@ void ask_cluster(caf::event_based_actor* self, const responder& respond) {
 
 }  // namespace
 
-request_handler make_node_routes(caf::actor_system& sys, node_info info) {
+request_handler make_node_routes(caf::actor_system& sys, node_info info, std::shared_ptr<http_metrics> http) {
   auto shared = std::make_shared<const node_info>(std::move(info));  // bridges' work may outlive a request
-  return [&sys, shared](http_request req, responder respond) {
+  return [&sys, shared, http](http_request req, responder respond) {
     const node_info& info = *shared;
     bool readable = req.method == "GET" || req.method == "HEAD";
     if (req.path == "/health" || req.path == "/") {
@@ -228,7 +229,7 @@ request_handler make_node_routes(caf::actor_system& sys, node_info info) {
       return bridge_run(sys, std::move(respond), [](auto* self, const responder& r) { ask_cluster(self, r); },
                         answer_within);
     }
-    if (route_offers(sys, req, respond) || route_tasks(sys, info, req, respond) ||
+    if (route_metrics(sys, shared, http, req, respond) || route_offers(sys, req, respond) || route_tasks(sys, info, req, respond) ||
         route_payments(sys, info, req, respond) || route_mcp(sys, info, req, respond) ||
         route_couch(sys, info, req, respond) || route_market(sys, info, req, respond) ||
         route_cgi(sys, info, req, respond))

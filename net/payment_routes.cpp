@@ -17,17 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-const char* state_name(payment_state s) {
-  switch (s) {
-    case payment_state::held: return "held";
-    case payment_state::settled: return "settled";
-    case payment_state::unsettled: return "unsettled";
-    case payment_state::settle_pending: return "settle_pending";
-    case payment_state::failed: return "failed";
-  }
-  return "unknown";
-}
-
 std::string text(const json& j, const char* name) {
   auto it = j.find(name);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();

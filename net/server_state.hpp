@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/http_metrics.hpp"
 #include "net/http_types.hpp"
 
 namespace hearth::net {
@@ -28,6 +29,7 @@ class http_session;
 struct shared_state {
   http_limits limits;
   std::shared_ptr<server_tls> tls;  // null: plain HTTP
+  std::shared_ptr<http_metrics> metrics;  // null: nothing counted
   request_handler handler;
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> draining{false};

@@ -89,9 +89,13 @@ class stdin_feed {
   int source_ = -1;  // the caller's: never closed here
 };
 
+latency_histogram launches[3];  // by launch_mode
+
 }  // namespace
 
 std::string to_string(ending e) { return std::string(ending_names[static_cast<int>(e)]); }
+
+const latency_histogram& launch_latency(launch_mode mode) { return launches[static_cast<int>(mode)]; }
 
 result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
   stdin_feed feed(std::move(io.stdin_data));
@@ -102,6 +106,11 @@ result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool) {
   auto launched = io.sandbox ? io.sandbox->launch(spec) : pool ? pool->launch(spec) : launch(spec);
   if (!launched) return launched.error();
   auto& p = **launched;
+  auto mode = p.enforcement.find(",warm") != std::string::npos          ? launch_mode::warm
+              : p.enforcement.find(",environment") != std::string::npos ? launch_mode::environment
+                                                                          : launch_mode::cold;
+  launches[static_cast<int>(mode)].record(
+      std::chrono::duration<double>(steady::now() - started).count());
   const auto& lim = spec.lim;
   auto deadline = started + std::chrono::seconds(lim.wall_secs);
 

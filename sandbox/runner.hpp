@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "messages/metrics.hpp"
 #include "messages/result.hpp"
 #include "sandbox/launcher.hpp"
 #include "sandbox/warm_pool.hpp"
@@ -29,5 +30,11 @@ struct run_io {
 // the program does, including being killed, is a report. With a pool, the
 // run starts in the executable's warm sandbox.
 result<run_report> run(const launch_spec& spec, run_io io, warm_pool* pool = nullptr);
+
+// How long run() took to launch its sandboxes since the process started, for
+// /metrics: cold (built per run), warm (from an offer's zygote), environment
+// (a command in a guest's environment).
+enum class launch_mode { cold = 0, warm = 1, environment = 2 };
+const latency_histogram& launch_latency(launch_mode mode);
 
 }  // namespace hearth::sandbox

@@ -5,7 +5,9 @@
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <map>
 
 namespace hearth::storage {
 namespace {
@@ -79,6 +81,30 @@ store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 store::~store() = default;
 
 const std::string& store::path() const { return impl_->path; }
+
+store::figures store::stats() const {
+  figures f;
+  auto& db = *impl_->db;
+  auto add_int = [&](rocksdb::ColumnFamilyHandle* h, const std::string& name, std::uint64_t& into) {
+    std::uint64_t v = 0;
+    if (db.GetIntProperty(h, name, &v)) into += v;
+  };
+  for (auto* h : impl_->handles) {
+    add_int(h, rocksdb::DB::Properties::kLiveSstFilesSize, f.table_bytes);
+    add_int(h, rocksdb::DB::Properties::kCurSizeAllMemTables, f.memtable_bytes);
+    std::map<std::string, std::string> cf;
+    if (!db.GetMapProperty(h, rocksdb::DB::Properties::kCFStats, &cf)) continue;
+    auto count = [&](const char* key) -> std::uint64_t {
+      auto it = cf.find(key);
+      return it == cf.end() ? 0 : std::strtoull(it->second.c_str(), nullptr, 10);
+    };
+    f.stall_slowdowns += count("io_stalls.total_slowdown");
+    f.stall_stops += count("io_stalls.total_stop");
+  }
+  std::uint64_t stopped = 0;
+  f.writes_stopped = db.GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &stopped) && stopped != 0;
+  return f;
+}
 
 result<std::optional<std::string>> store::get(column c, std::string_view key) const {
   std::string value;

@@ -3,6 +3,7 @@
 // RocksDB types stay behind a pimpl so most translation units never see them.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +80,16 @@ class store {
   // Flushes memtables to table files and syncs the WAL.
   result<void> flush();
   const std::string& path() const;
+
+  // RocksDB's own figures, summed over the columns: for /metrics.
+  struct figures {
+    std::uint64_t table_bytes = 0;     // live SST files
+    std::uint64_t memtable_bytes = 0;  // memtables in memory
+    std::uint64_t stall_slowdowns = 0;  // writes slowed since open (compaction behind)
+    std::uint64_t stall_stops = 0;      // writes stopped since open
+    bool writes_stopped = false;        // stopped now
+  };
+  figures stats() const;
 
  private:
   struct impl;

@@ -1,0 +1,169 @@
+// What operators run beside a node, against the real `hearth serve`: its
+// /metrics read by Prometheus's own tools (promtool checks the exposition;
+// a real Prometheus scrapes the node and answers a query about it).
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "support/process.hpp"
+#include "support/raw_http.hpp"
+#include "support/skip.hpp"
+#include "support/test_node.hpp"
+#include "support/x402_payer.hpp"
+
+using namespace hearth::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+// name{labels} -> value, from the exposition text.
+std::map<std::string, double> parse_samples(const std::string& text) {
+  std::map<std::string, double> out;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
+
+double sum_of(const std::map<std::string, double>& samples, const std::string& prefix) {
+  double sum = 0;
+  for (const auto& [name, value] : samples)
+    if (name.rfind(prefix, 0) == 0) sum += value;
+  return sum;
+}
+
+std::string scrape(const node& n) {
+  auto r = request(n, "GET", "/metrics");
+  REQUIRE(r.status == 200);
+  CHECK(r.header("content-type").rfind("text/plain; version=0.0.4", 0) == 0);
+  return r.body;
+}
+
+bool have(const char* program) { return run({"sh", "-c", std::string("command -v ") + program}).status == 0; }
+
+}  // namespace
+
+TEST_CASE("GET /metrics counts what the node did, in text promtool accepts", "[metrics]") {
+  temp_dir dir;
+  node n(dir.path() + "/data", {"--payment-networks", "base-sepolia"});
+  std::string key = "@" + dir.path() + "/data/node.key";
+  auto free_offer = offer_script(n, key, write_script(dir, "hi.cgi", "printf 'Content-Type: text/plain\\n\\nhi\\n'\n"));
+  auto priced = offer_script(n, key, write_script(dir, "paid.cgi", "printf 'Content-Type: text/plain\\n\\npaid\\n'\n"),
+                             {"--price", "0.01"});
+  for (int i = 0; i < 3; ++i) CHECK(request(n, "GET", "/" + free_offer + ".cgi/x").status == 200);
+  CHECK(request(n, "GET", "/" + priced + ".cgi/").status == 402);  // no payment came
+  auto refused = request(n, "GET", "/" + priced + ".cgi/", "", {"X-PAYMENT: bm90IGEgcGF5bWVudA=="});
+  CHECK(refused.status != 200);
+  auto paid = run({hearth_bin, "curl", n.url("/" + priced + ".cgi/"), "--key", buyer_hex, "--max", "USDC:0.05"});
+  INFO(paid.err);
+  CHECK(paid.status == 0);
+  // A path a stranger makes up becomes its route's shape, never a series of its own.
+  std::string made_up = "/offers/zz" + std::to_string(::getpid()) + "made-up";
+  auto before = parse_samples(scrape(n));
+  CHECK(request(n, "GET", made_up).status == 404);
+
+  std::string text = scrape(n);
+  std::string summary;  // the text without histogram buckets, for a failure's message
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("_bucket{") == std::string::npos && line[0] != '#') summary += line + "\n";
+  INFO(summary);
+  auto s = parse_samples(text);
+  CHECK(s["hearth_build_info{version=\"" HEARTH_VERSION "\"}"] == 1);
+  CHECK(s["hearth_http_requests_total{route=\"/{offer}.cgi\",status=\"200\"}"] >= 4);
+  CHECK(s["hearth_http_requests_total{route=\"/{offer}.cgi\",status=\"402\"}"] >= 1);
+  std::string not_found = "hearth_http_requests_total{route=\"/offers/{id}\",status=\"404\"}";
+  CHECK(s[not_found] == before[not_found] + 1);
+  CHECK(text.find("made-up") == std::string::npos);
+  CHECK(s["hearth_http_request_duration_seconds_count{route=\"/{offer}.cgi\"}"] >= 5);
+  CHECK(s["hearth_tasks_total{ending=\"exited\"}"] >= 4);
+  CHECK(s["hearth_sandbox_launch_duration_seconds_count{mode=\"cold\"}"] +
+            s["hearth_sandbox_launch_duration_seconds_count{mode=\"warm\"}"] >= 4);
+  CHECK(s["hearth_payments_required_total"] >= 1);
+  CHECK(s["hearth_payments_verified_total{network=\"eip155:84532\"}"] == 1);
+  CHECK(s["hearth_payments_ended_total{state=\"settled\",network=\"eip155:84532\"}"] == 1);
+  CHECK(sum_of(s, "hearth_payments_settled_atomic_units_total{network=\"eip155:84532\",asset=") == 10000);
+  CHECK(s["hearth_run_slots{state=\"free\"}"] >= 1);
+  CHECK(s["hearth_actors_running"] > 5);
+  CHECK(s["hearth_guests{state=\"running\"}"] == 0);
+  CHECK(s["hearth_process_resident_memory_bytes"] > 1e6);
+  CHECK(s["hearth_process_cpu_seconds_total"] > 0);
+  CHECK(s.count("hearth_storage_memtable_bytes") == 1);
+  CHECK(s.count("hearth_storage_write_stalls_total{kind=\"stop\"}") == 1);
+  // Counters only grow.
+  auto again = parse_samples(scrape(n));
+  CHECK(again["hearth_http_requests_total{route=\"/metrics\",status=\"200\"}"] >= 1);
+  CHECK(again["hearth_process_cpu_seconds_total"] >= s["hearth_process_cpu_seconds_total"]);
+
+  auto head = run({"curl", "-sS", "-I", "--max-time", "10", n.url("/metrics")});
+  CHECK(head.out.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(request(n, "POST", "/metrics").status == 405);
+
+  if (!have("promtool")) HEARTH_SKIP("no promtool (Debian's prometheus package, scripts/install-deps.sh installs it)");
+  std::string file = dir.file("metrics.txt");
+  std::ofstream(file) << text;
+  auto checked = run({"sh", "-c", "promtool check metrics < " + file});
+  INFO(checked.out << checked.err);
+  CHECK(checked.status == 0);
+  CHECK(checked.out.empty());  // no lint finding either
+  CHECK(n.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("a real Prometheus scrapes the node and answers a query about it", "[prometheus]") {
+  if (!have("prometheus")) HEARTH_SKIP("no prometheus (Debian's prometheus package, scripts/install-deps.sh installs it)");
+  temp_dir dir;
+  node n(dir.path() + "/data");
+  CHECK(request(n, "GET", "/health").status == 200);
+  auto port = free_loopback_port();
+  std::string config = dir.file("prometheus.yml");
+  std::ofstream(config) << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                           "scrape_configs:\n  - job_name: hearth\n    static_configs:\n      - targets: ['127.0.0.1:"
+                        << n.port << "']\n";
+  child_process prometheus({"prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir.file("tsdb"),
+                            "--web.listen-address=127.0.0.1:" + std::to_string(port)});
+  REQUIRE(prometheus.wait_for_line("Server is ready to receive web requests", 60s));
+
+  // Prometheus scrapes once a second: the query is asked until the sample is in (bounded).
+  json result;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = run({"curl", "-sS", "--max-time", "5",
+                  "http://127.0.0.1:" + std::to_string(port) + "/api/v1/query?query=hearth_http_requests_total"});
+    if (r.status == 0) {
+      auto answer = json::parse(r.out, nullptr, false);
+      if (!answer.is_discarded() && answer["status"] == "success" && !answer["data"]["result"].empty()) {
+        result = answer["data"]["result"];
+        break;
+      }
+    }
+    std::this_thread::sleep_for(250ms);  // a pause between polls of a condition (bounded above), not a wait for it
+  }
+  INFO(prometheus.output());
+  REQUIRE(result.is_array());
+  bool health_seen = false;
+  for (const auto& series : result)
+    if (series["metric"]["route"] == "/health" && series["metric"]["job"] == "hearth") health_seen = true;
+  CHECK(health_seen);
+
+  auto targets = run({"curl", "-sS", "--max-time", "5", "http://127.0.0.1:" + std::to_string(port) + "/api/v1/targets"});
+  auto t = json::parse(targets.out, nullptr, false);
+  REQUIRE_FALSE(t.is_discarded());
+  REQUIRE(t["data"]["activeTargets"].size() == 1);
+  CHECK(t["data"]["activeTargets"][0]["health"] == "up");
+  CHECK(t["data"]["activeTargets"][0]["lastError"] == "");
+  prometheus.signal(SIGTERM);
+  CHECK(prometheus.wait_exit(30s));
+  CHECK(n.stop(SIGTERM) == 0);
+}
