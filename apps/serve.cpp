@@ -344,6 +344,7 @@ int run_serve(const node_config& given) {
     info.arch = sandbox::host_arch();
     info.cpu_units = cpu_units;
     info.run_slots = config.max_running_tasks;
+    info.tls = static_cast<bool>(tls);
     // One settler per network: the only sender of its key's transactions.
     // Its handles live in this scope only: one held past the actor system
     // would keep it waiting for the settler's thread forever.

@@ -252,7 +252,7 @@ void route_host(caf::actor_system& sys, http_request& req, responder respond) {
 }  // namespace
 
 bool route_couch(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond) {
-  if (req.path != "/couch" && req.path.rfind("/couch/", 0) != 0) return false;
+  if (req.path.rfind("/couch/", 0) != 0) return false;
   if (req.path == "/couch/redeem") {
     if (req.method != "POST") {
       respond(method_not_allowed(req, "POST"));

@@ -233,6 +233,14 @@ bool origin_allowed(const http_request& req) {
 
 }  // namespace
 
+std::vector<std::string> mcp_tool_names(std::vector<stored_offer> offers) {
+  std::map<std::string, std::string> by_hash;
+  for (auto& t : tools_of(offers)) by_hash[t.offer.hash] = t.name;
+  std::vector<std::string> names;
+  for (const auto& o : offers) names.push_back(by_hash.count(o.hash) ? by_hash[o.hash] : "");
+  return names;
+}
+
 bool route_mcp(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond) {
   if (req.path != "/mcp") return false;
   if (req.method != "POST") {

@@ -11,11 +11,19 @@
 
 #include <caf/fwd.hpp>
 
+#include <string>
+#include <vector>
+
+#include "messages/offer.hpp"
+
 #include "net/http_types.hpp"
 #include "net/node_info.hpp"
 
 namespace hearth::net {
 
 bool route_mcp(caf::actor_system& sys, const node_info& info, http_request& req, responder& respond);
+
+// The tool name each of offers has in tools/list ("" for an offer that is no MCP tool).
+std::vector<std::string> mcp_tool_names(std::vector<stored_offer> offers);
 
 }  // namespace hearth::net

@@ -25,6 +25,7 @@ struct node_info {
   std::string node_address;  // EIP-55 address of the node's own key
   std::string owner;         // EIP-55 address offers are signed by and paid to
   std::string data_dir;
+  bool tls = false;  // the node listens with TLS (its URLs are https)
   std::vector<std::string> payment_networks = {"base"};  // x402 v1 names, in the order offered
   std::uint64_t payment_max_timeout_secs = 300;
   std::string couch_host_token_hash = {};  // hex sha256 of the couch host token

@@ -5,17 +5,22 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+
 #include "actors/cluster_member.hpp"
 #include "actors/node_actor.hpp"
+#include "actors/offer_registry.hpp"
 #include "actors/pool_ledger.hpp"
 #include "actors/root_supervisor.hpp"
 #include "messages/node.hpp"
 #include "net/offer_routes.hpp"
 #include "net/couch_routes.hpp"
 #include "net/edge_bridge.hpp"
+#include "net/index_page.hpp"
 #include "net/market_routes.hpp"
 #include "net/mcp_routes.hpp"
 #include "net/metrics_routes.hpp"
+#include "net/openapi_document.hpp"
 #include "net/payment_routes.hpp"
 #include "net/task_routes.hpp"
 
@@ -44,29 +49,6 @@ json pools_json(const std::vector<pool_use>& pools) {
                    {"calls_when_full", p.full_calls},
                    {"period_ends_at_ms", p.period_ends_at_ms}});
   return out;
-}
-
-std::string pools_html(const std::vector<pool_use>& pools) {
-  if (pools.empty()) return "";
-  std::string rows;
-  for (const auto& p : pools)
-    rows += "<li><code>" + html_escape(p.name) + "</code>: " + std::to_string(p.in_use) + " of " +
-            std::to_string(p.capacity) + (p.period_secs ? " calls this " + std::to_string(p.period_secs) + " s period" : " runs now") +
-            " (" + std::to_string(p.free_calls) + " free calls so far)</li>\n";
-  return "<h2>Free-tier pools</h2>\n<ul>\n" + rows + "</ul>\n";
-}
-
-http_response index_page(const node_info& info, const std::vector<pool_use>& pools) {
-  std::string body =
-      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>hearth</title>"
-      "<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}"
-      "code{background:#f3f3f3;padding:0 .2rem}</style></head><body>\n"
-      "<h1>hearth " + html_escape(info.version) + "</h1>\n"
-      "<p>Pay-per-use sandboxed compute.</p>\n<ul>\n"
-      "<li>Node address: <code>" + html_escape(info.node_address) + "</code></li>\n"
-      "<li>Owner: <code>" + html_escape(info.owner) + "</code></li>\n"
-      "</ul>\n" + pools_html(pools) + "<p><a href=\"/health\">/health</a> &mdash; node status as JSON</p>\n</body></html>\n";
-  return {200, {{"Content-Type", "text/html; charset=utf-8"}}, std::move(body)};
 }
 
 json settlement_json(const node_info& info, const std::vector<chain_status>& chains) {
@@ -125,6 +107,14 @@ json health_json(const node_info& info, const supervisor_report& report, const n
   };
 }
 
+// A Host header fit to show in the commands of the index: a name or an address, a port.
+bool host_name_safe(const std::string& host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (unsigned char c : host)
+    if (!std::isalnum(c) && c != '.' && c != '-' && c != ':' && c != '[' && c != ']') return false;
+  return true;
+}
+
 http_response unavailable(const caf::actor_system& sys, const caf::error& e) {
   return json_error(http_errc::node_unavailable, "node actors did not answer: " + sys.render(e));
 }
@@ -137,8 +127,23 @@ void ask_pools(caf::event_based_actor* self, std::function<void(std::vector<pool
       .then([then](std::vector<pool_use>& use) { then(std::move(use)); }, [then](caf::error&) { then({}); });
 }
 
-void ask_index(caf::event_based_actor* self, const std::shared_ptr<const node_info>& info, const responder& respond) {
-  ask_pools(self, [info, respond](std::vector<pool_use> pools) { respond(index_page(*info, pools)); });
+// The offers' page, then the pools, then the page.
+void ask_index(caf::event_based_actor* self, const std::shared_ptr<const node_info>& info, index_view view,
+               std::string after, std::uint32_t limit, const responder& respond) {
+  auto offers = caf::actor_cast<offer_registry_type>(self->system().registry().get(actors::offer_registry_key));
+  if (!offers) return respond(json_error(http_errc::node_unavailable, "node actors are restarting"));
+  self->request(offers, ask_timeout, list_atom::value, after, limit)
+      .then(
+          [=](std::vector<stored_offer>& page) mutable {
+            if (page.size() == limit) view.next = page.back().hash;
+            view.tool_names = mcp_tool_names(page);
+            view.offers = std::move(page);
+            ask_pools(self, [=](std::vector<pool_use> pools) mutable {
+              view.pools = std::move(pools);
+              respond(index_page(*info, view));
+            });
+          },
+          [=](caf::error& e) { respond(unavailable(self->system(), e)); });
 }
 
 // The chain settlers one after another (each reads its key's balance).
@@ -218,11 +223,27 @@ request_handler make_node_routes(caf::actor_system& sys, node_info info, std::sh
       if (!readable) {
         return respond(method_not_allowed(req, "GET, HEAD"));
       }
-      if (req.path == "/")
-        return bridge_run(sys, std::move(respond), [shared](auto* self, const responder& r) { ask_index(self, shared, r); },
-                          answer_within);
+      if (req.path == "/") {
+        auto page = page_limit(req.query);
+        if (!page) return respond(json_error(http_errc::bad_query, "limit is a number from 1 to 1000"));
+        index_view view;
+        view.json = accepts_json(req.header("Accept"));
+        std::string host(req.header("Host"));
+        if (!host_name_safe(host)) host = "127.0.0.1";
+        view.base_url = std::string(info.tls ? "https://" : "http://") + host;
+        return bridge_run(
+            sys, std::move(respond),
+            [shared, view, after = query_param(req.query, "after"), limit = *page](auto* self, const responder& r) {
+              ask_index(self, shared, view, after, limit, r);
+            },
+            answer_within);
+      }
       return bridge_run(sys, std::move(respond), [shared](auto* self, const responder& r) { ask_health(self, shared, r); },
                         answer_within);
+    }
+    if (req.path == "/openapi.json") {
+      if (!readable) return respond(method_not_allowed(req, "GET, HEAD"));
+      return respond({200, {{"Content-Type", "application/json"}}, std::string(openapi_document())});
     }
     if (req.path == "/cluster") {
       if (!readable) return respond(method_not_allowed(req, "GET, HEAD"));

@@ -1,16 +1,19 @@
-// What operators run beside a node, against the real `hearth serve`: its
-// /metrics read by Prometheus's own tools (promtool checks the exposition;
-// a real Prometheus scrapes the node and answers a query about it).
+// What operators and users meet beside the API, against the real `hearth
+// serve`: its /metrics read by Prometheus's own tools (promtool checks the
+// exposition; a real Prometheus scrapes the node and answers a query about
+// it), the index at / and the OpenAPI description checked against the routes.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "support/process.hpp"
 #include "support/raw_http.hpp"
@@ -165,5 +168,145 @@ TEST_CASE("a real Prometheus scrapes the node and answers a query about it", "[p
   CHECK(t["data"]["activeTargets"][0]["lastError"] == "");
   prometheus.signal(SIGTERM);
   CHECK(prometheus.wait_exit(30s));
+  CHECK(n.stop(SIGTERM) == 0);
+}
+
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// A request to each documented operation, its path's parameters filled in.
+std::string concrete(std::string path, const std::string& offer) {
+  for (auto [param, value] : {std::pair<std::string, std::string>{"{hash}", offer}, {"{id}", "0"}, {"{kind}", "env"},
+                              {"{path}", "x"}})
+    for (auto at = path.find(param); at != std::string::npos; at = path.find(param)) path.replace(at, param.size(), value);
+  return path;
+}
+
+bool no_such_endpoint(const response& r) {
+  if (r.status == 405) return true;
+  auto body = json::parse(r.body, nullptr, false);
+  return r.status == 404 && !body.is_discarded() && body.contains("error") && body["error"]["message"] == "no such endpoint";
+}
+
+}  // namespace
+
+TEST_CASE("/openapi.json describes every route the node serves, and every route it describes answers", "[openapi]") {
+  temp_dir dir;
+  node n(dir.path() + "/data");
+  auto offer = offer_script(n, "@" + dir.path() + "/data/node.key",
+                            write_script(dir, "hi.cgi", "printf 'Content-Type: text/plain\\n\\nhi\\n'\n"));
+  auto r = request(n, "GET", "/openapi.json");
+  REQUIRE(r.status == 200);
+  CHECK(r.header("content-type") == "application/json");
+  auto doc = json::parse(r.body);
+  CHECK(doc["openapi"] == "3.1.0");
+  CHECK(doc["info"]["version"] == HEARTH_VERSION);
+  std::vector<std::string> documented;
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    documented.push_back(path);
+    for (const auto& [method, operation] : ops.items()) {
+      std::string upper = method;
+      for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      auto target = concrete(path, offer);
+      auto answer = request(n, upper, target, upper == "GET" || upper == "DELETE" ? "" : "{}",
+                            {"Content-Type: application/json"});
+      INFO(upper << " " << target << " answered " << answer.status << " " << answer.body);
+      CHECK_FALSE(no_such_endpoint(answer));
+      CHECK(operation.contains("summary"));
+      CHECK(operation["responses"].contains("default"));
+    }
+  }
+  CHECK(request(n, "GET", "/" + offer + ".cgi/x").body == "hi\n");
+
+  // Every path the routes compare a request's path with is documented: an
+  // exact one as it is, a prefix as the start of one, an action word as the
+  // end of one.
+  auto documents = [&](const std::string& literal, bool prefix, bool suffix) {
+    for (const auto& d : documented) {
+      if (!prefix && !suffix && d == literal) return true;
+      if (prefix && d.rfind(literal, 0) == 0) return true;
+      if (suffix && d.size() > literal.size() && d.compare(d.size() - literal.size(), literal.size(), literal) == 0) return true;
+    }
+    return false;
+  };
+  std::regex exact(R"re((?:==|!=) "(/[^"]*)")re"), prefix(R"re(rfind\("(/[^"]*)", 0\))re"),
+      word(R"re((?:action|part|id) [!=]= "([a-z_]+)")re");
+  int literals = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(HEARTH_SOURCE_DIR "/net")) {
+    if (entry.path().extension() != ".cpp") continue;
+    std::string source = read_file(entry.path().string());
+    for (auto [re, is_prefix, is_word] : {std::tuple{&exact, false, false}, {&prefix, true, false}, {&word, false, true}})
+      for (std::sregex_iterator it(source.begin(), source.end(), *re), end; it != end; ++it, ++literals) {
+        std::string literal = (*it)[1];
+        INFO(entry.path().filename().string() << ": " << literal);
+        CHECK(documents(is_word ? "/" + literal : literal, is_prefix, is_word));
+      }
+  }
+  CHECK(literals > 30);
+  CHECK(n.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("GET / lists the offers and how to call each, as HTML and as JSON", "[index]") {
+  temp_dir dir;
+  node n(dir.path() + "/data", {"--payment-networks", "base-sepolia"});
+  std::string key = "@" + dir.path() + "/data/node.key";
+  auto free_offer = offer_script(n, key, write_script(dir, "hi.cgi", "printf 'Content-Type: text/plain\\n\\nhi\\n'\n"),
+                                 {"--name", "greeter", "--description", "says <hi>"});
+  auto priced = offer_script(n, key, write_script(dir, "paid.cgi", "printf 'Content-Type: text/plain\\n\\npaid\\n'\n"),
+                             {"--price", "0.02", "--name", "paid-greeter"});
+
+  // As a client reaches it (curl sends the node's host and port as Host).
+  auto as_json = run({"curl", "-sS", "--max-time", "10", "-H", "Accept: application/json", n.url("/")});
+  REQUIRE(as_json.status == 0);
+  auto index = json::parse(as_json.out);
+  REQUIRE(index["offers"].size() == 2);
+  std::map<std::string, json> by_name;
+  for (const auto& o : index["offers"]) by_name[o["name"]] = o;
+  CHECK(by_name["greeter"]["price"] == "free");
+  CHECK(by_name["greeter"]["mode"] == "cgi");
+  CHECK(by_name["greeter"]["limits"]["ram_mb"].get<int>() > 0);
+  CHECK(by_name["paid-greeter"]["price"] == "0.02 USDC per call");
+  // The commands shown work as they are.
+  std::string curl = by_name["greeter"]["call"]["curl"];
+  CHECK(curl == "curl http://127.0.0.1:" + std::to_string(n.port) + "/" + free_offer + ".cgi/");
+  auto called = run({"sh", "-c", curl + " -sS --max-time 10"});
+  CHECK(called.out == "hi\n");
+  std::string hearth_curl = by_name["paid-greeter"]["call"]["hearth_curl"];
+  CHECK(hearth_curl.find("--max USDC:0.02") != std::string::npos);
+  auto key_file = dir.file("buyer.key");
+  std::ofstream(key_file) << buyer_hex << "\n";
+  auto at = hearth_curl.find("@buyer.key");
+  REQUIRE(at != std::string::npos);
+  hearth_curl.replace(at, 10, "@" + key_file);
+  auto paid = run({"sh", "-c", hearth_bin + hearth_curl.substr(6)});  // "hearth" is this build's binary
+  INFO(paid.err);
+  CHECK(paid.out == "paid\n");
+  CHECK(priced.size() == 64);
+
+  auto html = request(n, "GET", "/", "", {"Accept: text/html"});  // Host: 127.0.0.1, no port
+  CHECK(html.header("content-type").rfind("text/html", 0) == 0);
+  CHECK(html.body.find("greeter") != std::string::npos);
+  CHECK(html.body.find("says &lt;hi&gt;") != std::string::npos);  // an offer's text is escaped
+  CHECK(html.body.find("says <hi>") == std::string::npos);
+  CHECK(html.body.find("hearth curl http://127.0.0.1/" + priced + ".cgi/") != std::string::npos);
+
+  // Paged; a hostile Host header is not reflected.
+  auto first = json::parse(request(n, "GET", "/?limit=1", "", {"Accept: application/json"}).body);
+  REQUIRE(first["offers"].size() == 1);
+  REQUIRE(first["next"].is_string());
+  auto second = json::parse(request(n, "GET", "/?limit=1&after=" + first["next"].get<std::string>(), "",
+                                    {"Accept: application/json"}).body);
+  REQUIRE(second["offers"].size() == 1);
+  CHECK(second["offers"][0]["hash"] != first["offers"][0]["hash"]);
+  CHECK(request(n, "GET", "/?limit=0").status == 400);
+  raw_connection c(n.port);
+  c.send("GET / HTTP/1.1\r\nHost: \"><script>x</script>\r\nAccept: text/html\r\n\r\n");
+  auto hostile = c.read_response(10s);
+  REQUIRE(hostile);
+  CHECK(hostile->body.find("<script>") == std::string::npos);
   CHECK(n.stop(SIGTERM) == 0);
 }
