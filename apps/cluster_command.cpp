@@ -84,11 +84,17 @@ void add_cluster_commands(CLI::App& app, int& exit_code) {
 
   auto* status = cluster->add_subcommand("status", "The members a node knows: state, address, offers held");
   status->add_option("--node", *node, "The node's URL")->envname("HEARTH_NODE")->capture_default_str();
-  status->callback([node, &exit_code] {
+  auto as_json = std::make_shared<bool>(false);
+  status->add_flag("--json", *as_json, "Print the node's answer (GET /cluster) as JSON");
+  status->callback([node, as_json, &exit_code] {
     auto res = client::send_request({"GET", *node + "/cluster", {}, {}, std::chrono::seconds(10), nullptr});
     if (!res) return void(exit_code = report(res.error()));
     auto j = nlohmann::json::parse(res->body, nullptr, false);
     if (res->status != 200 || !j.is_object()) return void(exit_code = report(fail(client_errc::http_error, "the node answered " + std::to_string(res->status))));
+    if (*as_json) {
+      std::cout << j.dump(2) << "\n";
+      return;
+    }
     if (!j.value("clustered", false)) {
       std::cout << "not clustered\n";
       return;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "apps/cli_help.hpp"
 #include "apps/cluster_command.hpp"
 #include "apps/couch_commands.hpp"
 #include "client/http_client.hpp"
@@ -97,9 +98,14 @@ int main(int argc, char** argv) {
   add_seller_command(app, exit_code, [&] { setup_logging(config.log_level, verbosity, quiet); });
   add_job_commands(app, exit_code);
   add_cluster_commands(app, exit_code);
-  app.add_subcommand("errors", "Print every error code of the node: module, code, HTTP status, JSON-RPC code, meaning")
-      ->callback([] { std::cout << hearth::error_table_markdown(); });
+  auto* errors = app.add_subcommand("errors", "Print every error code of the node: module, code, HTTP status, JSON-RPC code, meaning");
+  bool exit_codes = false;
+  errors->add_flag("--exit-codes", exit_codes, "Print the CLI's exit codes instead");
+  errors->callback([&exit_codes] { std::cout << (exit_codes ? exit_code_table() : hearth::error_table_markdown()); });
   app.add_subcommand("version", "Print the version")->callback([] { std::cout << "hearth " HEARTH_VERSION "\n"; });
+  app.set_version_flag("--version", "hearth " HEARTH_VERSION);
+  add_completion_command(app);
+  describe_commands(app);
 
   try {
     std::vector<std::string> args = environment_arguments(app);

@@ -23,6 +23,7 @@ struct mcp_args {
   std::string tool, json_args, key, pay, max;
   std::vector<std::string> args;
   bool verbose = false;
+  bool json_out = false;
 };
 
 
@@ -36,6 +37,10 @@ int list(const mcp_args& a) {
   if (auto ok = s.initialize(); !ok) return say(ok.error());
   auto tools = s.list_tools();
   if (!tools) return say(tools.error());
+  if (a.json_out) {
+    std::cout << json(*tools).dump(2) << "\n";
+    return 0;
+  }
   for (const auto& t : *tools) std::cout << t.value("name", "") << "\t" << t.value("description", "") << "\n";
   return 0;
 }
@@ -139,6 +144,7 @@ void add_mcp_commands(CLI::App& app, int& exit_code) {
   auto* mcp = app.add_subcommand("mcp", "Use a node's MCP tools")->require_subcommand(1);
   auto* ls = mcp->add_subcommand("list", "List the tools");
   ls->add_option("--@,--url", a->url, "Node URL (its /mcp endpoint)")->capture_default_str();
+  ls->add_flag("--json", a->json_out, "Print the tools (name, description, schemas) as JSON");
   ls->callback([a, &exit_code] { exit_code = list(*a); });
   auto* call = mcp->add_subcommand("call", "Call a tool and print its structured result");
   call->add_option("tool", a->tool, "Tool name")->required();

@@ -20,6 +20,7 @@ struct pay_args {
   std::string node = "http://127.0.0.1:3000";
   std::string format;  // "", csv, json
   std::string id;
+  bool json_out = false;  // the totals as JSON
 };
 
 result<json> get_json(const std::string& node, const std::string& path) {
@@ -101,6 +102,17 @@ int ledger(const pay_args& a) {
     ++t.count;
     t.payers.insert(e.value("payer", ""));
   }
+  if (a.json_out) {
+    json out = json::array();
+    for (const auto& [k, t] : totals) {
+      const auto& [pay_to, net, asset, how] = k;
+      out.push_back({{"pay_to", pay_to}, {"network", net}, {"asset", asset}, {"settled_on", how}, {"payments", t.count},
+                     {"payers", t.payers.size()}, {"amount_atomic", t.atomic},
+                     {"amount_usdc", payments::token_amount(*crypto::parse_uint256(t.atomic))}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
   if (totals.empty()) {
     std::cout << "no settled payments\n";
     return 0;
@@ -132,6 +144,7 @@ void add_pay_commands(CLI::App& app, int& exit_code) {
   auto* led = pay->add_subcommand("ledger", "Settled receivables per payTo and network (or every entry with --export)");
   led->add_option("--node", a->node, "Node URL (loopback)")->envname("HEARTH_NODE")->capture_default_str();
   led->add_option("--export", a->format, "Every entry as csv or json")->check(CLI::IsMember({"csv", "json"}));
+  led->add_flag("--json", a->json_out, "Print the totals as JSON");
   led->callback([a, &exit_code] { exit_code = ledger(*a); });
   auto* st = pay->add_subcommand("status", "One payment record");
   st->add_option("--node", a->node, "Node URL (loopback)")->envname("HEARTH_NODE")->capture_default_str();

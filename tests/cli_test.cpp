@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <sstream>
 
 #include "support/process.hpp"
 
@@ -174,4 +176,93 @@ TEST_CASE("hearth sandbox passes stdin through as it comes, like bwrap", "[cli][
   auto none = run({hearth_bin, "sandbox", "--", "/bin/cat"});  // stdin /dev/null
   CHECK(none.status == 0);
   CHECK(none.out.empty());
+}
+
+#include <regex>
+#include <set>
+
+namespace {
+
+// Every command path the completion script knows ("invite create", ...).
+std::set<std::string> command_paths(const std::string& script) {
+  std::set<std::string> out;
+  std::regex step(R"re("[^"|]*\|[^"]*"\) path="([^"]+)")re");
+  for (std::sregex_iterator it(script.begin(), script.end(), step), end; it != end; ++it) out.insert((*it)[1]);
+  return out;
+}
+
+// What bash's completion offers for a command line ending in the word being typed.
+std::set<std::string> complete(const std::string& script_file, const std::string& words) {
+  auto r = run({"bash", "-c",
+                "source " + script_file + "; COMP_WORDS=(" + words + "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+                "[[ \"" + words + "\" == *' ' ]] && COMP_WORDS+=('') && COMP_CWORD=${#COMP_WORDS[@]}-1; "
+                "_hearth; printf '%s\\n' \"${COMPREPLY[@]}\""});
+  std::set<std::string> out;
+  std::istringstream lines(r.out);
+  for (std::string l; std::getline(lines, l);)
+    if (!l.empty()) out.insert(l);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every command's --help shows an example; the top level shows the exit codes", "[cli][help]") {
+  auto script = run({hearth_bin, "completion", "bash"});
+  REQUIRE(script.status == 0);
+  auto paths = command_paths(script.out);
+  REQUIRE(paths.size() > 40);
+  for (const auto& path : paths) {
+    bool leaf = std::none_of(paths.begin(), paths.end(), [&](const std::string& p) { return p.rfind(path + " ", 0) == 0; });
+    std::vector<std::string> argv{hearth_bin};
+    std::istringstream words(path);
+    for (std::string w; words >> w;) argv.push_back(w);
+    argv.push_back("--help");
+    auto help = run(argv);
+    INFO("hearth " << path << " --help");
+    CHECK(help.status == 0);
+    auto example = help.out.find("Example:\n  ");
+    if (leaf) {
+      REQUIRE(example != std::string::npos);
+      auto shown = help.out.substr(example + 11, help.out.find('\n', example + 11) - example - 11);
+      CHECK(shown.find("hearth ") != std::string::npos);
+      CHECK(shown.find(" " + path.substr(path.rfind(' ') + 1)) != std::string::npos);
+    }
+    else CHECK(help.out.find("has an example") != std::string::npos);
+  }
+  auto top = run({hearth_bin, "--help"});
+  CHECK(top.out.find("Exit codes:") != std::string::npos);
+  CHECK(run({hearth_bin, "--version"}).out == "hearth " HEARTH_VERSION "\n");
+  // The exit codes are what the commands give.
+  CHECK(run({hearth_bin, "key", "address", "--key", "@/nonexistent/key"}).status == 1);
+  CHECK(run({hearth_bin, "key", "address"}).status == 106);  // a required option missing
+  CHECK(run({hearth_bin, "version", "--no-such-flag"}).status == 109);
+  CHECK(run({hearth_bin, "curl", "http://127.0.0.1:1/"}).status == 7);
+  CHECK(run({hearth_bin, "sandbox", "--", "/bin/sh", "-c", "exit 5"}).status == 5);
+}
+
+TEST_CASE("hearth completion bash completes commands and each command's options", "[cli][completion]") {
+  temp_dir dir;
+  std::string file = dir.file("hearth.bash");
+  auto script = run({hearth_bin, "completion", "bash"});
+  REQUIRE(script.status == 0);
+  std::ofstream(file) << script.out;
+  CHECK(run({"bash", "-n", file}).status == 0);  // it parses
+  auto top = complete(file, "hearth inv");
+  CHECK(top == std::set<std::string>{"invite"});
+  CHECK(complete(file, "hearth invite c").count("create") == 1);
+  CHECK(complete(file, "hearth invite create --mem").count("--memory-mb") == 1);
+  CHECK(complete(file, "hearth serve --li").count("--listen") == 1);  // the node's options, for serve
+  CHECK(complete(file, "hearth --data-dir d invite create --exp").count("--expires-in-hours") == 1);
+  CHECK(complete(file, "hearth job ").count("submit") == 1);
+  CHECK(complete(file, "hearth job ").count("invite") == 0);
+}
+
+TEST_CASE("the README's exit code table is the one the CLI prints", "[cli][help]") {
+  std::ifstream in(HEARTH_SOURCE_DIR "/README.md");
+  std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string begin = "<!-- exit codes: begin (hearth errors --exit-codes) -->\n", end = "<!-- exit codes: end -->";
+  auto b = readme.find(begin), e = readme.find(end);
+  REQUIRE(b != std::string::npos);
+  REQUIRE(e != std::string::npos);
+  CHECK(readme.substr(b + begin.size(), e - b - begin.size()) == run({hearth_bin, "errors", "--exit-codes"}).out);
 }

@@ -110,6 +110,19 @@ TEST_CASE("GET /metrics counts what the node did, in text promtool accepts", "[m
   CHECK(again["hearth_http_requests_total{route=\"/metrics\",status=\"200\"}"] >= 1);
   CHECK(again["hearth_process_cpu_seconds_total"] >= s["hearth_process_cpu_seconds_total"]);
 
+  // The CLI's status commands say the same as JSON.
+  auto ledger = run({hearth_bin, "pay", "ledger", "--json", "--node", n.url("")});
+  REQUIRE(ledger.status == 0);
+  auto totals = json::parse(ledger.out);
+  REQUIRE(totals.size() == 1);
+  CHECK(totals[0]["amount_atomic"] == "10000");
+  CHECK(totals[0]["payments"] == 1);
+  auto cluster = run({hearth_bin, "cluster", "status", "--json", "--node", n.url("")});
+  CHECK(json::parse(cluster.out)["clustered"] == false);
+  auto tools = run({hearth_bin, "mcp", "list", "--json", "--url", n.url("/mcp")});
+  INFO(tools.err);
+  CHECK(json::parse(tools.out).is_array());
+
   auto head = run({"curl", "-sS", "-I", "--max-time", "10", n.url("/metrics")});
   CHECK(head.out.rfind("HTTP/1.1 200", 0) == 0);
   CHECK(request(n, "POST", "/metrics").status == 405);
