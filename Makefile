@@ -8,7 +8,7 @@ ARGS ?=
 CTEST_ARGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build run test test-asan bench bench-compare clean fuzz
+.PHONY: deps build run test test-asan bench bench-compare clean fuzz package
 
 deps:
 	@bash scripts/install-deps.sh
@@ -25,6 +25,11 @@ test: build
 
 # The suite under ASan/UBSan, but for the slowest end-to-end suites (label
 # release_only: they run in `make test`) and the benchmarks, so CI fits its time.
+# The Debian package (build/hearth_VERSION_ARCH.deb): binary, systemd unit,
+# sample config, the hearth user and /var/lib/hearth.
+package: build
+	cd $(BUILD) && cpack -G DEB
+
 test-asan:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_FLAGS="-DHEARTH_SANITIZE=ON -DHEARTH_BENCHMARKS=OFF" \
 	  CTEST_ARGS="-LE release_only"
