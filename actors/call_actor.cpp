@@ -62,17 +62,17 @@ void refuse(call_actor self, caf::error e) {
 
 void refuse(call_actor self, const failure& f) { refuse(self, to_error(f)); }
 
-// Nothing ran (or nothing may be charged): the caller is asked to pay; why
-// names what was wrong with the payment it sent, if any.
 // The reason code a challenge's error starts with ("settlement_failed: ..."),
 // so the metric's label takes few values.
 std::string reason_code(const std::string& why) {
+  auto code_char = [](unsigned char c) { return std::islower(c) || std::isdigit(c) || c == '_'; };
   std::size_t n = 0;
-  while (n < why.size() && n < 48 && (std::islower(static_cast<unsigned char>(why[n])) || std::isdigit(static_cast<unsigned char>(why[n])) || why[n] == '_')) ++n;
+  while (n < why.size() && n < 48 && code_char(static_cast<unsigned char>(why[n]))) ++n;
   return n ? why.substr(0, n) : "other";
 }
 
-// A 402: why is the refused payment's reason (empty: none came).
+// Nothing ran (or nothing may be charged): the caller is asked to pay; why
+// names what was wrong with the payment it sent, if any (empty: none came).
 void challenge(call_actor self, std::string why, call_result r = {}) {
   count_metric(self->system(), why.empty() ? metric_event{"hearth_payments_required_total", "", 1}
                                            : metric_event{"hearth_payments_refused_total", metric_label("reason", reason_code(why)), 1});
