@@ -9,7 +9,8 @@ packages=(
   libcaf-dev libboost-dev libssl-dev libsecp256k1-dev capnproto libcapnp-dev
   librocksdb-dev libspdlog-dev catch2 nlohmann-json3-dev libcli11-dev
   libcrypto++-dev bubblewrap slirp4netns e2fsprogs openssh-client openssh-server openssl ca-certificates
-  prometheus jq  # the metrics test scrapes the node with Prometheus (promtool checks the exposition); jq: the README's tour
+  prometheus jq systemd  # Prometheus scrapes the node in a test (promtool checks the exposition); jq: the README's tour;
+  # systemd: systemd-analyze verifies the package's unit (the machine need not boot with it)
 )
 if [ "${1:-}" = bench ]; then
   packages+=(wrk lighttpd nginx-light fcgiwrap)
