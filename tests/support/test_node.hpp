@@ -63,6 +63,7 @@ struct node {
     auto status = proc->wait_exit(30s);
     INFO(proc->output());
     REQUIRE(status);
+    if (*status != 0) WARN("the node exited " << *status << "; its output:\n" << proc->output());
     return *status;
   }
 };
