@@ -236,6 +236,8 @@ result<void> local_environments::destroy(const std::string& id) {
       ::usleep(5000);
     }
     if (env->group && env->group->populated()) spdlog::warn("guest {}: processes left after the kill", id);
+  } else {
+    spdlog::warn("guest {}: no live environment to stop (its processes, if any, are not this node's)", id);
   }
   env.reset();
   if (auto gone = unmount(home(id)); !gone) return gone;

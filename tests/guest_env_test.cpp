@@ -91,6 +91,9 @@ TEST_CASE("a guest's processes share one long-lived environment", "[couch][env]"
 
   // The kill switch stops every process of the environment, background ones too.
   CHECK(c.ok("DELETE", "/couch/guests/" + g.id)["status"] == "revoked");
+  auto left = run({"sh", "-c", "for p in $(pgrep -f '^sleep 300$'); do grep -E '^(State|PPid|NSpid)' /proc/$p/status; "
+                               "cat /proc/$p/cgroup; done"});
+  INFO("left after the kill switch: " << left.out);
   CHECK(run({"pgrep", "-f", "^sleep 300$"}).status != 0);
   CHECK(run({"pgrep", "-f", "^sleep 120$"}).status != 0);
 }
