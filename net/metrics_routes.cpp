@@ -92,7 +92,8 @@ struct scrape {
   std::shared_ptr<const node_info> info;
   std::shared_ptr<http_metrics> http;
   std::vector<metric_sample> samples;
-  std::vector<std::uint64_t> guests_by_state = std::vector<std::uint64_t>(5, 0);
+  std::vector<std::uint64_t> guests_by_state =
+      std::vector<std::uint64_t>(static_cast<std::size_t>(guest_state::failed) + 1, 0);  // by guest_state
 };
 using scrape_ptr = std::shared_ptr<scrape>;
 

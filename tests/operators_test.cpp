@@ -186,11 +186,6 @@ TEST_CASE("a real Prometheus scrapes the node and answers a query about it", "[p
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
 // A request to each documented operation, its path's parameters filled in.
 std::string concrete(std::string path, const std::string& offer) {
   for (auto [param, value] : {std::pair<std::string, std::string>{"{hash}", offer}, {"{id}", "0"}, {"{kind}", "env"},
@@ -251,7 +246,7 @@ TEST_CASE("/openapi.json describes every route the node serves, and every route 
   int literals = 0;
   for (const auto& entry : std::filesystem::directory_iterator(HEARTH_SOURCE_DIR "/net")) {
     if (entry.path().extension() != ".cpp") continue;
-    std::string source = read_file(entry.path().string());
+    std::string source = read_text(entry.path().string());
     for (auto [re, is_prefix, is_word] : {std::tuple{&exact, false, false}, {&prefix, true, false}, {&word, false, true}})
       for (std::sregex_iterator it(source.begin(), source.end(), *re), end; it != end; ++it, ++literals) {
         std::string literal = (*it)[1];
