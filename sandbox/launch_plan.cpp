@@ -41,7 +41,7 @@ const char* step_call[s_step_count] = {
     "umount2(/.old, MNT_DETACH)", "rmdir(/.old)", "mount(/, MS_REMOUNT|MS_RDONLY)", "sethostname", "setrlimit",
     "prctl(PR_SET_NO_NEW_PRIVS)", "landlock_restrict_self", "prctl(PR_SET_SECCOMP)", "chdir(/tmp)", "dup2",
     "execve(workload)", "fork(workload)", "mount tmpfs /tmp", "mount proc /proc", "sigaction(SIGCHLD)",
-    "setsid/ioctl(TIOCSCTTY)"};
+    "setsid/ioctl(TIOCSCTTY)", "run slot setup (mqueue, ns_last_pid)"};
 
 unsigned long locked_flags(const std::string& path) {
   struct statvfs sv {};

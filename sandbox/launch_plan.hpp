@@ -49,7 +49,7 @@ enum step : int {
   s_wait_parent, s_open_exe, s_setgroups, s_setresgid, s_setresuid, s_setsid, s_pdeathsig, s_private_mounts, s_fs_op,
   s_pivot_root, s_chdir_root, s_umount_old, s_rmdir_old, s_remount_root, s_sethostname, s_rlimit,
   s_no_new_privs, s_landlock, s_seccomp, s_chdir_tmp, s_dup_stdio, s_execve, s_fork_workload,
-  s_mount_tmp, s_mount_proc, s_signals, s_terminal, s_step_count
+  s_mount_tmp, s_mount_proc, s_signals, s_terminal, s_slot_setup, s_step_count
 };
 
 struct child_error {

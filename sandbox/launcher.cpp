@@ -35,7 +35,8 @@ using namespace detail;
 sandboxed_process::~sandboxed_process() {
   for (int fd : {pidfd, stdin_fd, stdout_fd, stderr_fd, status_fd})
     if (fd >= 0) ::close(fd);
-  if (group_home) group_home->give_back(std::move(group));
+  if (return_group) return_group(std::move(group));
+  else if (group_home) group_home->give_back(std::move(group));
 }
 
 result<std::unique_ptr<sandboxed_process>> launch(const launch_spec& spec) {

@@ -17,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,6 +64,7 @@ struct sandboxed_process {
   int status_fd = -1;  // read end: the sandbox init's report of the workload's end
   std::unique_ptr<cgroup> group;  // the run's own; null when the host gave none
   std::shared_ptr<cgroup_pool> group_home;  // where group goes back when the run is over; null: removed
+  std::function<void(std::unique_ptr<cgroup>)> return_group;  // a run slot's: takes group back with the slot
   std::shared_ptr<cgroup> shared_group;  // a guest environment's, which the run shares
   std::uint64_t oom_kills_before = 0;    // the shared group's OOM kills when the run started
   std::string enforcement;

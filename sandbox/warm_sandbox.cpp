@@ -42,6 +42,8 @@ pid_t pid_of_pidfd(int pidfd) {
   return -1;
 }
 
+constexpr std::size_t max_idle_slots = 32;  // per zygote; more are ended when their run is over
+constexpr int slot_ready_ms = 5000;         // a new slot's first "clean"
 
 
 }  // namespace
@@ -101,6 +103,24 @@ result<std::shared_ptr<warm_sandbox>> warm_sandbox::start(const std::string& exe
   return z;
 }
 
+// A run slot as the node holds it: its init's socket and pidfd, and the
+// cgroup its init is in (lent to each run while it lasts).
+struct warm_sandbox::slot {
+  int sock = -1, pidfd = -1;
+  std::unique_ptr<cgroup> group;
+  std::shared_ptr<cgroup_pool> group_home;
+  std::string key;     // the limits its cgroup enforces and its /tmp's options
+  bool clean = false;  // its "clean" was read and no run was sent since
+  ~slot() {
+    if (sock >= 0) ::close(sock);  // its init sees the end of its socket, and exits
+    if (pidfd >= 0) {
+      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+      ::close(pidfd);
+    }
+    if (group_home) group_home->give_back(std::move(group));
+  }
+};
+
 warm_sandbox::~warm_sandbox() {
   if (socket_ >= 0) ::close(socket_);
   if (pidfd_ >= 0) {
@@ -119,10 +139,156 @@ bool warm_sandbox::await_exit(std::chrono::milliseconds timeout) const {
 
 bool warm_sandbox::alive() const { return !await_exit(std::chrono::milliseconds(0)); }
 
+result<void> warm_sandbox::send_request(int sock, const std::string& payload, const int* fds, int fd_total,
+                                        int& pidfd) {
+  iovec iov{const_cast<char*>(payload.data()), payload.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * fd_count)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * static_cast<std::size_t>(fd_total));
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * static_cast<std::size_t>(fd_total));
+  std::memcpy(CMSG_DATA(c), fds, sizeof(int) * static_cast<std::size_t>(fd_total));
+  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(payload.size()))
+    return fail(sandbox_errc::sandbox_gone, std::string("warm sandbox unreachable: ") + std::strerror(errno));
+  reply r{EIO};
+  auto answer = receive(sock, &r, sizeof r, 1);
+  if (answer.size != sizeof r) {
+    for (int i = 0; i < answer.fd_total; ++i) ::close(answer.fds[i]);
+    return fail(sandbox_errc::sandbox_gone, "warm sandbox ended before answering");
+  }
+  if (answer.fd_total == 1) pidfd = answer.fds[0];
+  if (r.err != 0 || pidfd < 0)
+    return fail(sandbox_errc::sandbox_setup_failed, std::string("clone(run in warm sandbox): ") + std::strerror(r.err));
+  return {};
+}
+
+std::size_t warm_sandbox::idle_slots() const {
+  std::lock_guard lock(slots_mu_);
+  return idle_.size();
+}
+
+result<std::shared_ptr<warm_sandbox::slot>> warm_sandbox::take_slot(const limits& lim, const std::string& tmpfs_options) {
+  limits slot_lim = lim;
+  slot_lim.max_processes += 1;  // the slot's init is in the group too
+  std::string key = cgroup_settings(slot_lim) + " " + tmpfs_options;
+  {
+    std::lock_guard lock(slots_mu_);
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      slot& s = **it;
+      if (s.key != key) {
+        ++it;
+        continue;
+      }
+      if (!s.clean) {
+        char c = 0;
+        ssize_t n = ::recv(s.sock, &c, 1, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {  // still scrubbing
+          ++it;
+          continue;
+        }
+        if (n != 1 || c != slot_clean) {  // it ended: it could not show it was clean, or was killed with its run
+          it = idle_.erase(it);
+          continue;
+        }
+        s.clean = true;
+      }
+      auto taken = std::move(*it);
+      idle_.erase(it);
+      return taken;
+    }
+  }
+  return make_slot(slot_lim, tmpfs_options, key);
+}
+
+result<std::shared_ptr<warm_sandbox::slot>> warm_sandbox::make_slot(const limits& lim, const std::string& tmpfs_options,
+                                                                     const std::string& key) {
+  auto s = std::make_shared<slot>();
+  s->key = key;
+  auto group = run_cgroup(lim, run_groups_.get());
+  if (!group) return fail(sandbox_errc::cgroup_unavailable, group.error().message);
+  s->group = std::move(*group);
+  s->group_home = run_groups_;
+  fd_list guard;
+  int sv[2], errpipe[2], sync[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    return fail(sandbox_errc::sandbox_setup_failed, std::string("socketpair: ") + std::strerror(errno));
+  s->sock = sv[0];
+  guard.fds.push_back(sv[1]);
+  if (auto piped = make_pipes(guard, {errpipe, sync}); !piped) return piped.error();
+
+  request_header h{};
+  h.kind = slot_request;
+  std::snprintf(h.tmpfs_options, sizeof h.tmpfs_options, "%s", tmpfs_options.c_str());
+  std::string payload(reinterpret_cast<const char*>(&h), sizeof h);
+  int fds[slot_fd_count] = {sv[1], errpipe[1], sync[0]};
+  {
+    std::lock_guard lock(mu_);
+    if (auto sent = send_request(socket_, payload, fds, slot_fd_count, s->pidfd); !sent) return sent.error();
+  }
+  pid_t pid = pid_of_pidfd(s->pidfd);
+  if (pid <= 0) return fail(sandbox_errc::sandbox_setup_failed, "no pid for the run slot's pidfd");
+  if (auto added = s->group->add(pid); !added) return added.error();
+  if (::write(sync[1], "g", 1) != 1) return fail(sandbox_errc::sandbox_setup_failed, "write(sync pipe) failed");
+  ::close(errpipe[1]);
+  guard.fds = {sv[1], errpipe[0], sync[0], sync[1]};
+  if (auto ready = await_exec(errpipe[0], [](const child_error& e) { return describe(e); }); !ready) return ready.error();
+  pollfd pfd{s->sock, POLLIN, 0};
+  char c = 0;
+  if (::poll(&pfd, 1, slot_ready_ms) != 1 || ::recv(s->sock, &c, 1, MSG_DONTWAIT) != 1 || c != slot_clean)
+    return fail(sandbox_errc::sandbox_setup_failed, "the run slot did not become ready");
+  s->clean = true;
+  return s;
+}
+
+void warm_sandbox::give_back(std::shared_ptr<slot> s) {
+  if (!s->group) return;  // its cgroup went elsewhere: the slot ends here
+  std::lock_guard lock(slots_mu_);
+  if (idle_.size() < max_idle_slots) idle_.push_back(std::move(s));
+}
+
+result<std::unique_ptr<sandboxed_process>> warm_sandbox::run_in_slot(std::shared_ptr<slot> s, const launch_spec& spec,
+                                                                     const std::string& payload) {
+  auto proc = std::make_unique<sandboxed_process>();
+  proc->keeps = shared_from_this();
+  s->group->restart_accounting();
+  proc->group = std::move(s->group);
+  // Whatever happens below, the slot goes back with its group: clean, or
+  // to be read clean after its scrub, or seen ended at its next take.
+  proc->return_group = [self = shared_from_this(), s](std::unique_ptr<cgroup> g) {
+    s->group = std::move(g);
+    self->give_back(s);
+  };
+
+  fd_list guard;
+  int in[2], out[2], err[2], status[2], errpipe[2], sync[2];
+  if (auto piped = make_pipes(guard, {in, out, err, status, errpipe, sync}); !piped) return piped.error();
+  int child_fds[fd_count] = {in[0], out[1], err[1], status[1], errpipe[1], sync[0]};
+  s->clean = false;
+  int pidfd = -1;
+  if (auto sent = send_request(s->sock, payload, child_fds, fd_count, pidfd); !sent) return sent.error();
+  proc->pidfd = pidfd;
+  proc->pid = pid_of_pidfd(pidfd);
+  ::close(errpipe[1]);
+  guard.fds = {in[0], out[1], err[1], status[1], sync[0], sync[1], errpipe[0]};
+  proc->stdin_fd = in[1];
+  proc->stdout_fd = out[0];
+  proc->stderr_fd = err[0];
+  proc->status_fd = status[0];
+  if (auto exec = await_exec(errpipe[0], [](const child_error& e) { return describe(e); }); !exec) return exec.error();
+  proc->enforcement = describe_enforcement(network_, proc->group.get(), landlock_abi_) + ",warm,slot";
+  return proc;
+}
+
 result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spec& spec) {
   if (spec.lim.network != network_) return fail(sandbox_errc::sandbox_setup_failed, "warm sandbox network setting differs");
   std::string payload(sizeof(request_header), '\0');
   request_header h{};
+  h.kind = run_request;
   h.argc = static_cast<std::uint32_t>(1 + spec.args.size());
   h.envc = static_cast<std::uint32_t>(spec.env.size());
   h.terminal = spec.terminal_fd >= 0 ? 1 : 0;
@@ -146,6 +312,14 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
   for (const auto& e : spec.env) append(e);
   if (payload.size() > max_request || 1 + std::size_t{h.argc} + h.envc > max_strings)
     return fail(sandbox_errc::request_too_large, "arguments and environment exceed what a warm sandbox takes");
+
+  if (slots_ && !shared_tree_ && !own_netns_ && spec.terminal_fd < 0 && spec.stdio_fd < 0) {
+    auto s = take_slot(spec.lim, h.tmpfs_options);
+    if (s) return run_in_slot(std::move(*s), spec, payload);
+    if (s.error().code == sandbox_errc::sandbox_gone) return s.error();
+    spdlog::warn("sandbox: no run slot for {} ({}); its runs are cloned one by one", pid_, s.error().message);
+    slots_ = false;
+  }
 
   auto proc = std::make_unique<sandboxed_process>();
   if (shared_tree_) {  // bounded, with everything else in the environment, by the zygote's group
@@ -171,31 +345,11 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
   int child_fds[fd_count] = {tty >= 0 ? tty : sock >= 0 ? sock : in[0], tty >= 0 ? tty : sock >= 0 ? sock : out[1],
                              tty >= 0 ? tty : err[1], status[1], errpipe[1], sync[0]};
 
-  reply r{EIO};
   int pidfd = -1;
   {
     std::lock_guard lock(mu_);
-    iovec iov{payload.data(), payload.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof child_fds)];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof child_fds);
-    std::memcpy(CMSG_DATA(c), child_fds, sizeof child_fds);
-    if (::sendmsg(socket_, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(payload.size()))
-      return fail(sandbox_errc::sandbox_gone, std::string("warm sandbox unreachable: ") + std::strerror(errno));
-
-    auto answer = receive(socket_, &r, sizeof r, 1);
-    if (answer.size != sizeof r) return fail(sandbox_errc::sandbox_gone, "warm sandbox ended before answering");
-    if (answer.fd_total == 1) pidfd = answer.fds[0];
+    if (auto sent = send_request(socket_, payload, child_fds, fd_count, pidfd); !sent) return sent.error();
   }
-  if (r.err != 0 || pidfd < 0)
-    return fail(sandbox_errc::sandbox_setup_failed, std::string("clone3(run in warm sandbox): ") + std::strerror(r.err));
   proc->pidfd = pidfd;
   proc->pid = pid_of_pidfd(pidfd);
   proc->shared_tree = shared_tree_;

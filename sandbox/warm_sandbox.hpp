@@ -12,6 +12,15 @@
 // does. Nothing carries from one run to the next: no process, no file, no
 // IPC object, and no way to reach a concurrent run.
 //
+// Runs of an offer's zygote go through run slots where the host allows:
+// a slot is built once (its namespaces, /tmp, /proc and a pooled cgroup its
+// init is moved into, off the request path), each run is forked by its init
+// and so born in the cgroup, and after each run the init kills every process
+// left, removes SysV objects and message queues, mounts a fresh /tmp and
+// restarts pid numbering, and checks it is empty before another run may use
+// it; a slot that cannot show that is discarded. Runs that need a network
+// namespace of their own (Landlock below ABI 6) are cloned one by one.
+//
 // A couch guest's environment is the same zygote built with shared_tree:
 // its runs (the guest's commands) stay in its pid, mount and ipc namespaces,
 // so they share its /tmp and home and may leave processes behind (the
@@ -20,6 +29,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -59,11 +69,23 @@ class warm_sandbox : public std::enable_shared_from_this<warm_sandbox> {
   // only after every other process there has. False when timeout passed.
   bool await_exit(std::chrono::milliseconds timeout) const;
   pid_t pid() const { return pid_; }
+  std::size_t idle_slots() const;
   // Keeps the zygote's internet (its network namespace's slirp4netns) for as long as it lives.
   void keep_network(std::unique_ptr<user_network> net) { net_ = std::move(net); }
 
  private:
+  struct slot;
   warm_sandbox() = default;
+  result<std::unique_ptr<sandboxed_process>> run_in_slot(std::shared_ptr<slot> s, const launch_spec& spec,
+                                                         const std::string& payload);
+  result<std::shared_ptr<slot>> take_slot(const limits& lim, const std::string& tmpfs_options);
+  result<std::shared_ptr<slot>> make_slot(const limits& lim, const std::string& tmpfs_options, const std::string& key);
+  void give_back(std::shared_ptr<slot> s);
+  // One request and its answer (with the pidfd it carries).
+  static result<void> send_request(int sock, const std::string& payload, const int* fds, int fd_total, int& pidfd);
+  std::atomic<bool> slots_{true};  // false once a slot could not be built here: runs are cloned one by one
+  mutable std::mutex slots_mu_;
+  std::vector<std::shared_ptr<slot>> idle_;
   std::mutex mu_;  // one request on the socket at a time
   pid_t pid_ = -1;
   int pidfd_ = -1;

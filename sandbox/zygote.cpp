@@ -5,7 +5,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <sched.h>
+#include <dirent.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -147,43 +152,226 @@ bool parse_strings(char* data, std::size_t size, const request_header& h, run_re
   return true;
 }
 
-// Receives one request into region and starts its run; returns the run's
-// pidfd (kept by the zygote to free the region later), or -1.
-int serve_request(const plan& p, bool shared_tree, int sock, run_region& r) {
+// One request from sock into r: its header checked, its strings split and
+// its descriptors in r.fds; false (every descriptor closed) when malformed.
+// A request whose kind is not wanted (a slot asked to make a slot) is one.
+bool take_request(int sock, run_region& r, request_header& h, bool slot_allowed) {
   auto m = receive(sock, r.request, sizeof r.request, fd_count);
   if (m.size <= 0) ::_exit(0);  // the node closed its end, or died
   std::copy(m.fds, m.fds + m.fd_total, r.fds);
-  int received = m.fd_total;
-  auto close_fds = [&] {
-    for (int i = 0; i < received; ++i) ::close(r.fds[i]);
-  };
-  request_header h;
   std::size_t size = static_cast<std::size_t>(m.size);
-  bool ok = received == fd_count && !m.truncated && size >= sizeof h;
-  if (ok) {
-    std::memcpy(&h, r.request, sizeof h);
-    ok = parse_strings(r.request + sizeof h, size - sizeof h, h, r);
-  }
+  bool ok = !m.truncated && size >= sizeof h;
+  if (ok) std::memcpy(&h, r.request, sizeof h);
+  if (ok && h.kind == slot_request) ok = slot_allowed && m.fd_total == slot_fd_count && size == sizeof h;
+  else if (ok) ok = h.kind == run_request && m.fd_total == fd_count &&
+                    parse_strings(r.request + sizeof h, size - sizeof h, h, r);
   if (!ok) {
-    close_fds();
-    send_reply(sock, EINVAL, -1);
-    return -1;
+    for (int i = 0; i < m.fd_total; ++i) ::close(r.fds[i]);
+    return false;
   }
-  r.p = &p;
-  r.shared_tree = shared_tree;
   for (std::size_t i = 0; i < rlimit_count; ++i)
     r.rlimits[i] = {rlimit_resources[i], static_cast<rlim_t>(h.rlimits[i][0]), static_cast<rlim_t>(h.rlimits[i][1]),
                     rlimit_names[i]};
   std::memcpy(r.tmpfs_options, h.tmpfs_options, sizeof r.tmpfs_options);
   r.tmpfs_options[sizeof r.tmpfs_options - 1] = '\0';
+  return true;
+}
 
+// ---- a run slot: pid 1 of its own pid, mount and ipc namespaces, cloned
+// once into the zygote's address space and moved by the node into its
+// cgroup; each run is its child, born in that cgroup, confined as any run
+// is. After each run it kills every process of the namespace, removes every
+// SysV object and POSIX message queue, mounts a fresh /tmp and restarts pid
+// numbering, then checks all of that before it says it is clean. System
+// calls only. ----
+
+struct slot_state {
+  run_region* r;
+  int sock, mqueue_fd, last_pid_fd;
+};
+
+void close_all_but(const int* keep, int count) {
+  int sorted[8];
+  std::copy(keep, keep + count, sorted);
+  std::sort(sorted, sorted + count);
+  unsigned from = 0;
+  for (int i = 0; i < count; ++i) {
+    if (static_cast<unsigned>(sorted[i]) > from) ::syscall(SYS_close_range, from, static_cast<unsigned>(sorted[i]) - 1, 0u);
+    from = static_cast<unsigned>(sorted[i]) + 1;
+  }
+  ::syscall(SYS_close_range, from, ~0u, 0u);
+}
+
+int slot_workload(void* raw) {
+  auto* r = static_cast<run_region*>(raw);
+  int err_fd = r->fds[fd_errpipe];
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(err_fd, s_pdeathsig, 0);
+  confine(*r->p, r->rlimits, err_fd, r->fds[fd_stdin], r->fds[fd_stdout], r->fds[fd_stderr], true);
+  int keep[] = {0, 1, 2, err_fd};  // err_fd is close-on-exec
+  close_all_but(keep, 4);
+  if (::setsid() < 0) child_fail(err_fd, s_setsid, 0);
+  ::execve(r->w.path, r->w.argv, r->w.envp);
+  child_fail(err_fd, s_execve, 0);
+}
+
+void remove_sysv_objects() {
+  shm_info shm{};
+  int top = ::shmctl(0, SHM_INFO, reinterpret_cast<shmid_ds*>(&shm));
+  for (int i = 0; i <= top; ++i) {
+    shmid_ds ds{};
+    int id = ::shmctl(i, SHM_STAT, &ds);
+    if (id >= 0) ::shmctl(id, IPC_RMID, nullptr);
+  }
+  msginfo msg{};
+  top = ::msgctl(0, MSG_INFO, reinterpret_cast<msqid_ds*>(&msg));
+  for (int i = 0; i <= top; ++i) {
+    msqid_ds ds{};
+    int id = ::msgctl(i, MSG_STAT, &ds);
+    if (id >= 0) ::msgctl(id, IPC_RMID, nullptr);
+  }
+  seminfo sem{};
+  top = ::semctl(0, 0, SEM_INFO, &sem);
+  for (int i = 0; i <= top; ++i) {
+    semid_ds ds{};
+    int id = ::semctl(i, 0, SEM_STAT, &ds);
+    if (id >= 0) ::semctl(id, 0, IPC_RMID);
+  }
+}
+
+bool sysv_empty() {
+  shm_info shm{};
+  msginfo msg{};
+  seminfo sem{};
+  return ::shmctl(0, SHM_INFO, reinterpret_cast<shmid_ds*>(&shm)) >= 0 && shm.used_ids == 0 &&
+         ::msgctl(0, MSG_INFO, reinterpret_cast<msqid_ds*>(&msg)) >= 0 && msg.msgpool == 0 &&
+         ::semctl(0, 0, SEM_INFO, &sem) >= 0 && sem.semusz == 0;
+}
+
+// Unlinks every message queue of the namespace (through the mqueue root the
+// slot keeps open); true when none was there to unlink.
+bool remove_message_queues(int mqueue_fd) {
+  bool none = true;
+  alignas(8) char buf[4096];
+  if (::lseek(mqueue_fd, 0, SEEK_SET) != 0) return false;
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, mqueue_fd, buf, sizeof buf);
+    if (n < 0) return false;
+    if (n == 0) return none;
+    for (long at = 0; at < n;) {
+      auto* d = reinterpret_cast<dirent64*>(buf + at);
+      at += d->d_reclen;
+      if (std::strcmp(d->d_name, ".") == 0 || std::strcmp(d->d_name, "..") == 0) continue;
+      none = false;
+      ::unlinkat(mqueue_fd, d->d_name, 0);
+    }
+  }
+}
+
+bool mount_fresh_tmp(const run_region& r) {
+  return ::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, r.tmpfs_options) == 0;
+}
+
+// After a run: nothing of it may remain for the next one.
+bool scrub(const slot_state& s) {
+  ::kill(-1, SIGKILL);  // every process of the namespace but this one
+  for (;;) {            // ... reaped; a fork racing the kill fails (its parent has a fatal signal pending)
+    pid_t r = ::wait4(-1, nullptr, __WALL, nullptr);
+    if (r < 0 && errno == ECHILD) break;
+  }
+  remove_sysv_objects();
+  remove_message_queues(s.mqueue_fd);
+  if (::umount2("/tmp", MNT_DETACH) != 0 || !mount_fresh_tmp(*s.r)) return false;
+  if (::pwrite(s.last_pid_fd, "1", 1, 0) != 1) return false;  // the next run is pid 2 again
+  bool alone = ::kill(-1, 0) != 0 && errno == ESRCH;
+  return alone && sysv_empty() && remove_message_queues(s.mqueue_fd);
+}
+
+void send_byte(int sock, char c) { (void)::send(sock, &c, 1, MSG_NOSIGNAL); }
+
+// One run in the slot: started, awaited, reported on its status pipe.
+void slot_run(const slot_state& s) {
+  run_region& r = *s.r;
+  int pidfd = -1;
+  pid_t pid = ::clone(slot_workload, r.exec_stack + sizeof r.exec_stack, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+                      &r, &pidfd);
+  int err = pid < 0 ? errno : 0;
+  for (int i : {fd_stdin, fd_stdout, fd_stderr, fd_errpipe, fd_sync}) ::close(r.fds[i]);
+  send_reply(s.sock, err, pidfd);
+  if (pidfd >= 0) ::close(pidfd);
+  if (pid > 0) {
+    int status = 0;
+    rusage ru{};
+    for (;;) {
+      pid_t got = ::wait4(-1, &status, __WALL, &ru);
+      if (got == pid) break;
+      if (got < 0 && errno != EINTR) ::_exit(125);
+    }
+    workload_report report{};
+    report.signaled = WIFSIGNALED(status) ? 1 : 0;
+    report.value = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
+    report.cpu_usec = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+    report.maxrss_kb = ru.ru_maxrss;
+    ssize_t ignored = ::write(r.fds[fd_status], &report, sizeof report);
+    (void)ignored;
+  }
+  ::close(r.fds[fd_status]);
+}
+
+int slot_main(void* raw) {
+  auto* r = static_cast<run_region*>(raw);
+  int err_fd = r->fds[slot_errpipe];
+  slot_state s{r, r->fds[slot_socket], -1, -1};
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(err_fd, s_pdeathsig, 0);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  if (::sigaction(SIGCHLD, &dfl, nullptr) != 0) child_fail(err_fd, s_signals, 0);
+  char go;
+  if (::read(r->fds[slot_sync], &go, 1) != 1) child_fail(err_fd, s_wait_parent, 0);
+  ::close(r->fds[slot_sync]);
+  // The namespace's mqueue root, kept open and out of every run's sight.
+  if (::mount("mqueue", "/tmp", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) child_fail(err_fd, s_slot_setup, 0);
+  s.mqueue_fd = ::open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (s.mqueue_fd < 0 || ::umount2("/tmp", MNT_DETACH) != 0) child_fail(err_fd, s_slot_setup, 1);
+  if (!mount_fresh_tmp(*r)) child_fail(err_fd, s_mount_tmp, 0);
+  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) child_fail(err_fd, s_mount_proc, 0);
+  s.last_pid_fd = ::open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+  if (s.last_pid_fd < 0 || ::pwrite(s.last_pid_fd, "1", 1, 0) != 1) child_fail(err_fd, s_slot_setup, 2);
+  // Nothing of the zygote's (its socket, other runs' pidfds) stays here;
+  // closing the error pipe with them tells the node the slot stands.
+  int keep[] = {0, 1, 2, s.sock, s.mqueue_fd, s.last_pid_fd};
+  close_all_but(keep, 6);
+
+  for (;;) {
+    send_byte(s.sock, slot_clean);
+    request_header h;
+    if (!take_request(s.sock, *r, h, false)) {
+      send_reply(s.sock, EINVAL, -1);
+      continue;
+    }
+    slot_run(s);
+    if (!scrub(s)) ::_exit(1);  // the node sees the socket close and builds another
+  }
+}
+
+// Receives one request into region and starts its run (or slot); returns
+// its pidfd (kept by the zygote to free the region later), or -1.
+int serve_request(const plan& p, bool shared_tree, int sock, run_region& r) {
+  request_header h;
+  if (!take_request(sock, r, h, !shared_tree)) {
+    send_reply(sock, EINVAL, -1);
+    return -1;
+  }
+  r.p = &p;
+  r.shared_tree = shared_tree;
   int pidfd = -1;
   int flags = CLONE_VM | CLONE_PIDFD | SIGCHLD;
   if (!shared_tree) flags |= CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC;
   if (!shared_tree && h.own_netns == 1) flags |= CLONE_NEWNET;
-  pid_t pid = ::clone(run_main, r.run_stack + sizeof r.run_stack, flags, &r, &pidfd);
+  bool slot = h.kind == slot_request;
+  pid_t pid = ::clone(slot ? slot_main : run_main, r.run_stack + sizeof r.run_stack, flags, &r, &pidfd);
   int err = pid < 0 ? errno : 0;
-  close_fds();
+  int count = slot ? int{slot_fd_count} : int{fd_count};
+  for (int i = 0; i < count; ++i) ::close(r.fds[i]);
   send_reply(sock, err, pidfd);
   return pid < 0 ? -1 : pidfd;
 }

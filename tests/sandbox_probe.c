@@ -20,7 +20,10 @@
 #include <net/ethernet.h>
 #include <netpacket/packet.h>
 #include <sys/ioctl.h>
+#include <mqueue.h>
 #include <sys/mount.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -57,6 +60,26 @@ int main(int argc, char** argv) {
   const char* arg = argc > 2 ? argv[2] : "";
   setvbuf(stdout, NULL, _IONBF, 0);
   if (!strcmp(cmd, "read")) return report(open(arg, O_RDONLY));
+  /* What a run may leave in its IPC namespace: a SysV shared memory
+   * segment and a semaphore set, and a POSIX message queue where Landlock
+   * lets it make one (it does not: the queue is a file of the mqueue
+   * filesystem), each under key/name arg. */
+  if (!strcmp(cmd, "ipc-leave")) {
+    char name[64];
+    snprintf(name, sizeof name, "/%s", arg);
+    mq_open(name, O_CREAT | O_RDWR, 0600, NULL);
+    key_t key = (key_t)strtol(arg + strcspn(arg, "0123456789"), NULL, 10);
+    if (shmget(key, 4096, IPC_CREAT | 0600) < 0 || semget(key, 1, IPC_CREAT | 0600) < 0) return report(-1);
+    return report(0);
+  }
+  if (!strcmp(cmd, "ipc-find")) {  /* "ok" when any of them is still there */
+    char name[64];
+    snprintf(name, sizeof name, "/%s", arg);
+    key_t key = (key_t)strtol(arg + strcspn(arg, "0123456789"), NULL, 10);
+    int found = mq_open(name, O_RDONLY) != (mqd_t)-1 || shmget(key, 0, 0) >= 0 || semget(key, 0, 0) >= 0;
+    if (!found) errno = ENOENT;
+    return report(found ? 0 : -1);
+  }
   if (!strcmp(cmd, "write")) {
     int fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     return report(fd < 0 ? -1 : (int)write(fd, "x", 1));

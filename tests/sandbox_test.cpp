@@ -396,6 +396,39 @@ TEST_CASE("a warm sandbox gives each run a fresh tmp, process tree and ipc", "[s
   CHECK(probe({"whoami"}).out.find("pid=2 ") != std::string::npos);
 }
 
+// A warm run goes through a run slot: its namespaces and cgroup outlive the
+// run, so after it the slot must hold nothing of it. Each round leaves a
+// background process, a file in /tmp, a SysV message queue, segment and
+// semaphore set and a POSIX message queue; the next run (in the same slot:
+// the pool is one zygote and the runs are sequential) finds none of them.
+TEST_CASE("a run slot keeps nothing of one run for the next", "[sandbox][warm][slot]") {
+  warm_pool pool;
+  active_pool = &pool;
+  for (int round = 0; round < 3; ++round) {
+    INFO("round " << round);
+    std::string key = "hearth-left-" + std::to_string(4242 + round);
+    auto first = probe({"shell", "/sandbox/exe ipc-leave " + key + " && /sandbox/exe ipc-find " + key +
+                                  "; echo secret > /tmp/left-behind; ipcmk -Q >/dev/null; ipcmk -M 4096 >/dev/null; "
+                                  "sleep 987655 & echo started"});
+    CHECK(first.out == "ok\nok\nstarted\n");  // within the run they are there
+    CHECK(first.report.enforcement.find(",slot") != std::string::npos);
+    CHECK(host_processes_with("987655") == 0);
+    auto after = probe({"ipc-find", key});
+    CHECK(after.out.rfind("denied errno=2 ", 0) == 0);
+    auto second = probe({"shell", "ls -A /tmp; cat /proc/sysvipc/msg /proc/sysvipc/shm /proc/sysvipc/sem | wc -l; "
+                                   "ls /proc | grep -c '^[0-9]'"});
+    INFO(second.out);
+    std::istringstream lines(second.out);
+    std::string ipc_lines, processes;
+    std::getline(lines, ipc_lines);
+    std::getline(lines, processes);
+    CHECK(ipc_lines == "3");          // the three header lines, no object
+    CHECK(std::stoi(processes) <= 5);  // the slot's init, sh, ls, grep (and a subshell)
+    CHECK(probe({"whoami"}).out.find("pid=2 ") != std::string::npos);  // pid numbers start afresh
+  }
+  CHECK(pool.size() == 1);
+}
+
 // Abstract unix sockets live in the network namespace runs of one zygote
 // share: Landlock ABI 6 scopes them, older kernels get a namespace per run.
 // Both ways are run here (the fallback forced), and the isolation itself is
