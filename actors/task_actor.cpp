@@ -53,11 +53,14 @@ void task_actor(caf::event_based_actor* self, task_registry_type registry, std::
   }
   auto sig = job->key->sign_digest(task_output_digest(job->owner, t.id, content)).to_bytes();
   t.output_signature.assign(sig.begin(), sig.end());
-  if (auto saved = storage::save_task(*job->db, t); !saved) {
+  auto durability = job->paid ? storage::store::sync::yes : storage::store::sync::no;
+  if (auto saved = storage::save_task(*job->db, t, durability); !saved) {
     spdlog::error("task {}: final record not saved: {}", t.id, saved.error().message);
     t.error = "the task's record could not be stored";
   }
   self->send(registry, task_done_atom::value, t);
+  if (!job->paid)
+    if (auto synced = job->db->sync_log(); !synced) spdlog::error("task {}: record not synced: {}", t.id, synced.error().message);
 }
 
 }  // namespace

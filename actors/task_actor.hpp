@@ -37,6 +37,10 @@ struct task_job {
   stdout_stream_type stream = {};
   std::uint64_t retain_secs = 0;  // the offer's retention; 0: the node's
   std::uint32_t cpu_units = 1000;  // the node's CPU (thousandths of a core) the run holds while it runs
+  // A priced offer's: its final record is synced before the reply. A free
+  // call's is written before the reply (it survives the node's crash) and
+  // synced right after it, off the reply path.
+  bool paid = true;
 };
 
 // The sandbox run of an offer with an input: the offer's executable (at

@@ -161,6 +161,8 @@ caf::result<task_record> run_task(registry self, stored_offer& offer, task_input
         e = "CONTENT_LENGTH=" + std::to_string(std::strtoull(e.c_str() + 15, nullptr, 10) + secrets.stdin_prefix.size());
   job->stdin_data = secrets.stdin_prefix + offer.body.stdin_prefix + in.stdin_data;  // the owner's bytes first
   job->cpu_units = units;
+  job->paid = offer.body.price_per_call > 0 || offer.body.price_per_second > 0 ||
+              std::any_of(offer.body.prices.begin(), offer.body.prices.end(), [](const price_option& p) { return p.amount > 0; });
   if (offer.body.retain_secs) job->retain_secs = offer.body.retain_secs;
   job->stdin_file = std::move(in.stdin_file);
   job->output_path = storage::task_output_file(st.output_dir, id);

@@ -161,4 +161,10 @@ result<void> store::flush() {
   return {};
 }
 
+result<void> store::sync_log() {
+  auto s = impl_->db->FlushWAL(true);
+  if (!s.ok()) return from_status(s, "sync wal");
+  return {};
+}
+
 }  // namespace hearth::storage

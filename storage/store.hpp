@@ -79,6 +79,8 @@ class store {
                                       std::size_t limit) const;
   // Flushes memtables to table files and syncs the WAL.
   result<void> flush();
+  // Syncs the WAL: every write so far, unsynced ones included, is on disk.
+  result<void> sync_log();
   const std::string& path() const;
 
   // RocksDB's own figures, summed over the columns: for /metrics.
