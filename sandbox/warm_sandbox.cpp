@@ -42,7 +42,7 @@ pid_t pid_of_pidfd(int pidfd) {
   return -1;
 }
 
-constexpr std::size_t max_idle_slots = 32;  // per zygote; more are ended when their run is over
+constexpr std::size_t max_idle_slots = 16;  // per zygote; more are ended when their run is over
 constexpr int slot_ready_ms = 5000;         // a new slot's first "clean"
 
 
