@@ -445,6 +445,11 @@ void run_init(const workload& w, int err_fd, int status_fd, char* stack, std::si
     if (r == workload) break;
     if (r < 0 && errno != EINTR) ::_exit(125);
   }
+  report_workload(status_fd, status, ru);
+  ::_exit(0);
+}
+
+void report_workload(int status_fd, int status, const rusage& ru) {
   workload_report report{};
   report.signaled = WIFSIGNALED(status) ? 1 : 0;
   report.value = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
@@ -452,7 +457,6 @@ void run_init(const workload& w, int err_fd, int status_fd, char* stack, std::si
   report.maxrss_kb = ru.ru_maxrss;
   ssize_t ignored = ::write(status_fd, &report, sizeof report);
   (void)ignored;
-  ::_exit(0);
 }
 
 }  // namespace hearth::sandbox::detail

@@ -169,6 +169,8 @@ struct workload {
 // command's parent): starts the workload (on stack until its execve), reaps
 // its children, writes a workload_report to status_fd and exits.
 [[noreturn]] void run_init(const workload& w, int err_fd, int status_fd, char* stack, std::size_t stack_size);
+// Writes the workload's end (its wait status and rusage) to status_fd.
+void report_workload(int status_fd, int status, const rusage& ru);
 
 
 }  // namespace hearth::sandbox::detail

@@ -42,6 +42,19 @@ pid_t pid_of_pidfd(int pidfd) {
   return -1;
 }
 
+// The run's ends of its pipes go to proc, the ends the run got are closed
+// (guard), and the run is awaited until its program has exec'd.
+result<void> hand_over(sandboxed_process& proc, fd_list& guard, const int* in, const int* out, const int* err,
+                       const int* status, const int* errpipe, const int* sync) {
+  ::close(errpipe[1]);
+  guard.fds = {in[0], out[1], err[1], status[1], sync[0], sync[1], errpipe[0]};
+  proc.stdin_fd = in[1];
+  proc.stdout_fd = out[0];
+  proc.stderr_fd = err[0];
+  proc.status_fd = status[0];
+  return await_exec(errpipe[0], [](const child_error& e) { return describe(e); });
+}
+
 constexpr std::size_t max_idle_slots = 16;  // per zygote; more are ended when their run is over
 constexpr int slot_ready_ms = 5000;         // a new slot's first "clean"
 
@@ -273,13 +286,7 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::run_in_slot(std::shared
   if (auto sent = send_request(s->sock, payload, child_fds, fd_count, pidfd); !sent) return sent.error();
   proc->pidfd = pidfd;
   proc->pid = pid_of_pidfd(pidfd);
-  ::close(errpipe[1]);
-  guard.fds = {in[0], out[1], err[1], status[1], sync[0], sync[1], errpipe[0]};
-  proc->stdin_fd = in[1];
-  proc->stdout_fd = out[0];
-  proc->stderr_fd = err[0];
-  proc->status_fd = status[0];
-  if (auto exec = await_exec(errpipe[0], [](const child_error& e) { return describe(e); }); !exec) return exec.error();
+  if (auto exec = hand_over(*proc, guard, in, out, err, status, errpipe, sync); !exec) return exec.error();
   proc->enforcement = describe_enforcement(network_, proc->group.get(), landlock_abi_) + ",warm,slot";
   return proc;
 }
@@ -363,14 +370,7 @@ result<std::unique_ptr<sandboxed_process>> warm_sandbox::launch(const launch_spe
   if (proc->group)
     if (auto added = proc->group->add(proc->pid); !added) return abort_run(added.error());
   if (::write(sync[1], "g", 1) != 1) return abort_run(fail(sandbox_errc::sandbox_setup_failed, "write(sync pipe) failed"));
-  ::close(errpipe[1]);
-  guard.fds = {in[0], out[1], err[1], status[1], sync[0], sync[1], errpipe[0]};
-  proc->stdin_fd = in[1];
-  proc->stdout_fd = out[0];
-  proc->stderr_fd = err[0];
-  proc->status_fd = status[0];
-  if (auto exec = await_exec(errpipe[0], [](const child_error& e) { return describe(e); }); !exec)
-    return exec.error();
+  if (auto exec = hand_over(*proc, guard, in, out, err, status, errpipe, sync); !exec) return exec.error();
   proc->enforcement = describe_enforcement(network_, proc->group ? proc->group.get() : group_.get(), landlock_abi_) +
                      (own_netns_ ? ",netns-per-run" : "") + (shared_tree_ ? ",environment" : ",warm");
   return proc;

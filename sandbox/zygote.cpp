@@ -325,13 +325,7 @@ void slot_run(const slot_state& s) {
       if (got == pid) break;
       if (got < 0 && errno != EINTR) ::_exit(125);
     }
-    workload_report report{};
-    report.signaled = WIFSIGNALED(status) ? 1 : 0;
-    report.value = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
-    report.cpu_usec = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-    report.maxrss_kb = ru.ru_maxrss;
-    ssize_t ignored = ::write(r.fds[fd_status], &report, sizeof report);
-    (void)ignored;
+    report_workload(r.fds[fd_status], status, ru);
   }
   ::close(r.fds[fd_status]);
 }
