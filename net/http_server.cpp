@@ -176,6 +176,8 @@ http_server::~http_server() {
   p->work.reset();
   p->ioc.stop();
   for (auto& t : p->threads) t.join();
+  std::unique_lock outside(p->shared->outside_mutex);
+  p->shared->io_open = false;
 }
 
 std::string http_server::host() const { return impl_->acceptor.local_endpoint().address().to_string(); }

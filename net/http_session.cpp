@@ -251,7 +251,9 @@ class session final : public http_session, public std::enable_shared_from_this<s
     auto answered = std::make_shared<std::atomic<bool>>(false);
     auto self = this->shared_from_this();
     // Weak: a responder kept by a slow actor must not keep a closed session alive.
-    responder respond = [weak = this->weak_from_this(), seq, answered](http_response resp) {
+    responder respond = [weak = this->weak_from_this(), shared = shared_, seq, answered](http_response resp) {
+      std::shared_lock outside(shared->outside_mutex);
+      if (!shared->io_open) return;  // the server is gone (the caller is answered by no one)
       auto self = weak.lock();
       if (!self || answered->exchange(true)) return;
       asio::post(self->stream_.get_executor(),

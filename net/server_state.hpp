@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,6 +38,12 @@ struct shared_state {
   std::vector<std::weak_ptr<http_session>> sessions;
   std::unordered_map<std::string, std::size_t> per_address;  // open connections by peer address (under mutex)
   std::function<void()> drain_done;
+  // Taken shared by whoever reaches a session from outside the io threads
+  // (a responder on an actor's thread) for as long as it holds the session;
+  // the server closes it, exclusively, before its io_context goes, so no
+  // session is touched, or destroyed, from outside after that.
+  std::shared_mutex outside_mutex;
+  bool io_open = true;
 
   void session_gone(const std::string& address) {
     std::function<void()> done;
