@@ -75,27 +75,29 @@ TEST_CASE("a guest's processes share one long-lived environment", "[couch][env]"
   guest g(c, json::object());
 
   // A background process outlives its command and is seen by the next one.
-  auto started = g.exec("nohup sleep 300 > /dev/null 2>&1 & echo $!; echo shared > /tmp/left");
+  // Its odd duration is the marker looked for on the host: a plain "sleep
+  // 300" of anyone else on the machine once made this test fail.
+  auto started = g.exec("nohup sleep 300.417 > /dev/null 2>&1 & echo $!; echo shared > /tmp/left");
   std::string pid = started["stdout"].get<std::string>();
   pid.erase(pid.find_last_not_of("\n") + 1);
   REQUIRE(!pid.empty());
   auto later = g.exec("kill -0 " + pid + " && echo alive; cat /tmp/left; cat /proc/" + pid + "/cmdline | tr '\\0' ' '");
-  CHECK(later["stdout"] == "alive\nshared\nsleep 300 ");
-  CHECK(run({"pgrep", "-f", "^sleep 300$"}).status == 0);
+  CHECK(later["stdout"] == "alive\nshared\nsleep 300.417 ");
+  CHECK(run({"pgrep", "-f", "^sleep 300.417$"}).status == 0);
 
   // A command cut by its timeout is stopped with its whole process group;
   // what earlier commands left running stays.
-  auto cut = g.exec("sleep 120 > /dev/null 2>&1 & sleep 60", 1);
+  auto cut = g.exec("sleep 120.417 > /dev/null 2>&1 & sleep 60", 1);
   CHECK(cut["ending"] == "wall_limit");
   CHECK(g.exec("pgrep -c -x sleep")["stdout"] == "1\n");  // the cut command's group went whole
 
   // The kill switch stops every process of the environment, background ones too.
   CHECK(c.ok("DELETE", "/couch/guests/" + g.id)["status"] == "revoked");
-  auto left = run({"sh", "-c", "for p in $(pgrep -f '^sleep 300$'); do grep -E '^(State|PPid|NSpid)' /proc/$p/status; "
+  auto left = run({"sh", "-c", "for p in $(pgrep -f '^sleep 300.417$'); do grep -E '^(State|PPid|NSpid)' /proc/$p/status; "
                                "cat /proc/$p/cgroup; done"});
   INFO("left after the kill switch: " << left.out);
-  CHECK(run({"pgrep", "-f", "^sleep 300$"}).status != 0);
-  CHECK(run({"pgrep", "-f", "^sleep 120$"}).status != 0);
+  CHECK(run({"pgrep", "-f", "^sleep 300.417$"}).status != 0);
+  CHECK(run({"pgrep", "-f", "^sleep 120.417$"}).status != 0);
 }
 
 TEST_CASE("the environment's cgroup bounds memory and its usage is read without being asked", "[couch][env][memory-limit]") {
