@@ -19,6 +19,7 @@
 #include "crypto/secret.hpp"
 #include "messages/clock.hpp"
 #include "messages/failure_error.hpp"
+#include "payments/challenge.hpp"
 #include "storage/blob_store.hpp"
 #include "storage/task_cache.hpp"
 #include "storage/task_codec.hpp"
@@ -161,8 +162,7 @@ caf::result<task_record> run_task(registry self, stored_offer& offer, task_input
         e = "CONTENT_LENGTH=" + std::to_string(std::strtoull(e.c_str() + 15, nullptr, 10) + secrets.stdin_prefix.size());
   job->stdin_data = secrets.stdin_prefix + offer.body.stdin_prefix + in.stdin_data;  // the owner's bytes first
   job->cpu_units = units;
-  job->paid = offer.body.price_per_call > 0 || offer.body.price_per_second > 0 ||
-              std::any_of(offer.body.prices.begin(), offer.body.prices.end(), [](const price_option& p) { return p.amount > 0; });
+  job->paid = !payments::is_free(offer.body);
   if (offer.body.retain_secs) job->retain_secs = offer.body.retain_secs;
   job->stdin_file = std::move(in.stdin_file);
   job->output_path = storage::task_output_file(st.output_dir, id);

@@ -440,13 +440,26 @@ void run_init(const workload& w, int err_fd, int status_fd, char* stack, std::si
   ::syscall(SYS_close_range, static_cast<unsigned>(status_fd) + 1, ~0u, 0u);
   int status = 0;
   rusage ru{};
-  for (;;) {
-    pid_t r = ::wait4(-1, &status, 0, &ru);
-    if (r == workload) break;
-    if (r < 0 && errno != EINTR) ::_exit(125);
-  }
+  await_workload(workload, 0, status, ru);
   report_workload(status_fd, status, ru);
   ::_exit(0);
+}
+
+void await_go(int err_fd, int sync_fd) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(err_fd, s_pdeathsig, 0);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  if (::sigaction(SIGCHLD, &dfl, nullptr) != 0) child_fail(err_fd, s_signals, 0);
+  char go;
+  if (::read(sync_fd, &go, 1) != 1) child_fail(err_fd, s_wait_parent, 0);
+}
+
+void await_workload(pid_t workload, int wait_flags, int& status, rusage& ru) {
+  for (;;) {
+    pid_t r = ::wait4(-1, &status, wait_flags, &ru);
+    if (r == workload) return;
+    if (r < 0 && errno != EINTR) ::_exit(125);
+  }
 }
 
 void report_workload(int status_fd, int status, const rusage& ru) {

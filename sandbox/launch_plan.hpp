@@ -169,6 +169,12 @@ struct workload {
 // command's parent): starts the workload (on stack until its execve), reaps
 // its children, writes a workload_report to status_fd and exits.
 [[noreturn]] void run_init(const workload& w, int err_fd, int status_fd, char* stack, std::size_t stack_size);
+// A freshly cloned sandbox child's first steps: it dies with its parent,
+// waits for its own children normally, and waits for the parent's go.
+void await_go(int err_fd, int sync_fd);
+// Reaps children (wait_flags: 0, or __WALL to take clone children too)
+// until the workload ends; its wait status and rusage.
+void await_workload(pid_t workload, int wait_flags, int& status, rusage& ru);
 // Writes the workload's end (its wait status and rusage) to status_fd.
 void report_workload(int status_fd, int status, const rusage& ru);
 

@@ -79,12 +79,7 @@ void* map_region() {
 int run_main(void* raw) {
   auto* r = static_cast<run_region*>(raw);
   int err_fd = r->fds[fd_errpipe];
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(err_fd, s_pdeathsig, 0);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  if (::sigaction(SIGCHLD, &dfl, nullptr) != 0) child_fail(err_fd, s_signals, 0);
-  char go;
-  if (::read(r->fds[fd_sync], &go, 1) != 1) child_fail(err_fd, s_wait_parent, 0);
+  await_go(err_fd, r->fds[fd_sync]);
   if (!r->shared_tree) {  // a run of its own: fresh /tmp and /proc in its own namespaces
     if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, r->tmpfs_options) != 0)
       child_fail(err_fd, s_mount_tmp, 0);
@@ -320,11 +315,7 @@ void slot_run(const slot_state& s) {
   if (pid > 0) {
     int status = 0;
     rusage ru{};
-    for (;;) {
-      pid_t got = ::wait4(-1, &status, __WALL, &ru);
-      if (got == pid) break;
-      if (got < 0 && errno != EINTR) ::_exit(125);
-    }
+    await_workload(pid, __WALL, status, ru);
     report_workload(r.fds[fd_status], status, ru);
   }
   ::close(r.fds[fd_status]);
@@ -334,12 +325,7 @@ int slot_main(void* raw) {
   auto* r = static_cast<run_region*>(raw);
   int err_fd = r->fds[slot_errpipe];
   slot_state s{r, r->fds[slot_socket], -1, -1};
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(err_fd, s_pdeathsig, 0);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  if (::sigaction(SIGCHLD, &dfl, nullptr) != 0) child_fail(err_fd, s_signals, 0);
-  char go;
-  if (::read(r->fds[slot_sync], &go, 1) != 1) child_fail(err_fd, s_wait_parent, 0);
+  await_go(err_fd, r->fds[slot_sync]);
   ::close(r->fds[slot_sync]);
   // The namespace's mqueue root, kept open and out of every run's sight.
   if (::mount("mqueue", "/tmp", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) child_fail(err_fd, s_slot_setup, 0);

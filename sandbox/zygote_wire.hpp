@@ -18,7 +18,7 @@ using detail::rlimit_count;
 
 // What a request asks the zygote for: a run of its own, or a run slot (a
 // resident init in fresh pid, mount and ipc namespaces that then takes runs
-// on a socket of its own, scrubbing itself after each; see run_slot below).
+// on a socket of its own, scrubbing itself after each; see warm_sandbox.hpp).
 enum request_kind : std::uint32_t { run_request = 0, slot_request = 1 };
 
 // A request: this header, then the path to execute and argc + envc
