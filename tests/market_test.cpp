@@ -227,7 +227,11 @@ TEST_CASE("a seller killed with SIGKILL goes offline and its jobs are lost", "[m
   auto job = h.ok("POST", "/jobs/submit", {{"ssh_pubkey", keys.pub()}, {"duration_secs", 600}});
   REQUIRE(job["state"] == "running");
   // Something of the buyer's runs in the job when its seller dies.
-  CHECK(keys.ssh(job, "nohup sleep 4242 > /dev/null 2>&1 & echo started").out == "started\n");
+  // "started" once the background process has exec'd sleep (before that the
+  // host sees it as nohup, and pgrep below would race it).
+  CHECK(keys.ssh(job, "nohup sleep 4242 > /dev/null 2>&1 & p=$!; "
+                      "until [ \"$(tr '\\0' ' ' < /proc/$p/cmdline)\" = 'sleep 4242 ' ]; do :; done; echo started")
+            .out == "started\n");
   CHECK(run({"pgrep", "-f", "^sleep 4242$"}).status == 0);
   victim->proc->signal(SIGKILL);
   REQUIRE(victim->proc->wait_exit(10s));
